@@ -1,0 +1,149 @@
+/* lease.h — the master lease of crd.md §5 (rules R0–R4) as a pure state machine.
+ *
+ * Seed: glossary "Master MU" (the Cluster Manager is active on exactly one MU).
+ * The engine never does I/O and never reads a clock. A driver — the real disk threads
+ * (src/crd/io.c) or the simulator (tests/sim) — calls crd_lease_tick() when the time
+ * crd_lease_next_ns() has come, and crd_lease_complete() for every finished I/O, passing
+ * the current CLOCK_BOOTTIME in ns. Both return I/O requests (struct crd_lease_io) that
+ * the driver must carry out on the named disk, obeying these rules:
+ *
+ *  - at most one outstanding I/O per disk; a request for a disk whose previous I/O has
+ *    timed out but not yet returned completes at once with -EAGAIN;
+ *  - not_after_ns != 0: the request is issued only if now < not_after_ns, checked right
+ *    before the syscall (R1); otherwise it completes with -ETIME and nothing is written;
+ *  - issue_ns is taken right before the syscall, complete_ns right after it returned;
+ *  - an I/O that has not returned io_timeout after its issue completes (for the engine)
+ *    with -ETIMEDOUT and complete_ns = issue_ns + io_timeout, even if the syscall later
+ *    lands; that later landing is not reported again.
+ *
+ * Disks are indices 0..ndisks-1 of the external disk set (N = ndisks, 1 or 2). The
+ * engine needs, per the table of crd.md §5: acquire on every disk, keep while renewing on
+ * at least one (N = 2) / on D1 (N = 1).
+ *
+ * Belief: crd_lease_held(l, now) is true exactly while the engine believes it is the Master
+ * MU; the belief ends at crd_lease_valid_until() at the latest (R1: issue time of the last
+ * successful renewal + lease_timeout − margin), or earlier on a step-down (R2). */
+#ifndef SEC_CRD_LEASE_H
+#define SEC_CRD_LEASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crd/ondisk.h"
+
+enum crd_lease_state {
+	CRD_LEASE_WATCHING = 1, /* reading the block, timing R0 */
+	CRD_LEASE_CLAIMING,     /* R3 claim writes outstanding */
+	CRD_LEASE_CLAIM_WAIT,   /* waiting claim_delay */
+	CRD_LEASE_CONFIRMING,   /* re-reading after claim_delay */
+	CRD_LEASE_HELD,         /* Master MU */
+	CRD_LEASE_RELEASING,    /* R4 release writes outstanding */
+	CRD_LEASE_STOPPED,      /* released or stopped; does nothing more */
+	CRD_LEASE_STATE_MAX
+};
+
+enum crd_io_kind {
+	CRD_IO_LEASE_READ = 1, /* read the lease block */
+	CRD_IO_LEASE_WRITE,    /* write `rec` to the lease block */
+	CRD_IO_R0_TERM_READ,   /* read both region-0 copy headers; report the highest term */
+	CRD_IO_KIND_MAX
+};
+
+/* A request from the engine to the driver. */
+struct crd_lease_io {
+	uint32_t seq; /* echoed in the completion */
+	int disk;
+	enum crd_io_kind kind;
+	struct crd_lease_rec rec; /* CRD_IO_LEASE_WRITE */
+	uint64_t not_after_ns;    /* 0 = none */
+};
+
+/* A completion from the driver to the engine. */
+struct crd_lease_done {
+	uint32_t seq;
+	int disk;
+	enum crd_io_kind kind;
+	int result; /* 0, -ETIMEDOUT, -ETIME (not issued), -EAGAIN (disk busy), other -errno */
+	uint64_t issue_ns;
+	uint64_t complete_ns;
+	/* CRD_IO_LEASE_READ with result 0: */
+	int decode;               /* crd_lease_in(): 0, -ENODATA (empty block), other < 0 damaged */
+	struct crd_lease_rec rec; /* valid when decode == 0 */
+	uint32_t raw_crc;         /* crc32c of the whole raw block: the bytes' identity for R0 */
+	/* CRD_IO_R0_TERM_READ with result 0: */
+	uint64_t r0_term;
+};
+
+/* Mutations the simulator uses to show that each rule is needed (tests/sim); all false in
+ * production. */
+struct crd_lease_mutations {
+	bool no_r1;          /* renew and believe without the validity bound */
+	bool r0_issue_time;  /* time R0 from the first read's issue and confirm by completion */
+	bool n2_any_disk;    /* with N = 2, acquire on any one disk */
+};
+
+struct crd_lease_cfg {
+	uint32_t unit_id;
+	uint64_t incarnation;
+	struct crd_timing timing; /* this MU's own, advertised as lease_ms in the block */
+	int ndisks;               /* N: 1 or 2 */
+	uint32_t max_lease_ms;    /* largest lease_timeout advertised in any MU slot (R0, CRC) */
+	uint64_t seed;            /* for back-off jitter */
+	struct crd_lease_mutations mut;
+};
+
+#define CRD_LEASE_IO_MAX 8 /* requests one call can return at most */
+
+struct crd_lease_disk_view {
+	bool seen;               /* some read returned bytes */
+	uint32_t raw_crc;        /* bytes last returned */
+	uint64_t first_seen_ns;  /* completion (R0) of the first read that returned them */
+	uint64_t free_issue_ns;  /* issue of the latest read that showed the block free; 0 none */
+	struct crd_lease_rec rec;
+	int decode;
+	uint64_t r0_term;
+	bool busy;               /* an I/O of ours is outstanding on this disk */
+	bool write_ok;           /* the current round's write on this disk succeeded */
+	uint64_t write_issue_ns;
+	bool read_done;          /* the current round's read finished */
+};
+
+struct crd_lease {
+	struct crd_lease_cfg cfg;
+	enum crd_lease_state state;
+	uint64_t next_ns;       /* when crd_lease_tick() wants to run next */
+	uint64_t valid_until;   /* R1 expiry while HELD (or being acquired) */
+	uint64_t term;          /* our term while claiming / holding */
+	uint64_t counter;       /* our counter while holding */
+	uint64_t claim_read_issue_ns; /* oldest issue of the reads that showed "free" */
+	uint64_t claim_first_issue_ns;
+	uint32_t seq;
+	uint64_t rng;
+	uint64_t held_since_ns;
+	struct crd_lease_disk_view d[CRD_SET_DISKS_MAX];
+	/* statistics, for logs and tests */
+	uint64_t acquisitions, step_downs, expirations, backoffs;
+};
+
+const char *crd_lease_state_to_string(enum crd_lease_state s);
+
+/* Starts the engine in WATCHING at time now (ns); the first tick is due at once. */
+void crd_lease_init(struct crd_lease *l, const struct crd_lease_cfg *cfg, uint64_t now);
+/* Timer: returns the number of requests written to out (<= out_max, which must be at
+ * least CRD_LEASE_IO_MAX). */
+int crd_lease_tick(struct crd_lease *l, uint64_t now, struct crd_lease_io *out, int out_max);
+/* Completion of a request: same return convention as crd_lease_tick(). */
+int crd_lease_complete(struct crd_lease *l, const struct crd_lease_done *d, uint64_t now,
+		       struct crd_lease_io *out, int out_max);
+/* R4: a clean shutdown; returns the release writes. After they complete: STOPPED. */
+int crd_lease_release(struct crd_lease *l, uint64_t now, struct crd_lease_io *out, int out_max);
+/* The earliest time the engine wants crd_lease_tick() (ns, CLOCK_BOOTTIME). */
+uint64_t crd_lease_next_ns(const struct crd_lease *l);
+/* True while this unit believes it is the Master MU (state HELD and now < valid_until). */
+bool crd_lease_held(const struct crd_lease *l, uint64_t now);
+/* R1 expiry of the current belief (ns); region-0 writes use it as their not_after. */
+uint64_t crd_lease_valid_until(const struct crd_lease *l);
+/* Term of the current belief (valid while held). */
+uint64_t crd_lease_term(const struct crd_lease *l);
+
+#endif

@@ -1,0 +1,173 @@
+/* test_lib.c — unit tests of src/lib and the timing rules of crd.md §8. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "crd/timing.h"
+#include "lib/clock.h"
+#include "lib/crc32c.h"
+#include "lib/fault.h"
+#include "lib/parse.h"
+
+static void test_crc32c_check_value(void **state)
+{
+	assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283u);
+	/* incremental == one shot */
+	uint32_t c = crc32c(0, "1234", 4);
+	assert_int_equal(crc32c(c, "56789", 5), 0xE3069283u);
+	assert_int_equal(crc32c(0, "", 0), 0);
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v = 7;
+	assert_int_equal(parse_u64("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_u64("18446744073709551615", &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(parse_u64("18446744073709551616", &v), -ERANGE);
+	assert_int_equal(parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(parse_u64(" 1", &v), -EINVAL);
+	assert_int_equal(parse_u64("1x", &v), -EINVAL);
+	assert_int_equal(parse_u64("", &v), -EINVAL);
+	uint32_t w;
+	assert_int_equal(parse_u32("4294967296", &w), -ERANGE);
+	assert_int_equal(parse_u32("4294967295", &w), 0);
+}
+
+static void test_parse_size(void **state)
+{
+	uint64_t v;
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_true(v == 4096);
+	assert_int_equal(parse_size("8M", &v), 0);
+	assert_true(v == 8ull << 20);
+	assert_int_equal(parse_size("8MiB", &v), 0);
+	assert_true(v == 8ull << 20);
+	assert_int_equal(parse_size("1G", &v), 0);
+	assert_true(v == 1ull << 30);
+	assert_int_equal(parse_size("64k", &v), 0);
+	assert_true(v == 64ull << 10);
+	assert_int_equal(parse_size("1X", &v), -EINVAL);
+	assert_int_equal(parse_size("M", &v), -EINVAL);
+	assert_int_equal(parse_size("99999999999999999T", &v), -ERANGE);
+}
+
+static void test_parse_duration(void **state)
+{
+	uint64_t v;
+	assert_int_equal(parse_duration_ms("300", &v), 0);
+	assert_true(v == 300);
+	assert_int_equal(parse_duration_ms("250ms", &v), 0);
+	assert_true(v == 250);
+	assert_int_equal(parse_duration_ms("0.5s", &v), 0);
+	assert_true(v == 500);
+	assert_int_equal(parse_duration_ms("2s", &v), 0);
+	assert_true(v == 2000);
+	assert_int_equal(parse_duration_ms("1m", &v), 0);
+	assert_true(v == 60000);
+	assert_int_equal(parse_duration_ms("1h", &v), 0);
+	assert_true(v == 3600000);
+	assert_int_equal(parse_duration_ms("2 s", &v), -EINVAL);
+	assert_int_equal(parse_duration_ms("-2s", &v), -EINVAL);
+	assert_int_equal(parse_duration_ms("2d", &v), -EINVAL);
+}
+
+static void test_fake_clock(void **state)
+{
+	clock_fake_enable(1000);
+	assert_true(clock_boottime_ns() == 1000);
+	clock_fake_advance(500);
+	assert_true(clock_monotonic_ns() == 1500);
+	clock_fake_jump_wall(-1000000);
+	assert_true(clock_boottime_ns() == 1500); /* a wall jump moves nothing else */
+	clock_fake_disable();
+	assert_true(clock_boottime_ns() > 1500);
+}
+
+static void test_fault_points(void **state)
+{
+	struct fault_spec s;
+	char pat[256];
+
+	assert_false(fault_check("crd.write:/x", &s));
+	assert_int_equal(fault_parse_line("crd.write:* fail 28 count=2", pat, sizeof(pat), &s), 0);
+	assert_string_equal(pat, "crd.write:*");
+	assert_int_equal(s.action, FAULT_FAIL);
+	assert_true(s.arg == 28);
+	assert_int_equal(s.count, 2);
+	assert_int_equal(fault_set(pat, &s), 0);
+	assert_false(fault_check("crd.read:/x", NULL));
+	assert_true(fault_check("crd.write:/x", &s));
+	assert_true(fault_check("crd.write:/y", &s));
+	assert_false(fault_check("crd.write:/x", &s)); /* two hits used up */
+	assert_int_equal(fault_parse_line("x bogus", pat, sizeof(pat), &s), -EINVAL);
+	assert_int_equal(fault_parse_line("x delay 12abc", pat, sizeof(pat), &s), -EINVAL);
+	fault_clear_all();
+}
+
+static void test_timing_profiles_validate(void **state)
+{
+	for (int p = 0; p < CRD_PROFILE_MAX; p++) {
+		struct crd_timing t = crd_timing_profile((enum crd_profile)p);
+		assert_int_equal(crd_timing_validate(&t, NULL), 0);
+	}
+	/* crd.md §8 table: dead_bound test 3.4 s, lab 6.2 s, production 100 s */
+	struct crd_timing t = crd_timing_profile(CRD_PROFILE_TEST);
+	assert_true(crd_dead_bound_ms(&t) == 3400);
+	t = crd_timing_profile(CRD_PROFILE_LAB);
+	assert_true(crd_dead_bound_ms(&t) == 6200);
+	t = crd_timing_profile(CRD_PROFILE_PRODUCTION);
+	assert_true(crd_dead_bound_ms(&t) == 100000);
+}
+
+static void test_timing_rules(void **state)
+{
+	struct sec_err e;
+	struct crd_timing t = crd_timing_profile(CRD_PROFILE_TEST);
+
+	t.margin_ms = 200; /* < io 300 */
+	assert_int_equal(crd_timing_validate(&t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "margin"));
+	t = crd_timing_profile(CRD_PROFILE_TEST);
+	t.claim_ms = 500; /* < 2 x io */
+	assert_int_equal(crd_timing_validate(&t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "claim_delay"));
+	t = crd_timing_profile(CRD_PROFILE_TEST);
+	t.lease_ms = 1100; /* renew + 2 io + margin = 1100, not < */
+	assert_int_equal(crd_timing_validate(&t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "lease_timeout"));
+	t = crd_timing_profile(CRD_PROFILE_TEST);
+	t.fence_ms = 1599; /* 2 x (200 + 600) = 1600 */
+	assert_int_equal(crd_timing_validate(&t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "fence_timeout"));
+	t = crd_timing_profile(CRD_PROFILE_TEST);
+	assert_int_equal(crd_timing_set(&t, "io_timeout", "0.25s"), 0);
+	assert_int_equal(t.io_ms, 250);
+	assert_int_equal(crd_timing_set(&t, "nope", "1s"), -ENOENT);
+	assert_int_equal(crd_timing_set(&t, "margin", "x"), -EINVAL);
+	enum crd_profile p;
+	assert_int_equal(crd_profile_from_string("production", &p), 0);
+	assert_int_equal(p, CRD_PROFILE_PRODUCTION);
+	assert_int_equal(crd_profile_from_string("prod", &p), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_check_value),
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_fake_clock),
+		cmocka_unit_test(test_fault_points),
+		cmocka_unit_test(test_timing_profiles_validate),
+		cmocka_unit_test(test_timing_rules),
+	};
+	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
+}
