@@ -188,6 +188,10 @@ void crd_lease_out(const struct crd_lease_rec *l, void *block);
 int crd_lease_in(const void *block, struct crd_lease_rec *ret);
 void crd_region_hdr_out(const struct crd_region_hdr *h, void *block);
 int crd_region_hdr_in(const void *block, struct crd_region_hdr *ret);
+/* The checks a header decoder cannot make alone: h belongs to `region` (< region_count) and
+ * its payload_len fits in the copy (copy size - the 4 KiB header). 0 or -EINVAL. */
+int crd_region_hdr_check(const struct crd_geometry *g, uint32_t region,
+			 const struct crd_region_hdr *h);
 
 /* Short reason for an _in() error ("bad magic", "CRC mismatch", ...). */
 const char *crd_decode_strerror(int err);
