@@ -25,9 +25,19 @@ static json_t *uuid_json(const crd_uuid *u)
 	return json_string(s);
 }
 
+/* Counters, terms, generations and sizes stay far below 2^63. */
 static json_t *u64_json(uint64_t v)
 {
-	return json_integer((json_int_t)v); /* JSON numbers: values above 2^63 do not occur */
+	return json_integer((json_int_t)v);
+}
+
+/* Incarnations are random 64-bit values: 16 hex digits, as in the human table. */
+static json_t *hex64_json(uint64_t v)
+{
+	char s[17];
+
+	snprintf(s, sizeof(s), "%016" PRIx64, v);
+	return json_string(s);
 }
 
 static json_t *sb_json(const struct crd_inspect *ins)
@@ -81,7 +91,7 @@ static json_t *lease_json(const struct crd_inspect *ins)
 		return json_pack("{s:s, s:s}", "state", "damaged", "reason",
 				 crd_decode_strerror(ins->lease_err));
 	return json_pack("{s:s, s:i, s:o, s:o, s:o, s:i, s:b}", "state", "ok", "holder",
-			 l->holder, "incarnation", u64_json(l->incarnation), "counter",
+			 l->holder, "incarnation", hex64_json(l->incarnation), "counter",
 			 u64_json(l->counter), "term", u64_json(l->term), "lease_ms", l->lease_ms,
 			 "released", (l->flags & CRD_LEASE_RELEASED) != 0);
 }
@@ -101,7 +111,7 @@ static json_t *slot_json(const struct crd_inspect_slot *is)
 		" s:i, s:i}, s:o, s:o, s:s}",
 		"unit", is->unit_id, "state", "ok", "role", crd_unit_role_to_string(s->role),
 		"identity", uuid_json(&s->identity), "machine_id", uuid_json(&s->machine_id),
-		"incarnation", u64_json(s->incarnation), "counter", u64_json(s->counter),
+		"incarnation", hex64_json(s->incarnation), "counter", u64_json(s->counter),
 		"unit_state", crd_slot_state_to_string(s->state), "fencing",
 		crd_fencing_to_string(s->fencing), "timing", "renew_ms", t->renew_ms, "io_ms",
 		t->io_ms, "margin_ms", t->margin_ms, "lease_ms", t->lease_ms, "claim_ms",
@@ -126,7 +136,7 @@ static json_t *region_json(const struct crd_inspect *ins, const struct crd_inspe
 		if (cp->state == CRD_COPY_OK || cp->state == CRD_COPY_PAYLOAD_BAD)
 			json_object_update_new(
 				o, json_pack("{s:i, s:o, s:o, s:o, s:o, s:i}", "owner", h->owner,
-					     "owner_incarnation", u64_json(h->owner_incarnation),
+					     "owner_incarnation", hex64_json(h->owner_incarnation),
 					     "term", u64_json(h->term), "generation",
 					     u64_json(h->generation), "payload_len",
 					     u64_json(h->payload_len), "payload_crc",
@@ -271,8 +281,8 @@ static void print_regions(const struct crd_inspect *ins, FILE *out)
 	fprintf(out, "regions (%u written)\n", ins->n_regions);
 	if (!ins->n_regions)
 		return;
-	fprintf(out, "  %-6s %-4s %-20s %-5s %-16s %-6s %-10s %-10s %s\n", "region", "copy",
-		"state", "owner", "owner incarnation", "term", "generation", "payload",
+	fprintf(out, "  %-6s %-4s %-20s %-5s %-17s %-6s %-10s %-13s %s\n", "region", "copy",
+		"state", "owner", "owner incarnation", "term", "generation", "payload bytes",
 		"current");
 	for (unsigned i = 0; i < ins->n_regions; i++) {
 		const struct crd_inspect_region *r = &ins->regions[i];
@@ -286,7 +296,7 @@ static void print_regions(const struct crd_inspect *ins, FILE *out)
 								  : crd_copy_state_to_string(cp->state));
 			if (cp->state == CRD_COPY_OK || cp->state == CRD_COPY_PAYLOAD_BAD)
 				fprintf(out, " %-5u %016" PRIx64 "  %-6" PRIu64 " %-10" PRIu64
-					" %-10" PRIu64 " %s", h->owner, h->owner_incarnation,
+					" %-13" PRIu64 " %s", h->owner, h->owner_incarnation,
 					h->term, h->generation, h->payload_len,
 					r->current == c ? "*" : "");
 			fputc('\n', out);
