@@ -247,8 +247,10 @@ static int format_check_opts(const struct crd_format_opts *o, struct sec_err *re
 		return sec_errf(reterr, -EINVAL, "'%s' is given twice", o->paths[0]);
 	if (o->role == CRD_ROLE_EXTERNAL && o->set)
 		return sec_errf(reterr, -EINVAL, "external disks get a new disk set");
-	if (o->set && (o->set->count < 1 || o->set->count > CRD_SET_DISKS_MAX))
-		return sec_errf(reterr, -EINVAL, "a disk set holds 1 or 2 disks");
+	if (o->set && (o->set->count < 1 || o->set->count > CRD_SET_DISKS_MAX ||
+		       o->set->generation < 1 || crd_uuid_is_null(&o->set->set_id)))
+		return sec_errf(reterr, -EINVAL, "a disk set holds 1 or 2 disks, a set id and a "
+				"generation >= 1");
 	return 0;
 }
 
@@ -288,8 +290,10 @@ int crd_format(const struct crd_format_opts *o, struct sec_err *reterr)
 	for (i = 0; i < o->n_paths; i++) {
 		if (o->role == CRD_ROLE_EXTERNAL)
 			sb.disk_id = sb.set.disks[i];
-		else if ((r = crd_uuid_random(&sb.disk_id)) < 0)
+		else if ((r = crd_uuid_random(&sb.disk_id)) < 0) {
+			sec_errf(reterr, r, "cannot make a uuid: %s", strerror(-r));
 			goto out;
+		}
 		sb.geo = geo[i];
 		r = crd_format_clear(fd[i], o->paths[i], &geo[i], reterr);
 		if (r == 0)
