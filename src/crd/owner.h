@@ -232,8 +232,12 @@ struct crd_lm_source_view {
 	enum crd_alive_verdict_kind target_verdict; /* source's verdict on the target */
 };
 
-/* The source's decision on restart or after a commit in doubt (crd.md §6). The read of
- * the target region must be issued after the dead verdict it is combined with. */
+/* The source's decision on restart or after a commit in doubt (crd.md §6), in this order:
+ * target region not read on the required disks → OPERATOR; "abort lm_id" read → RESUME;
+ * commit read (the target holds vm_uuid with a higher epoch, or a tombstone of it with a
+ * higher epoch: committed, then deleted) → QUIT; target DEAD → RESUME; ALIVE → WAIT;
+ * UNDETERMINABLE or NEVER_SEEN → OPERATOR. The read of the target region must be issued
+ * after the dead verdict it is combined with. */
 enum crd_lm_decision crd_lm_source_decide(const struct crd_lm_source_view *v);
 /* A target restart: every incoming record it still holds is aborted (its QEMU is gone),
  * as crd_lm_target_abort(). Returns the number aborted or -ENOSPC. */

@@ -814,7 +814,7 @@ static void test_random_invariants(void **state)
 	struct model *m = calloc(1, sizeof(*m));
 	assert_non_null(m);
 	unsigned served = 0, recovered_ops = 0;
-	for (unsigned seed = 1; seed <= 400; seed++) {
+	for (unsigned seed = 1; seed <= 2000; seed++) {
 		memset(m, 0, sizeof(*m));
 		m->seed = seed;
 		m->rng = 0x9e3779b97f4a7c15ull * seed;
