@@ -8,6 +8,7 @@
  *    "lm": [{"kind": "outgoing", "lm_id": "...", "vm_uuid": "...", "peer": 2}]}
  *
  * lm_id is 16 hex digits (a u64 does not fit a JSON integer everywhere). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -160,10 +161,10 @@ static int get_lm_id(json_t *obj, const char *parent, uint64_t *ret, struct sec_
 	if (strlen(s) != 16)
 		return BAD(path, "must be 16 hex digits");
 	for (size_t i = 0; i < 16; i++) {
-		int h = hexval(s[i]);
-		if (h < 0)
+		if (!isxdigit((unsigned char)s[i]))
 			return BAD(path, "must be 16 hex digits");
-		v = v << 4 | (uint64_t)h;
+		v = v << 4 | (uint64_t)(isdigit((unsigned char)s[i]) ? s[i] - '0'
+								 : (tolower((unsigned char)s[i]) - 'a' + 10));
 	}
 	*ret = v;
 	return 0;
