@@ -116,7 +116,7 @@ struct crd_lease {
 	uint64_t term;          /* our term while claiming / holding */
 	uint64_t counter;       /* our counter while holding */
 	uint64_t claim_read_issue_ns; /* oldest issue of the reads that showed "free" */
-	uint64_t claim_first_issue_ns;
+	unsigned claim_mask;      /* disks the claim was written to */
 	uint32_t seq;
 	uint64_t rng;
 	uint64_t held_since_ns;
