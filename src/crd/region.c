@@ -383,6 +383,14 @@ void crd_region_read_release(struct crd_region_read *r)
 
 /* ---- repair and resync ---- */
 
+static bool hdr_equal(const struct crd_region_hdr *a, const struct crd_region_hdr *b)
+{
+	return a->region == b->region && a->owner == b->owner &&
+	       a->owner_incarnation == b->owner_incarnation && a->term == b->term &&
+	       a->generation == b->generation && a->payload_len == b->payload_len &&
+	       a->payload_crc == b->payload_crc;
+}
+
 /* Reads copy `copy` of h->region on disk back and compares it with h. 0 or -EIO/-errno. */
 static int region_verify(const struct crd_region_disks *rd, int disk, int copy,
 			 const struct crd_region_hdr *h)
@@ -397,7 +405,7 @@ static int region_verify(const struct crd_region_disks *rd, int disk, int copy,
 		return -ENOMEM;
 	req->prio = CRD_IO_PRIO_REGION;
 	r = crd_io_run(rd->io, disk, req);
-	if (r == 0 && (crd_region_hdr_in(req->buf, &got) != 0 || memcmp(&got, h, sizeof(got))))
+	if (r == 0 && (crd_region_hdr_in(req->buf, &got) != 0 || !hdr_equal(&got, h)))
 		r = -EIO;
 	crd_io_req_unref(req);
 	if (r == 0)
