@@ -356,16 +356,20 @@ static void test_region_read_order(void **state)
 	write_ok(&w, 2, old, 200); /* term 2, gen 9 */
 	/* a new master with term 3 whose generation count is lower */
 	crd_region_writer_init(&w, 0, 2, 1, 1);
-	RD.next = 1; /* only on D1: D2 keeps term 2 gen 9 */
+	RD.ext[0] = 1; /* only on D2: D1 keeps term 2 gen 9, and is read first */
+	RD.next = 1;
 	write_ok(&w, 3, newer, 200); /* term 3, gen 2 */
+	RD.ext[0] = 0;
 	RD.next = 2;
 	assert_int_equal(crd_region_read(&RD, 0, &rr, NULL), 0);
 	assert_true(rr.found);
 	assert_int_equal(rr.hdr.term, 3);
 	assert_int_equal(rr.hdr.generation, 2);
 	assert_int_equal(rr.hdr.owner, 2);
+	assert_int_equal(rr.source, 1);
 	assert_memory_equal(rr.payload, newer, 200);
-	assert_int_equal(rr.copy[1][0].hdr.generation, 9); /* seen and beaten */
+	assert_int_equal(rr.copy[0][1].hdr.generation, 9); /* seen and beaten */
+	assert_int_equal(rr.copy[0][1].hdr.term, 2);
 	crd_region_read_release(&rr);
 	/* same term: the higher generation wins, whichever disk holds it */
 	crd_region_writer_init(&w, 0, 2, 1, 2);
