@@ -3,6 +3,7 @@
 
 #include "lib/clock.h"
 #include "lib/crc32c.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -104,7 +105,7 @@ static void leasedrv_io_done(struct crd_io_req *req, void *arg)
 	d->complete_ns = req->complete_ns;
 	d->result = req->result;
 	if (d->result == 0 && d->kind == CRD_IO_LEASE_READ) {
-		d->raw_crc = crc32c(0, req->buf, CRD_BLOCK);
+		d->raw_crc = crd_block_ident(req->buf);
 		d->decode = crd_lease_in(req->buf, &d->rec);
 	} else if (d->result == 0 && d->kind == CRD_IO_R0_TERM_READ) {
 		struct crd_region_hdr h;
@@ -265,6 +266,15 @@ void crd_leasedrv_run(struct crd_leasedrv *dr)
 		if (!op)
 			break;
 		now = clock_boottime_ns();
+		log_debug("lease: unit %u %s: disk %d %s result %d decode %d holder %u counter %llu "
+			  "term %llu", dr->cfg.lease.unit_id,
+			  crd_lease_state_to_string(dr->lease.state), op->done.disk,
+			  op->done.kind == CRD_IO_LEASE_READ	? "read"
+			  : op->done.kind == CRD_IO_LEASE_WRITE ? "write"
+								: "r0-read",
+			  op->done.result, op->done.decode, op->done.rec.holder,
+			  (unsigned long long)op->done.rec.counter,
+			  (unsigned long long)op->done.rec.term);
 		n = crd_lease_complete(&dr->lease, &op->done, now, io, CRD_LEASE_IO_MAX);
 		free(op);
 		leasedrv_note_belief(dr, now);
