@@ -125,7 +125,7 @@ struct crd_slot_read {
 	uint64_t issue_ns;    /* CLOCK_BOOTTIME when the read was issued */
 	uint64_t complete_ns; /* CLOCK_BOOTTIME when it returned */
 	int decode;           /* crd_slot_in() result when result == 0 */
-	uint32_t raw_crc;     /* crc32c of the raw 4 KiB block: the bytes' identity */
+	uint32_t raw_crc;     /* crd_block_ident() of the raw 4 KiB block: the bytes' identity */
 	struct crd_slot slot; /* valid when decode == 0 */
 };
 

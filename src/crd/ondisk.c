@@ -192,6 +192,15 @@ uint64_t crd_slot_off(const struct crd_geometry *g, uint32_t unit_id)
 
 /* ---- common block handling ---- */
 
+uint32_t crd_block_ident(const void *block)
+{
+	const unsigned char *b = block;
+	uint32_t stored = (uint32_t)b[CRD_BLOCK - 4] | (uint32_t)b[CRD_BLOCK - 3] << 8 |
+			  (uint32_t)b[CRD_BLOCK - 2] << 16 | (uint32_t)b[CRD_BLOCK - 1] << 24;
+
+	return crc32c(0, block, CRD_BLOCK - 4) ^ (stored << 16 | stored >> 16);
+}
+
 bool crd_block_is_zero(const void *block)
 {
 	const uint64_t *w = block;

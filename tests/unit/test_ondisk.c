@@ -95,6 +95,27 @@ static struct crd_region_hdr sample_hdr(void)
 	return h;
 }
 
+/* Regression: crc32c() of a whole valid block is the CRC residue, the same for every record,
+ * so R0 and the alive observer saw a renewing holder as "unchanged" and took over. */
+static void test_block_ident_tells_records_apart(void **state)
+{
+	unsigned char a[CRD_BLOCK], b[CRD_BLOCK];
+	struct crd_lease_rec r = {.holder = 2, .incarnation = 9, .counter = 3, .term = 1,
+				  .lease_ms = 1200};
+
+	crd_lease_out(&r, a);
+	r.counter = 4;
+	crd_lease_out(&r, b);
+	assert_int_not_equal(crd_block_ident(a), crd_block_ident(b));
+	assert_int_equal(crd_block_ident(a), crd_block_ident(a));
+	/* a damaged block differs from the valid one it came from */
+	a[100] ^= 1;
+	crd_lease_out(&r, b);
+	crd_lease_out(&(struct crd_lease_rec){.holder = 2, .incarnation = 9, .counter = 3,
+					      .term = 1, .lease_ms = 1200}, b);
+	assert_int_not_equal(crd_block_ident(a), crd_block_ident(b));
+}
+
 static void test_round_trip(void **state)
 {
 	struct crd_sb sb = sample_sb(), sb2;
@@ -372,6 +393,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_block_ident_tells_records_apart),
 		cmocka_unit_test(test_every_byte_flip_is_detected),
 		cmocka_unit_test(test_zero_magic_version),
 		cmocka_unit_test(test_sb_out_of_range),
