@@ -4,6 +4,9 @@
 #include "lib/sys_ops.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/statfs.h>
 #include <linux/fs.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -102,4 +105,41 @@ int crd_file_is_blockdev(int fd, const char *path, struct sec_err *reterr)
 	if (sys_ops->fstat(fd, &st) < 0)
 		return sec_errf(reterr, -errno, "cannot stat '%s': %s", path, strerror(errno));
 	return S_ISBLK(st.st_mode);
+}
+
+/* statfs f_type values of the file systems crd.md §1 accepts for external CRD files */
+#define FS_NFS 0x6969
+#define FS_GFS2 0x01161970
+#define FS_OCFS2 0x7461636f
+
+int crd_file_check_shared(const char *path, bool unsafe_ok, struct sec_err *reterr)
+{
+	struct statfs sf;
+	struct stat st;
+	char dir[4096];
+	const char *slash;
+	int fd, r;
+
+	fd = sys_ops->open(path, O_RDONLY, 0);
+	if (fd < 0 && errno == ENOENT) { /* not created yet: its directory decides */
+		slash = strrchr(path, '/');
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+			 slash ? path : ".");
+		fd = sys_ops->open(dir, O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (fd < 0)
+		return sec_errf(reterr, -errno, "cannot open '%s': %s", path, strerror(errno));
+	r = sys_ops->fstat(fd, &st) < 0 || sys_ops->fstatfs(fd, &sf) < 0 ? -errno : 0;
+	sys_ops->close(fd);
+	if (r < 0)
+		return sec_errf(reterr, r, "cannot stat the file system of '%s': %s", path,
+				strerror(-r));
+	if (S_ISBLK(st.st_mode) || unsafe_ok || sf.f_type == FS_NFS || sf.f_type == FS_GFS2 ||
+	    sf.f_type == FS_OCFS2)
+		return 0;
+	return sec_errf(reterr, -EPERM,
+			"'%s' is a file on a local file system (type 0x%lx): an external CRD disk "
+			"must be a block device or a file on NFS, GFS2 or OCFS2; "
+			"--unsafe-crd-fs accepts it (only where every unit runs on this host)",
+			path, (unsigned long)sf.f_type);
 }

@@ -9,6 +9,7 @@
 
 #include "lib/err.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,13 @@ int crd_file_sync(int fd, const char *path, struct sec_err *reterr);
 int crd_file_size(int fd, const char *path, uint64_t *ret_size, struct sec_err *reterr);
 /* Returns 1 when fd is a block device, 0 when not, or -errno. */
 int crd_file_is_blockdev(int fd, const char *path, struct sec_err *reterr);
+
+/* crd.md §1: an external CRD disk must be a block device, or a file on NFS, GFS2 or OCFS2
+ * (checked with fstatfs): other file systems may serve O_DIRECT reads from a client cache,
+ * which breaks every staleness rule. unsafe_ok (`--unsafe-crd-fs`; the lab's local files,
+ * safe on one host) accepts any. A path that does not exist yet is judged by its directory.
+ * Writes nothing. Returns 0, or -EPERM with reterr naming the path and the file system, or
+ * an I/O -errno. */
+int crd_file_check_shared(const char *path, bool unsafe_ok, struct sec_err *reterr);
 
 #endif

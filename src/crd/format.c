@@ -267,6 +267,11 @@ int crd_format(const struct crd_format_opts *o, struct sec_err *reterr)
 	if (r < 0)
 		return r;
 	/* every disk passes its checks before anything is written */
+	for (i = 0; o->role == CRD_ROLE_EXTERNAL && i < o->n_paths; i++) {
+		r = crd_file_check_shared(o->paths[i], o->unsafe_fs, reterr);
+		if (r < 0)
+			return r;
+	}
 	for (i = 0; i < o->n_paths; i++) {
 		r = crd_format_open(o->paths[i], &o->cluster_id, o->size, o->region0_copy,
 				    o->unit_copy, o->force, &fd[i], &geo[i], reterr);

@@ -25,6 +25,7 @@ struct crd_format_opts {
 	uint64_t region0_copy; /* bytes; 0 = CRD_DEFAULT_REGION0_COPY */
 	uint64_t unit_copy;    /* bytes; 0 = CRD_DEFAULT_UNIT_COPY */
 	bool force;            /* format over another cluster's disk or unknown data */
+	bool unsafe_fs;        /* external files on a local file system (crd.md §1) */
 	/* internal role only: the external set to record in the superblock; NULL records
 	 * none (set count 0), which `sectl crd format` does. */
 	const struct crd_disk_set *set;
@@ -34,7 +35,7 @@ struct crd_format_opts {
  * set {random set id, generation 1, their disk ids}. Files are created (mode 0600) if
  * missing and sized sparsely; a block device keeps its size and must hold the layout.
  * Errors (reterr names the path): -EINVAL (bad options: role, path count, a third external
- * disk, sizes), -ENOSPC (the layout does not fit in the size), -EEXIST (the disk holds a
+ * disk, sizes), -EPERM (an external file not on shared storage and !unsafe_fs), -ENOSPC (the layout does not fit in the size), -EEXIST (the disk holds a
  * superblock of another cluster, or non-zero data that is no CRD superblock, and !force),
  * or an I/O -errno. */
 int crd_format(const struct crd_format_opts *o, struct sec_err *reterr);

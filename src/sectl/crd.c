@@ -13,6 +13,7 @@
 static const char crd_usage[] =
 	"usage: sectl crd format --cluster-id UUID --role internal|external PATH... [--size SIZE]\n"
 	"                        [--region0-size SIZE] [--unit-region-size SIZE] [--force]\n"
+	"                        [--unsafe-crd-fs]\n"
 	"       sectl crd inspect PATH [--json]\n"
 	"       sectl crd verify PATH...\n"
 	"       sectl crd replace OLD NEW --surviving PATH\n";
@@ -49,6 +50,7 @@ static int cmd_format(int argc, char **argv)
 		{"region0-size", required_argument, NULL, '0'},
 		{"unit-region-size", required_argument, NULL, 'u'},
 		{"force", no_argument, NULL, 'f'},
+		{"unsafe-crd-fs", no_argument, NULL, 'U'},
 		{0},
 	};
 	struct crd_format_opts o = {0};
@@ -85,6 +87,9 @@ static int cmd_format(int argc, char **argv)
 			break;
 		case 'f':
 			o.force = true;
+			break;
+		case 'U':
+			o.unsafe_fs = true;
 			break;
 		default:
 			return usage_error("%s", "bad option");

@@ -30,7 +30,7 @@ def format_set(d, n_ext=1, size=None):
     """Formats an external set of n_ext disks in directory d; returns their paths."""
     paths = [os.path.join(d, f"ext{i + 1}") for i in range(n_ext)]
     subprocess.run([SECTL, "crd", "format", "--cluster-id", CLUSTER_ID, "--role", "external",
-                    *paths, *(["--size", size] if size else [])], check=True,
+                    "--unsafe-crd-fs", *paths, *(["--size", size] if size else [])], check=True,
                    stdout=subprocess.DEVNULL)
     return paths
 

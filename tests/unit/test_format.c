@@ -54,7 +54,7 @@ static struct crd_format_opts opts(enum crd_role role, const char *a, const char
 {
 	struct crd_format_opts o = {.cluster_id = cluster, .role = role, .paths = {a, b},
 				    .n_paths = b ? 2 : 1, .size = SMALL, .region0_copy = 8192,
-				    .unit_copy = 8192};
+				    .unit_copy = 8192, .unsafe_fs = true};
 	return o;
 }
 
@@ -444,9 +444,26 @@ static void test_replace_refusals(void **state)
 	assert_int_equal(crd_replace(&o, &res, &err), -EINVAL);
 }
 
+/* crd.md §1: an external disk on a local file system is refused without --unsafe-crd-fs,
+ * and nothing is created. */
+static void test_external_local_fs_refused(void **state)
+{
+	struct crd_format_opts o = opts(CRD_ROLE_EXTERNAL, p1, NULL);
+	struct sec_err err = {0};
+
+	o.unsafe_fs = false;
+	assert_int_equal(crd_format(&o, &err), -EPERM);
+	assert_non_null(strstr(err.msg, p1));
+	assert_non_null(strstr(err.msg, "--unsafe-crd-fs"));
+	assert_int_equal(access(p1, F_OK), -1);
+	o.role = CRD_ROLE_INTERNAL; /* an internal disk is local by nature */
+	assert_int_equal(crd_format(&o, &err), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_external_local_fs_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_format_inspect_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_internal_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_check_refuses, setup, teardown),

@@ -25,7 +25,7 @@ def main():
         disk = os.path.join(d, "d1.crd")
         cid = "6b1c2f5e-8d1a-4c39-9f0e-2a7d3b4c5e6f"
         subprocess.run([sectl, "crd", "format", "--cluster-id", cid, "--role", "external",
-                        "--size", "8M", "--region0-size", "8K", "--unit-region-size", "8K",
+                        "--unsafe-crd-fs", "--size", "8M", "--region0-size", "8K", "--unit-region-size", "8K",
                         disk], check=True, stdout=subprocess.DEVNULL)
         ident = bytes(range(16))
         slot = struct.pack("<QIIII16s16sQQQI8II", 0x544c535f44524353, 1, 7, 2, 2, ident,

@@ -58,7 +58,7 @@ static int sectl(const char *args)
 
 static void test_exit_statuses(void **state)
 {
-	assert_int_equal(sectl("crd format --cluster-id " CLUSTER " --role external --size 8M "
+	assert_int_equal(sectl("crd format --cluster-id " CLUSTER " --role external --unsafe-crd-fs --size 8M "
 			       "--region0-size 8K --unit-region-size 8K d1 d2"), 0);
 	assert_non_null(strstr(out, "formatted 'd2' (external)"));
 	assert_int_equal(sectl("crd inspect d1"), 0);
@@ -86,7 +86,7 @@ static void test_exit_statuses(void **state)
 
 	/* operation failures: 1, one line naming the disk */
 	assert_int_equal(sectl("crd format --cluster-id 00000000-8d1a-4c39-9f0e-2a7d3b4c5e6f "
-			       "--role external --size 8M --region0-size 8K "
+			       "--role external --unsafe-crd-fs --size 8M --region0-size 8K "
 			       "--unit-region-size 8K d1"), 1);
 	assert_non_null(strstr(err, "'d1' holds a CRD disk of another cluster"));
 	assert_int_equal(sectl("crd inspect missing"), 1);
