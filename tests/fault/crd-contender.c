@@ -1,10 +1,14 @@
-/* crd-contender — one master-lease contender on real CRD files, for the fault tier and
- * bench/lease-soak (testing.md "Oracles strong enough for the safety claims").
+/* crd-contender — the CRD part of one MU, on real CRD files: its alive message, its own
+ * region and the master lease. Used by the fault tier, bench/ and `make demo`
+ * (testing.md "Oracles strong enough for the safety claims"); secd will run the same
+ * pieces on its event loop.
  *
- *   crd-contender --unit-id N --disk PATH [--disk PATH2] --log FILE
+ *   crd-contender --unit-id N --disk PATH [--disk PATH2] --log FILE [--internal PATH]
  *                 [--profile test|lab|production] [--devcount] [--duration-ms MS]
+ *   crd-contender --read-devcount --disk PATH [--disk PATH2]
  *
- * Runs the real lease driver (src/crd/leasedrv.c over the disk threads of io.c). It appends
+ * Runs the real lease driver (src/crd/leasedrv.c over the disk threads of io.c), renews its
+ * slot every renew_interval (LEFT on SIGTERM), writes its region once at start. It appends
  * to FILE, one line per event, on CLOCK_MONOTONIC (comparable between processes):
  *   B UNIT INCARNATION TERM START_NS UNTIL_NS   belief started or extended (computed expiry)
  *   E UNIT INCARNATION TERM START_NS END_NS     belief ended (expiry or step-down)
@@ -13,6 +17,7 @@
  * the last UNTIL it logged, which is what the process itself computed. With --devcount the
  * master increments a counter in region 0 once per renewal while it holds the lease.
  * SIGTERM releases the lease (R4) and exits 0. Faults come from SECLUSTER_FAULT_FILE. */
+#include "crd/alive.h"
 #include "crd/disk.h"
 #include "crd/format.h"
 #include "crd/io.h"
@@ -48,6 +53,10 @@ struct contender {
 	_Atomic uint64_t term, valid_until;
 	struct crd_region_disks rd;
 	struct crd_timing timing;
+	/* this unit's alive message (crd.md §4), renewed from the main loop */
+	struct crd_alive_self me;
+	uint64_t slot_counter;
+	_Atomic int slot_pending;
 };
 
 static volatile sig_atomic_t stop;
@@ -163,10 +172,58 @@ static int devcount_print(struct contender *c)
 	return 0;
 }
 
+static void slot_done(struct crd_io_req *req, void *arg)
+{
+	struct contender *c = arg;
+
+	atomic_fetch_sub(&c->slot_pending, 1);
+}
+
+/* Writes the next alive message on every disk, unless the previous one is still out. */
+static void slot_write(struct contender *c, enum crd_slot_state state)
+{
+	struct crd_slot s;
+
+	if (atomic_load(&c->slot_pending))
+		return;
+	crd_alive_next_slot(&c->me, &c->slot_counter, state, clock_wall_ns(), &s);
+	for (int i = 0; i < c->rd.next; i++) {
+		struct crd_io_req *req =
+			crd_io_req_new(CRD_IO_WRITE, crd_slot_off(&c->rd.geo, c->unit), CRD_BLOCK);
+		if (!req)
+			return;
+		crd_slot_out(&s, req->buf);
+		req->cb = slot_done;
+		req->cb_arg = c;
+		atomic_fetch_add(&c->slot_pending, 1);
+		if (crd_io_submit(c->rd.io, c->rd.ext[i], req) < 0)
+			atomic_fetch_sub(&c->slot_pending, 1);
+	}
+}
+
+/* Writes this unit's own region once at start (the data of unit k lives in region k). */
+static void own_region_write(struct contender *c)
+{
+	struct crd_region_writer w;
+	struct crd_region_read r;
+	char payload[128];
+	int n;
+
+	if (crd_region_read(&c->rd, c->unit, &r, NULL) < 0)
+		return;
+	crd_region_writer_init(&w, c->unit, c->unit, c->incarnation, r.found ? r.hdr.generation : 0);
+	crd_region_read_release(&r);
+	n = snprintf(payload, sizeof(payload),
+		     "{\"unit\":%u,\"name\":\"mu%u\",\"role\":\"MU\",\"started\":%" PRIu64 "}",
+		     c->unit, c->unit, (uint64_t)(clock_wall_ns() / NSEC_PER_SEC));
+	crd_region_write(&c->rd, &w, 0, payload, (size_t)n, 0, NULL, NULL);
+}
+
 static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: crd-contender --unit-id N --disk PATH [--disk PATH2] --log FILE "
-			"[--profile P] [--devcount] [--duration-ms MS]\n");
+			"[--internal PATH] [--profile P] [--devcount] [--duration-ms MS]\n"
+			"       crd-contender --read-devcount --disk PATH [--disk PATH2]\n");
 	exit(2);
 }
 
@@ -175,13 +232,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"unit-id", required_argument, NULL, 'u'}, {"disk", required_argument, NULL, 'd'},
 		{"log", required_argument, NULL, 'l'},     {"profile", required_argument, NULL, 'p'},
-		{"devcount", no_argument, NULL, 'c'},      {"read-devcount", no_argument, NULL, 'r'},      {"duration-ms", required_argument, NULL, 't'},
+		{"devcount", no_argument, NULL, 'c'},      {"read-devcount", no_argument, NULL, 'r'},
+		{"internal", required_argument, NULL, 'i'},      {"duration-ms", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	struct contender c = {.logfd = -1};
-	const char *paths[CRD_SET_DISKS_MAX] = {NULL}, *logpath = NULL;
+	const char *paths[CRD_SET_DISKS_MAX] = {NULL}, *logpath = NULL, *internal = NULL;
 	enum crd_profile prof = CRD_PROFILE_TEST;
-	struct crd_disk *disks[CRD_SET_DISKS_MAX] = {NULL};
+	struct crd_disk *disks[CRD_SET_DISKS_MAX + 1] = {NULL};
 	struct crd_io *io = NULL;
 	struct crd_leasedrv *dr = NULL;
 	struct sec_err err = {0};
@@ -198,6 +256,7 @@ int main(int argc, char **argv)
 		case 'p': if (crd_profile_from_string(optarg, &prof) < 0) usage(); break;
 		case 'c': devcount = true; break;
 		case 'r': read_devcount = true; break;
+		case 'i': internal = optarg; break;
 		case 't': if (parse_u64(optarg, &duration_ms) < 0) usage(); break;
 		default: usage();
 		}
@@ -226,8 +285,12 @@ int main(int argc, char **argv)
 		if (crd_disk_open(paths[i], &disks[i], &err) < 0)
 			fatalx("%s", err.msg);
 	}
+	struct crd_sb isb;
+	if (internal && (crd_disk_open_check(internal, &sb.cluster_id, &isb, &err) < 0 ||
+			 crd_disk_open(internal, &disks[ndisks], &err) < 0))
+		fatalx("%s", err.msg);
 	struct crd_io_cfg iocfg = {.io_timeout_ms = t.io_ms, .realtime = true};
-	r = crd_io_new(&iocfg, disks, ndisks, &io);
+	r = crd_io_new(&iocfg, disks, ndisks + (internal != NULL), &io);
 	if (r < 0)
 		fatalx("cannot start the disk threads: %s", strerror(-r));
 	struct crd_leasedrv_cfg cfg = {
@@ -243,11 +306,19 @@ int main(int argc, char **argv)
 	if (r < 0)
 		fatalx("cannot start the lease driver: %s", strerror(-r));
 	c.timing = t;
-	c.rd = (struct crd_region_disks){.io = io, .geo = sb.geo, .next = ndisks, .internal = -1};
+	c.rd = (struct crd_region_disks){.io = io, .geo = sb.geo, .next = ndisks,
+					 .internal = internal ? ndisks : -1};
 	for (int i = 0; i < ndisks; i++)
 		c.rd.ext[i] = i;
 	if (read_devcount)
 		return devcount_print(&c);
+	c.me = (struct crd_alive_self){.unit_id = c.unit, .role = CRD_UNIT_MU,
+				       .incarnation = c.incarnation, .fencing = CRD_FENCING_SELF,
+				       .timing = t};
+	if (crd_uuid_random(&c.me.identity) < 0)
+		fatalx("cannot make a unit identity");
+	own_region_write(&c);
+	uint64_t next_slot = 0;
 	pthread_t dc_thread;
 	if (devcount && pthread_create(&dc_thread, NULL, devcount_main, &c) != 0)
 		fatalx("cannot start the devcount thread");
@@ -256,6 +327,12 @@ int main(int argc, char **argv)
 
 	while (!stop && clock_boottime_ns() < deadline) {
 		uint64_t now = clock_boottime_ns(), next = crd_leasedrv_next_ns(dr);
+		if (now >= next_slot) {
+			slot_write(&c, CRD_SLOT_RUNNING);
+			next_slot = now + t.renew_ms * NSEC_PER_MSEC;
+		}
+		if (next_slot < next)
+			next = next_slot;
 		int timeout = next <= now ? 0 : (int)((next - now) / NSEC_PER_MSEC) + 1;
 		if (timeout > 1000)
 			timeout = 1000;
@@ -271,10 +348,17 @@ int main(int argc, char **argv)
 	atomic_store(&c.held, false);
 	if (devcount)
 		pthread_join(dc_thread, NULL);
-	/* R4: release, bounded by io_timeout */
+	/* R4: release, and say LEFT (crd.md §4), bounded by 2 x io_timeout */
 	crd_leasedrv_release(dr);
 	uint64_t until = clock_boottime_ns() + 2ull * t.io_ms * NSEC_PER_MSEC;
-	while (!crd_leasedrv_stopped(dr) && clock_boottime_ns() < until) {
+	while (atomic_load(&c.slot_pending) && clock_boottime_ns() < until) {
+		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
+		poll(&pfd, 1, 5);
+		crd_leasedrv_run(dr);
+	}
+	slot_write(&c, CRD_SLOT_LEFT);
+	while ((!crd_leasedrv_stopped(dr) || atomic_load(&c.slot_pending)) &&
+	       clock_boottime_ns() < until) {
 		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
 		poll(&pfd, 1, 10);
 		crd_leasedrv_run(dr);
