@@ -2,7 +2,7 @@
 # Installs the Debian packages secluster needs, only those that are missing (idempotent).
 # As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc clang python3 python3-pytest
+pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3 python3-pytest
       libcmocka-dev libjansson-dev libsodium-dev libinih-dev libuv1-dev)
 missing=()
 for p in "${pkgs[@]}"; do

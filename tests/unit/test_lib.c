@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "crd/timing.h"
@@ -21,6 +22,53 @@ static void test_crc32c_check_value(void **state)
 	uint32_t c = crc32c(0, "1234", 4);
 	assert_int_equal(crc32c(c, "56789", 5), 0xE3069283u);
 	assert_int_equal(crc32c(0, "", 0), 0);
+	assert_int_equal(crc32c_portable(0, "123456789", 9), 0xE3069283u);
+	assert_int_equal(crc32c_hardware(0, "123456789", 9), 0xE3069283u);
+	assert_non_null(crc32c_impl_name());
+}
+
+/* The definition, one bit at a time: the oracle for both fast paths. */
+static uint32_t crc32c_bitwise(uint32_t crc, const unsigned char *p, size_t len)
+{
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+	}
+	return ~crc;
+}
+
+/* Both implementations against the bitwise reference: random lengths 0..100,000 at every
+ * start offset modulo 8 (unaligned heads and tails), random seeds, and split updates. */
+static void test_crc32c_paths_match_reference(void **state)
+{
+	enum { MAXLEN = 100000 };
+	static unsigned char buf[MAXLEN + 16];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		buf[i] = (unsigned char)x;
+	}
+	printf("# crc32c implementation: %s (hardware %s)\n", crc32c_impl_name(),
+	       crc32c_hw_supported() ? "yes" : "no");
+	for (int it = 0; it < 300; it++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		size_t len = it < 40 ? (size_t)it : (size_t)(x % (MAXLEN + 1));
+		size_t off = (size_t)it % 8 + (it % 3 == 0 ? 8 : 0);
+		uint32_t seed = it % 2 ? (uint32_t)(x >> 32) : 0;
+		uint32_t want = crc32c_bitwise(seed, buf + off, len);
+
+		assert_int_equal(crc32c(seed, buf + off, len), want);
+		assert_int_equal(crc32c_portable(seed, buf + off, len), want);
+		assert_int_equal(crc32c_hardware(seed, buf + off, len), want);
+		size_t cut = len ? (size_t)(x >> 40) % len : 0;
+		assert_int_equal(crc32c(crc32c(seed, buf + off, cut), buf + off + cut, len - cut),
+				 want);
+		assert_int_equal(crc32c_portable(crc32c_hardware(seed, buf + off, cut),
+						 buf + off + cut, len - cut), want);
+	}
 }
 
 static void test_parse_u64(void **state)
@@ -161,6 +209,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_check_value),
+		cmocka_unit_test(test_crc32c_paths_match_reference),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_parse_duration),

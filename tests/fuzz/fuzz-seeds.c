@@ -1,0 +1,135 @@
+/* fuzz-seeds.c — writes the seed corpus of the fuzz targets: valid blocks from the _out()
+ * conversions (whole 4 KiB blocks, and their record areas cut to 256 bytes, which the
+ * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
+ * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
+ * DIR/owner_json. Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "crd/ondisk.h"
+#include "crd/owner.h"
+
+static const char *dir;
+
+static void put(const char *target, int n, const void *buf, size_t len)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, target);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/%s/seed-%d", dir, target, n);
+	FILE *f = fopen(path, "we");
+	if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+/* A whole block, and its record area cut to 256 bytes (the CRC-fixing input form). */
+static void put_block(const char *target, int n, const uint8_t *block)
+{
+	put(target, 2 * n, block, CRD_BLOCK);
+	put(target, 2 * n + 1, block, 256);
+}
+
+static crd_uuid uuid_of(int n)
+{
+	crd_uuid u;
+
+	memset(&u, 0, sizeof(u));
+	u.b[0] = (uint8_t)n;
+	u.b[6] = 0x40; /* v4 */
+	u.b[8] = 0x80;
+	u.b[15] = (uint8_t)(n * 7 + 1);
+	return u;
+}
+
+int main(int argc, char **argv)
+{
+	uint8_t b[CRD_BLOCK];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: fuzz-seeds DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	for (int i = 0; i < 3; i++) {
+		struct crd_sb sb = {.version = CRD_FORMAT_VERSION, .cluster_id = uuid_of(1),
+				    .disk_id = uuid_of(2 + i),
+				    .role = i == 2 ? CRD_ROLE_INTERNAL : CRD_ROLE_EXTERNAL,
+				    .flags = i == 1 ? CRD_SB_RETIRED : 0,
+				    .created_wall_ns = 1700000000000000000ull};
+		sb.set.set_id = uuid_of(9);
+		sb.set.generation = 1 + (uint64_t)i;
+		sb.set.count = i == 0 ? 1 : 2;
+		sb.set.disks[0] = uuid_of(2);
+		sb.set.disks[1] = uuid_of(3);
+		if (crd_geometry_make(i ? 512ull << 20 : 1ull << 30, i ? 1ull << 20 : 0,
+				      i ? 256ull << 10 : 0, &sb.geo) < 0)
+			return 1;
+		crd_sb_out(&sb, b);
+		put_block("sb", i, b);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct crd_slot s = {.unit_id = 1 + (uint32_t)i * 100,
+				     .role = i ? CRD_UNIT_SU : CRD_UNIT_MU, .identity = uuid_of(4),
+				     .machine_id = uuid_of(5), .incarnation = 77, .counter = (uint64_t)i,
+				     .wall_ns = 1, .state = (enum crd_slot_state)(i + 1),
+				     .fencing = i ? CRD_FENCING_NONE : CRD_FENCING_SELF,
+				     .timing = {200, 300, 300, 1200, 600, 2000, 500, 2000}};
+		crd_slot_out(&s, b);
+		put_block("slot", i, b);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct crd_lease_rec l = {.holder = 1 + (uint32_t)i, .incarnation = 5,
+					  .counter = (uint64_t)i, .term = 3, .lease_ms = 1200,
+					  .flags = i == 2 ? CRD_LEASE_RELEASED : 0};
+		crd_lease_out(&l, b);
+		put_block("lease", i, b);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct crd_region_hdr h = {.region = (uint32_t)i * 100, .owner = 1, .owner_incarnation = 9,
+					   .term = 2, .generation = 10 + (uint64_t)i,
+					   .payload_len = i ? 4096 : 0, .payload_crc = 0x1234};
+		crd_region_hdr_out(&h, b);
+		put_block("region_hdr", i, b);
+	}
+	static struct crd_owner_region r;
+	crd_owner_init(&r, 3);
+	put("owner_json", 0, "{}", 2);
+	char *s = crd_owner_to_json(&r);
+	if (!s)
+		return 1;
+	put("owner_json", 1, s, strlen(s));
+	free(s);
+	for (int i = 0; i < 3; i++) {
+		struct crd_vmdef *d = &r.defs[r.ndefs++];
+		d->vm_uuid = uuid_of(20 + i);
+		snprintf(d->name, sizeof(d->name), "VM%d", i);
+		d->epoch = 1 + (uint64_t)i;
+		d->owner = 3;
+		d->migrated_from = i == 1 ? 4 : 0;
+		d->recovered_from = i == 2 ? 4 : 0;
+		d->lm_id = i == 1 ? 0xabcdefull : 0;
+		d->flags = (uint32_t)i & CRD_VMDEF_FLAGS_ALL;
+	}
+	r.tombs[r.ntombs++] = (struct crd_tombstone){.vm_uuid = uuid_of(30), .epoch = 4,
+						      .recovered_from = 4};
+	r.formers[r.nformers++] = (struct crd_former){.vm_uuid = uuid_of(31), .epoch = 2};
+	r.lm[r.nlm++] = (struct crd_lm_rec){.kind = CRD_LM_OUTGOING, .lm_id = 0x42,
+					    .vm_uuid = uuid_of(20), .peer = 4};
+	r.lm[r.nlm++] = (struct crd_lm_rec){.kind = CRD_LM_ABORT, .lm_id = 0x43,
+					    .vm_uuid = uuid_of(21), .peer = 4};
+	s = crd_owner_to_json(&r);
+	if (!s)
+		return 1;
+	put("owner_json", 2, s, strlen(s));
+	free(s);
+	return 0;
+}
