@@ -276,7 +276,7 @@ static void drv_once(int ndisks)
 	assert_non_null(mkdtemp(D.dir));
 	struct crd_format_opts o = {.role = CRD_ROLE_EXTERNAL, .n_paths = (unsigned)ndisks,
 				    .size = 512ull << 20, .region0_copy = 1ull << 20,
-				    .unit_copy = 256ull << 10};
+				    .unit_copy = 256ull << 10, .unsafe_fs = true};
 	memset(&o.cluster_id, 0x5c, sizeof(o.cluster_id));
 	for (int i = 0; i < ndisks; i++) {
 		snprintf(D.path[i], sizeof(D.path[i]), "%s/d%d", D.dir, i);
