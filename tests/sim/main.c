@@ -43,10 +43,11 @@ enum mutation {
 	MUT_R0_ISSUE_TIME,
 	MUT_N2_ANY_DISK,
 	MUT_R0_COPY_AB,
+	MUT_R0_TEAR_LATE,
 	MUT_MAX
 };
 static const char *const mut_names[MUT_MAX] = {"none", "no_r1", "r0_issue_time",
-					       "n2_any_disk", "r0_copy_ab"};
+					       "n2_any_disk", "r0_copy_ab", "r0_tear_late"};
 
 struct result {
 	uint64_t run, failed, events, acks, acquisitions;
@@ -83,6 +84,9 @@ static struct sim_opts force_for(enum mutation m)
 		break;
 	case MUT_R0_COPY_AB:
 		f.r0_ab = true;
+		break;
+	case MUT_R0_TEAR_LATE:
+		f.r0_tear_late = true;
 		break;
 	default:
 		break;
@@ -260,12 +264,12 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: crd-sim [--schedules K] [--base B] [--workers J] [--mutation-schedules M]\n"
 		"       crd-sim [--mutation NAME] --seed S\n"
-		"       crd-sim --mutation no_r1|r0_issue_time|n2_any_disk|r0_copy_ab [--schedules K]\n");
+		"       crd-sim --mutation no_r1|r0_issue_time|n2_any_disk|r0_copy_ab|r0_tear_late [--schedules K]\n");
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t count = 100000, base = 1, mcount = 20000, seed = 0;
+	uint64_t count = 100000, base = 1, mcount = 100000, seed = 0;
 	bool have_seed = false, have_count = false;
 	enum mutation m = MUT_NONE;
 	int j = 2, passed = 0, failed = 0;

@@ -101,6 +101,7 @@ struct sim_io {
 	uint64_t issue, serve, ret; /* ret == SIM_NEVER: never returns */
 	uint32_t gen;               /* bumps when serve/ret move (pause before the syscall) */
 	bool served, returned, timed_out, delivered, to_deliver;
+	bool on_chan; /* issued on its channel (not -EAGAIN / -ETIME at once) */
 	int result;
 	/* sampled at serve time */
 	int lease_state;
@@ -169,6 +170,7 @@ struct sim_opts {
 	uint64_t duration;
 	struct crd_lease_mutations mut;
 	bool r0_ab; /* devcount client writes copy A then B always (crd.md §3 read literally) */
+	bool r0_tear_late; /* region-0 torn writes and late landings in one schedule */
 };
 
 struct sim_stats {
@@ -193,6 +195,7 @@ struct sim_world {
 	int nacks;
 	uint64_t max_count_written;
 	bool stale_on;  /* one (unit, disk) serves stale region reads */
+	bool r0_tear;   /* region-0 writes may tear (else they may land late) */
 	int stale_unit, stale_disk;
 	bool failed;
 	char why[512];

@@ -25,6 +25,7 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 
 	o->mut = force ? force->mut : (struct crd_lease_mutations){0};
 	o->r0_ab = force && force->r0_ab;
+	o->r0_tear_late = force && force->r0_tear_late;
 	o->nunits = force && force->nunits ? force->nunits : sim_chance(w, 800) ? 3 : 2;
 	o->ndisks = force && force->ndisks ? force->ndisks : sim_chance(w, 500) ? 2 : 1;
 	o->profile = force && force->profile >= 0 ? force->profile
@@ -48,6 +49,7 @@ static void draw_faults(struct sim_world *w)
 	const struct sim_opts *o = &w->o;
 
 	w->stale_on = o->ndisks == 2 && sim_chance(w, 300);
+	w->r0_tear = sim_chance(w, 500);
 	w->stale_unit = (int)sim_range(w, 0, (uint64_t)o->nunits - 1);
 	w->stale_disk = (int)sim_range(w, 0, 1);
 	for (int u = 0; u < o->nunits; u++) {
@@ -61,6 +63,10 @@ static void draw_faults(struct sim_world *w)
 			f->p[SIM_F_LATE] = (uint16_t)sim_range(w, 0, 8 * r);
 			f->p[SIM_F_SLOW] = (uint16_t)sim_range(w, 0, 40 * r);
 			f->p[SIM_F_STALE] = (uint16_t)sim_range(w, 0, 300);
+			if (o->r0_tear_late) { /* the double-fault demonstration: more of both */
+				f->p[SIM_F_TEAR] += 20;
+				f->p[SIM_F_LATE] += 40;
+			}
 			if (sim_chance(w, 250)) {
 				f->out_from = sim_range(w, 0, o->duration);
 				f->out_to = f->out_from + sim_range(w, SIM_MS(100), SIM_MS(3000));
@@ -135,6 +141,7 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 		case SIM_EV_RETURN:
 		case SIM_EV_TIMEOUT:
 		case SIM_EV_DELIVER:
+		case SIM_EV_DISPATCH:
 			sim_io_event(w, &e);
 			break;
 		case SIM_EV_SPLIT:

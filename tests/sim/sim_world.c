@@ -252,6 +252,13 @@ static void io_draw(struct sim_world *w, struct sim_io *io)
 	}
 	if ((ft == SIM_F_TEAR || ft == SIM_F_LATE) && !write)
 		ft = SIM_F_SLOW;
+	/* region 0 keeps two copies against one destroyed copy: a torn write of the master
+	 * and a late landing of a former master in one schedule is the double fault that
+	 * defeats them (docs/simulator.md); only the r0_tear_late check combines them. A
+	 * hung write that lands when it returns is a late landing too (below). */
+	if (io->op == SIM_OP_R0_WRITE && !w->o.r0_tear_late &&
+	    ((ft == SIM_F_TEAR && !w->r0_tear) || (ft == SIM_F_LATE && w->r0_tear)))
+		ft = SIM_F_FAIL;
 	if (ft == SIM_F_STALE && (io->op != SIM_OP_R0_READ || !w->stale_on ||
 				  w->stale_unit != io->unit || w->stale_disk != io->disk))
 		ft = SIM_F_NONE;
@@ -274,7 +281,8 @@ static void io_draw(struct sim_world *w, struct sim_io *io)
 	if (ft == SIM_F_LATE)
 		io->serve = io->ret - sim_range(w, 0, SIM_MS(50));
 	else if (ft == SIM_F_HANG)
-		io->serve = write && sim_chance(w, 500)
+		io->serve = write && sim_chance(w, 500) &&
+				    (io->op != SIM_OP_R0_WRITE || !w->r0_tear || w->o.r0_tear_late)
 				    ? io->issue + sim_range(w, 0, d == SIM_NEVER ? SIM_MS(30000) : d)
 				    : SIM_NEVER;
 	else if (ft == SIM_F_FAIL)
@@ -312,6 +320,7 @@ static void chan_dispatch(struct sim_world *w, int unit, int disk)
 		}
 		io->issue = w->now;
 		io_draw(w, io);
+		io->on_chan = true;
 		ch->busy = idx + 1;
 		sim_trace(w, "mu%d d%d issue %s #%d fault=%s ret+%.1f ms", unit + 1, disk,
 			  sim_op_name(io), idx, fault_name(io->fault),
@@ -391,6 +400,14 @@ static void io_serve(struct sim_world *w, int idx)
 	}
 }
 
+static void chan_release(struct sim_unit *u, int disk, int idx)
+{
+	if (u->ch[disk].busy == idx + 1) {
+		u->ch[disk].busy = 0;
+		u->ch[disk].zombie = false;
+	}
+}
+
 static bool io_stale_unit(const struct sim_world *w, const struct sim_io *io)
 {
 	return !w->u[io->unit].alive || w->u[io->unit].inc != io->inc;
@@ -411,6 +428,11 @@ void sim_io_event(struct sim_world *w, const struct sim_ev *e)
 	struct sim_io *io = &w->io[idx];
 	struct sim_unit *u = &w->u[e->unit];
 
+	if (e->type == SIM_EV_DISPATCH) { /* the disk thread runs again after a pause */
+		if (u->alive && u->inc == e->gen)
+			chan_dispatch(w, e->unit, (int)e->arg);
+		return;
+	}
 	if (!io->used || io->gen != e->gen)
 		return; /* an event of a freed I/O or of a moved syscall */
 	switch (e->type) {
@@ -425,10 +447,13 @@ void sim_io_event(struct sim_world *w, const struct sim_ev *e)
 			return;
 		}
 		if (io->timed_out) { /* the zombie returned: the disk may be used again */
-			u->ch[io->disk].busy = 0;
-			u->ch[io->disk].zombie = false;
+			chan_release(u, io->disk, idx);
 			io_maybe_free(w, idx);
-			chan_dispatch(w, io->unit, io->disk);
+			if (w->now < u->pause_until)
+				sim_push(w, u->pause_until, SIM_EV_DISPATCH, io->unit,
+					 (uint32_t)io->disk, u->inc);
+			else
+				chan_dispatch(w, io->unit, io->disk);
 			return;
 		}
 		io->result = io->fault == SIM_F_NONE || io->fault == SIM_F_SLOW ||
@@ -438,13 +463,24 @@ void sim_io_event(struct sim_world *w, const struct sim_ev *e)
 		io_deliver_at(w, idx, w->now);
 		return;
 	case SIM_EV_TIMEOUT:
-		if (io->returned || io_stale_unit(w, io) || io->to_deliver)
+		if (io_stale_unit(w, io) || io->timed_out || io->delivered ||
+		    (io->returned && !io->to_deliver))
 			return;
+		if (w->now < u->pause_until) {
+			/* the watchdog thread is stopped too; after SIGCONT it races with the
+			 * disk thread (a few ms of scheduling jitter) */
+			sim_push(w, u->pause_until + sim_range(w, 0, SIM_MS(3)), SIM_EV_TIMEOUT,
+				 e->unit, e->arg, e->gen);
+			return;
+		}
+		/* not returned, or returned during a pause but the watchdog runs first */
 		io->timed_out = true;
 		io->result = -ETIMEDOUT;
 		io->complete = io->issue + SIM_MS(w->timing.io_ms);
-		u->ch[io->disk].zombie = true;
-		io_deliver_at(w, idx, w->now);
+		if (!io->returned)
+			u->ch[io->disk].zombie = true;
+		if (!io->to_deliver)
+			io_deliver_at(w, idx, w->now);
 		return;
 	case SIM_EV_DELIVER:
 		if (io_stale_unit(w, io)) {
@@ -457,10 +493,11 @@ void sim_io_event(struct sim_world *w, const struct sim_ev *e)
 			return;
 		}
 		io->to_deliver = false;
-		if (!io->timed_out && io->result != -EAGAIN && io->result != -ETIME) {
+		io->delivered = true;
+		if (io->on_chan && !io->timed_out)
 			io->complete = w->now; /* taken when the thread runs again */
-			u->ch[io->disk].busy = 0;
-		}
+		if (io->on_chan && io->returned)
+			chan_release(u, io->disk, idx);
 		sim_trace(w, "mu%d d%d done %s #%d result %d issue %.3f complete %.3f", e->unit + 1,
 			  io->disk, sim_op_name(io), idx, io->result, (double)io->issue / 1e6,
 			  (double)io->complete / 1e6);
