@@ -171,6 +171,7 @@ struct sim_opts {
 	struct crd_lease_mutations mut;
 	bool r0_ab; /* devcount client writes copy A then B always (crd.md §3 read literally) */
 	bool r0_tear_late; /* region-0 torn writes and late landings in one schedule */
+	bool late_release; /* R4 release writes may land late (the known issue, see main.c) */
 };
 
 struct sim_stats {

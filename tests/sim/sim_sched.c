@@ -26,6 +26,7 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 	o->mut = force ? force->mut : (struct crd_lease_mutations){0};
 	o->r0_ab = force && force->r0_ab;
 	o->r0_tear_late = force && force->r0_tear_late;
+	o->late_release = force && force->late_release;
 	o->nunits = force && force->nunits ? force->nunits : sim_chance(w, 800) ? 3 : 2;
 	o->ndisks = force && force->ndisks ? force->ndisks : sim_chance(w, 500) ? 2 : 1;
 	o->profile = force && force->profile >= 0 ? force->profile
@@ -67,6 +68,8 @@ static void draw_faults(struct sim_world *w)
 				f->p[SIM_F_TEAR] += 20;
 				f->p[SIM_F_LATE] += 40;
 			}
+			if (o->late_release)
+				f->p[SIM_F_LATE] += 100;
 			if (sim_chance(w, 250)) {
 				f->out_from = sim_range(w, 0, o->duration);
 				f->out_to = f->out_from + sim_range(w, SIM_MS(100), SIM_MS(3000));
@@ -91,7 +94,7 @@ static void draw_unit_events(struct sim_world *w)
 		}
 		if (sim_chance(w, 200))
 			sim_push(w, sim_range(w, 0, w->o.duration), SIM_EV_KILL, u, 0, 0);
-		if (sim_chance(w, 150))
+		if (sim_chance(w, w->o.late_release ? 700 : 150))
 			sim_push(w, sim_range(w, 0, w->o.duration), SIM_EV_RELEASE, u, 0, 0);
 	}
 	if (w->o.split)
