@@ -13,7 +13,7 @@ build() { # dir, extra meson options...
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" -Dwerror=true "$@" >/dev/null || return 1
 	fi
-	ninja -C "$dir" >"$dir.log" 2>&1 || { cat "$dir.log"; return 1; }
+	ninja -C "$dir" >"$dir/ninja.log" 2>&1 || { cat "$dir/ninja.log"; return 1; }
 }
 if ! build build || ! build build-asan -Db_sanitize=address,undefined -Db_lundef=false; then
 	echo "build failed"

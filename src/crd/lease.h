@@ -69,7 +69,7 @@ struct crd_lease_done {
 	/* CRD_IO_LEASE_READ with result 0: */
 	int decode;               /* crd_lease_in(): 0, -ENODATA (empty block), other < 0 damaged */
 	struct crd_lease_rec rec; /* valid when decode == 0 */
-	uint32_t raw_crc;         /* crc32c of the whole raw block: the bytes' identity for R0 */
+	uint32_t raw_crc;         /* crd_block_ident() of the raw block: the bytes' identity (R0) */
 	/* CRD_IO_R0_TERM_READ with result 0: */
 	uint64_t r0_term;
 };

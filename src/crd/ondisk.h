@@ -180,6 +180,11 @@ uint64_t crd_slot_off(const struct crd_geometry *g, uint32_t unit_id);
 /* ---- conversions (see the top of this file for the return values) ---- */
 
 bool crd_block_is_zero(const void *block);
+/* The identity of a raw 4 KiB block's bytes, for "unchanged" decisions (crd.md §4, §5 R0).
+ * Not crc32c() of the whole block: over a valid record followed by its own CRC32C that is
+ * the same constant for every record (the CRC residue), so it would call every valid block
+ * "unchanged". */
+uint32_t crd_block_ident(const void *block);
 void crd_sb_out(const struct crd_sb *sb, void *block);
 int crd_sb_in(const void *block, struct crd_sb *ret);
 void crd_slot_out(const struct crd_slot *s, void *block);
@@ -188,6 +193,10 @@ void crd_lease_out(const struct crd_lease_rec *l, void *block);
 int crd_lease_in(const void *block, struct crd_lease_rec *ret);
 void crd_region_hdr_out(const struct crd_region_hdr *h, void *block);
 int crd_region_hdr_in(const void *block, struct crd_region_hdr *ret);
+/* The checks a header decoder cannot make alone: h belongs to `region` (< region_count) and
+ * its payload_len fits in the copy (copy size - the 4 KiB header). 0 or -EINVAL. */
+int crd_region_hdr_check(const struct crd_geometry *g, uint32_t region,
+			 const struct crd_region_hdr *h);
 
 /* Short reason for an _in() error ("bad magic", "CRC mismatch", ...). */
 const char *crd_decode_strerror(int err);

@@ -1,16 +1,40 @@
-/* sectl — the secluster command-line client. */
+/* sectl — the secluster command-line client: a table of verb groups, one file each. */
 #include "lib/log.h"
+#include "sectl/sectl.h"
 
 #include <stdio.h>
 #include <string.h>
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+} groups[] = {
+	{"crd", sectl_crd_main, "format, inspect, verify and replace CRD disks"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sectl COMMAND ...\n");
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		fprintf(out, "  %-8s %s\n", groups[i].name, groups[i].summary);
+}
 
 int main(int argc, char **argv)
 {
 	log_init("sectl", 0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: sectl crd format|inspect|verify|replace ...\n");
-		return 2;
+		usage(stderr);
+		return SECTL_EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return SECTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (!strcmp(argv[1], groups[i].name))
+			return groups[i].main(argc - 1, argv + 1);
 	fprintf(stderr, "sectl: unknown command '%s'\n", argv[1]);
-	return 2;
+	usage(stderr);
+	return SECTL_EXIT_USAGE;
 }

@@ -1,0 +1,285 @@
+/* crd-contender — one master-lease contender on real CRD files, for the fault tier and
+ * bench/lease-soak (testing.md "Oracles strong enough for the safety claims").
+ *
+ *   crd-contender --unit-id N --disk PATH [--disk PATH2] --log FILE
+ *                 [--profile test|lab|production] [--devcount] [--duration-ms MS]
+ *
+ * Runs the real lease driver (src/crd/leasedrv.c over the disk threads of io.c). It appends
+ * to FILE, one line per event, on CLOCK_MONOTONIC (comparable between processes):
+ *   B UNIT INCARNATION TERM START_NS UNTIL_NS   belief started or extended (computed expiry)
+ *   E UNIT INCARNATION TERM START_NS END_NS     belief ended (expiry or step-down)
+ *   A UNIT INCARNATION VALUE                     devcount increment acknowledged
+ * A process killed with SIGKILL writes nothing more: the checker closes its last interval at
+ * the last UNTIL it logged, which is what the process itself computed. With --devcount the
+ * master increments a counter in region 0 once per renewal while it holds the lease.
+ * SIGTERM releases the lease (R4) and exits 0. Faults come from SECLUSTER_FAULT_FILE. */
+#include "crd/disk.h"
+#include "crd/format.h"
+#include "crd/io.h"
+#include "crd/leasedrv.h"
+#include "crd/region.h"
+#include "crd/timing.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+struct contender {
+	uint32_t unit;
+	uint64_t incarnation;
+	int logfd;
+	uint64_t start_mono;
+	int64_t boot_to_mono; /* monotonic = boottime + this */
+	/* published by the main loop for the devcount thread */
+	_Atomic bool held;
+	_Atomic uint64_t term, valid_until;
+	struct crd_region_disks rd;
+	struct crd_timing timing;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+static void logline(struct contender *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void logline(struct contender *c, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && write(c->logfd, buf, (size_t)n) != n)
+		fatal("write log");
+}
+
+static uint64_t to_mono(const struct contender *c, uint64_t boot_ns)
+{
+	return (uint64_t)((int64_t)boot_ns + c->boot_to_mono);
+}
+
+static void on_belief(void *arg, bool held, uint64_t now, uint64_t until, uint64_t term)
+{
+	struct contender *c = arg;
+
+	if (held) {
+		if (!c->start_mono)
+			c->start_mono = to_mono(c, now);
+		logline(c, "B %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c->unit,
+			c->incarnation, term, c->start_mono, to_mono(c, until));
+	} else {
+		logline(c, "E %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", c->unit,
+			c->incarnation, term, c->start_mono, to_mono(c, until));
+		c->start_mono = 0;
+	}
+}
+
+static uint64_t devcount_parse(const struct crd_region_read *r)
+{
+	const char *p = r->found ? strstr(r->payload, "\"devcount\":") : NULL;
+
+	return p ? strtoull(p + 11, NULL, 10) : 0;
+}
+
+/* The devcount thread (testing.md oracle): while this process believes it is the master,
+ * it increments a counter in region 0 once per renew_interval. On each new term it first
+ * reads region 0 from every external disk (the master is the only writer of region 0, so
+ * afterwards its own last committed value is the truth; decisions.md); each increment is a
+ * region-0 write with not_after = the lease validity (R1), acknowledged ("A" line) only when
+ * committed. */
+static void *devcount_main(void *arg)
+{
+	struct contender *c = arg;
+	struct crd_region_writer w;
+	uint64_t my_term = 0, count = 0;
+	const struct timespec pace = {.tv_nsec = (long)c->timing.renew_ms * 1000000L};
+
+	while (!stop) {
+		uint64_t term = atomic_load(&c->term), until = atomic_load(&c->valid_until);
+		if (!atomic_load(&c->held) || clock_boottime_ns() >= until) {
+			my_term = 0;
+			nanosleep(&pace, NULL); /* pacing, not synchronisation */
+			continue;
+		}
+		if (term != my_term) {
+			struct crd_region_read r;
+			bool all = crd_region_read(&c->rd, 0, &r, NULL) == 0 && !r.internal_only;
+			for (int i = 0; all && i < c->rd.next; i++)
+				all = r.disk_result[c->rd.ext[i]] == 0;
+			if (all) {
+				count = devcount_parse(&r);
+				crd_region_writer_init(&w, 0, c->unit, c->incarnation,
+						       r.found ? r.hdr.generation : 0);
+				my_term = term;
+			}
+			crd_region_read_release(&r);
+			if (!all) {
+				nanosleep(&pace, NULL);
+				continue;
+			}
+		}
+		char payload[64];
+		int n = snprintf(payload, sizeof(payload), "{\"devcount\":%" PRIu64 "}", count + 1);
+		if (crd_region_write(&c->rd, &w, term, payload, (size_t)n, until, NULL, NULL) == 0) {
+			count++;
+			logline(c, "A %u %" PRIu64 " %" PRIu64 "\n", c->unit, c->incarnation, count);
+		}
+		nanosleep(&pace, NULL);
+	}
+	return NULL;
+}
+
+/* --read-devcount: prints the devcount of region 0 (highest copy on the given disks). */
+static int devcount_print(struct contender *c)
+{
+	struct crd_region_read r;
+	struct sec_err err = {0};
+
+	if (crd_region_read(&c->rd, 0, &r, &err) < 0)
+		fatalx("%s", err.msg);
+	printf("%" PRIu64 "\n", devcount_parse(&r));
+	crd_region_read_release(&r);
+	return 0;
+}
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: crd-contender --unit-id N --disk PATH [--disk PATH2] --log FILE "
+			"[--profile P] [--devcount] [--duration-ms MS]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"unit-id", required_argument, NULL, 'u'}, {"disk", required_argument, NULL, 'd'},
+		{"log", required_argument, NULL, 'l'},     {"profile", required_argument, NULL, 'p'},
+		{"devcount", no_argument, NULL, 'c'},      {"read-devcount", no_argument, NULL, 'r'},      {"duration-ms", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
+	};
+	struct contender c = {.logfd = -1};
+	const char *paths[CRD_SET_DISKS_MAX] = {NULL}, *logpath = NULL;
+	enum crd_profile prof = CRD_PROFILE_TEST;
+	struct crd_disk *disks[CRD_SET_DISKS_MAX] = {NULL};
+	struct crd_io *io = NULL;
+	struct crd_leasedrv *dr = NULL;
+	struct sec_err err = {0};
+	uint64_t duration_ms = 0, deadline = UINT64_MAX;
+	int ndisks = 0, opt, r;
+	bool devcount = false, read_devcount = false;
+
+	log_init("crd-contender", 0);
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u': if (parse_u32(optarg, &c.unit) < 0 || !c.unit || c.unit > CRD_UNITS_MAX) usage(); break;
+		case 'd': if (ndisks == (int)CRD_SET_DISKS_MAX) usage(); paths[ndisks++] = optarg; break;
+		case 'l': logpath = optarg; break;
+		case 'p': if (crd_profile_from_string(optarg, &prof) < 0) usage(); break;
+		case 'c': devcount = true; break;
+		case 'r': read_devcount = true; break;
+		case 't': if (parse_u64(optarg, &duration_ms) < 0) usage(); break;
+		default: usage();
+		}
+	}
+	if (read_devcount && ndisks) {
+		c.unit = CRD_UNITS_MAX;
+		logpath = "/dev/null";
+	}
+	if (!c.unit || !ndisks || !logpath)
+		usage();
+	c.logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (c.logfd < 0)
+		fatal("open '%s'", logpath);
+	if (getrandom(&c.incarnation, sizeof(c.incarnation), 0) != sizeof(c.incarnation))
+		fatal("getrandom");
+	c.boot_to_mono = (int64_t)clock_monotonic_ns() - (int64_t)clock_boottime_ns();
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+
+	struct crd_timing t = crd_timing_profile(prof);
+	struct crd_sb sb;
+	for (int i = 0; i < ndisks; i++) {
+		/* a foreign, damaged, retired or wrong-version disk: refused, nothing written */
+		if (crd_disk_open_check(paths[i], NULL, &sb, &err) < 0)
+			fatalx("%s", err.msg);
+		if (crd_disk_open(paths[i], &disks[i], &err) < 0)
+			fatalx("%s", err.msg);
+	}
+	struct crd_io_cfg iocfg = {.io_timeout_ms = t.io_ms, .realtime = true};
+	r = crd_io_new(&iocfg, disks, ndisks, &io);
+	if (r < 0)
+		fatalx("cannot start the disk threads: %s", strerror(-r));
+	struct crd_leasedrv_cfg cfg = {
+		.lease = {.unit_id = c.unit, .incarnation = c.incarnation, .timing = t,
+			  .ndisks = ndisks, .max_lease_ms = t.lease_ms, .seed = c.incarnation},
+		.geo = sb.geo,
+		.belief_cb = on_belief,
+		.belief_arg = &c,
+	};
+	for (int i = 0; i < ndisks; i++)
+		cfg.disks[i] = i;
+	r = crd_leasedrv_new(io, &cfg, &dr);
+	if (r < 0)
+		fatalx("cannot start the lease driver: %s", strerror(-r));
+	c.timing = t;
+	c.rd = (struct crd_region_disks){.io = io, .geo = sb.geo, .next = ndisks, .internal = -1};
+	for (int i = 0; i < ndisks; i++)
+		c.rd.ext[i] = i;
+	if (read_devcount)
+		return devcount_print(&c);
+	pthread_t dc_thread;
+	if (devcount && pthread_create(&dc_thread, NULL, devcount_main, &c) != 0)
+		fatalx("cannot start the devcount thread");
+	if (duration_ms)
+		deadline = clock_boottime_ns() + duration_ms * NSEC_PER_MSEC;
+
+	while (!stop && clock_boottime_ns() < deadline) {
+		uint64_t now = clock_boottime_ns(), next = crd_leasedrv_next_ns(dr);
+		int timeout = next <= now ? 0 : (int)((next - now) / NSEC_PER_MSEC) + 1;
+		if (timeout > 1000)
+			timeout = 1000;
+		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
+		poll(&pfd, 1, timeout);
+		crd_leasedrv_run(dr);
+		const struct crd_lease *l = crd_leasedrv_lease(dr);
+		atomic_store(&c.term, crd_lease_term(l));
+		atomic_store(&c.valid_until, crd_lease_valid_until(l));
+		atomic_store(&c.held, crd_lease_held(l, clock_boottime_ns()));
+	}
+	stop = 1;
+	atomic_store(&c.held, false);
+	if (devcount)
+		pthread_join(dc_thread, NULL);
+	/* R4: release, bounded by io_timeout */
+	crd_leasedrv_release(dr);
+	uint64_t until = clock_boottime_ns() + 2ull * t.io_ms * NSEC_PER_MSEC;
+	while (!crd_leasedrv_stopped(dr) && clock_boottime_ns() < until) {
+		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
+		poll(&pfd, 1, 10);
+		crd_leasedrv_run(dr);
+	}
+	dr = crd_leasedrv_free(dr);
+	io = crd_io_free(io);
+	close(c.logfd);
+	return 0;
+}
