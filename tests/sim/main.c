@@ -27,12 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GROUPS 5
+#define GROUPS 6
 #define WORKERS_MAX 16
 #define KEEP_FAILS 4
 
 static const char *const group_names[GROUPS] = {
 	"N=1 test", "N=1 lab", "N=2 test", "N=2 lab", "N=2 two-site split",
+	"SU ownership (inv. 3, 4)",
 };
 
 /* The engine's struct crd_lease_mutations, and r0_copy_ab: the simulator's own region-0
@@ -71,7 +72,7 @@ static uint64_t seed_of(uint64_t base, uint64_t i)
 
 static struct sim_opts force_for(enum mutation m)
 {
-	struct sim_opts f = {.profile = -1, .split = -1};
+	struct sim_opts f = {.profile = -1, .split = -1, .su_mode = m == MUT_NONE ? -1 : 0};
 
 	switch (m) {
 	case MUT_NO_R1:
@@ -101,6 +102,8 @@ static struct sim_opts force_for(enum mutation m)
 
 static int group_of(const struct sim_world *w)
 {
+	if (w->o.su_mode)
+		return 5;
 	if (w->o.split)
 		return 4;
 	return (w->o.ndisks == 2 ? 2 : 0) + (w->o.profile == CRD_PROFILE_LAB);
@@ -341,7 +344,7 @@ int main(int argc, char **argv)
 		ok ? passed++ : failed++;
 	}
 	if (r.failed > r.group_failed[0] + r.group_failed[1] + r.group_failed[2] +
-			       r.group_failed[3] + r.group_failed[4])
+			       r.group_failed[3] + r.group_failed[4] + r.group_failed[5])
 		failed++; /* a worker died */
 	for (int i = 0; i < r.nfail_seed; i++) {
 		if (i < 2)

@@ -17,7 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "crd/alive.h"
 #include "crd/lease.h"
+#include "crd/owner.h"
 
 #define SIM_MS(x) ((uint64_t)(x) * 1000000ull)
 #define SIM_NEVER UINT64_MAX
@@ -28,6 +30,7 @@
 #define SIM_EVENTS_MAX 8192
 #define SIM_ACKS_MAX 2048
 #define SIM_TRACE_LINES 400
+#define SIM_VERS_MAX 40
 
 enum sim_ev_type {
 	SIM_EV_TICK = 1,  /* crd_lease_tick() of a unit */
@@ -42,6 +45,8 @@ enum sim_ev_type {
 	SIM_EV_RELEASE,   /* clean shutdown (R4) */
 	SIM_EV_INCR,      /* start a region-0 increment */
 	SIM_EV_SPLIT,     /* two-site split: from now on each MU reaches one disk only */
+	SIM_EV_SU_RENEW,  /* an SU renews its slot and reads its partner's */
+	SIM_EV_GUARD,     /* an SU's guard checks fence_timeout */
 	SIM_EV_TYPE_MAX
 };
 
@@ -59,6 +64,23 @@ enum sim_op {
 	SIM_OP_LEASE = 1, /* a struct crd_lease_io of the engine */
 	SIM_OP_R0_READ,   /* region 0: read both copy headers (devcount client) */
 	SIM_OP_R0_WRITE,  /* region 0: write one copy (devcount client) */
+	SIM_OP_SLOT_WRITE, /* SU: write its own slot (val: counter in gen) */
+	SIM_OP_SLOT_READ,  /* SU: read the slot of unit `target` */
+	SIM_OP_REG_READ,   /* SU: read both copies of the region of unit `target` */
+	SIM_OP_REG_WRITE,  /* SU: write copy `copy` of its own region (version `ver`) */
+};
+
+/* One copy of an SU region: generation and an index into the world's version pool. */
+struct sim_regcopy {
+	bool valid;
+	uint64_t gen;
+	int ver;
+};
+
+struct sim_slotblk {
+	int state; /* 0 empty, 1 valid, 2 damaged */
+	struct crd_slot s;
+	uint32_t salt;
 };
 
 enum sim_fault {
@@ -85,6 +107,8 @@ struct sim_disk {
 	uint32_t lease_salt; /* identity of damaged bytes */
 	struct sim_r0copy r0[2];
 	struct sim_r0copy r0_prev[2]; /* what a stale read returns */
+	struct sim_slotblk slot[SIM_UNITS_MAX];
+	struct sim_regcopy reg[SIM_UNITS_MAX][2];
 };
 
 struct sim_io {
@@ -110,6 +134,12 @@ struct sim_io {
 	uint64_t r0_term;
 	struct sim_r0copy r0[2];
 	uint64_t complete; /* complete_ns reported */
+	/* SU I/O */
+	int target;
+	struct crd_slot slot;    /* SLOT_WRITE: what to write; SLOT_READ: what was read */
+	int slot_state;
+	uint32_t slot_salt;
+	struct sim_regcopy reg[2]; /* REG_READ: sampled; REG_WRITE: reg[0] is written */
 };
 
 /* Per-(unit, disk) faults, drawn per schedule. Probabilities in 1/1000 per I/O. */
@@ -154,6 +184,31 @@ struct sim_unit {
 	uint32_t incr_gen;
 };
 
+/* An SU of the VM-ownership schedules (invariants 3, 4): one VM, two SUs. */
+struct sim_su {
+	struct crd_alive_self self;
+	uint64_t counter;
+	struct crd_renewals ren;
+	bool renewed;          /* this incarnation renewed at least once */
+	uint64_t guard_last;   /* the guard's last renewal issue time (0: none) */
+	bool guest;            /* the VM's guest runs here */
+	uint64_t guest_start, guest_stop;
+	struct crd_alive_obs obs; /* of the partner */
+	int own_ver;           /* committed own region (index into vers) */
+	uint64_t own_gen;
+	bool write_failed;     /* next write uses generation + 2 */
+	int phase;             /* enum in sim_su.c */
+	bool serving;
+	uint64_t back_at;      /* when the partner read may be issued (3 x io after renewal) */
+	int pending;
+	bool failed;
+	struct sim_regcopy best;
+	bool have_best;
+	int new_ver;
+	uint64_t new_gen;
+	struct crd_alive_verdict verdict; /* the dead verdict a RECOVER is based on */
+};
+
 struct sim_ack {
 	uint64_t t;
 	uint64_t count;
@@ -172,6 +227,7 @@ struct sim_opts {
 	bool r0_ab; /* devcount client writes copy A then B always (crd.md §3 read literally) */
 	bool r0_tear_late; /* region-0 torn writes and late landings in one schedule */
 	bool late_release; /* R4 release writes may land late (the known issue, see main.c) */
+	int su_mode;       /* 1: a VM-ownership schedule (2 SUs, no MU) */
 };
 
 struct sim_stats {
@@ -192,6 +248,9 @@ struct sim_world {
 	int io_free[SIM_IOS_MAX];
 	int nio_free, io_hwm;
 	struct sim_unit u[SIM_UNITS_MAX];
+	struct sim_su su[SIM_UNITS_MAX];
+	struct crd_owner_region vers[SIM_VERS_MAX];
+	int nvers;
 	struct sim_ack acks[SIM_ACKS_MAX];
 	int nacks;
 	uint64_t max_count_written;
@@ -215,10 +274,12 @@ void sim_push(struct sim_world *w, uint64_t t, int type, int unit, uint32_t arg,
 bool sim_pop(struct sim_world *w, struct sim_ev *ret);
 void sim_trace(struct sim_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sim_fail(struct sim_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Queues a request on the unit's channel to disk; lease I/O goes before region I/O. */
-void sim_io_submit(struct sim_world *w, int unit, int disk, enum sim_op op,
-		   const struct crd_lease_io *req, int copy, const struct sim_r0copy *val,
-		   uint64_t not_after);
+/* Queues a request on the unit's channel to disk; lease I/O goes before region I/O.
+ * Returns the I/O's index (the caller may fill target / slot / reg before any event
+ * runs), or -1 when the simulator ran out of room (the schedule has failed). */
+int sim_io_submit(struct sim_world *w, int unit, int disk, enum sim_op op,
+		  const struct crd_lease_io *req, int copy, const struct sim_r0copy *val,
+		  uint64_t not_after);
 /* Event handlers of the I/O layer. */
 void sim_io_event(struct sim_world *w, const struct sim_ev *e);
 /* A unit was SIGSTOPped until `until`: I/Os not yet served may be held before the
@@ -234,6 +295,14 @@ void sim_units_start(struct sim_world *w);
 void sim_unit_event(struct sim_world *w, const struct sim_ev *e);
 /* An I/O of the unit finished (engine or devcount client). */
 void sim_unit_done(struct sim_world *w, int idx);
+
+/* ---- sim_su.c ---- */
+void sim_sus_start(struct sim_world *w);
+void sim_su_event(struct sim_world *w, const struct sim_ev *e);
+void sim_su_done(struct sim_world *w, int idx);
+void sim_su_kill(struct sim_world *w, int unit);
+void sim_su_restart(struct sim_world *w, int unit);
+void sim_sus_finish(struct sim_world *w);
 
 /* ---- main.c / sim_run ---- */
 /* Runs one schedule; returns 0 when every invariant held, -1 on a violation (w->why). */

@@ -279,6 +279,10 @@ void sim_unit_done(struct sim_world *w, int idx)
 	struct crd_lease_done d;
 	int n;
 
+	if (io->op >= SIM_OP_SLOT_WRITE) {
+		sim_su_done(w, idx);
+		return;
+	}
 	if (io->op != SIM_OP_LEASE) {
 		incr_done(w, io->unit, io);
 		return;
@@ -337,7 +341,9 @@ void sim_unit_event(struct sim_world *w, const struct sim_ev *e)
 	case SIM_EV_PAUSE:
 		if (!u->alive)
 			return;
-		u->pause_until = w->now + e->arg * 1000ull; /* arg in us */
+		if (w->now + e->arg * 1000ull > u->pause_until) /* arg in us; pauses may overlap */
+			if (w->now + e->arg * 1000ull > u->pause_until) /* pauses may overlap */
+			u->pause_until = w->now + e->arg * 1000ull;
 		sim_trace(w, "mu%d SIGSTOP for %.3f ms", e->unit + 1, e->arg / 1e3);
 		sim_io_pause(w, e->unit, u->pause_until);
 		return;

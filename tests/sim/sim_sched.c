@@ -27,13 +27,19 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 	o->r0_ab = force && force->r0_ab;
 	o->r0_tear_late = force && force->r0_tear_late;
 	o->late_release = force && force->late_release;
-	o->nunits = force && force->nunits ? force->nunits : sim_chance(w, 800) ? 3 : 2;
+	o->su_mode = force && force->su_mode >= 0 ? force->su_mode : sim_chance(w, 200);
+	o->nunits = o->su_mode                     ? 2
+		    : force && force->nunits ? force->nunits
+		    : sim_chance(w, 800)     ? 3
+					     : 2;
 	o->ndisks = force && force->ndisks ? force->ndisks : sim_chance(w, 500) ? 2 : 1;
 	o->profile = force && force->profile >= 0 ? force->profile
 			: sim_chance(w, 150)       ? CRD_PROFILE_LAB
 						   : CRD_PROFILE_TEST;
 	w->timing = crd_timing_profile((enum crd_profile)o->profile);
 	o->duration = sim_range(w, SIM_MS(4000), SIM_MS(10000));
+	if (o->su_mode)
+		o->duration = sim_range(w, SIM_MS(8000), SIM_MS(20000));
 	if (o->profile == CRD_PROFILE_LAB)
 		o->duration = o->duration * 17 / 10;
 	if (force && force->split >= 0)
@@ -101,6 +107,27 @@ static void draw_unit_events(struct sim_world *w)
 		sim_push(w, w->o.split_at, SIM_EV_SPLIT, 0, (uint32_t)sim_range(w, 0, 1), 0);
 }
 
+/* SU schedules: secd pauses swept across [fence, dead_bound + 2 s] and shorter, kills. */
+static void draw_su_events(struct sim_world *w)
+{
+	const struct crd_timing *t = &w->timing;
+	const uint64_t lo = SIM_MS(t->fence_ms), hi = SIM_MS(crd_dead_bound_ms(t) + 2000);
+
+	for (int u = 0; u < 2; u++) {
+		int npause = (int)sim_range(w, 0, 2);
+		for (int i = 0; i < npause; i++) {
+			uint64_t len = sim_chance(w, 600) ? sim_range(w, lo, hi)
+							  : sim_range(w, SIM_MS(1), lo);
+			sim_push(w, sim_range(w, 0, w->o.duration), SIM_EV_PAUSE, u,
+				 (uint32_t)(len / 1000), 0);
+		}
+		if (sim_chance(w, 300))
+			sim_push(w, sim_range(w, 0, w->o.duration), SIM_EV_KILL, u, 0, 0);
+	}
+	if (w->o.split)
+		sim_push(w, w->o.split_at, SIM_EV_SPLIT, 0, (uint32_t)sim_range(w, 0, 1), 0);
+}
+
 static void split_now(struct sim_world *w, uint32_t off)
 {
 	sim_trace(w, "two-site split: each MU reaches one disk only");
@@ -129,11 +156,17 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 	memset(w->u, 0, sizeof(w->u));
 	draw_opts(w, force);
 	draw_faults(w);
-	draw_unit_events(w);
-	sim_trace(w, "schedule %llu: %d MUs, N = %d, profile %s%s, %.1f s", (unsigned long long)seed,
-		  w->o.nunits, w->o.ndisks, crd_profile_to_string((enum crd_profile)w->o.profile),
+	if (w->o.su_mode)
+		draw_su_events(w);
+	else
+		draw_unit_events(w);
+	sim_trace(w, "schedule %llu: %d %s, N = %d, profile %s%s, %.1f s", (unsigned long long)seed,
+		  w->o.nunits, w->o.su_mode ? "SUs" : "MUs", w->o.ndisks, crd_profile_to_string((enum crd_profile)w->o.profile),
 		  w->o.split ? ", two-site split" : "", (double)w->o.duration / 1e9);
-	sim_units_start(w);
+	if (w->o.su_mode)
+		sim_sus_start(w);
+	else
+		sim_units_start(w);
 	while (!w->failed && sim_pop(w, &e)) {
 		if (e.t > w->o.duration)
 			break;
@@ -151,9 +184,14 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 			split_now(w, e.arg);
 			break;
 		default:
-			sim_unit_event(w, &e);
+			if (w->o.su_mode)
+				sim_su_event(w, &e);
+			else
+				sim_unit_event(w, &e);
 			break;
 		}
 	}
+	if (w->o.su_mode && !w->failed)
+		sim_sus_finish(w);
 	return w->failed ? -1 : 0;
 }

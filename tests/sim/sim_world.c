@@ -156,6 +156,11 @@ const char *sim_op_name(const struct sim_io *io)
 		[CRD_IO_LEASE_READ] = "lease-read", [CRD_IO_LEASE_WRITE] = "lease-write",
 		[CRD_IO_R0_TERM_READ] = "r0-term-read"};
 
+	static const char *const su_ops[] = {"slot-write", "slot-read", "region-read",
+					     "region-write"};
+
+	if (io->op >= SIM_OP_SLOT_WRITE && io->op <= SIM_OP_REG_WRITE)
+		return su_ops[io->op - SIM_OP_SLOT_WRITE];
 	if (io->op == SIM_OP_R0_READ)
 		return "r0-read";
 	if (io->op == SIM_OP_R0_WRITE)
@@ -172,7 +177,8 @@ static const char *fault_name(enum sim_fault f)
 
 static bool io_is_write(const struct sim_io *io)
 {
-	return io->op == SIM_OP_R0_WRITE ||
+	return io->op == SIM_OP_R0_WRITE || io->op == SIM_OP_SLOT_WRITE ||
+	       io->op == SIM_OP_REG_WRITE ||
 	       (io->op == SIM_OP_LEASE && io->req.kind == CRD_IO_LEASE_WRITE);
 }
 
@@ -185,18 +191,23 @@ static void io_deliver_at(struct sim_world *w, int idx, uint64_t t)
 
 /* ---- channels ---- */
 
+static bool op_is_urgent(enum sim_op op)
+{
+	return op == SIM_OP_LEASE || op == SIM_OP_SLOT_WRITE || op == SIM_OP_SLOT_READ;
+}
+
 static void chan_dispatch(struct sim_world *w, int unit, int disk);
 
-void sim_io_submit(struct sim_world *w, int unit, int disk, enum sim_op op,
-		   const struct crd_lease_io *req, int copy, const struct sim_r0copy *val,
-		   uint64_t not_after)
+int sim_io_submit(struct sim_world *w, int unit, int disk, enum sim_op op,
+		  const struct crd_lease_io *req, int copy, const struct sim_r0copy *val,
+		  uint64_t not_after)
 {
 	struct sim_chan *ch = &w->u[unit].ch[disk];
 	int idx = io_alloc(w), pos;
 	struct sim_io *io;
 
 	if (idx < 0)
-		return;
+		return -1;
 	io = &w->io[idx];
 	io->unit = (uint16_t)unit;
 	io->inc = w->u[unit].inc;
@@ -213,21 +224,24 @@ void sim_io_submit(struct sim_world *w, int unit, int disk, enum sim_op op,
 		io->issue = io->complete = w->now;
 		io->serve = io->ret = SIM_NEVER;
 		io_deliver_at(w, idx, w->now);
-		return;
+		return idx;
 	}
 	if (ch->nq >= SIM_QUEUE_MAX) {
 		sim_fail(w, "simulator: channel queue of unit %d disk %d full", unit + 1, disk);
-		return;
+		sim_io_free(w, idx);
+		return -1;
 	}
 	/* lease I/O before region I/O, FIFO within each class */
+	/* slot and lease I/O before region I/O (crd.md §1) */
 	pos = ch->nq;
-	if (op == SIM_OP_LEASE)
-		while (pos > 0 && w->io[ch->q[pos - 1]].op != SIM_OP_LEASE)
+	if (op_is_urgent(op))
+		while (pos > 0 && !op_is_urgent(w->io[ch->q[pos - 1]].op))
 			pos--;
 	memmove(&ch->q[pos + 1], &ch->q[pos], (size_t)(ch->nq - pos) * sizeof(int));
 	ch->q[pos] = idx;
 	ch->nq++;
 	chan_dispatch(w, unit, disk);
+	return idx;
 }
 
 /* Draws the fault and the service times of an I/O issued now. */
@@ -327,7 +341,7 @@ static void chan_dispatch(struct sim_world *w, int unit, int disk)
 		io_draw(w, io);
 		io->on_chan = true;
 		ch->busy = idx + 1;
-		sim_trace(w, "mu%d d%d issue %s #%d fault=%s ret+%.1f ms", unit + 1, disk,
+		sim_trace(w, "u%d d%d issue %s #%d fault=%s ret+%.1f ms", unit + 1, disk,
 			  sim_op_name(io), idx, fault_name(io->fault),
 			  io->ret == SIM_NEVER ? -1.0 : (double)(io->ret - io->issue) / 1e6);
 		io_schedule(w, idx);
@@ -370,7 +384,7 @@ static void io_serve(struct sim_world *w, int idx)
 				d->lease_state = 1;
 				d->lease = io->req.rec;
 			}
-			sim_trace(w, "mu%d d%d LAND lease {holder %u term %llu counter %llu%s}%s",
+			sim_trace(w, "u%d d%d LAND lease {holder %u term %llu counter %llu%s}%s",
 				  io->unit + 1, io->disk, io->req.rec.holder,
 				  (unsigned long long)io->req.rec.term,
 				  (unsigned long long)io->req.rec.counter,
@@ -391,12 +405,34 @@ static void io_serve(struct sim_world *w, int idx)
 		for (int c = 0; c < 2; c++)
 			io->r0[c] = io->fault == SIM_F_STALE ? d->r0_prev[c] : d->r0[c];
 		break;
+	case SIM_OP_SLOT_WRITE:
+		d->slot[io->unit].state = io->fault == SIM_F_TEAR ? 2 : 1;
+		d->slot[io->unit].s = io->slot;
+		d->slot[io->unit].salt = (uint32_t)sim_rand(w);
+		break;
+	case SIM_OP_SLOT_READ:
+		io->slot_state = d->slot[io->target].state;
+		io->slot = d->slot[io->target].s;
+		io->slot_salt = d->slot[io->target].salt;
+		break;
+	case SIM_OP_REG_READ:
+		io->reg[0] = d->reg[io->target][0];
+		io->reg[1] = d->reg[io->target][1];
+		break;
+	case SIM_OP_REG_WRITE:
+		d->reg[io->unit][io->copy] = io->reg[0];
+		if (io->fault == SIM_F_TEAR)
+			d->reg[io->unit][io->copy].valid = false;
+		sim_trace(w, "su%d d%d LAND region copy %c gen %llu version %d%s", io->unit + 1,
+			  io->disk, 'A' + io->copy, (unsigned long long)io->reg[0].gen,
+			  io->reg[0].ver, io->fault == SIM_F_TEAR ? " TORN" : "");
+		break;
 	case SIM_OP_R0_WRITE:
 		d->r0_prev[io->copy] = d->r0[io->copy];
 		d->r0[io->copy] = io->val;
 		if (io->fault == SIM_F_TEAR)
 			d->r0[io->copy].valid = false;
-		sim_trace(w, "mu%d d%d LAND r0 copy %c {term %llu gen %llu count %llu}%s",
+		sim_trace(w, "u%d d%d LAND r0 copy %c {term %llu gen %llu count %llu}%s",
 			  io->unit + 1, io->disk, 'A' + io->copy,
 			  (unsigned long long)io->val.term, (unsigned long long)io->val.gen,
 			  (unsigned long long)io->val.count,
@@ -422,8 +458,10 @@ static void io_maybe_free(struct sim_world *w, int idx)
 {
 	struct sim_io *io = &w->io[idx];
 
-	if ((io->returned || io->ret == SIM_NEVER) && (io->served || io->serve == SIM_NEVER) &&
-	    !io->to_deliver)
+	/* done when its syscall returned (or never will and the unit got its timeout) and
+	 * it has sampled or landed (or never will) */
+	if ((io->returned || (io->ret == SIM_NEVER && (io->delivered || !io->on_chan))) &&
+	    (io->served || io->serve == SIM_NEVER) && !io->to_deliver)
 		sim_io_free(w, idx);
 }
 
@@ -503,7 +541,7 @@ void sim_io_event(struct sim_world *w, const struct sim_ev *e)
 			io->complete = w->now; /* taken when the thread runs again */
 		if (io->on_chan && io->returned)
 			chan_release(u, io->disk, idx);
-		sim_trace(w, "mu%d d%d done %s #%d result %d issue %.3f complete %.3f", e->unit + 1,
+		sim_trace(w, "u%d d%d done %s #%d result %d issue %.3f complete %.3f", e->unit + 1,
 			  io->disk, sim_op_name(io), idx, io->result, (double)io->issue / 1e6,
 			  (double)io->complete / 1e6);
 		sim_unit_done(w, idx);
