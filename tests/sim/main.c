@@ -46,14 +46,16 @@ enum mutation {
 	MUT_R0_COPY_AB,
 	MUT_R0_TEAR_LATE,
 	MUT_LATE_RELEASE,
+	MUT_SU_NO_GUARD,
+	MUT_SU_NO_RECONCILE,
 	MUT_MAX
 };
 static const char *const mut_names[MUT_MAX] = {"none", "no_r1", "r0_issue_time",
 					       "n2_any_disk", "r0_copy_ab", "r0_tear_late",
-					       "late_release"};
+					       "late_release", "su_no_guard", "su_no_reconcile"};
 
 struct result {
-	uint64_t run, failed, events, acks, acquisitions;
+	uint64_t run, failed, events, acks, acquisitions, recovers, reconciles, fences;
 	uint64_t group_run[GROUPS], group_failed[GROUPS];
 	uint64_t fail_seed[KEEP_FAILS];
 	int nfail_seed;
@@ -93,6 +95,14 @@ static struct sim_opts force_for(enum mutation m)
 		break;
 	case MUT_LATE_RELEASE:
 		f.late_release = true;
+		break;
+	case MUT_SU_NO_GUARD:
+		f.su_mode = 1;
+		f.su_no_guard = true;
+		break;
+	case MUT_SU_NO_RECONCILE:
+		f.su_mode = 1;
+		f.su_no_reconcile = true;
 		break;
 	default:
 		break;
@@ -136,6 +146,9 @@ static void run_share(uint64_t base, uint64_t count, int k, int j, enum mutation
 		r->events += world.st.events;
 		r->acks += world.st.acks;
 		r->acquisitions += world.st.acquisitions;
+		r->recovers += world.st.recovers;
+		r->reconciles += world.st.reconciles;
+		r->fences += world.st.fences;
 		r->group_run[group_of(&world)]++;
 		if (g == 0)
 			continue;
@@ -202,6 +215,9 @@ static int run_batch(uint64_t base, uint64_t count, int j, enum mutation m, bool
 		sum->events += r.events;
 		sum->acks += r.acks;
 		sum->acquisitions += r.acquisitions;
+		sum->recovers += r.recovers;
+		sum->reconciles += r.reconciles;
+		sum->fences += r.fences;
 		for (int g = 0; g < GROUPS; g++) {
 			sum->group_run[g] += r.group_run[g];
 			sum->group_failed[g] += r.group_failed[g];
@@ -272,7 +288,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: crd-sim [--schedules K] [--base B] [--workers J] [--mutation-schedules M]\n"
 		"       crd-sim [--mutation NAME] --seed S\n"
-		"       crd-sim --mutation no_r1|r0_issue_time|n2_any_disk|r0_copy_ab|r0_tear_late|late_release [--schedules K]\n");
+		"       crd-sim --mutation no_r1|r0_issue_time|n2_any_disk|r0_copy_ab|r0_tear_late|late_release|su_no_guard|su_no_reconcile [--schedules K]\n");
 }
 
 int main(int argc, char **argv)
@@ -336,6 +352,9 @@ int main(int argc, char **argv)
 		       " acknowledged increments, %" PRIu64 " violations\n",
 		       r.run, base, j, dt, dt > 0 ? (double)r.run / dt : 0.0, r.events,
 		       r.acquisitions, r.acks, r.failed);
+		printf("crd-sim: SU schedules: %" PRIu64 " guard fences, %" PRIu64
+		       " RECOVERs committed, %" PRIu64 " reconciles\n",
+		       r.fences, r.recovers, r.reconciles);
 	}
 	for (int g = 0; g < GROUPS; g++) {
 		bool ok = !r.group_failed[g];

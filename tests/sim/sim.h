@@ -228,10 +228,13 @@ struct sim_opts {
 	bool r0_tear_late; /* region-0 torn writes and late landings in one schedule */
 	bool late_release; /* R4 release writes may land late (the known issue, see main.c) */
 	int su_mode;       /* 1: a VM-ownership schedule (2 SUs, no MU) */
+	bool su_no_guard;  /* check: the guard never kills a guest */
+	bool su_no_reconcile; /* check: a returning SU serves without reconciling */
 };
 
 struct sim_stats {
-	uint64_t events, acquisitions, acks, takeovers_after_pause;
+	uint64_t events, acquisitions, acks;
+	uint64_t recovers, reconciles, fences; /* SU schedules */
 };
 
 struct sim_world {

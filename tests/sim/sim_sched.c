@@ -27,6 +27,8 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 	o->r0_ab = force && force->r0_ab;
 	o->r0_tear_late = force && force->r0_tear_late;
 	o->late_release = force && force->late_release;
+	o->su_no_guard = force && force->su_no_guard;
+	o->su_no_reconcile = force && force->su_no_reconcile;
 	o->su_mode = force && force->su_mode >= 0 ? force->su_mode : sim_chance(w, 200);
 	o->nunits = o->su_mode                     ? 2
 		    : force && force->nunits ? force->nunits

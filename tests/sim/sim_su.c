@@ -337,9 +337,11 @@ static void su_region_write_done(struct sim_world *w, int s)
 	su->own_gen = su->new_gen;
 	if (su->phase == PH_BACK_WRITE) {
 		su->serving = true;
+		w->st.reconciles++;
 		sim_trace(w, "su%d reconciled: serving, %s vm1", s + 1,
 			  su_holds(w, su->own_ver) ? "holds" : "does not hold");
 	} else {
+		w->st.recovers++;
 		sim_trace(w, "su%d RECOVER committed", s + 1);
 	}
 	su->phase = PH_IDLE;
@@ -365,7 +367,11 @@ void sim_su_done(struct sim_world *w, int idx)
 		if (su_usable(w, s) && su_usable(w, partner(s)))
 			sim_fail(w, "invariant 3: vm1 is usable on su%d (renewed) and on su%d",
 				 s + 1, partner(s) + 1);
-		if (su->phase == PH_BACK_RENEW) {
+		if (su->phase == PH_BACK_RENEW && w->o.su_no_reconcile) {
+			su->phase = PH_IDLE; /* the check: serve at once */
+			su->serving = true;
+			guest_start(w, s);
+		} else if (su->phase == PH_BACK_RENEW) {
 			su->phase = PH_BACK_WAIT;
 			su->back_at = w->now + 3 * ms(w->timing.io_ms);
 		}
@@ -441,7 +447,9 @@ void sim_su_event(struct sim_world *w, const struct sim_ev *e)
 		su_tick(w, s);
 		return;
 	case SIM_EV_GUARD: /* the guard runs even while secd is stopped or dead */
-		if (su->guest && w->now >= su->guard_last + ms(w->timing.fence_ms)) {
+		if (su->guest && w->now >= su->guard_last + ms(w->timing.fence_ms) &&
+		    !w->o.su_no_guard) {
+			w->st.fences++;
 			su->guest = false;
 			su->guest_stop = w->now + sim_range(w, 0, ms(w->timing.watchdog_ms));
 			sim_trace(w, "su%d guard FENCES the guest (last renewal %.3f ms)", s + 1,
