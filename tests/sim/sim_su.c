@@ -370,6 +370,9 @@ void sim_su_done(struct sim_world *w, int idx)
 		if (su->phase == PH_BACK_RENEW && w->o.su_no_reconcile) {
 			su->phase = PH_IDLE; /* the check: serve at once */
 			su->serving = true;
+			if (su_usable(w, s) && su_usable(w, partner(s)))
+				sim_fail(w, "invariant 3: vm1 is usable on su%d (serving without "
+					 "reconcile) and on su%d", s + 1, partner(s) + 1);
 			guest_start(w, s);
 		} else if (su->phase == PH_BACK_RENEW) {
 			su->phase = PH_BACK_WAIT;
