@@ -79,9 +79,30 @@ static uint64_t lease_r0_length(const struct crd_lease *l, const struct crd_leas
 {
 	uint32_t ms = l->cfg.max_lease_ms > l->cfg.timing.lease_ms ? l->cfg.max_lease_ms
 								   : l->cfg.timing.lease_ms;
-	if (v->decode == 0 && v->rec.lease_ms)
+	/* the holder's advertised lease_timeout, but never less than any MU advertises: after a
+	 * late landing the block may show another MU's record than the one holding */
+	if (v->decode == 0 && v->rec.lease_ms > ms)
 		ms = v->rec.lease_ms;
 	return MS(ms);
+}
+
+/* R4's released block is free at once only when this watcher saw the same holder,
+ * incarnation and term holding in its previous read, and the two reads lie closer together
+ * than a takeover could fit between them (a claim needs claim_delay before it believes).
+ * Otherwise the released bytes are timed like any others: a release that lands late, after
+ * another MU took over, must not make a third MU claim at once (found by tests/sim,
+ * `late_release`; decisions.md). */
+static bool lease_release_fast(const struct crd_lease *l, const struct crd_lease_disk_view *v,
+			       const struct crd_lease_done *d)
+{
+	uint64_t gap = MS(l->cfg.timing.claim_ms);
+
+	if (MS(l->cfg.timing.renew_ms + l->cfg.timing.io_ms) < gap)
+		gap = MS(l->cfg.timing.renew_ms + l->cfg.timing.io_ms);
+	return v->prev_ok && v->prev_decode == 0 && !(v->prev_rec.flags & CRD_LEASE_RELEASED) &&
+	       v->prev_rec.holder == d->rec.holder &&
+	       v->prev_rec.incarnation == d->rec.incarnation && v->prev_rec.term == d->rec.term &&
+	       d->complete_ns - v->prev_issue_ns < gap;
 }
 
 /* R0: feed one completed lease-block read into the disk view; sets free_issue_ns. */
@@ -104,7 +125,8 @@ static void lease_view_update(struct crd_lease *l, const struct crd_lease_done *
 		v->rec = d->rec;
 	if (d->decode == -ENODATA)
 		is_free = true;
-	else if (d->decode == 0 && (d->rec.flags & CRD_LEASE_RELEASED))
+	else if (d->decode == 0 && (d->rec.flags & CRD_LEASE_RELEASED) &&
+		 (l->cfg.mut.late_release_trust || lease_release_fast(l, v, d)))
 		is_free = true;
 	else if (l->cfg.mut.r0_issue_time) /* the naive rule: "unchanged for L" by completion */
 		is_free = d->complete_ns >= v->first_seen_ns + lease_r0_length(l, v);
@@ -112,6 +134,10 @@ static void lease_view_update(struct crd_lease *l, const struct crd_lease_done *
 		is_free = d->issue_ns >= v->first_seen_ns + lease_r0_length(l, v);
 	if (is_free)
 		v->free_issue_ns = d->issue_ns ? d->issue_ns : 1;
+	v->prev_ok = true;
+	v->prev_decode = d->decode;
+	v->prev_rec = d->rec;
+	v->prev_issue_ns = d->issue_ns;
 }
 
 static uint64_t lease_required_mask(const struct crd_lease *l)

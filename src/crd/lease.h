@@ -80,6 +80,7 @@ struct crd_lease_mutations {
 	bool no_r1;          /* renew and believe without the validity bound */
 	bool r0_issue_time;  /* time R0 from the first read's issue and confirm by completion */
 	bool n2_any_disk;    /* with N = 2, acquire on any one disk */
+	bool late_release_trust; /* R0 as written: every released block is free at once */
 };
 
 struct crd_lease_cfg {
@@ -106,6 +107,11 @@ struct crd_lease_disk_view {
 	bool write_ok;           /* the current round's write on this disk succeeded */
 	uint64_t write_issue_ns;
 	bool read_done;          /* the current round's read finished */
+	/* the previous successful read, for the release fast path of R0 (decisions.md) */
+	bool prev_ok;
+	int prev_decode;
+	struct crd_lease_rec prev_rec;
+	uint64_t prev_issue_ns;
 };
 
 struct crd_lease {

@@ -86,11 +86,11 @@ static void batch_wait(struct batch *b)
 	pthread_cond_destroy(&b->cond);
 }
 
-/* Writes copy `copy` (header h + payload) on each disk d of disks[] whose res[d] is 0, in
- * parallel; res[d] receives the result. */
-static void region_put(const struct crd_region_disks *rd, const int *disks, int nd, int copy,
-		       const struct crd_region_hdr *h, const void *payload, uint64_t not_after,
-		       int *res)
+/* Writes copy copy_of[d] (header h + payload) on each disk d of disks[] whose res[d] is 0,
+ * in parallel; res[d] receives the result. copy_of is indexed by io disk. */
+static void region_put(const struct crd_region_disks *rd, const int *disks, int nd,
+		       const int *copy_of, const struct crd_region_hdr *h, const void *payload,
+		       uint64_t not_after, int *res)
 {
 	struct crd_io_req *reqs[CRD_IO_DISKS_MAX] = {0};
 	size_t len = CRD_BLOCK + round_block(h->payload_len);
@@ -102,7 +102,8 @@ static void region_put(const struct crd_region_disks *rd, const int *disks, int 
 		struct crd_io_req *req;
 		if (res[d] != 0)
 			continue;
-		req = crd_io_req_new(CRD_IO_WRITE, crd_region_off(&rd->geo, h->region, copy), len);
+		req = crd_io_req_new(CRD_IO_WRITE, crd_region_off(&rd->geo, h->region, copy_of[d]),
+				     len);
 		if (!req) {
 			res[d] = -ENOMEM;
 			continue;
@@ -125,6 +126,13 @@ static void region_put(const struct crd_region_disks *rd, const int *disks, int 
 
 /* ---- writer ---- */
 
+/* (term, generation) order of crd.md §2 */
+static bool hdr_newer(const struct crd_region_hdr *a, const struct crd_region_hdr *b)
+{
+	return a->term > b->term || (a->term == b->term && a->generation > b->generation);
+}
+
+
 void crd_region_writer_init(struct crd_region_writer *w, uint32_t region, uint32_t owner,
 			    uint64_t incarnation, uint64_t generation_seen)
 {
@@ -134,6 +142,15 @@ void crd_region_writer_init(struct crd_region_writer *w, uint32_t region, uint32
 	w->incarnation = incarnation;
 	w->committed = generation_seen;
 	w->last = generation_seen;
+}
+
+void crd_region_writer_order_from(struct crd_region_writer *w, const struct crd_region_read *r)
+{
+	for (int d = 0; d < CRD_IO_DISKS_MAX; d++) {
+		const struct crd_region_copy_info *a = &r->copy[d][0], *b = &r->copy[d][1];
+		/* A holds the newest valid data on d: write B first */
+		w->r0_first[d] = a->decode == 0 && (b->decode != 0 || hdr_newer(&a->hdr, &b->hdr));
+	}
 }
 
 uint64_t crd_region_writer_next(const struct crd_region_writer *w)
@@ -147,7 +164,8 @@ int crd_region_write(const struct crd_region_disks *rd, struct crd_region_writer
 {
 	struct crd_region_wres res = {0};
 	int targets[CRD_SET_DISKS_MAX], nt = 0, ncopies, first_err = 0, first_disk = -1;
-	int copies[2];
+	int copies[2][CRD_IO_DISKS_MAX];
+	bool first_ok[CRD_IO_DISKS_MAX] = {false};
 	uint64_t cap = crd_region_copy_size(&rd->geo, w->region) - CRD_BLOCK;
 	struct crd_region_hdr h = {0};
 	int r;
@@ -182,11 +200,24 @@ int crd_region_write(const struct crd_region_disks *rd, struct crd_region_writer
 	res.generation = h.generation;
 	w->last = h.generation;
 	w->last_failed = true; /* until committed */
+	/* region 0: both copies in turn, first the one that does not hold the newest data, so
+	 * that a tear of each of two writes in a row cannot leave no valid copy (decisions.md);
+	 * a unit region: copy generation mod 2 */
 	ncopies = w->region == 0 ? 2 : 1;
-	copies[0] = w->region == 0 ? 0 : (int)(h.generation % 2);
-	copies[1] = 1;
-	for (int c = 0; c < ncopies; c++) /* region 0: A on every disk, then B */
+	for (int c = 0; c < ncopies; c++) {
+		for (int d = 0; d < CRD_IO_DISKS_MAX; d++)
+			copies[c][d] = w->region == 0 ? (w->r0_first[d] + c) % 2
+						      : (int)(h.generation % 2);
+		if (c == 1)
+			for (int i = 0; i < nt; i++)
+				first_ok[targets[i]] = res.disk_result[targets[i]] == 0;
 		region_put(rd, targets, nt, copies[c], &h, payload, not_after_ns, res.disk_result);
+	}
+	for (int i = 0; w->region == 0 && i < nt; i++) { /* the torn copy goes first next time */
+		int d = targets[i];
+		if (first_ok[d] && res.disk_result[d] != 0)
+			w->r0_first[d] = (uint8_t)((w->r0_first[d] + 1) % 2);
+	}
 	for (int i = 0; i < nt; i++) {
 		int d = targets[i];
 		if (res.disk_result[d] == 0)
@@ -310,11 +341,6 @@ static int region_get_headers(const struct crd_region_disks *rd, uint32_t region
 	return readable;
 }
 
-static bool hdr_newer(const struct crd_region_hdr *a, const struct crd_region_hdr *b)
-{
-	return a->term > b->term || (a->term == b->term && a->generation > b->generation);
-}
-
 int crd_region_read(const struct crd_region_disks *rd, uint32_t region,
 		    struct crd_region_read *ret, struct sec_err *reterr)
 {
@@ -428,7 +454,10 @@ int crd_region_repair(const struct crd_region_disks *rd, const struct crd_region
 		if (!owner_dead(arg))
 			return sec_errf(reterr, -ECANCELED, "region %u: repair stopped, unit %u is "
 					"alive again", src->hdr.region, src->hdr.owner);
-		region_put(rd, &d, 1, copy, &src->hdr, src->payload, 0, res);
+		int copy_of[CRD_IO_DISKS_MAX];
+		for (int k = 0; k < CRD_IO_DISKS_MAX; k++)
+			copy_of[k] = copy;
+		region_put(rd, &d, 1, copy_of, &src->hdr, src->payload, 0, res);
 		r = res[d];
 		if (r == 0)
 			r = region_verify(rd, d, copy, &src->hdr);
@@ -461,6 +490,7 @@ int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region
 	}
 	seen = rr.hdr.generation > w->last ? rr.hdr.generation : w->last;
 	crd_region_writer_init(w, w->region, w->owner, w->incarnation, seen);
+	crd_region_writer_order_from(w, &rr);
 	for (int p = 0; p < passes; p++) {
 		r = crd_region_write(rd, w, term, rr.payload, rr.hdr.payload_len, not_after_ns,
 				     &wr[p], reterr);

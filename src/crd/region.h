@@ -11,8 +11,8 @@
  *    to 4 KiB; a payload larger than the copy fails with -ENOSPC before any I/O;
  *  - unit region: generation g goes to copy g mod 2; after a write that failed or timed
  *    out, the next write uses that generation + 2, so the copy holding the last committed
- *    generation is never overwritten. Region 0: both copies in turn (A + fdatasync, then
- *    B + fdatasync) on each disk, each write checked against not_after (the writer's lease
+ *    generation is never overwritten. Region 0: both copies in turn on each disk (the one
+ *    that does not hold the newest valid data first, + fdatasync, then the other), each write checked against not_after (the writer's lease
  *    validity, R1) in the disk thread;
  *  - order: all external disks (in parallel, one I/O each at a time), then the internal disk,
  *    and the internal disk only once the write is committed;
@@ -61,6 +61,7 @@ struct crd_region_writer {
 	uint64_t committed;        /* last committed generation, 0 = none */
 	uint64_t last;             /* last generation written or attempted */
 	bool last_failed;          /* the last attempt did not commit */
+	uint8_t r0_first[CRD_IO_DISKS_MAX]; /* region 0: copy (0 = A) to write first, per disk */
 };
 
 /* Outcome of a write (filled also on failure). */
@@ -94,6 +95,10 @@ struct crd_region_read {
 /* Sets up w for region/owner/incarnation after the highest generation read (0 = none). */
 void crd_region_writer_init(struct crd_region_writer *w, uint32_t region, uint32_t owner,
 			    uint64_t incarnation, uint64_t generation_seen);
+/* Region 0: after w was set up from a read, write first, on each disk, the copy that does not
+ * hold the newest valid data (decisions.md "region-0 copy order"). */
+struct crd_region_read;
+void crd_region_writer_order_from(struct crd_region_writer *w, const struct crd_region_read *r);
 /* The generation the next write will use: last + 1, or last + 2 after a failed attempt. */
 uint64_t crd_region_writer_next(const struct crd_region_writer *w);
 

@@ -3,22 +3,29 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char *log_prog = "secluster";
-static int log_verbose = -1;
+static _Atomic int log_verbose = -1; /* read by every thread; -1 until log_init() */
 
-void log_init(const char *progname, int verbose)
+static int log_env_verbose(int verbose)
 {
 	const char *e = getenv("SECLUSTER_DEBUG");
 
-	log_prog = progname;
-	log_verbose = verbose;
 	if (e && *e && *e != '0')
-		log_verbose = verbose > 1 ? verbose : 1;
+		return verbose > 1 ? verbose : 1;
+	return verbose;
+}
+
+/* Call once from main() before any thread starts (log_prog is not atomic). */
+void log_init(const char *progname, int verbose)
+{
+	log_prog = progname;
+	atomic_store(&log_verbose, log_env_verbose(verbose));
 }
 
 static void log_vline(const char *level, const char *fmt, va_list ap, int errnum)
@@ -66,9 +73,14 @@ void log_info(const char *fmt, ...)
 
 void log_debug(const char *fmt, ...)
 {
-	if (log_verbose < 0)
-		log_init(log_prog, 0);
-	if (log_verbose < 1)
+	int v = atomic_load_explicit(&log_verbose, memory_order_relaxed);
+
+	if (v < 0) { /* no log_init(): the environment decides, without touching log_prog */
+		int expect = -1;
+		v = log_env_verbose(0);
+		atomic_compare_exchange_strong(&log_verbose, &expect, v);
+	}
+	if (v < 1)
 		return;
 	LOG_BODY("debug: ", 0);
 }

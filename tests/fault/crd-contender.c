@@ -130,6 +130,7 @@ static void *devcount_main(void *arg)
 				count = devcount_parse(&r);
 				crd_region_writer_init(&w, 0, c->unit, c->incarnation,
 						       r.found ? r.hdr.generation : 0);
+				crd_region_writer_order_from(&w, &r);
 				my_term = term;
 			}
 			crd_region_read_release(&r);

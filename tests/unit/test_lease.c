@@ -344,6 +344,48 @@ static void test_n1_lost_disk_master_expires(void **state)
 	assert_no_overlap(&w);
 }
 
+/* A release that lands late (seconds after the releasing MU gave up on it) overwrites the
+ * record of the MU that took over meanwhile, which is paused: a watcher must not take the
+ * released block as free at once (found by tests/sim `late_release`; decisions.md). */
+static int run_late_release(bool trust_release)
+{
+	static struct world w;
+	world_init(&w, 3, 1, CRD_PROFILE_TEST);
+	for (int k = 0; k < 3; k++)
+		w.m[k].l.cfg.mut.late_release_trust = trust_release;
+	w.m[2].dead = true; /* starts later */
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_true(h == 0 || h == 1);
+	world_run(&w, 150); /* mid-way between two renewals */
+	w.m[h].paused = true;
+	/* the late landing: an older master's released record */
+	w.d[0].rec = (struct crd_lease_rec){.holder = 9, .incarnation = 5, .counter = 8,
+					    .term = crd_lease_term(&w.m[h].l) - 1 + 0,
+					    .lease_ms = 1200, .flags = CRD_LEASE_RELEASED};
+	struct crd_lease_cfg cfg = w.m[2].l.cfg;
+	crd_lease_init(&w.m[2].l, &cfg, w.now);
+	w.m[2].dead = false;
+	int most = 0;
+	for (int i = 0; i < 3000; i++) {
+		world_step(&w);
+		if (world_holders(&w) > most)
+			most = world_holders(&w);
+	}
+	return most;
+}
+
+static void test_late_release_is_not_free_at_once(void **state)
+{
+	assert_int_equal(run_late_release(false), 1);
+}
+
+static void test_late_release_mutation_is_caught(void **state)
+{
+	/* R0 as crd.md words it ("released" = free) lets a third MU in at once */
+	assert_int_equal(run_late_release(true), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +397,8 @@ int main(void)
 		cmocka_unit_test(test_split_after_election_keeps_one),
 		cmocka_unit_test(test_hung_disk_master_keeps_lease),
 		cmocka_unit_test(test_n1_lost_disk_master_expires),
+		cmocka_unit_test(test_late_release_is_not_free_at_once),
+		cmocka_unit_test(test_late_release_mutation_is_caught),
 	};
 	return cmocka_run_group_tests_name("lease", tests, NULL, NULL);
 }

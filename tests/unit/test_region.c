@@ -345,6 +345,53 @@ static void test_region_n2_one_failing(void **state)
 }
 
 /* Readers take the highest (term, generation): a higher term beats a higher generation. */
+/* Region-0 copy order (found by tests/sim `r0_copy_ab`): a writer that finds copy B torn by
+ * the previous master writes B first; with the literal "A, then B" order a tear of A would
+ * leave no valid copy of committed data. */
+static bool region0_survives_second_tear(bool order_from_read)
+{
+	struct crd_region_writer w, w2;
+	struct crd_region_read r;
+	uint8_t *p1 = payload_make(1, 3000), *p2 = payload_make(2, 3000);
+	uint8_t *junk = crd_buf_alloc(CRD_BLOCK);
+	bool ok;
+
+	rd_setup(1, false, 2000);
+	crd_region_writer_init(&w, 0, 1, 5, 0);
+	write_ok(&w, 3, p1, 3000);
+	write_ok(&w, 3, p2, 3000); /* gen 2 in A and B */
+	memset(junk, 0x5a, CRD_BLOCK); /* the previous master's write of B tore */
+	assert_int_equal(pwrite(fx_fd(&F, 0), junk, CRD_BLOCK, (off_t)crd_region_off(&RD.geo, 0, 1)),
+			 (ssize_t)CRD_BLOCK);
+	free(junk);
+	assert_int_equal(crd_region_read(&RD, 0, &r, NULL), 0);
+	assert_true(r.found);
+	crd_region_writer_init(&w2, 0, 2, 6, r.hdr.generation); /* a new master */
+	if (order_from_read)
+		crd_region_writer_order_from(&w2, &r);
+	crd_region_read_release(&r);
+	struct fault_spec tear = {.action = FAULT_TEAR, .arg = CRD_BLOCK, .count = 1};
+	assert_int_equal(fault_set("crd.write:*/d0", &tear), 0);
+	assert_int_equal(crd_region_write(&RD, &w2, 4, p1, 3000, 0, NULL, NULL), -EIO);
+	fault_clear_all();
+	ok = crd_region_read(&RD, 0, &r, NULL) == 0 && r.found && r.hdr.generation == 2 &&
+	     memcmp(r.payload, p2, 3000) == 0;
+	crd_region_read_release(&r);
+	free(p1);
+	free(p2);
+	return ok;
+}
+
+static void test_region0_torn_copy_written_first(void **state)
+{
+	assert_true(region0_survives_second_tear(true));
+}
+
+static void test_region0_literal_order_loses_data(void **state)
+{
+	assert_false(region0_survives_second_tear(false));
+}
+
 static void test_region_read_order(void **state)
 {
 	struct crd_region_writer w;
@@ -505,6 +552,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_region_external_first, fx_td),
 		cmocka_unit_test_teardown(test_region_n2_one_failing, fx_td),
 		cmocka_unit_test_teardown(test_region_read_order, fx_td),
+		cmocka_unit_test_teardown(test_region0_torn_copy_written_first, fx_td),
+		cmocka_unit_test_teardown(test_region0_literal_order_loses_data, fx_td),
 		cmocka_unit_test_teardown(test_region_internal_only, fx_td),
 		cmocka_unit_test_teardown(test_region_repair_and_resync, fx_td),
 	};
