@@ -196,7 +196,8 @@ struct sim_su {
 	struct crd_alive_obs obs; /* of the partner */
 	int own_ver;           /* committed own region (index into vers) */
 	uint64_t own_gen;
-	bool write_failed;     /* next write uses generation + 2 */
+	bool write_failed;     /* next write uses failed_gen + 2 (crd.md §3) */
+	uint64_t failed_gen;
 	int phase;             /* enum in sim_su.c */
 	bool serving;
 	uint64_t back_at;      /* when the partner read may be issued (3 x io after renewal) */
@@ -230,6 +231,7 @@ struct sim_opts {
 	int su_mode;       /* 1: a VM-ownership schedule (2 SUs, no MU) */
 	bool su_no_guard;  /* check: the guard never kills a guest */
 	bool su_no_reconcile; /* check: a returning SU serves without reconciling */
+	bool su_late_write; /* SU region writes may land late (the known issue, see main.c) */
 };
 
 struct sim_stats {

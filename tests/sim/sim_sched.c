@@ -29,6 +29,7 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 	o->late_release = force && force->late_release;
 	o->su_no_guard = force && force->su_no_guard;
 	o->su_no_reconcile = force && force->su_no_reconcile;
+	o->su_late_write = force && force->su_late_write;
 	o->su_mode = force && force->su_mode >= 0 ? force->su_mode : sim_chance(w, 200);
 	o->nunits = o->su_mode                     ? 2
 		    : force && force->nunits ? force->nunits
@@ -76,7 +77,7 @@ static void draw_faults(struct sim_world *w)
 				f->p[SIM_F_TEAR] += 20;
 				f->p[SIM_F_LATE] += 40;
 			}
-			if (o->late_release)
+			if (o->late_release || o->su_late_write)
 				f->p[SIM_F_LATE] += 100;
 			if (sim_chance(w, 250)) {
 				f->out_from = sim_range(w, 0, o->duration);

@@ -133,7 +133,10 @@ static void su_boot(struct sim_world *w, int s, bool first)
 			su->own_ver = best.ver;
 			su->own_gen = best.gen;
 		}
-		su->write_failed = true; /* a returning owner rewrites both copies: gen + 2 */
+		/* what the last life wrote after own_gen is unknown: treat own_gen + 1 as
+		 * failed, so the first write goes to the other copy */
+		su->write_failed = true;
+		su->failed_gen = su->own_gen + 1;
 	}
 	w->u[s].alive = true;
 	sim_trace(w, "su%d starts%s", s + 1, first ? "" : " (coming back)");
@@ -208,7 +211,9 @@ static void su_read_partner(struct sim_world *w, int s, int phase)
 static void su_write_own(struct sim_world *w, int s, int phase, int ver, uint64_t not_after)
 {
 	struct sim_su *su = &w->su[s];
-	uint64_t gen = su->own_gen + (su->write_failed ? 2 : 1);
+	/* generation g goes to copy g mod 2; after a failed write of generation f, the
+	 * next one is f + 2: the copy of the last committed generation is never touched */
+	uint64_t gen = su->write_failed ? su->failed_gen + 2 : su->own_gen + 1;
 
 	su->phase = phase;
 	su->pending = w->o.ndisks;
@@ -329,6 +334,7 @@ static void su_region_write_done(struct sim_world *w, int s)
 
 	if (su->failed) {
 		su->write_failed = true;
+		su->failed_gen = su->new_gen;
 		su->phase = su->phase == PH_BACK_WRITE ? PH_BACK_WAIT : PH_IDLE;
 		return;
 	}

@@ -281,6 +281,11 @@ static void io_draw(struct sim_world *w, struct sim_io *io)
 	if (io->op == SIM_OP_LEASE && (io->req.rec.flags & CRD_LEASE_RELEASED) &&
 	    !w->o.late_release && (ft == SIM_F_LATE || ft == SIM_F_HANG))
 		ft = SIM_F_FAIL;
+	/* an SU region write (RECOVER, reconcile) that lands late: finding 6 of
+	 * docs/simulator.md; only the su_late_write check injects it */
+	if (io->op == SIM_OP_REG_WRITE && !w->o.su_late_write &&
+	    (ft == SIM_F_LATE || ft == SIM_F_HANG))
+		ft = SIM_F_FAIL;
 	io->fault = ft;
 	switch (ft) {
 	case SIM_F_SLOW:
