@@ -46,6 +46,7 @@ enum mutation {
 	MUT_R0_COPY_AB,
 	MUT_R0_TEAR_LATE,
 	MUT_LATE_RELEASE,
+	MUT_LATE_RELEASE_TRUST,
 	MUT_SU_NO_GUARD,
 	MUT_SU_NO_RECONCILE,
 	MUT_SU_LATE_WRITE,
@@ -59,10 +60,11 @@ static const enum expect expect[MUT_MAX] = {
 	[MUT_LATE_RELEASE] = EXPECT_CLEAN, /* fixed in lease.c (ad7ace3) */
 	[MUT_SU_LATE_WRITE] = EXPECT_KNOWN,
 };
-static const char *const mut_names[MUT_MAX] = {"none", "no_r1", "r0_issue_time",
-					       "n2_any_disk", "r0_copy_ab", "r0_tear_late",
-					       "late_release", "su_no_guard", "su_no_reconcile",
-					       "su_late_write"};
+static const char *const mut_names[MUT_MAX] = {
+	"none",         "no_r1",       "r0_issue_time",      "n2_any_disk",
+	"r0_copy_ab",   "r0_tear_late", "late_release",      "late_release_trust",
+	"su_no_guard",  "su_no_reconcile", "su_late_write",
+};
 
 struct result {
 	uint64_t run, failed, events, acks, acquisitions, recovers, reconciles, fences;
@@ -105,6 +107,10 @@ static struct sim_opts force_for(enum mutation m)
 		break;
 	case MUT_LATE_RELEASE:
 		f.late_release = true;
+		break;
+	case MUT_LATE_RELEASE_TRUST:
+		f.late_release = true;
+		f.mut.late_release_trust = true;
 		break;
 	case MUT_SU_NO_GUARD:
 		f.su_mode = 1;
@@ -302,7 +308,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: crd-sim [--schedules K] [--base B] [--workers J] [--mutation-schedules M]\n"
 		"       crd-sim [--mutation NAME] --seed S\n"
-		"       crd-sim --mutation no_r1|r0_issue_time|n2_any_disk|r0_copy_ab|r0_tear_late|late_release|su_no_guard|su_no_reconcile|su_late_write [--schedules K]\n");
+		"       crd-sim --mutation NAME [--schedules K]\n"
+		"NAME: no_r1 r0_issue_time n2_any_disk r0_copy_ab r0_tear_late late_release\n"
+		"      late_release_trust su_no_guard su_no_reconcile su_late_write\n");
 }
 
 int main(int argc, char **argv)
