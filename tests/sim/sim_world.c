@@ -571,6 +571,8 @@ void sim_io_pause(struct sim_world *w, int unit, uint64_t until)
 		io = &w->io[ch->busy - 1];
 		if (io->served || io->returned || io->ret == SIM_NEVER || !sim_chance(w, 500))
 			continue;
+		if (io->op == SIM_OP_REG_WRITE && !w->o.su_late_write)
+			continue; /* lands late: finding 6, only in the su_late_write check */
 		/* stopped between the clock read and the syscall */
 		shift = until - w->now;
 		io->gen = (uint32_t)++w->seq;
