@@ -573,6 +573,8 @@ void sim_io_pause(struct sim_world *w, int unit, uint64_t until)
 			continue;
 		if (io->op == SIM_OP_REG_WRITE && !w->o.su_late_write)
 			continue; /* lands late: finding 6, only in the su_late_write check */
+		if (io->op == SIM_OP_R0_WRITE && w->r0_tear && !w->o.r0_tear_late)
+			continue; /* a late landing in a tear schedule: finding 3 */
 		/* stopped between the clock read and the syscall */
 		shift = until - w->now;
 		io->gen = (uint32_t)++w->seq;
