@@ -3,15 +3,17 @@
  *
  *   crd-sim [--schedules K] [--base B] [--workers J] [--mutation-schedules M] [--no-checks]
  *   crd-sim [--mutation NAME] --seed S        replay one schedule with its trace
- *   crd-sim --mutation NAME [--schedules K]   must find a violation within K schedules
+ *   crd-sim --mutation NAME [--schedules K]   one check (its expectation below)
  *
  * Schedule i of a run has seed mix(B, i); `--seed S` replays it exactly (add the same
- * --mutation when the seed came from a mutation run). The default run counts scenario
- * groups, not schedules: one group per configuration class (N = 1 / N = 2, test / lab,
- * two-site split), which passes when none of its schedules violated an invariant, plus one
- * group per mutation of struct crd_lease_mutations, which passes when the mutation was
- * caught within M schedules. The last line is "N passed, N failed"; exit 0 only if none
- * failed. */
+ * --mutation when the seed came from a check). The default run counts scenario groups,
+ * not schedules: one group per configuration class (N = 1 / N = 2, test / lab, two-site
+ * split, SU ownership), which passes when none of its schedules violated an invariant,
+ * plus one group per check (a mutation of struct crd_lease_mutations, of the simulator's
+ * clients or of its fault model), which passes when it met its expectation within M
+ * schedules: catch a violation, stay clean (a fixed finding), or — an open finding — be
+ * counted as skipped with its reason. The last line is "N passed, N failed" (", N
+ * skipped" may follow); exit 0 only if none failed. */
 #include "sim.h"
 
 #include "crd/timing.h"

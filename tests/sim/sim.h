@@ -227,11 +227,11 @@ struct sim_opts {
 	struct crd_lease_mutations mut;
 	bool r0_ab; /* devcount client writes copy A then B always (crd.md §3 read literally) */
 	bool r0_tear_late; /* region-0 torn writes and late landings in one schedule */
-	bool late_release; /* R4 release writes may land late (the known issue, see main.c) */
+	bool late_release; /* R4 release writes may land late (finding 1) */
 	int su_mode;       /* 1: a VM-ownership schedule (2 SUs, no MU) */
 	bool su_no_guard;  /* check: the guard never kills a guest */
 	bool su_no_reconcile; /* check: a returning SU serves without reconciling */
-	bool su_late_write; /* SU region writes may land late (the known issue, see main.c) */
+	bool su_late_write; /* SU region writes may land late (finding 6) */
 };
 
 struct sim_stats {

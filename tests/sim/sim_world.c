@@ -276,8 +276,8 @@ static void io_draw(struct sim_world *w, struct sim_io *io)
 	if (ft == SIM_F_STALE && (io->op != SIM_OP_R0_READ || !w->stale_on ||
 				  w->stale_unit != io->unit || w->stale_disk != io->disk))
 		ft = SIM_F_NONE;
-	/* a release (R4) that lands late overwrites a newer holder's record with "free": the
-	 * finding of docs/simulator.md; only the late_release check injects it */
+	/* a release (R4) that lands late overwrites a newer holder's record with "free":
+	 * finding 1 of docs/simulator.md; only the late_release checks inject it */
 	if (io->op == SIM_OP_LEASE && (io->req.rec.flags & CRD_LEASE_RELEASED) &&
 	    !w->o.late_release && (ft == SIM_F_LATE || ft == SIM_F_HANG))
 		ft = SIM_F_FAIL;
