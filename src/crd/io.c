@@ -261,8 +261,16 @@ static void *disk_main(void *arg)
 			crd_io_req_unref(req);
 			continue;
 		}
-		if (r == -ETIMEDOUT && d->state == CRD_DISK_NORMAL)
-			d->state = CRD_DISK_STALE; /* the write may still land: resync */
+		/* A syscall that took io_timeout or longer counts as timed out even when it
+		 * returned before the timeout thread saw it (the process was stopped, say): its
+		 * bytes may have been read or written long after issue_ns (tests/sim finding 7;
+		 * R0 and the dead verdict rest on this). */
+		if (r == 0 && t - d->step_issue_ns >= timeout_ns) {
+			r = -ETIMEDOUT;
+			t = d->step_issue_ns + timeout_ns;
+		}
+		if (r == -ETIMEDOUT && req->op == CRD_IO_WRITE && d->state == CRD_DISK_NORMAL)
+			d->state = CRD_DISK_STALE; /* the write may have landed late: resync */
 		if (r == 0)
 			req->done_len += len;
 		if (r < 0 || req->done_len == req->len) {

@@ -14,7 +14,9 @@
  *  - issue_ns is taken right before the syscall, complete_ns right after it returned;
  *  - an I/O that has not returned io_timeout after its issue completes (for the engine)
  *    with -ETIMEDOUT and complete_ns = issue_ns + io_timeout, even if the syscall later
- *    lands; that later landing is not reported again.
+ *    lands; that later landing is not reported again. An I/O that did return, but
+ *    io_timeout or more after its issue, is reported the same way: a successful result
+ *    always has complete_ns − issue_ns < io_timeout.
  *
  * Disks are indices 0..ndisks-1 of the external disk set (N = ndisks, 1 or 2). The
  * engine needs, per the table of crd.md §5: acquire on every disk, keep while renewing on

@@ -29,6 +29,41 @@ static struct crd_io_req *req_write(uint64_t off, size_t len, int fill)
 	return req;
 }
 
+/* A read that returns io_timeout or more after its issue, before the timeout thread saw it
+ * (a stopped process resuming), is a timeout: its bytes may be stale (tests/sim finding 7).
+ * The fake clock jumps inside the syscall; the timeout thread waits on real time. */
+static ssize_t slow_pread(int fd, void *buf, size_t len, off_t off)
+{
+	/* a slow disk: 20 ms of real time (the timeout thread has looked at the deadline by then
+	 * and waits on real time), in which the boot clock moves past io_timeout */
+	struct timespec ts = {0, 20000000L};
+	nanosleep(&ts, NULL);
+	clock_fake_advance(2001 * NSEC_PER_MSEC);
+	return sys_ops_real.pread(fd, buf, len, off);
+}
+
+static int fx_td_clock(void **state)
+{
+	clock_fake_disable(); /* also when an assertion failed mid-test */
+	fx_sys_ops.pread = sys_ops_real.pread;
+	return fx_td(state);
+}
+
+static void test_io_late_success_is_timeout(void **state)
+{
+	struct crd_io_req *r;
+
+	fx_setup(&F, 1, 2000, DISK_SIZE);
+	clock_fake_enable(1000 * NSEC_PER_SEC);
+	fx_sys_ops.pread = slow_pread;
+	r = crd_io_req_new(CRD_IO_READ, 8192, CRD_BLOCK);
+	assert_int_equal(crd_io_run(F.io, 0, r), -ETIMEDOUT);
+	assert_true(r->complete_ns == r->issue_ns + 2000 * NSEC_PER_MSEC);
+	crd_io_req_unref(r);
+	fx_sys_ops.pread = sys_ops_real.pread;
+	clock_fake_disable();
+}
+
 static void test_io_roundtrip(void **state)
 {
 	struct crd_io_req *w, *r;
@@ -359,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_io_roundtrip, fx_td),
+		cmocka_unit_test_teardown(test_io_late_success_is_timeout, fx_td_clock),
 		cmocka_unit_test_teardown(test_io_hang_timeout, fx_td),
 		cmocka_unit_test_teardown(test_io_not_after, fx_td),
 		cmocka_unit_test_teardown(test_io_late_landing, fx_td),
