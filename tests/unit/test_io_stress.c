@@ -306,9 +306,12 @@ static void drv_once(int ndisks)
 	assert_int_equal(crd_leasedrv_new(io, &cfg, &dr), 0);
 	assert_int_equal(pthread_create(&toggler, NULL, toggler_main, NULL), 0);
 
-	/* the owner: a poll loop, ~2 s */
+	/* the owner: a poll loop, ~2 s, and on until a first belief (deadline 30 s: a loaded
+	 * machine may need longer than 2 s to acquire under the toggled faults) */
 	uint64_t end = clock_boottime_ns() + 2000 * NSEC_PER_MSEC;
-	while (clock_boottime_ns() < end) {
+	uint64_t hard_end = clock_boottime_ns() + 30000 * NSEC_PER_MSEC;
+	while (clock_boottime_ns() < end ||
+	       (atomic_load(&D.beliefs) == 0 && clock_boottime_ns() < hard_end)) {
 		uint64_t now = clock_boottime_ns(), next = crd_leasedrv_next_ns(dr);
 		int timeout = next <= now ? 0 : (int)((next - now) / NSEC_PER_MSEC) + 1;
 		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
