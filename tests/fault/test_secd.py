@@ -13,10 +13,11 @@ from lab import BUILD, SECTL, CLUSTER_ID, wait_for, format_set, LEASE, CLAIM, RE
 SECD = os.path.join(BUILD, "src/secd/secd")
 
 
-def write_config(d, unit, disks, profile="test", extra=""):
-    data = os.path.join(d, f"mu{unit}")
+def write_config(d, unit, disks, profile="test", extra="", name=None):
+    name = name or f"mu{unit}"
+    data = os.path.join(d, name)
     os.makedirs(data, exist_ok=True)
-    path = os.path.join(d, f"mu{unit}.conf")
+    path = os.path.join(d, f"{name}.conf")
     with open(path, "w") as f:
         f.write(f"""# secd test configuration of mu{unit}
 [unit]
@@ -152,6 +153,27 @@ def test_second_secd_on_same_data_dir_refused():
             assert (f"data directory '{os.path.join(d, 'mu1')}' is locked by another secd "
                     f"(pid {a.proc.pid})") in r.stderr
             assert a.alive()
+        finally:
+            assert a.term() == 0
+
+
+def test_duplicate_unit_id_refused():
+    """Another identity (another data directory) in a running unit's slot: refused."""
+    with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
+        disks = format_set(d, 1)
+        a = Secd(d, 1, write_config(d, 1, disks))
+        try:
+            a.start()
+            wait_for(lambda: "started" in a.log(), 10, "the first secd to start")
+            conf = write_config(d, 1, disks, name="copy")
+            r = subprocess.run([SECD, "--role", "mu", "--config", conf], capture_output=True,
+                               text=True, timeout=20)
+            assert r.returncode == 1
+            assert "cannot start: duplicate unit id 1: its slot holds identity" in r.stderr
+            # the same unit restarted (same data directory) takes its slot over at once
+            assert a.term() == 0
+            a.start()
+            wait_for(lambda: a.log().count("started") == 2, 10, "the restarted secd")
         finally:
             assert a.term() == 0
 
