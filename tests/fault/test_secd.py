@@ -178,6 +178,35 @@ def test_duplicate_unit_id_refused():
             assert a.term() == 0
 
 
+def slot_timing(disk, unit):
+    out = subprocess.run([SECTL, "crd", "inspect", "--json", disk], check=True,
+                         capture_output=True, text=True).stdout
+    return next((s["timing"] for s in json.loads(out)["slots"] if s["unit"] == unit), None)
+
+
+def test_sighup_reload():
+    """SIGHUP: a new renew_interval is advertised by the next renewal; unit_id needs a
+    restart and keeps its value."""
+    with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
+        disks = format_set(d, 1)
+        a = Secd(d, 1, write_config(d, 1, disks))
+        try:
+            a.start()
+            wait_for(lambda: (slot_timing(disks[0], 1) or {}).get("renew_ms") == 200, 10,
+                     "the first renewal")
+            text = open(a.conf).read().replace("unit_id = 1", "unit_id = 5")
+            with open(a.conf, "w") as f:
+                f.write(text + "renew_interval = 250ms\n")
+            a.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "key 'unit_id' changed from '1' to '5': needs a restart; "
+                     "keeping '1'" in a.log(), 10, "the reload's restart warning")
+            wait_for(lambda: (slot_timing(disks[0], 1) or {}).get("renew_ms") == 250, 10,
+                     "a renewal advertising renew_interval 250 ms")
+            assert slot_timing(disks[0], 5) is None
+        finally:
+            assert a.term() == 0
+
+
 def test_check_bad_config_names_key_and_line():
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
         conf = write_config(d, 1, ["/nonexistent/ext1"], extra="io_timeout = 0.3x\n")
