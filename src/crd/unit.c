@@ -541,13 +541,21 @@ void crd_unit_stop(struct crd_unit *u, bool restarting)
 	crd_unit_run(u);
 }
 
+static bool unit_stop_done(const struct crd_unit *u)
+{
+	return u->final_sent && !u->slot_pending && (!u->dr || crd_leasedrv_stopped(u->dr));
+}
+
 bool crd_unit_stopped(const struct crd_unit *u)
 {
 	if (!u->stopping)
 		return false;
-	if (clock_boottime_ns() >= u->stop_deadline_ns)
-		return true;
-	return u->final_sent && !u->slot_pending && (!u->dr || crd_leasedrv_stopped(u->dr));
+	return unit_stop_done(u) || clock_boottime_ns() >= u->stop_deadline_ns;
+}
+
+int crd_unit_stop_result(const struct crd_unit *u)
+{
+	return unit_stop_done(u) ? 0 : -ETIMEDOUT;
 }
 
 const struct crd_region_disks *crd_unit_region_disks(const struct crd_unit *u)

@@ -108,6 +108,9 @@ struct crd_timing crd_unit_timing(const struct crd_unit *u);
  * until crd_unit_stopped(): true when both are done, or 2 x io_timeout after this call. */
 void crd_unit_stop(struct crd_unit *u, bool restarting);
 bool crd_unit_stopped(const struct crd_unit *u);
+/* After crd_unit_stopped(): 0 when the release and the last message completed, -ETIMEDOUT
+ * when the 2 x io_timeout bound ended the shutdown first. */
+int crd_unit_stop_result(const struct crd_unit *u);
 
 /* For region I/O (region.h, blocking: never on the loop thread): the unit's disks. */
 const struct crd_region_disks *crd_unit_region_disks(const struct crd_unit *u);

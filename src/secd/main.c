@@ -39,6 +39,7 @@ struct secd {
 	bool master;
 	uint64_t master_term;
 	bool stopping;
+	bool closed; /* every handle closed: the loop ends */
 	uv_loop_t loop;
 	uv_poll_t polls[CRD_UNIT_FDS_MAX];
 	int npolls;
@@ -159,10 +160,17 @@ static void secd_step(struct secd *d)
 {
 	uint64_t now, next;
 
+	if (d->closed)
+		return;
 	crd_unit_run(d->unit);
 	if (d->stopping && crd_unit_stopped(d->unit)) {
-		log_info("%s: stopped (slot LEFT, master lease released)", d->who);
+		if (crd_unit_stop_result(d->unit) == 0)
+			log_info("%s: stopped (slot LEFT, master lease released)", d->who);
+		else
+			log_warnx("%s: stopped after 2 x io_timeout (%u ms) before the lease release "
+				  "and the slot LEFT had completed", d->who, 2 * d->cfg.timing.io_ms);
 		secd_close_handles(d);
+		d->closed = true;
 		return;
 	}
 	now = clock_boottime_ns();
@@ -185,7 +193,7 @@ static void secd_on_term(uv_signal_t *s, int signum)
 {
 	struct secd *d = s->data;
 
-	if (d->stopping)
+	if (d->stopping || d->closed)
 		return;
 	log_info("%s: %s: stopping", d->who, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	d->stopping = true;
@@ -204,6 +212,8 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 	size_t nopts;
 	char a[2 * SECD_PATH_MAX + 2], b[2 * SECD_PATH_MAX + 2];
 
+	if (d->stopping || d->closed)
+		return;
 	if (secd_config_load(d->opts.config, &n, &err) < 0) {
 		log_warnx("%s: reload: %s; keeping the running configuration", d->who, err.msg);
 		return;
