@@ -24,6 +24,7 @@
 #include "crd/leasedrv.h"
 #include "crd/region.h"
 #include "crd/timing.h"
+#include "crd/unit.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -53,10 +54,6 @@ struct contender {
 	_Atomic uint64_t term, valid_until;
 	struct crd_region_disks rd;
 	struct crd_timing timing;
-	/* this unit's alive message (crd.md §4), renewed from the main loop */
-	struct crd_alive_self me;
-	uint64_t slot_counter;
-	_Atomic int slot_pending;
 };
 
 static volatile sig_atomic_t stop;
@@ -172,35 +169,6 @@ static int devcount_print(struct contender *c)
 	return 0;
 }
 
-static void slot_done(struct crd_io_req *req, void *arg)
-{
-	struct contender *c = arg;
-
-	atomic_fetch_sub(&c->slot_pending, 1);
-}
-
-/* Writes the next alive message on every disk, unless the previous one is still out. */
-static void slot_write(struct contender *c, enum crd_slot_state state)
-{
-	struct crd_slot s;
-
-	if (atomic_load(&c->slot_pending))
-		return;
-	crd_alive_next_slot(&c->me, &c->slot_counter, state, clock_wall_ns(), &s);
-	for (int i = 0; i < c->rd.next; i++) {
-		struct crd_io_req *req =
-			crd_io_req_new(CRD_IO_WRITE, crd_slot_off(&c->rd.geo, c->unit), CRD_BLOCK);
-		if (!req)
-			return;
-		crd_slot_out(&s, req->buf);
-		req->cb = slot_done;
-		req->cb_arg = c;
-		atomic_fetch_add(&c->slot_pending, 1);
-		if (crd_io_submit(c->rd.io, c->rd.ext[i], req) < 0)
-			atomic_fetch_sub(&c->slot_pending, 1);
-	}
-}
-
 /* Writes this unit's own region once at start (the data of unit k lives in region k). */
 static void own_region_write(struct contender *c)
 {
@@ -227,24 +195,77 @@ static _Noreturn void usage(void)
 	exit(2);
 }
 
+
+/* --read-devcount: opens the external disks for reading region 0 only (no slot, no lease). */
+static void devcount_open(struct contender *c, const char **paths, int ndisks)
+{
+	struct crd_disk *disks[CRD_SET_DISKS_MAX] = {NULL};
+	struct crd_io *io = NULL;
+	struct crd_sb sb;
+	struct sec_err err = {0};
+
+	for (int i = 0; i < ndisks; i++)
+		if (crd_disk_open_check(paths[i], NULL, &sb, &err) < 0 ||
+		    crd_disk_open(paths[i], &disks[i], &err) < 0)
+			fatalx("%s", err.msg);
+	struct crd_io_cfg iocfg = {.io_timeout_ms = 1000};
+	if (crd_io_new(&iocfg, disks, ndisks, &io) < 0)
+		fatalx("cannot start the disk threads");
+	c->rd = (struct crd_region_disks){.io = io, .geo = sb.geo, .next = ndisks, .internal = -1};
+	for (int i = 0; i < ndisks; i++)
+		c->rd.ext[i] = i;
+}
+
+/* The contender's unit identity is fixed per unit id, so that a restarted contender is the
+ * same unit (its previous incarnation), as secd's identity file makes it. */
+static crd_uuid contender_identity(uint32_t unit)
+{
+	crd_uuid id = {{0x5e, 0xc0, 0xc0, 0x47, 0xe4, 0xde, 0x40, 0x00, 0x80, 0x00}};
+
+	id.b[14] = (uint8_t)(unit >> 8);
+	id.b[15] = (uint8_t)unit;
+	return id;
+}
+
+static void contender_publish(struct contender *c, const struct crd_unit *u)
+{
+	struct crd_unit_master m = crd_unit_master(u);
+
+	atomic_store(&c->term, m.term);
+	atomic_store(&c->valid_until, m.valid_until);
+	atomic_store(&c->held, m.held);
+}
+
+/* One poll() round over the unit's fds until its next deadline (at most 1 s). */
+static void contender_poll(struct crd_unit *u)
+{
+	struct pollfd pfd[CRD_UNIT_FDS_MAX];
+	int fds[CRD_UNIT_FDS_MAX], n = crd_unit_fds(u, fds);
+	uint64_t now = clock_boottime_ns(), next = crd_unit_next_ns(u);
+	int timeout = next <= now ? 0 : (int)((next - now) / NSEC_PER_MSEC) + 1;
+
+	for (int i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	poll(pfd, (nfds_t)n, timeout > 1000 ? 1000 : timeout);
+	crd_unit_run(u);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"unit-id", required_argument, NULL, 'u'}, {"disk", required_argument, NULL, 'd'},
 		{"log", required_argument, NULL, 'l'},     {"profile", required_argument, NULL, 'p'},
 		{"devcount", no_argument, NULL, 'c'},      {"read-devcount", no_argument, NULL, 'r'},
-		{"internal", required_argument, NULL, 'i'},      {"duration-ms", required_argument, NULL, 't'},
+		{"internal", required_argument, NULL, 'i'}, {"duration-ms", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	struct contender c = {.logfd = -1};
 	const char *paths[CRD_SET_DISKS_MAX] = {NULL}, *logpath = NULL, *internal = NULL;
 	enum crd_profile prof = CRD_PROFILE_TEST;
-	struct crd_disk *disks[CRD_SET_DISKS_MAX + 1] = {NULL};
-	struct crd_io *io = NULL;
-	struct crd_leasedrv *dr = NULL;
+	struct crd_unit *u = NULL;
 	struct sec_err err = {0};
 	uint64_t duration_ms = 0, deadline = UINT64_MAX;
-	int ndisks = 0, opt, r;
+	int ndisks = 0, opt;
 	bool devcount = false, read_devcount = false;
 
 	log_init("crd-contender", 0);
@@ -262,63 +283,33 @@ int main(int argc, char **argv)
 		}
 	}
 	if (read_devcount && ndisks) {
-		c.unit = CRD_UNITS_MAX;
-		logpath = "/dev/null";
+		devcount_open(&c, paths, ndisks);
+		return devcount_print(&c);
 	}
 	if (!c.unit || !ndisks || !logpath)
 		usage();
 	c.logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (c.logfd < 0)
 		fatal("open '%s'", logpath);
-	if (getrandom(&c.incarnation, sizeof(c.incarnation), 0) != sizeof(c.incarnation))
-		fatal("getrandom");
 	c.boot_to_mono = (int64_t)clock_monotonic_ns() - (int64_t)clock_boottime_ns();
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 
-	struct crd_timing t = crd_timing_profile(prof);
-	struct crd_sb sb;
-	for (int i = 0; i < ndisks; i++) {
-		/* a foreign, damaged, retired or wrong-version disk: refused, nothing written */
-		if (crd_disk_open_check(paths[i], NULL, &sb, &err) < 0)
-			fatalx("%s", err.msg);
-		if (crd_disk_open(paths[i], &disks[i], &err) < 0)
-			fatalx("%s", err.msg);
-	}
-	struct crd_sb isb;
-	if (internal && (crd_disk_open_check(internal, &sb.cluster_id, &isb, &err) < 0 ||
-			 crd_disk_open(internal, &disks[ndisks], &err) < 0))
-		fatalx("%s", err.msg);
-	struct crd_io_cfg iocfg = {.io_timeout_ms = t.io_ms, .realtime = true};
-	r = crd_io_new(&iocfg, disks, ndisks + (internal != NULL), &io);
-	if (r < 0)
-		fatalx("cannot start the disk threads: %s", strerror(-r));
-	struct crd_leasedrv_cfg cfg = {
-		.lease = {.unit_id = c.unit, .incarnation = c.incarnation, .timing = t,
-			  .ndisks = ndisks, .max_lease_ms = t.lease_ms, .seed = c.incarnation},
-		.geo = sb.geo,
-		.belief_cb = on_belief,
-		.belief_arg = &c,
+	/* the CRD part of an MU: disks checked, slot, lease (src/crd/unit.c) */
+	struct crd_unit_cfg cfg = {
+		.unit_id = c.unit, .role = CRD_UNIT_MU, .identity = contender_identity(c.unit),
+		.internal = internal, .n_external = ndisks, .unsafe_fs = true,
+		.timing = crd_timing_profile(prof), .realtime = true,
+		.belief_cb = on_belief, .belief_arg = &c,
 	};
 	for (int i = 0; i < ndisks; i++)
-		cfg.disks[i] = i;
-	r = crd_leasedrv_new(io, &cfg, &dr);
-	if (r < 0)
-		fatalx("cannot start the lease driver: %s", strerror(-r));
-	c.timing = t;
-	c.rd = (struct crd_region_disks){.io = io, .geo = sb.geo, .next = ndisks,
-					 .internal = internal ? ndisks : -1};
-	for (int i = 0; i < ndisks; i++)
-		c.rd.ext[i] = i;
-	if (read_devcount)
-		return devcount_print(&c);
-	c.me = (struct crd_alive_self){.unit_id = c.unit, .role = CRD_UNIT_MU,
-				       .incarnation = c.incarnation, .fencing = CRD_FENCING_SELF,
-				       .timing = t};
-	if (crd_uuid_random(&c.me.identity) < 0)
-		fatalx("cannot make a unit identity");
+		cfg.external[i] = paths[i];
+	if (crd_unit_start(&cfg, &u, &err) < 0)
+		fatalx("%s", err.msg);
+	c.incarnation = crd_unit_incarnation(u);
+	c.timing = cfg.timing;
+	c.rd = *crd_unit_region_disks(u);
 	own_region_write(&c);
-	uint64_t next_slot = 0;
 	pthread_t dc_thread;
 	if (devcount && pthread_create(&dc_thread, NULL, devcount_main, &c) != 0)
 		fatalx("cannot start the devcount thread");
@@ -326,45 +317,18 @@ int main(int argc, char **argv)
 		deadline = clock_boottime_ns() + duration_ms * NSEC_PER_MSEC;
 
 	while (!stop && clock_boottime_ns() < deadline) {
-		uint64_t now = clock_boottime_ns(), next = crd_leasedrv_next_ns(dr);
-		if (now >= next_slot) {
-			slot_write(&c, CRD_SLOT_RUNNING);
-			next_slot = now + t.renew_ms * NSEC_PER_MSEC;
-		}
-		if (next_slot < next)
-			next = next_slot;
-		int timeout = next <= now ? 0 : (int)((next - now) / NSEC_PER_MSEC) + 1;
-		if (timeout > 1000)
-			timeout = 1000;
-		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
-		poll(&pfd, 1, timeout);
-		crd_leasedrv_run(dr);
-		const struct crd_lease *l = crd_leasedrv_lease(dr);
-		atomic_store(&c.term, crd_lease_term(l));
-		atomic_store(&c.valid_until, crd_lease_valid_until(l));
-		atomic_store(&c.held, crd_lease_held(l, clock_boottime_ns()));
+		contender_poll(u);
+		contender_publish(&c, u);
 	}
 	stop = 1;
 	atomic_store(&c.held, false);
 	if (devcount)
 		pthread_join(dc_thread, NULL);
 	/* R4: release, and say LEFT (crd.md §4), bounded by 2 x io_timeout */
-	crd_leasedrv_release(dr);
-	uint64_t until = clock_boottime_ns() + 2ull * t.io_ms * NSEC_PER_MSEC;
-	while (atomic_load(&c.slot_pending) && clock_boottime_ns() < until) {
-		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
-		poll(&pfd, 1, 5);
-		crd_leasedrv_run(dr);
-	}
-	slot_write(&c, CRD_SLOT_LEFT);
-	while ((!crd_leasedrv_stopped(dr) || atomic_load(&c.slot_pending)) &&
-	       clock_boottime_ns() < until) {
-		struct pollfd pfd = {.fd = crd_leasedrv_fd(dr), .events = POLLIN};
-		poll(&pfd, 1, 10);
-		crd_leasedrv_run(dr);
-	}
-	dr = crd_leasedrv_free(dr);
-	io = crd_io_free(io);
+	crd_unit_stop(u, false);
+	while (!crd_unit_stopped(u))
+		contender_poll(u);
+	u = crd_unit_free(u);
 	close(c.logfd);
 	return 0;
 }

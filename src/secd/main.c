@@ -1,0 +1,296 @@
+/* secd — the daemon of one unit (architecture.md §2, §4; issue 3 "The daemon secd").
+ *
+ *   secd --role mu|su --config FILE   run the unit
+ *   secd -n --config FILE             check FILE, print it normalised; exit 0, or 2
+ *   secd --config-doc                 print the reference of every key (docs/secd-config.md)
+ *
+ * One libuv loop owns the state: a uv_poll per fd of the unit's CRD runtime (src/crd/unit.h),
+ * a uv_timer for its next deadline, uv_signal for SIGTERM/SIGINT (clean shutdown: release
+ * the master lease, write LEFT, exit 0) and SIGHUP (reload the configuration; unit id, role,
+ * data directory and CRD paths need a restart). The only other threads are the CRD disk
+ * threads. Exit status: 0 after a clean shutdown, 1 when the unit cannot start, 2 usage or
+ * configuration error. */
+#include "crd/timing.h"
+#include "crd/unit.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "secd/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+struct secd_opts {
+	const char *config;
+	const char *role; /* --role, checked against the file */
+	bool check;       /* -n */
+	bool config_doc;
+};
+
+struct secd {
+	struct secd_opts opts;
+	struct secd_config cfg;
+	char who[SECD_STR_MAX + 32]; /* "unit 'mu1' (MU, unit 1)" */
+	struct crd_unit *unit;
+	bool master;
+	uint64_t master_term;
+	bool stopping;
+	bool closed; /* every handle closed: the loop ends */
+	uv_loop_t loop;
+	uv_poll_t polls[CRD_UNIT_FDS_MAX];
+	int npolls;
+	uv_timer_t timer;
+	uv_signal_t sigterm, sigint, sighup;
+};
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr, "usage: secd --role mu|su --config FILE\n"
+			"       secd -n --config FILE\n"
+			"       secd --config-doc\n");
+	exit(2);
+}
+
+static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
+{
+	static const struct option longopts[] = {
+		{"role", required_argument, NULL, 'r'},
+		{"config", required_argument, NULL, 'c'},
+		{"config-doc", no_argument, NULL, 'D'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "nc:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'r': o->role = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'n': o->check = true; break;
+		case 'D': o->config_doc = true; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || (!o->config_doc && !o->config) ||
+	    (!o->config_doc && !o->check && !o->role))
+		usage();
+	if (o->role && strcmp(o->role, "mu") && strcmp(o->role, "su"))
+		usage();
+}
+
+/* Reads the configuration; a bad file is exit 2 with the error naming key and line. */
+static void secd_load_config(struct secd *d)
+{
+	struct sec_err err = {0};
+	const char *file_role;
+
+	if (secd_config_load(d->opts.config, &d->cfg, &err) < 0) {
+		fprintf(stderr, "secd: %s\n", err.msg);
+		exit(2);
+	}
+	file_role = d->cfg.role == SECD_ROLE_MU ? "mu" : "su";
+	if (d->opts.role && strcmp(d->opts.role, file_role)) {
+		fprintf(stderr, "secd: --role '%s' differs from key 'role' ('%s') in '%s'\n",
+			d->opts.role, file_role, d->opts.config);
+		exit(2);
+	}
+	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
+		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);
+}
+
+/* Master MU transitions, from the lease driver's belief reports (crd.md §5). */
+static void secd_on_belief(void *arg, bool held, uint64_t now_ns, uint64_t until_ns,
+			   uint64_t term)
+{
+	struct secd *d = arg;
+
+	if (held && !d->master)
+		log_info("%s: Master MU (term %" PRIu64 ")", d->who, term);
+	else if (!held && d->master)
+		log_info("%s: no longer Master MU (term %" PRIu64 ")", d->who, term);
+	d->master = held;
+	d->master_term = term;
+}
+
+static void secd_start_unit(struct secd *d)
+{
+	struct sec_err err = {0};
+	struct crd_unit_cfg uc = {
+		.unit_id = d->cfg.unit_id,
+		.role = d->cfg.role == SECD_ROLE_MU ? CRD_UNIT_MU : CRD_UNIT_SU,
+		.data_dir = d->cfg.data_dir,
+		.internal = d->cfg.internal[0] ? d->cfg.internal : NULL,
+		.n_external = (int)d->cfg.n_external,
+		.unsafe_fs = d->cfg.unsafe_crd_fs,
+		.timing = d->cfg.timing,
+		.realtime = true,
+		.belief_cb = secd_on_belief,
+		.belief_arg = d,
+	};
+
+	for (uint32_t i = 0; i < d->cfg.n_external; i++)
+		uc.external[i] = d->cfg.external[i];
+	if (crd_unit_start(&uc, &d->unit, &err) < 0) {
+		log_warnx("%s: cannot start: %s", d->who, err.msg);
+		exit(1);
+	}
+	log_info("%s: started on %u external CRD disk%s (incarnation %016" PRIx64 ")", d->who,
+		 d->cfg.n_external, d->cfg.n_external > 1 ? "s" : "",
+		 crd_unit_incarnation(d->unit));
+}
+
+static void secd_close_handles(struct secd *d)
+{
+	for (int i = 0; i < d->npolls; i++)
+		uv_close((uv_handle_t *)&d->polls[i], NULL);
+	uv_close((uv_handle_t *)&d->timer, NULL);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+}
+
+static void secd_on_timer(uv_timer_t *t);
+
+/* Runs the unit, then re-arms the timer for its next deadline, or ends the loop once a
+ * clean shutdown is complete. */
+static void secd_step(struct secd *d)
+{
+	uint64_t now, next;
+
+	if (d->closed)
+		return;
+	crd_unit_run(d->unit);
+	if (d->stopping && crd_unit_stopped(d->unit)) {
+		if (crd_unit_stop_result(d->unit) == 0)
+			log_info("%s: stopped (slot LEFT, master lease released)", d->who);
+		else
+			log_warnx("%s: stopped after 2 x io_timeout (%u ms) before the lease release "
+				  "and the slot LEFT had completed", d->who, 2 * d->cfg.timing.io_ms);
+		secd_close_handles(d);
+		d->closed = true;
+		return;
+	}
+	now = clock_boottime_ns();
+	next = crd_unit_next_ns(d->unit);
+	uv_timer_start(&d->timer, secd_on_timer,
+		       next <= now ? 0 : (next - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC, 0);
+}
+
+static void secd_on_timer(uv_timer_t *t)
+{
+	secd_step(t->data);
+}
+
+static void secd_on_poll(uv_poll_t *p, int status, int events)
+{
+	secd_step(p->data);
+}
+
+static void secd_on_term(uv_signal_t *s, int signum)
+{
+	struct secd *d = s->data;
+
+	if (d->stopping || d->closed)
+		return;
+	log_info("%s: %s: stopping", d->who, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	d->stopping = true;
+	crd_unit_stop(d->unit, false); /* an SU with guests will pass true (RESTARTING) */
+	secd_step(d);
+}
+
+/* SIGHUP: reload; restart-only keys keep their old value; new timings go to the unit,
+ * which advertises them before it runs under them (crd.md §4). */
+static void secd_on_hup(uv_signal_t *s, int signum)
+{
+	struct secd *d = s->data;
+	struct secd_config n;
+	struct sec_err err = {0};
+	const struct secd_option *opts;
+	size_t nopts;
+	char a[2 * SECD_PATH_MAX + 2], b[2 * SECD_PATH_MAX + 2];
+
+	if (d->stopping || d->closed)
+		return;
+	if (secd_config_load(d->opts.config, &n, &err) < 0) {
+		log_warnx("%s: reload: %s; keeping the running configuration", d->who, err.msg);
+		return;
+	}
+	opts = secd_config_options(&nopts);
+	for (size_t i = 0; i < nopts; i++) {
+		const struct secd_option *o = &opts[i];
+		if (secd_config_value(&d->cfg, o, a, sizeof(a)) < 0 ||
+		    secd_config_value(&n, o, b, sizeof(b)) < 0 || !strcmp(a, b))
+			continue;
+		if (o->flags & SECD_OPT_RESTART) {
+			log_warnx("%s: reload: key '%s' changed from '%s' to '%s': needs a restart; "
+				  "keeping '%s'", d->who, o->key, a, b, a);
+			secd_config_copy_option(&n, &d->cfg, o);
+		} else {
+			log_info("%s: reload: key '%s' is now '%s' (was '%s')", d->who, o->key, b, a);
+		}
+	}
+	if (crd_timing_validate(&n.timing, &err) < 0 ||
+	    crd_unit_set_timing(d->unit, &n.timing, &err) < 0) {
+		log_warnx("%s: reload: timings: %s; keeping the running timings", d->who, err.msg);
+		n.timing = d->cfg.timing;
+	}
+	d->cfg = n;
+	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
+		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);
+	secd_step(d);
+}
+
+static void secd_start_loop(struct secd *d)
+{
+	int fds[CRD_UNIT_FDS_MAX];
+
+	if (uv_loop_init(&d->loop) < 0)
+		fatalx("cannot start the event loop");
+	d->npolls = crd_unit_fds(d->unit, fds);
+	for (int i = 0; i < d->npolls; i++) {
+		uv_poll_init(&d->loop, &d->polls[i], fds[i]);
+		d->polls[i].data = d;
+		uv_poll_start(&d->polls[i], UV_READABLE, secd_on_poll);
+	}
+	uv_timer_init(&d->loop, &d->timer);
+	d->timer.data = d;
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sighup);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	uv_signal_start(&d->sigterm, secd_on_term, SIGTERM);
+	uv_signal_start(&d->sigint, secd_on_term, SIGINT);
+	uv_signal_start(&d->sighup, secd_on_hup, SIGHUP);
+	secd_step(d);
+}
+
+static void secd_finish(struct secd *d)
+{
+	uv_loop_close(&d->loop);
+	d->unit = crd_unit_free(d->unit);
+}
+
+int main(int argc, char **argv)
+{
+	static struct secd d;
+
+	secd_parse_args(argc, argv, &d.opts);
+	if (d.opts.config_doc) {
+		secd_config_doc(stdout);
+		return 0;
+	}
+	secd_load_config(&d);
+	if (d.opts.check) {
+		secd_config_print(&d.cfg, stdout);
+		return 0;
+	}
+	log_init("secd", 0);
+	secd_start_unit(&d);
+	secd_start_loop(&d);
+	uv_run(&d.loop, UV_RUN_DEFAULT);
+	secd_finish(&d);
+	return 0;
+}
