@@ -82,7 +82,7 @@ int auth_token_issue(const struct auth_key *key, const char *account, uint32_t r
  *   -EPROTO       unknown version byte
  *   -EKEYREJECTED the tag matches none of the keys (also nkeys == 0)
  *   -EKEYEXPIRED  now >= expires_s + skew_s
- * The tag is checked before any field but the version is trusted. */
+ * Only the version byte and the lengths are read before the tag matches. */
 int auth_token_verify(const char *token, const struct auth_key *keys, size_t nkeys,
 		      uint64_t skew_s, struct auth_token_claims *ret);
 
