@@ -272,9 +272,21 @@ static void test_tamper_every_byte(void **state)
 	assert_int_equal(auth_token_verify(tok, &key, 1, 0, NULL), 0);
 }
 
+static char dir[] = "/tmp/test_token.XXXXXX", path[64];
+
+/* removes the key file and its folder, also after a failed assertion */
+static int key_files_cleanup(void **state)
+{
+	if (path[0])
+		unlink(path);
+	if (dir[sizeof(dir) - 2] != 'X')
+		rmdir(dir);
+	return 0;
+}
+
 static void test_key_hex_and_files(void **state)
 {
-	char hex[AUTH_KEY_HEX + 1], dir[] = "/tmp/test_token.XXXXXX", path[64];
+	char hex[AUTH_KEY_HEX + 1];
 	struct auth_key k, back;
 	struct sec_err err = {0};
 
@@ -316,7 +328,6 @@ static void test_key_hex_and_files(void **state)
 	unlink(path);
 	assert_int_equal(auth_key_read_file(path, &back, &err), -ENOENT);
 	assert_int_equal(auth_key_read_file(dir, &back, &err), -EINVAL); /* not a regular file */
-	rmdir(dir);
 	auth_key_wipe(&k);
 	auth_key_wipe(NULL);
 	for (int i = 0; i < AUTH_KEY_BYTES; i++)
@@ -333,7 +344,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_signature_and_rotation, fake_clock, real_clock),
 		cmocka_unit_test_setup_teardown(test_expiry, fake_clock, real_clock),
 		cmocka_unit_test_setup_teardown(test_tamper_every_byte, fake_clock, real_clock),
-		cmocka_unit_test(test_key_hex_and_files),
+		cmocka_unit_test_teardown(test_key_hex_and_files, key_files_cleanup),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
