@@ -2,7 +2,7 @@
  * conversions (whole 4 KiB blocks, and their record areas cut to 256 bytes, which the
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
- * DIR/owner_json. Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "crd/ondisk.h"
 #include "crd/owner.h"
+#include "cluster/hbmsg.h"
 
 static const char *dir;
 
@@ -131,5 +132,24 @@ int main(int argc, char **argv)
 		return 1;
 	put("owner_json", 2, s, strlen(s));
 	free(s);
+
+	struct auth_key hk; /* the key of fuzz_hbmsg.c */
+	for (int i = 0; i < AUTH_KEY_BYTES; i++)
+		hk.b[i] = (uint8_t)(0xa0 + i);
+	for (int i = 0; i < 3; i++) {
+		struct hb_challenge c = {.master_unit = 1 + (uint32_t)i * 100,
+					 .master_incarnation = 0x1718a1892038162cull, .seq = (uint64_t)i};
+		memset(c.nonce, 0x11 * (i + 1), sizeof(c.nonce));
+		hb_challenge_out(&c, &hk, b);
+		put("hbmsg", 2 * i, b, HB_CHALLENGE_SIZE);
+		struct hb_reply rep = {.unit = 2 + (uint32_t)i, .incarnation = 77, .seq = (uint64_t)i,
+				     .power = (enum hb_power)i, .system = (enum hb_system)i,
+				     .crd_disks = (enum crd_unit_status)i, .proto_min = 1,
+				     .proto_max = (uint16_t)(1 + i), .wall_ms = 1764460800123ull};
+		memcpy(rep.nonce, c.nonce, sizeof(rep.nonce));
+		snprintf(rep.sw_version, sizeof(rep.sw_version), "secluster 0.%d.0", i);
+		hb_reply_out(&rep, &hk, b);
+		put("hbmsg", 2 * i + 1, b, HB_REPLY_SIZE);
+	}
 	return 0;
 }
