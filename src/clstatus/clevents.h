@@ -74,7 +74,9 @@ struct clev_tracker {
 
 void clev_tracker_init(struct clev_tracker *t);
 
-/* On the Master MU, for each computation s: when s has no master, nothing is published and
+/* On the Master MU, for each computation s (the caller sets s->version to
+ * t->last.version + 1, so versions keep growing across master changes): when s has no
+ * master, nothing is published and
  * 0 is returned. Otherwise raises clev_diff(last published, s) (nothing when none was
  * published before: the first master of a new cluster), then s becomes the last published
  * snapshot. Returns the number of events or the callback's negative return (s is then not
