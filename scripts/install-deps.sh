@@ -3,7 +3,8 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3 python3-pytest
-      libcmocka-dev libjansson-dev libsodium-dev libinih-dev libuv1-dev)
+      libcmocka-dev libjansson-dev libsodium-dev libinih-dev libuv1-dev
+      libsqlite3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
