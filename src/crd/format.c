@@ -124,8 +124,17 @@ static int format_check_existing(int fd, const char *path, const crd_uuid *clust
 		if (r < 0)
 			return r;
 		r = crd_sb_in(block, &sb);
-		if (r == -ENODATA || (r == 0 && crd_uuid_eq(&sb.cluster_id, cluster)))
-			continue;
+		if (r == -ENODATA || (r == 0 && (sb.flags & CRD_SB_RETIRED) &&
+				      crd_uuid_eq(&sb.cluster_id, cluster)))
+			continue; /* empty, or retired by a replace: free to use */
+		if (r == 0 && crd_uuid_eq(&sb.cluster_id, cluster)) {
+			crd_uuid_to_string(&sb.disk_id, have);
+			return sec_errf(reterr, -EEXIST,
+					"'%s' is already a CRD disk of this cluster (%s disk %s); "
+					"formatting it destroys its alive messages, lease and regions: "
+					"use --force to format it anyway", path,
+					crd_role_to_string(sb.role), have);
+		}
 		if (r == 0) {
 			crd_uuid_to_string(&sb.cluster_id, have);
 			return sec_errf(reterr, -EEXIST, "'%s' holds a CRD disk of another cluster "
@@ -257,6 +266,8 @@ static int format_check_opts(const struct crd_format_opts *o, struct sec_err *re
 int crd_format(const struct crd_format_opts *o, struct sec_err *reterr)
 {
 	int fd[CRD_SET_DISKS_MAX] = {-1, -1};
+	bool existed[CRD_SET_DISKS_MAX] = {true, true};
+	struct stat st[CRD_SET_DISKS_MAX];
 	struct crd_geometry geo[CRD_SET_DISKS_MAX];
 	struct crd_sb sb = {.version = CRD_FORMAT_VERSION, .cluster_id = o->cluster_id,
 			    .role = o->role};
@@ -272,11 +283,24 @@ int crd_format(const struct crd_format_opts *o, struct sec_err *reterr)
 		if (r < 0)
 			return r;
 	}
+	for (i = 0; i < o->n_paths; i++)
+		existed[i] = stat(o->paths[i], &st[i]) == 0;
 	for (i = 0; i < o->n_paths; i++) {
 		r = crd_format_open(o->paths[i], &o->cluster_id, o->size, o->region0_copy,
 				    o->unit_copy, o->force, &fd[i], &geo[i], reterr);
 		if (r < 0)
 			goto out;
+		if (sys_ops->fstat(fd[i], &st[i]) < 0) {
+			r = sec_errf(reterr, -errno, "cannot stat '%s': %s", o->paths[i],
+				     strerror(errno));
+			goto out;
+		}
+		for (unsigned k = 0; k < i; k++)
+			if (st[k].st_dev == st[i].st_dev && st[k].st_ino == st[i].st_ino) {
+				r = sec_errf(reterr, -EINVAL, "'%s' and '%s' are the same file",
+					     o->paths[k], o->paths[i]);
+				goto out;
+			}
 	}
 	if (o->set) {
 		sb.set = *o->set;
@@ -307,7 +331,10 @@ int crd_format(const struct crd_format_opts *o, struct sec_err *reterr)
 			goto out;
 	}
 out:
-	for (i = 0; i < o->n_paths && i < CRD_SET_DISKS_MAX; i++)
+	for (i = 0; i < o->n_paths && i < CRD_SET_DISKS_MAX; i++) {
 		crd_file_close(fd[i]);
+		if (r < 0 && !existed[i])
+			unlink(o->paths[i]); /* a failed format leaves no file it created */
+	}
 	return r;
 }

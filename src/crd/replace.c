@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 
 /* The slots and the lease block, raw, as one buffer: slot u at (u - 1) * 4 KiB, the lease
@@ -37,6 +38,9 @@ static uint64_t watch_ms(const struct crd_geometry *g, const uint8_t *buf)
 
 		if (r == -ENODATA)
 			continue;
+		/* timings that break crd.md §8's rules are as unreadable as a damaged slot */
+		if (r == 0 && crd_timing_validate(&s.timing, NULL) < 0)
+			r = -EINVAL;
 		d = crd_dead_bound_ms(r == 0 ? &s.timing : &prod);
 		ms = d > ms ? d : ms;
 	}
@@ -78,6 +82,12 @@ static int watch_slots(int fd, const char *path, const struct crd_geometry *g, F
 	if (progress)
 		fprintf(progress, "waiting %" PRIu64 " ms (the largest advertised dead_bound) to "
 			"see that no slot of '%s' changes\n", ms, path);
+	if (progress)
+		fflush(progress);
+	if (ms > 3600000)
+		return sec_errf(reterr, -EINVAL, "a slot of '%s' advertises a dead_bound of %" PRIu64
+				" ms (over an hour); not waiting that long: check the slots with "
+				"'sectl crd inspect'", path, ms);
 	sleep_until(done + ms * NSEC_PER_MSEC);
 	r = read_watched(fd, path, g, second, reterr);
 	if (r < 0)
@@ -162,7 +172,18 @@ static int old_identify(const char *path, const struct crd_sb *surv, crd_uuid *r
 	if (crd_file_open(path, O_RDONLY, &fd, NULL) == 0) {
 		r = crd_sb_read(fd, path, &sb, NULL, NULL);
 		crd_file_close(fd);
-		if (r == 0 && crd_uuid_eq(&sb.cluster_id, &surv->cluster_id)) {
+		if (r == 0 && !crd_uuid_eq(&sb.cluster_id, &surv->cluster_id)) {
+			char have[37], want[37];
+			crd_uuid_to_string(&sb.cluster_id, have);
+			crd_uuid_to_string(&surv->cluster_id, want);
+			return sec_errf(reterr, -EXDEV, "'%s' is a CRD disk of another cluster (%s) "
+					"than the surviving disk (%s); nothing changed",
+					path, have, want);
+		}
+		if (r == 0 && !crd_uuid_eq(&sb.set.set_id, &surv->set.set_id))
+			return sec_errf(reterr, -EXDEV, "'%s' belongs to another disk set than the "
+					"surviving disk; nothing changed", path);
+		if (r == 0) {
 			if (set_find(&surv->set, &sb.disk_id) < 0)
 				return sec_errf(reterr, -EINVAL, "'%s' is not in the disk set "
 						"(generation %" PRIu64 ") of the surviving disk",
@@ -229,7 +250,13 @@ int crd_replace(const struct crd_replace_opts *o, struct crd_replace_result *ret
 	if (move && surv.set.count != 1)
 		return sec_errf(reterr, -EINVAL, "'%s' is the disk to replace; name the other "
 				"disk of the set with --surviving", o->old_path);
+	r = crd_file_check_shared(o->new_path, o->unsafe_fs, reterr);
+	if (r < 0)
+		return r;
 	r = crd_file_open(o->surviving_path, O_RDWR, &sfd, reterr);
+	if (r == 0 && flock(sfd, LOCK_EX | LOCK_NB) < 0) /* one replace at a time */
+		r = sec_errf(reterr, -EBUSY, "another 'sectl crd replace' is running on '%s'",
+			     o->surviving_path);
 	if (r == 0)
 		r = watch_slots(sfd, o->surviving_path, &surv.geo, o->progress, &res.waited_ms,
 				reterr);

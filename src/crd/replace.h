@@ -17,6 +17,7 @@
 #include "crd/ondisk.h"
 #include "lib/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct crd_replace_opts {
@@ -24,6 +25,7 @@ struct crd_replace_opts {
 	const char *new_path;
 	const char *surviving_path;
 	FILE *progress; /* may be NULL */
+	bool unsafe_fs; /* NEW may be a file on a local file system (crd.md §1) */
 };
 
 struct crd_replace_result {

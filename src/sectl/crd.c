@@ -16,7 +16,7 @@ static const char crd_usage[] =
 	"                        [--unsafe-crd-fs]\n"
 	"       sectl crd inspect PATH [--json]\n"
 	"       sectl crd verify PATH...\n"
-	"       sectl crd replace OLD NEW --surviving PATH\n";
+	"       sectl crd replace OLD NEW --surviving PATH [--unsafe-crd-fs]\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -168,16 +168,21 @@ static int cmd_verify(int argc, char **argv)
 
 static int cmd_replace(int argc, char **argv)
 {
-	static const struct option opts[] = {{"surviving", required_argument, NULL, 's'}, {0}};
+	static const struct option opts[] = {{"surviving", required_argument, NULL, 's'},
+					     {"unsafe-crd-fs", no_argument, NULL, 'U'},
+					     {0}};
 	struct crd_replace_opts o = {.progress = stdout};
 	struct crd_replace_result res;
 	struct sec_err err;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch != 's')
+		if (ch == 'U')
+			o.unsafe_fs = true;
+		else if (ch == 's')
+			o.surviving_path = optarg;
+		else
 			return usage_error("%s", "bad option");
-		o.surviving_path = optarg;
 	}
 	if (argc - optind != 2 || !o.surviving_path)
 		return usage_error("%s", "replace takes OLD NEW and --surviving PATH");

@@ -352,7 +352,7 @@ static void test_inspect_and_verify_content(void **state)
 
 static void test_replace(void **state)
 {
-	struct crd_replace_opts o = {.old_path = p2, .new_path = p3, .surviving_path = p1};
+	struct crd_replace_opts o = {.old_path = p2, .new_path = p3, .surviving_path = p1, .unsafe_fs = true};
 	struct crd_replace_result res;
 	struct crd_inspect *ins;
 	struct sec_err err;
@@ -403,7 +403,7 @@ static ssize_t pread_renewing(int fd, void *buf, size_t len, off_t off)
 
 static void test_replace_refused_while_running(void **state)
 {
-	struct crd_replace_opts o = {.old_path = p2, .new_path = p3, .surviving_path = p1};
+	struct crd_replace_opts o = {.old_path = p2, .new_path = p3, .surviving_path = p1, .unsafe_fs = true};
 	struct sys_ops ops = sys_ops_real;
 	struct crd_replace_result res;
 	struct sec_err err;
@@ -432,16 +432,47 @@ static void test_replace_refused_while_running(void **state)
 
 static void test_replace_refusals(void **state)
 {
-	struct crd_replace_opts o = {.old_path = p2, .new_path = p2, .surviving_path = p1};
+	struct crd_replace_opts o = {.old_path = p2, .new_path = p2, .surviving_path = p1, .unsafe_fs = true};
 	struct crd_replace_result res;
 	struct sec_err err;
 
 	format_set();
-	assert_int_equal(crd_replace(&o, &res, &err), -EINVAL); /* NEW is in the set */
+	assert_int_equal(crd_replace(&o, &res, &err), -EEXIST); /* NEW is a disk in use */
 	assert_non_null(strstr(err.msg, p2));
 	o.old_path = p1; /* the surviving disk itself, in a set of two */
 	o.new_path = p3;
 	assert_int_equal(crd_replace(&o, &res, &err), -EINVAL);
+}
+
+/* Found by a newcomer: replace took over another cluster's set when OLD was a readable
+ * disk of that other cluster; format silently re-formatted a disk of this cluster. */
+static void test_replace_and_format_refuse_disks_in_use(void **state)
+{
+	struct crd_replace_opts o = {.old_path = pi, .new_path = p3, .surviving_path = p1, .unsafe_fs = true};
+	struct crd_format_opts f = opts(CRD_ROLE_INTERNAL, pi, NULL);
+	struct crd_replace_result res;
+	struct sec_err err = {0};
+	uint32_t c1, c2;
+
+	format_set();
+	f.cluster_id = other;
+	assert_int_equal(crd_format(&f, &err), 0); /* a disk of another cluster */
+	c1 = file_crc(p1);
+	c2 = file_crc(pi);
+	assert_int_equal(crd_replace(&o, &res, &err), -EXDEV);
+	assert_non_null(strstr(err.msg, pi));
+	assert_non_null(strstr(err.msg, "another cluster"));
+	assert_int_equal(file_crc(p1), c1);
+	assert_int_equal(file_crc(pi), c2);
+	assert_int_equal(access(p3, F_OK), -1);
+	/* format over a disk of this cluster: refused without --force, done with it */
+	struct crd_format_opts g = opts(CRD_ROLE_INTERNAL, p2, NULL);
+	c2 = file_crc(p2);
+	assert_int_equal(crd_format(&g, &err), -EEXIST);
+	assert_non_null(strstr(err.msg, "already a CRD disk of this cluster"));
+	assert_int_equal(file_crc(p2), c2);
+	g.force = true;
+	assert_int_equal(crd_format(&g, &err), 0);
 }
 
 /* crd.md §1: an external disk on a local file system is refused without --unsafe-crd-fs,
@@ -464,6 +495,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_external_local_fs_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_and_format_refuse_disks_in_use, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_format_inspect_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_internal_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_check_refuses, setup, teardown),

@@ -93,7 +93,9 @@ static void test_exit_statuses(void **state)
 	assert_string_equal(err, "sectl crd: cannot open 'missing': No such file or directory\n");
 
 	/* replace, then verify sees the retired disk */
-	assert_int_equal(sectl("crd replace d2 d3 --surviving d1"), 0);
+	assert_int_equal(sectl("crd replace d2 d3 --surviving d1"), 1); /* d3 on a local fs */
+	assert_non_null(strstr(err, "--unsafe-crd-fs"));
+	assert_int_equal(sectl("crd replace d2 d3 --surviving d1 --unsafe-crd-fs"), 0);
 	assert_non_null(strstr(out, "'d2' marked RETIRED"));
 	assert_int_equal(sectl("crd verify d1 d3"), 0);
 	assert_int_equal(sectl("crd verify d1 d2 d3"), 1);
