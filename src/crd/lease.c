@@ -123,6 +123,8 @@ static void lease_view_update(struct crd_lease *l, const struct crd_lease_done *
 	v->decode = d->decode;
 	if (d->decode == 0)
 		v->rec = d->rec;
+	if (d->decode == 0 && d->rec.term > l->max_term_seen)
+		l->max_term_seen = d->rec.term;
 	if (d->decode == -ENODATA)
 		is_free = true;
 	else if (d->decode == 0 && (d->rec.flags & CRD_LEASE_RELEASED) &&
@@ -164,6 +166,9 @@ static void lease_try_claim(struct crd_lease *l, uint64_t now, struct out *o)
 	}
 	if (l->cfg.mut.n2_any_disk ? nfree == 0 : mask != lease_required_mask(l))
 		return;
+	/* R3: 1 + the highest term seen; remembered across rounds, so that a lease block torn
+	 * since cannot make the term go back (tests/sim finding 7, docs/decisions.md) */
+	term = l->max_term_seen;
 	for (int i = 0; i < l->cfg.ndisks; i++) {
 		if (!(mask & (1u << i)))
 			continue;
@@ -288,6 +293,8 @@ static void lease_done_watching(struct crd_lease *l, const struct crd_lease_done
 	if (d->kind == CRD_IO_R0_TERM_READ) {
 		if (d->result == 0)
 			l->d[d->disk].r0_term = d->r0_term;
+		if (d->result == 0 && d->r0_term > l->max_term_seen)
+			l->max_term_seen = d->r0_term;
 		lease_emit(l, o, d->disk, CRD_IO_LEASE_READ, NULL, 0);
 		return;
 	}

@@ -125,6 +125,7 @@ struct crd_lease {
 	uint64_t counter;       /* our counter while holding */
 	uint64_t claim_read_issue_ns; /* oldest issue of the reads that showed "free" */
 	unsigned claim_mask;      /* disks the claim was written to */
+	uint64_t max_term_seen;   /* highest term this engine ever read or held (R3) */
 	uint32_t seq;
 	uint64_t rng;
 	uint64_t held_since_ns;
