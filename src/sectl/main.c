@@ -11,6 +11,7 @@ static const struct {
 	const char *summary;
 } groups[] = {
 	{"crd", sectl_crd_main, "format, inspect, verify and replace CRD disks"},
+	{"cluster", sectl_cluster_main, "init and show the global data (CRD region 0)"},
 };
 
 static void usage(FILE *out)

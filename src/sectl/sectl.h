@@ -10,5 +10,7 @@
 
 /* `sectl crd format|inspect|verify|replace` (src/sectl/crd.c). */
 int sectl_crd_main(int argc, char **argv);
+/* `sectl cluster init|show` (src/sectl/cluster.c). */
+int sectl_cluster_main(int argc, char **argv);
 
 #endif

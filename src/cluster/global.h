@@ -1,0 +1,148 @@
+/* global.h — the global data of the cluster, kept in CRD region 0 (architecture.md §3
+ * "topology ... accounts, roles" in the CRD global region; issue 3 "The daemon secd" and
+ * "API and CLI"; docs/topology.md has the JSON of both documents below).
+ *
+ * One typed struct, two JSON documents:
+ *  - the topology file that `sectl cluster init --topology FILE` reads: cluster name, SE
+ *    Servers, units, optionally the Management Cluster (CLUSTER_GLOBAL_TOPOLOGY);
+ *  - the region-0 document: the same plus the format version, the cluster id, the accounts
+ *    (argon2id hashes) and the session-token signing key (hex; docs/security.md).
+ *
+ *     struct cluster_global *g = cluster_global_new();
+ *     if (cluster_global_from_json(text, len, CLUSTER_GLOBAL_TOPOLOGY, g, &err) < 0)
+ *             -> err.msg names the field path: "units[2].unit_id: 300 is out of range 1..256"
+ *     ... fill cluster_id, accounts, token key ...
+ *     cluster_global_validate(g, 0, &err);
+ *     char *payload = cluster_global_to_string(g, 0);       // region-0 payload, free()
+ *     json_t *shown = cluster_global_to_json(g, CLUSTER_GLOBAL_REDACT);  // for people
+ *     cluster_global_free(g);                               // wipes hashes and keys
+ *
+ * Secrets: password hashes and token keys are written only into the region-0 payload;
+ * CLUSTER_GLOBAL_REDACT replaces each by "(set)". No message of struct sec_err contains a
+ * hash or a key (a bad one is named by its field path only). Nothing here logs. */
+#ifndef SEC_CLUSTER_GLOBAL_H
+#define SEC_CLUSTER_GLOBAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/key.h"
+#include "auth/password.h"
+#include "crd/ondisk.h"
+#include "lib/err.h"
+
+#define CLUSTER_GLOBAL_FORMAT 1     /* the version of the region-0 document */
+#define CLUSTER_NAME_MAX 64         /* bytes of a name with its NUL */
+#define CLUSTER_TEXT_MAX 128        /* bytes of a model, location or cluster name with NUL */
+#define CLUSTER_ADDR_MAX 64         /* "IPv4:port" or "[IPv6]:port" with NUL */
+#define CLUSTER_SERVERS_MAX 64
+#define CLUSTER_ACCOUNTS_MAX 64
+#define CLUSTER_GLOBAL_JSON_MAX (4u << 20) /* bytes of a document we accept */
+
+/* Flags of from_json/validate/to_json. */
+enum cluster_global_flags {
+	/* a topology file: no format, cluster_id, accounts or token keys (refused if
+	 * present); validate() does not ask for them */
+	CLUSTER_GLOBAL_TOPOLOGY = 1u << 0,
+	/* to_json: password hashes and keys as "(set)" (sectl cluster show) */
+	CLUSTER_GLOBAL_REDACT = 1u << 1,
+};
+
+enum cluster_su_type {
+	CLUSTER_SU_NONE = 0, /* an MU */
+	CLUSTER_SU_X86,
+	CLUSTER_SU_390,
+	CLUSTER_SU_TYPE_MAX
+};
+
+/* Account roles: the same bits as session tokens (auth/token.h AUTH_ROLE_*). */
+#define CLUSTER_ROLE_ADMINISTRATOR (1u << 0)
+#define CLUSTER_ROLE_OPERATOR (1u << 1)
+#define CLUSTER_ROLE_READER (1u << 2)
+
+struct cluster_server {
+	char name[CLUSTER_NAME_MAX];
+	char model[CLUSTER_TEXT_MAX];    /* may be empty */
+	char location[CLUSTER_TEXT_MAX]; /* may be empty */
+};
+
+struct cluster_unit {
+	char name[CLUSTER_NAME_MAX];
+	uint32_t unit_id;                /* 1..256: its CRD slot and region */
+	enum crd_unit_role role;         /* CRD_UNIT_MU or CRD_UNIT_SU */
+	enum cluster_su_type su_type;    /* SU: X86 or 390; MU: NONE */
+	char server[CLUSTER_NAME_MAX];   /* the SE Server's name */
+	char api[CLUSTER_ADDR_MAX];      /* REST API address:port */
+	char heartbeat[CLUSTER_ADDR_MAX]; /* UDP heartbeat address:port */
+};
+
+struct cluster_account {
+	char name[CLUSTER_NAME_MAX];
+	char password_hash[AUTH_PASSWORD_HASH_MAX]; /* argon2id string, secret */
+	uint32_t roles;                  /* CLUSTER_ROLE_* bits, not 0 */
+};
+
+struct cluster_global {
+	uint32_t format;                 /* CLUSTER_GLOBAL_FORMAT */
+	crd_uuid cluster_id;             /* the CRD superblock's cluster id */
+	char name[CLUSTER_TEXT_MAX];     /* the cluster's name */
+	unsigned n_servers;
+	struct cluster_server servers[CLUSTER_SERVERS_MAX];
+	unsigned n_units;
+	struct cluster_unit units[CRD_UNITS_MAX];
+	char mc_name[CLUSTER_TEXT_MAX];  /* the Management Cluster */
+	unsigned n_mc_servers;
+	char mc_servers[CLUSTER_SERVERS_MAX][CLUSTER_NAME_MAX];
+	unsigned n_accounts;
+	struct cluster_account accounts[CLUSTER_ACCOUNTS_MAX];
+	bool has_token_key;
+	struct auth_key token_key;       /* current session-token key, secret */
+	bool has_token_key_previous;
+	struct auth_key token_key_previous; /* during a rotation (docs/security.md) */
+};
+
+/* A zeroed struct (format = CLUSTER_GLOBAL_FORMAT), or NULL (ENOMEM). */
+struct cluster_global *cluster_global_new(void);
+/* Wipes the hashes and keys and frees; accepts NULL; returns NULL. */
+struct cluster_global *cluster_global_free(struct cluster_global *g);
+
+/* Parses len bytes of JSON (not necessarily NUL-terminated) into *ret (overwritten) and
+ * validates it (cluster_global_validate() with the same flags). A topology without
+ * "management_cluster" gets one named "Management Cluster" with every server that holds
+ * an MU. Returns 0, -EINVAL (reterr: "line L column C: ..." for bad JSON, else the field
+ * path and the rule: "units[2].unit_id: 300 is out of range 1..256", "servers[1].name:
+ * 'se1' is a duplicate of servers[0]", "units[0].adress: unknown key"), or -E2BIG (more
+ * than CLUSTER_GLOBAL_JSON_MAX bytes or more entries than the arrays hold). */
+int cluster_global_from_json(const char *text, size_t len, unsigned flags,
+			     struct cluster_global *ret, struct sec_err *reterr);
+
+/* Checks every rule of docs/topology.md: names (1..63 of [A-Za-z0-9._-], starting with a
+ * letter or digit) unique per kind; unit ids 1..256, unique; MU without, SU with an SU
+ * type; each unit on a known server; addresses "IPv4:port" / "[IPv6]:port", port 1..65535,
+ * unique per kind; at least one server and one MU; the Management Cluster: known servers,
+ * each with an MU, and every MU's server in it. Without CLUSTER_GLOBAL_TOPOLOGY also: the
+ * format version, a non-null cluster id, argon2id hashes, known roles, an account with the
+ * role administrator, a token key. Returns 0 or -EINVAL with the field path in reterr. */
+int cluster_global_validate(const struct cluster_global *g, unsigned flags,
+			    struct sec_err *reterr);
+
+/* The document as a new JSON object (keys in a fixed order), or NULL (ENOMEM).
+ * CLUSTER_GLOBAL_REDACT shows secrets as "(set)"; CLUSTER_GLOBAL_TOPOLOGY leaves out
+ * format, cluster_id, accounts and keys. */
+json_t *cluster_global_to_json(const struct cluster_global *g, unsigned flags);
+/* cluster_global_to_json() as compact text (the region-0 payload); free() it — wipe it
+ * first with auth_password_wipe() when it holds secrets. NULL on ENOMEM. */
+char *cluster_global_to_string(const struct cluster_global *g, unsigned flags);
+
+/* Helpers for callers. */
+const char *cluster_su_type_to_string(enum cluster_su_type t); /* "x86", "390", "" */
+/* The index of the unit/server/account named name, or -1. */
+int cluster_global_find_server(const struct cluster_global *g, const char *name);
+int cluster_global_find_unit(const struct cluster_global *g, const char *name);
+int cluster_global_find_account(const struct cluster_global *g, const char *name);
+/* The roles bits as "administrator,operator" into buf; returns buf. */
+const char *cluster_roles_to_string(uint32_t roles, char *buf, size_t size);
+
+#endif
