@@ -62,8 +62,9 @@ static void crdset_close(struct crdset *s)
 }
 
 /* crd_disk_open_check() of every path (one cluster, external role), and the paths are the
- * whole disk set recorded on the CRD; then the disk threads. lock: an exclusive flock on
- * each path for the whole call (one init at a time). */
+ * whole disk set recorded on the CRD (init; show reads any part of it); then the disk
+ * threads. lock (init): an exclusive flock on each path for the whole call (one init at a
+ * time) and the paths must be the whole set. */
 static int crdset_open(struct crdset *s, bool lock, struct sec_err *err)
 {
 	struct crd_disk *disks[CRD_SET_DISKS_MAX] = {NULL};
@@ -104,7 +105,7 @@ static int crdset_open(struct crdset *s, bool lock, struct sec_err *err)
 			return sec_errf(err, -ENXIO, "'%s' is not in the disk set recorded on the CRD",
 					s->paths[i]);
 	}
-	if ((int)set->count != s->n) {
+	if (lock && (int)set->count != s->n) { /* init: the whole set; show: any disk of it */
 		for (uint32_t k = 0; k < set->count; k++) {
 			bool found = false;
 			for (int i = 0; i < s->n; i++)
