@@ -2,7 +2,8 @@
  * conversions (whole 4 KiB blocks, and their record areas cut to 256 bytes, which the
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
- * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c), DIR/global
+ * (a topology file and a region-0 document). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "crd/ondisk.h"
 #include "crd/owner.h"
+#include "cluster/global.h"
 #include "cluster/hbmsg.h"
 
 static const char *dir;
@@ -151,5 +153,28 @@ int main(int argc, char **argv)
 		hb_reply_out(&rep, &hk, b);
 		put("hbmsg", 2 * i + 1, b, HB_REPLY_SIZE);
 	}
+	static const char topo[] =
+		"{\"name\":\"c\",\"servers\":[{\"name\":\"se1\",\"model\":\"SE710\",\"location\":\"A\"}],"
+		"\"units\":[{\"name\":\"mu1\",\"unit_id\":1,\"role\":\"MU\",\"server\":\"se1\","
+		"\"api\":\"127.0.0.1:7301\",\"heartbeat\":\"[::1]:7401\"},{\"name\":\"su1\",\"unit_id\":9,"
+		"\"role\":\"SU\",\"su_type\":\"390\",\"server\":\"se1\",\"api\":\"127.0.0.1:7309\","
+		"\"heartbeat\":\"127.0.0.1:7409\"}]}";
+	put("global", 0, topo, strlen(topo));
+	struct cluster_global *g = cluster_global_new();
+	if (!g || cluster_global_from_json(topo, strlen(topo), CLUSTER_GLOBAL_TOPOLOGY, g, NULL) < 0)
+		return 1;
+	g->cluster_id.b[0] = 0x5e;
+	snprintf(g->accounts[0].name, sizeof(g->accounts[0].name), "admin");
+	snprintf(g->accounts[0].password_hash, sizeof(g->accounts[0].password_hash),
+		 "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g");
+	g->accounts[0].roles = CLUSTER_ROLE_ADMINISTRATOR;
+	g->n_accounts = 1;
+	g->has_token_key = true;
+	s = cluster_global_to_string(g, 0);
+	cluster_global_free(g);
+	if (!s)
+		return 1;
+	put("global", 1, s, strlen(s));
+	free(s);
 	return 0;
 }
