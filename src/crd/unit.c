@@ -346,9 +346,19 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 	}
 	if ((r = unit_check_disks(cfg, sb, &isb, reterr)) < 0)
 		goto fail;
-	for (int i = 0; i < cfg->n_external; i++)
+	for (int i = 0; i < cfg->n_external; i++) {
 		if ((r = crd_disk_open(cfg->external[i], &disks[nd++], reterr)) < 0)
 			goto fail_disks;
+		/* a shared flock for the unit's life: `sectl cluster init` (which takes it
+		 * exclusively) cannot write region 0 under a running unit of this host, nor a
+		 * unit start while init runs (crd.md §5 last bullet) */
+		if (flock(disks[nd - 1]->fd, LOCK_SH | LOCK_NB) < 0) {
+			r = sec_errf(reterr, -EBUSY, "'%s' is locked by 'sectl cluster init' (or "
+				     "another tool) on this host; try again when it has finished",
+				     cfg->external[i]);
+			goto fail_disks;
+		}
+	}
 	if (cfg->internal && (r = crd_disk_open(cfg->internal, &disks[nd++], reterr)) < 0)
 		goto fail_disks;
 	struct crd_io_cfg iocfg = {.io_timeout_ms = cfg->timing.io_ms, .realtime = cfg->realtime};

@@ -88,8 +88,9 @@ static int crdset_open(struct crdset *s, bool lock, struct sec_err *err)
 		if (lock) {
 			s->lockfd[i] = open(p, O_RDONLY | O_CLOEXEC);
 			if (s->lockfd[i] < 0 || flock(s->lockfd[i], LOCK_EX | LOCK_NB) < 0)
-				return sec_errf(err, -EBUSY, "another 'sectl cluster init' is running "
-						"on '%s'", p);
+				return sec_errf(err, -EBUSY, "'%s' is in use on this host: a unit "
+						"(secd) runs on it, or another 'sectl cluster init'",
+						p);
 		}
 	}
 	set = &s->sb[0].set;
@@ -344,6 +345,10 @@ static int cmd_init(int argc, char **argv)
 		sec_errf(&err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* again right before the write: the password prompt may have taken minutes, and a unit
+	 * on another host does not see our flock */
+	if (crdset_check_fresh(&s, &err) < 0)
+		goto out;
 	/* term 0: the first Master MU claims term 1 and its writes outrank this one */
 	crd_region_writer_init(&w, 0, owner, 0, 0);
 	if (crd_region_write(&s.rd, &w, 0, payload, strlen(payload), 0, &wres, &err) < 0)

@@ -206,3 +206,44 @@ def test_password_never_in_ps_or_output(d):
     assert PASSWORD not in out and PASSWORD not in err
     s = show(disks, "--json")
     assert PASSWORD not in s.stdout and "$argon2id$" not in s.stdout
+
+
+def test_init_and_a_unit_exclude_each_other(d):
+    """Found by a newcomer: init checked the lease, then asked for the password, then wrote
+    region 0 — a Master MU elected in between lost nothing but init still wrote. Now a unit
+    of this host holds a shared lock on its disks and init an exclusive one, and init checks
+    the lease again right before its write."""
+    disks = format_set(d, n_ext=1)
+    topo, _ = files(d)
+    fifo = os.path.join(d, "pw.fifo")
+    os.mkfifo(fifo, 0o600)
+    p = subprocess.Popen([SECTL, "cluster", "init", "--crd", disks[0], "--topology", topo,
+                          "--password-file", fifo], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    log = os.path.join(d, "contender.log")
+    c = Contender(d, 1, disks, log, devcount=False)
+    try:
+        # init waits for its password, holding its lock: a unit cannot start meanwhile
+        wait_for(lambda: any(l.split()[1:4] == ["FLOCK", "ADVISORY", "WRITE"] and
+                             l.split()[4] == str(p.pid)
+                             for l in open("/proc/locks").read().splitlines()),
+                 20, "init to hold its lock (it then waits for its password)")
+        c.start()
+        assert c.proc.wait(20) == 1
+        assert "locked by 'sectl cluster init'" in open(log + ".err1").read()
+        with open(fifo, "w") as f:
+            f.write(PASSWORD + "\n")
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+        # and with a unit running, init is refused and changes nothing
+        c.start()
+        wait_for(lambda: os.path.exists(log) and "B " in open(log).read(), 20,
+                 "the contender to become master")
+        r = init(disks, *files(d))
+        assert r.returncode == 1
+        assert "is in use on this host" in r.stderr
+    finally:
+        c.terminate()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
