@@ -30,7 +30,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 tier unit 60 -- meson build unit
 tier unit-asan 90 -- meson build-asan unit
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" tier tsan 60 -- meson build-tsan tsan
-tier fuzz 60 -- cmd $PY scripts/fuzz-tier.py build-fuzz 10
+tier fuzz 75 -- cmd $PY scripts/fuzz-tier.py build-fuzz 7
 [ -x build/tests/sim/crd-sim ] && tier sim 90 -- cmd build/tests/sim/crd-sim --schedules 100000
 [ -d tests/fault ] && [ -n "$(ls tests/fault/test_*.py 2>/dev/null)" ] &&
 	SECLUSTER_BUILD=$PWD/build tier fault 420 -- pytest -q -p no:cacheprovider --durations=5 tests/fault
