@@ -443,8 +443,10 @@ struct crd_unit *crd_unit_free(struct crd_unit *u)
 	u->io = crd_io_free(u->io); /* no completion callback runs after this */
 	if (u->efd >= 0)
 		close(u->efd);
-	if (u->lock_fd >= 0)
-		close(u->lock_fd); /* releases the flock */
+	if (u->lock_fd >= 0) {
+		unlinkat(u->lock_fd, "secd.pid", 0); /* while still holding the lock */
+		close(u->lock_fd);                   /* releases the flock */
+	}
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 	return NULL;

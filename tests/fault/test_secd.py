@@ -118,6 +118,9 @@ def test_three_mus_elect_one_master_and_hand_over():
                 u.term()
         for disk in disks:
             assert slot_states(disk) == {1: "LEFT", 2: "LEFT", 3: "LEFT"}
+        # a clean stop leaves no pid file behind (second newcomer test)
+        left = [f for f in os.listdir(d) if os.path.exists(os.path.join(d, f, "secd.pid"))]
+        assert not left, f"secd.pid left in {left}"
 
 
 def test_wrong_external_path_refused_naming_the_disk():
