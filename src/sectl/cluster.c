@@ -31,10 +31,7 @@ static const char cluster_usage[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "sectl cluster: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", cluster_usage);
-	return SECTL_EXIT_USAGE;
+	return sectl_usage_error("cluster", cluster_usage, fmt, arg);
 }
 
 static int fail(const char *msg)
@@ -484,21 +481,10 @@ out:
 
 int sectl_cluster_main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int argc, char **argv);
-	} cmds[] = {
+	static const struct sectl_cmd cmds[] = {
 		{"init", cmd_init},
 		{"show", cmd_show},
 	};
 
-	if (argc < 2)
-		return usage_error("%s", "missing subcommand");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name)) {
-			optind = 1;
-			opterr = 1;
-			return cmds[i].run(argc - 1, argv + 1);
-		}
-	return usage_error("unknown subcommand '%s'", argv[1]);
+	return sectl_dispatch("cluster", cluster_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -20,10 +20,7 @@ static const char crd_usage[] =
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "sectl crd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", crd_usage);
-	return SECTL_EXIT_USAGE;
+	return sectl_usage_error("crd", crd_usage, fmt, arg);
 }
 
 static int fail(const struct sec_err *err)
@@ -197,23 +194,12 @@ static int cmd_replace(int argc, char **argv)
 
 int sectl_crd_main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int argc, char **argv);
-	} cmds[] = {
+	static const struct sectl_cmd cmds[] = {
 		{"format", cmd_format},
 		{"inspect", cmd_inspect},
 		{"verify", cmd_verify},
 		{"replace", cmd_replace},
 	};
 
-	if (argc < 2)
-		return usage_error("%s", "missing subcommand");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name)) {
-			optind = 1;
-			opterr = 1;
-			return cmds[i].run(argc - 1, argv + 1);
-		}
-	return usage_error("unknown subcommand '%s'", argv[1]);
+	return sectl_dispatch("crd", crd_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -4,9 +4,25 @@
 #ifndef SEC_SECTL_H
 #define SEC_SECTL_H
 
+#include <stddef.h>
+
 #define SECTL_EXIT_OK 0
 #define SECTL_EXIT_FAIL 1
 #define SECTL_EXIT_USAGE 2
+
+/* A subcommand of a verb group: takes the arguments after the group (argv[0] = its name). */
+struct sectl_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+};
+
+/* Prints "sectl GROUP: MESSAGE" (fmt with one %s for arg) and the group's usage text on
+ * stderr; returns SECTL_EXIT_USAGE. */
+int sectl_usage_error(const char *group, const char *usage, const char *fmt, const char *arg);
+/* Runs the subcommand argv[1] of a group (argv[0] = the group), resetting getopt; an
+ * unknown or missing subcommand is a usage error. Returns the exit status. */
+int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd *cmds, size_t n,
+		   int argc, char **argv);
 
 /* `sectl crd format|inspect|verify|replace` (src/sectl/crd.c). */
 int sectl_crd_main(int argc, char **argv);

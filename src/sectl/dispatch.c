@@ -1,0 +1,29 @@
+/* dispatch.c — what every verb group of sectl shares: its subcommand table and its usage
+ * errors (sectl.h). */
+#include "sectl/sectl.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int sectl_usage_error(const char *group, const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "sectl %s: ", group);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return SECTL_EXIT_USAGE;
+}
+
+int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd *cmds, size_t n,
+		   int argc, char **argv)
+{
+	if (argc < 2)
+		return sectl_usage_error(group, usage, "%s", "missing subcommand");
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(argv[1], cmds[i].name)) {
+			optind = 1;
+			opterr = 1;
+			return cmds[i].run(argc - 1, argv + 1);
+		}
+	return sectl_usage_error(group, usage, "unknown subcommand '%s'", argv[1]);
+}
