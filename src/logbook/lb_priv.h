@@ -21,6 +21,8 @@ int lb_check(const struct logbook *lb);
 /* Prepares sql; -EIO with the SQLite message in reterr on failure. */
 int lb_prepare(struct logbook *lb, const char *sql, sqlite3_stmt **ret, struct sec_err *reterr);
 void lb_copy(char *dst, size_t size, const unsigned char *src);
+/* Runs sql (no results) with sqlite3_exec; 0 or -EIO with reterr naming the logbook. */
+int lb_exec(struct logbook *lb, const char *sql, struct sec_err *reterr);
 /* Row → entry; columns: ounit, oinc, seq, ts, weight|account..., see LB_*_COLS. */
 void lb_event_from_row(sqlite3_stmt *st, struct lb_event *ev);
 void lb_audit_from_row(sqlite3_stmt *st, struct lb_audit *au);

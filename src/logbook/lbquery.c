@@ -169,18 +169,6 @@ void lb_audit_page_release(struct lb_audit_page *p)
 	}
 }
 
-static int run(struct logbook *lb, const char *sql, struct sec_err *reterr)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(lb->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		int r = sec_errf(reterr, -EIO, "logbook '%s': %s", lb->path,
-				 msg ? msg : sqlite3_errmsg(lb->db));
-		sqlite3_free(msg);
-		return r;
-	}
-	return 0;
-}
-
 /* One transaction: mark every current event and record who and when. */
 int lb_ack_all(struct logbook *lb, const char *account, int64_t ts_ms, struct sec_err *reterr)
 {
@@ -189,7 +177,7 @@ int lb_ack_all(struct logbook *lb, const char *account, int64_t ts_ms, struct se
 		return sec_errf(reterr, r, "logbook: not the SQLite thread");
 	if (!account)
 		return sec_errf(reterr, -EINVAL, "logbook: acknowledge without an account");
-	if ((r = run(lb, "BEGIN IMMEDIATE", reterr)) < 0)
+	if ((r = lb_exec(lb, "BEGIN IMMEDIATE", reterr)) < 0)
 		return r;
 	sqlite3_stmt *st = NULL;
 	int n = 0;
@@ -213,14 +201,14 @@ int lb_ack_all(struct logbook *lb, const char *account, int64_t ts_ms, struct se
 		goto rollback;
 	}
 	sqlite3_finalize(st);
-	if ((r = run(lb, "COMMIT", reterr)) < 0) {
+	if ((r = lb_exec(lb, "COMMIT", reterr)) < 0) {
 		st = NULL;
 		goto rollback;
 	}
 	return n;
 rollback:
 	sqlite3_finalize(st);
-	run(lb, "ROLLBACK", NULL);
+	lb_exec(lb, "ROLLBACK", NULL);
 	return r;
 }
 

@@ -94,7 +94,7 @@ void lb_audit_from_row(sqlite3_stmt *st, struct lb_audit *au)
 	lb_copy(au->msg, sizeof(au->msg), sqlite3_column_text(st, 8));
 }
 
-static int exec(struct logbook *lb, const char *sql, struct sec_err *reterr)
+int lb_exec(struct logbook *lb, const char *sql, struct sec_err *reterr)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(lb->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -147,8 +147,8 @@ int lb_open(const char *path, uint32_t self_unit, uint64_t self_incarnation,
 		goto fail;
 	}
 	sqlite3_busy_timeout(lb->db, 5000);
-	if ((r = exec(lb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", reterr)) < 0 ||
-	    (r = exec(lb, schema, reterr)) < 0 || (r = load_next_seq(lb, LB_KIND_EVENT, reterr)) < 0 ||
+	if ((r = lb_exec(lb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", reterr)) < 0 ||
+	    (r = lb_exec(lb, schema, reterr)) < 0 || (r = load_next_seq(lb, LB_KIND_EVENT, reterr)) < 0 ||
 	    (r = load_next_seq(lb, LB_KIND_AUDIT, reterr)) < 0)
 		goto fail;
 	/* WAL must really be on: synchronous=FULL in WAL mode is what makes a returned
