@@ -20,6 +20,7 @@
 #include "crd/io.h"
 #include "crd/ondisk.h"
 #include "crd/region.h"
+#include "lib/parse.h"
 #include "lib/clock.h"
 
 #define DISKS_MAX 3
@@ -177,11 +178,15 @@ int main(int argc, char **argv)
 	int writes = 200, r = 0;
 	static const size_t payloads[] = {4096, 65536};
 
+	uint32_t nw;
+
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
 			dir = argv[++i];
-		} else if (!strcmp(argv[i], "--writes") && i + 1 < argc) {
-			writes = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--writes") && i + 1 < argc &&
+			   parse_u32(argv[i + 1], &nw) == 0 && nw <= 1000000) {
+			writes = (int)nw;
+			i++;
 		} else {
 			fprintf(stderr, "usage: crd-commit [--dir DIR] [--writes N]\n");
 			return 2;
