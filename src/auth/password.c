@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -96,6 +97,25 @@ bool auth_password_needs_rehash(const char *hash)
 	return crypto_pwhash_argon2id_str_needs_rehash(hash, ops, mem) != 0;
 }
 
+/* The most common passwords of public breach lists that are 8 or more characters long
+ * (compared ignoring ASCII case). A short list by design: it refuses what an attacker
+ * tries first; length does the rest. */
+static const char *const common_passwords[] = {
+	"password", "password1", "password123", "passw0rd", "12345678", "123456789",
+	"1234567890", "87654321", "11111111", "00000000", "qwertyui", "qwerty123",
+	"qwertyuiop", "1q2w3e4r", "1qaz2wsx", "abcd1234", "abc12345", "admin123", "administrator",
+	"iloveyou", "letmein1", "sunshine", "princess", "football", "baseball", "welcome1",
+	"changeme", "trustno1", "superman", "starwars", "zaq12wsx", "secluster", "bs2000se",
+};
+
+static bool one_repeated_char(const char *p, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (p[i] != p[0])
+			return false;
+	return true;
+}
+
 int auth_password_check_policy(const char *account, const char *password, struct sec_err *reterr)
 {
 	size_t len = strnlen(password, AUTH_PASSWORD_MAX + 1);
@@ -113,6 +133,12 @@ int auth_password_check_policy(const char *account, const char *password, struct
 	}
 	if (account && strcasecmp(account, password) == 0)
 		return sec_errf(reterr, -EINVAL, "password equals the account name");
+	if (one_repeated_char(password, len))
+		return sec_errf(reterr, -EINVAL, "password is one character repeated");
+	for (size_t i = 0; i < sizeof(common_passwords) / sizeof(common_passwords[0]); i++)
+		if (strcasecmp(common_passwords[i], password) == 0)
+			return sec_errf(reterr, -EINVAL, "password is on the list of the most common "
+					"passwords");
 	return 0;
 }
 

@@ -55,7 +55,8 @@ bool auth_password_needs_rehash(const char *hash);
 
 /* The password policy of a new password for account `account`: at least
  * AUTH_PASSWORD_MIN bytes, at most AUTH_PASSWORD_MAX, no control characters, and not the
- * account name (compared ignoring ASCII case). Returns 0, or -EINVAL with a message naming
+ * account name (compared ignoring ASCII case), not one character repeated, not one of the
+ * most common passwords of public breach lists ("password", "12345678", ...). Returns 0, or -EINVAL with a message naming
  * the rule ("password is shorter than 8 characters", "password equals the account name",
  * "password contains a control character", ...); neither the password nor the account
  * name (which the password may equal) is in the message. */

@@ -165,6 +165,7 @@ def test_bad_topology_refused(d, change, message):
 @pytest.mark.parametrize("password,rule", [
     ("q9#", "password is shorter than 8 characters"),
     ("Tab\there-long", "password contains a control character"),
+    ("Qwerty123", "password is on the list of the most common passwords"),
 ])
 def test_weak_password_refused(d, password, rule):
     disks = format_set(d, n_ext=1)

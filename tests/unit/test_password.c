@@ -105,7 +105,10 @@ static void test_policy(void **state)
 {
 	expect_policy("admin", "", "password is shorter than 8 characters");
 	expect_policy("admin", "1234567", "password is shorter than 8 characters");
-	expect_policy("admin", "12345678", NULL);
+	expect_policy("admin", "12345678", "password is on the list of the most common passwords");
+	expect_policy("admin", "Password1", "password is on the list of the most common passwords");
+	expect_policy("admin", "zzzzzzzzzz", "password is one character repeated");
+	expect_policy("admin", "12345679", NULL);
 	expect_policy("operator1", "operator1", "password equals the account name");
 	expect_policy("operator1", "OPERATOR1", "password equals the account name");
 	expect_policy("operator1", "operator12", NULL);
