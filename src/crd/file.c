@@ -140,6 +140,7 @@ int crd_file_check_shared(const char *path, bool unsafe_ok, struct sec_err *rete
 	return sec_errf(reterr, -EPERM,
 			"'%s' is a file on a local file system (type 0x%lx): an external CRD disk "
 			"must be a block device or a file on NFS, GFS2 or OCFS2; "
-			"--unsafe-crd-fs accepts it (only where every unit runs on this host)",
+			"'sectl ... --unsafe-crd-fs' or key 'unsafe_crd_fs = true' of secd accepts "
+			"it (only where every unit runs on this host)",
 			path, (unsigned long)sf.f_type);
 }

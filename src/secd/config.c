@@ -193,14 +193,18 @@ static int opt_set(struct secd_config *c, const struct secd_option *o, const cha
 		strcpy(p, v);
 		return 0;
 	case SECD_OPT_PATHS: {
-		char list[2 * SECD_PATH_MAX + 2], *save = NULL, *tok;
+		char list[2 * SECD_PATH_MAX + 2], *rest, *tok;
 		char(*ext)[SECD_PATH_MAX] = (void *)p;
 		uint32_t n = 0;
 		if (strlen(v) >= sizeof(list))
 			return snprintf(why, wsize, "too long"), -EINVAL;
 		strcpy(list, v);
-		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		rest = list;
+		while ((tok = strsep(&rest, ","))) {
 			trim(tok);
+			if (!*tok)
+				return snprintf(why, wsize, "an empty path in the list (a ',' too many?)"),
+				       -EINVAL;
 			if (n == CRD_SET_DISKS_MAX)
 				return snprintf(why, wsize, "more than %u paths (a disk set has 1 or 2 "
 						"disks)", CRD_SET_DISKS_MAX), -EINVAL;

@@ -144,6 +144,10 @@ static void test_errors_name_key_and_line(void **state)
 		{"[crd]\nexternal = /a,/b,/c\n",
 		 "t.conf:2: key 'external': more than 2 paths (a disk set has 1 or 2 disks)"},
 		{"[crd]\nexternal = /a, /a\n", "t.conf:2: key 'external': '/a' is given twice"},
+		{"[crd]\nexternal = /a,/b,\n",
+		 "t.conf:2: key 'external': an empty path in the list (a ',' too many?)"},
+		{"[crd]\nexternal = ,/a\n",
+		 "t.conf:2: key 'external': an empty path in the list (a ',' too many?)"},
 		{"[net]\napi_listen = localhost:80\n",
 		 "t.conf:2: key 'api_listen': 'localhost:80' is not an address (IPv4:port or "
 		 "[IPv6]:port)"},
