@@ -155,8 +155,8 @@ static int show_cluster_status(const json_t *snap)
 
 	printf("Cluster '%s' %s\n", name ? name : "?", show_snapshot_age(snap, age, sizeof(age)));
 	if (!show_str(snap, "master_mu"))
-		printf("No Master MU is known: every unit status is UNKNOWN and the Management "
-		       "Cluster is ERROR until an MU holds the master lease.\n");
+		printf("No Master MU is known: unit statuses are UNKNOWN, the Management Cluster "
+		       "is ERROR.\n");
 	putchar('\n');
 	print_tile(snap);
 	putchar('\n');

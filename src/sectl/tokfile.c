@@ -129,13 +129,14 @@ int sectl_client_save_token(const struct sectl_client *c, const char *token,
 	if (fd < 0 || fchmod(fd, 0600) < 0 || (r = write_all(fd, token, strlen(token))) < 0 ||
 	    (r = write_all(fd, "\n", 1)) < 0 || fsync(fd) < 0) {
 		r = r ? r : -errno;
-		sec_errf(err, r, "cannot write the token file '%s': %s", tmp, strerror(-r));
+		sec_errf(err, r, "cannot write the token file '%s' (as '%s'): %s", path, tmp,
+			 strerror(-r));
 		goto fail;
 	}
 	if (close(fd) < 0) {
 		fd = -1;
-		r = sec_errf(err, -errno, "cannot write the token file '%s': %s", tmp,
-			     strerror(errno));
+		r = sec_errf(err, -errno, "cannot write the token file '%s' (as '%s'): %s", path,
+			     tmp, strerror(errno));
 		goto fail;
 	}
 	fd = -1;
