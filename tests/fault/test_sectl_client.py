@@ -11,7 +11,8 @@ round trips, exit statuses (401 -> 1 with the "sectl login" hint; usage -> 2), t
 list (a refused first address falls back to the second, -v names the one used, all refused
 -> 1 naming every address, a silent address moves a read on but never repeats a write),
 the token file (written 0600 by login, a 0644 file refused naming it, removed by logout),
-login with --password-file (the password never in any output), --follow (new events once,
+login with --password-file and on a terminal without echo (the password never in any
+output), --follow (new events once,
 in arrival order, until SIGINT). Every process is ended by its PID; waits have deadlines.
 """
 import calendar, json, os, re, signal, socket, subprocess, tempfile, threading, time
@@ -726,3 +727,41 @@ def test_logout(api, d):
     r = sectl(conf, "logout")
     assert r.returncode == 0 and "the session had already ended" in r.stdout
     assert not os.path.exists(tok)
+
+
+def test_login_asks_on_the_terminal_without_echo(api, d):
+    """sectl login on a pseudo-terminal: the prompt, the password typed, no echo of it."""
+    import pty, select
+    conf = write_config(d, [api.addr], token=None)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(SECTL, [SECTL, "login", "--config", conf], dict(os.environ, TZ="UTC"))
+    out = b""
+    try:
+        def read_until(what):
+            nonlocal out
+            def more():
+                nonlocal out
+                if not select.select([fd], [], [], 0.1)[0]:  # never block past the deadline
+                    return False
+                try:
+                    out += os.read(fd, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    return True
+                return what in out
+            wait_for(more, 20, f"{what!r} on the terminal", interval=0)
+            assert what in out, out
+        read_until(b"password for account 'admin': ")
+        os.write(fd, (PASSWORD + "\n").encode())
+        read_until(b"UTC")
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        assert os.waitstatus_to_exitcode(status) == 0, out
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
+    assert PASSWORD.encode() not in out
+    assert b"Logged in as admin (administrator) on " + api.addr.encode() in out
+    assert os.stat(os.path.join(d, "sectl.token")).st_mode & 0o777 == 0o600
