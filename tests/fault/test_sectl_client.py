@@ -12,8 +12,7 @@ list (a refused first address falls back to the second, -v names the one used, a
 -> 1 naming every address, a silent address moves a read on but never repeats a write),
 the token file (written 0600 by login, a 0644 file refused naming it, removed by logout),
 login with --password-file and on a terminal without echo (the password never in any
-output), --follow (new events once,
-in arrival order, until SIGINT). Every process is ended by its PID; waits have deadlines.
+output), --follow (new events once, in arrival order, until SIGINT). Every process is ended by its PID; waits have deadlines.
 """
 import calendar, json, os, re, signal, socket, subprocess, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
