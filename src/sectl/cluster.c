@@ -27,7 +27,8 @@
 static const char cluster_usage[] =
 	"usage: sectl cluster init --crd PATH [--crd PATH2] --topology FILE.json\n"
 	"                          [--password-file FILE]\n"
-	"       sectl cluster show --crd PATH [--crd PATH2] [--json]\n";
+	"       sectl cluster show --crd PATH [--crd PATH2] [--json]\n"
+	"       sectl cluster status [--json] [--config FILE] [-v]\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -484,6 +485,7 @@ int sectl_cluster_main(int argc, char **argv)
 	static const struct sectl_cmd cmds[] = {
 		{"init", cmd_init},
 		{"show", cmd_show},
+		{"status", sectl_cluster_status},
 	};
 
 	return sectl_dispatch("cluster", cluster_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

@@ -11,7 +11,13 @@ static const struct {
 	const char *summary;
 } groups[] = {
 	{"crd", sectl_crd_main, "format, inspect, verify and replace CRD disks"},
-	{"cluster", sectl_cluster_main, "init and show the global data (CRD region 0)"},
+	{"cluster", sectl_cluster_main, "init and show the global data (CRD region 0); status"},
+	{"login", sectl_login_main, "log in to the cluster's API (writes the token file)"},
+	{"logout", sectl_logout_main, "log out (removes the token file)"},
+	{"units", sectl_units_main, "the global unit overview"},
+	{"clusters", sectl_clusters_main, "the cluster overview"},
+	{"events", sectl_events_main, "event logging: list, follow, acknowledge"},
+	{"audit", sectl_audit_main, "audit logging"},
 };
 
 static void usage(FILE *out)

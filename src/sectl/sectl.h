@@ -28,5 +28,17 @@ int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd 
 int sectl_crd_main(int argc, char **argv);
 /* `sectl cluster init|show` (src/sectl/cluster.c). */
 int sectl_cluster_main(int argc, char **argv);
+/* `sectl cluster status` over the REST API (src/sectl/status.c). */
+int sectl_cluster_status(int argc, char **argv);
+/* `sectl units`, `sectl clusters` (src/sectl/status.c). */
+int sectl_units_main(int argc, char **argv);
+int sectl_clusters_main(int argc, char **argv);
+/* `sectl login`, `sectl logout` (src/sectl/login.c). */
+int sectl_login_main(int argc, char **argv);
+int sectl_logout_main(int argc, char **argv);
+/* `sectl events [filters] [--follow]`, `sectl events ack` (src/sectl/events.c). */
+int sectl_events_main(int argc, char **argv);
+/* `sectl audit [filters]` (src/sectl/audit.c). */
+int sectl_audit_main(int argc, char **argv);
 
 #endif
