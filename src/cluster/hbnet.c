@@ -192,8 +192,8 @@ static void resp_answer(struct hb_responder *r, const struct hb_challenge *c,
 		r->counters.sent++;
 }
 
-static void resp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-		      const struct sockaddr *addr, unsigned flags)
+static void resp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+		      unsigned flags)
 {
 	struct hb_responder *r = h->data;
 	struct hb_challenge c;
@@ -236,8 +236,8 @@ int hb_responder_start(uv_loop_t *loop, const char *listen, const struct auth_ke
 	r->incarnation = incarnation;
 	r->report = report;
 	r->arg = arg;
-	err = hbnet_udp_open(loop, &r->udp, (const struct sockaddr *)&sa, r, resp_alloc,
-			     resp_recv, &inited);
+	err = hbnet_udp_open(loop, &r->udp, (const struct sockaddr *)&sa, r, resp_alloc, resp_recv,
+			     &inited);
 	if (err < 0) {
 		sec_errf(reterr, err, "cannot listen for heartbeats on '%s': %s", listen,
 			 uv_strerror(err));

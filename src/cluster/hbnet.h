@@ -63,8 +63,8 @@
 #include "cluster/hbmsg.h"
 #include "lib/err.h"
 
-#define HB_ADDR_MAX 64  /* "[IPv6]:port" with its NUL */
-#define HB_RETIRED 8    /* retired master incarnations remembered per master by a responder */
+#define HB_ADDR_MAX  64	 /* "[IPv6]:port" with its NUL */
+#define HB_RETIRED   8	 /* retired master incarnations remembered per master by a responder */
 #define HB_UNITS_MAX 256 /* unit ids are 1..256 (docs/decisions.md) */
 
 /* Parses "IPv4:port" or "[IPv6]:port" (IP literals only, no names) into *ret (written
@@ -108,21 +108,21 @@ void hb_responder_stop(struct hb_responder *r);
 struct hb_prober;
 
 struct hb_target {
-	uint32_t unit;            /* 1..256, unique within a target list */
-	char addr[HB_ADDR_MAX];   /* the unit's heartbeat address, "IPv4:port" or "[IPv6]:port" */
+	uint32_t unit;		/* 1..256, unique within a target list */
+	char addr[HB_ADDR_MAX]; /* the unit's heartbeat address, "IPv4:port" or "[IPv6]:port" */
 };
 
 /* What the Master MU knows of one unit. Times are CLOCK_BOOTTIME ms. */
 struct hb_peer {
 	uint32_t unit;
-	uint32_t missed;        /* challenges missed in a row (0 after a reply) */
+	uint32_t missed;	/* challenges missed in a row (0 after a reply) */
 	uint64_t last_reply_ms; /* 0 = never */
-	bool have_report;       /* report holds the unit's last reply (kept while it misses) */
+	bool have_report;	/* report holds the unit's last reply (kept while it misses) */
 	struct hb_reply report;
-	uint64_t report_ms;     /* when report arrived */
+	uint64_t report_ms; /* when report arrived */
 	bool skew_known;
-	uint32_t skew_ms;       /* |unit wall - master wall at the midpoint of send and receive| */
-	uint32_t rtt_ms;        /* of the last reply */
+	uint32_t skew_ms; /* |unit wall - master wall at the midpoint of send and receive| */
+	uint32_t rtt_ms;  /* of the last reply */
 };
 
 /* A reply arrived for unit (missed is 0), or unit's missed count went up. Called after

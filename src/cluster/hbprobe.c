@@ -15,22 +15,18 @@
 struct probe_target {
 	struct hb_peer peer;
 	struct sockaddr_storage addr;
-	bool open;             /* c is the open challenge */
+	bool open; /* c is the open challenge */
 	struct hb_challenge c;
 	uint64_t sent_ns;      /* CLOCK_BOOTTIME when c went out */
 	uint64_t sent_wall_ns; /* CLOCK_REALTIME then (skew only) */
 };
 
-enum probe_sock {
-	PROBE_V4 = 0,
-	PROBE_V6,
-	PROBE_SOCK_MAX
-};
+enum probe_sock { PROBE_V4 = 0, PROBE_V6, PROBE_SOCK_MAX };
 
 enum probe_sock_state {
 	SOCK_NONE = 0, /* not opened (or closed after a failed open: may open again) */
 	SOCK_OPEN,
-	SOCK_CLOSING,  /* closing after a failed open, or at stop */
+	SOCK_CLOSING, /* closing after a failed open, or at stop */
 	SOCK_STATE_MAX
 };
 
@@ -157,8 +153,8 @@ static void probe_accept(struct hb_prober *p, struct probe_target *t, const stru
 	probe_changed(p, t->peer.unit);
 }
 
-static void probe_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-		       const struct sockaddr *addr, unsigned flags)
+static void probe_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+		       unsigned flags)
 {
 	struct hb_prober *p = h->data;
 	struct probe_target *t = NULL;
@@ -217,9 +213,8 @@ static int probe_open_sock(struct hb_prober *p, enum probe_sock s, struct sec_er
 }
 
 /* Checks t[0..n-1]; fills addrs[] and which families are needed. */
-static int probe_check_targets(const struct hb_target *t, size_t n,
-			       struct sockaddr_storage *addrs, bool need[PROBE_SOCK_MAX],
-			       struct sec_err *reterr)
+static int probe_check_targets(const struct hb_target *t, size_t n, struct sockaddr_storage *addrs,
+			       bool need[PROBE_SOCK_MAX], struct sec_err *reterr)
 {
 	bool seen[HB_UNITS_MAX + 1] = {false};
 
@@ -229,10 +224,12 @@ static int probe_check_targets(const struct hb_target *t, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t u = t[i].unit;
 		if (u < 1 || u > HB_UNITS_MAX)
-			return sec_errf(reterr, -EINVAL, "heartbeat target unit id %u is outside 1..%u",
-					u, HB_UNITS_MAX);
+			return sec_errf(reterr, -EINVAL,
+					"heartbeat target unit id %u is outside 1..%u", u,
+					HB_UNITS_MAX);
 		if (seen[u])
-			return sec_errf(reterr, -EINVAL, "heartbeat target unit %u is listed twice", u);
+			return sec_errf(reterr, -EINVAL, "heartbeat target unit %u is listed twice",
+					u);
 		seen[u] = true;
 		if (!memchr(t[i].addr, '\0', sizeof(t[i].addr)) ||
 		    hb_addr_parse(t[i].addr, false, &addrs[i]) < 0)

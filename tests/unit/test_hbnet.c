@@ -23,9 +23,9 @@
 
 #define INTERVAL_MS 50
 #define DEADLINE_MS 1500
-#define MASTER 1
-#define MASTER_INC 0x1718a1892038162cull
-#define FAKE_UNIT 4
+#define MASTER	    1
+#define MASTER_INC  0x1718a1892038162cull
+#define FAKE_UNIT   4
 
 static struct auth_key key, other_key;
 
@@ -46,7 +46,7 @@ struct fake {
 	unsigned nchallenges;
 	struct hb_challenge challenges[64]; /* the first 64 */
 	struct hb_challenge last;
-	const struct auth_key *answer_key;  /* answer every challenge with this key */
+	const struct auth_key *answer_key; /* answer every challenge with this key */
 	unsigned nreplies;
 	struct hb_reply reply; /* the last reply it got (from a responder) */
 	unsigned nother;       /* datagrams that are neither */
@@ -71,12 +71,12 @@ static uint64_t now_ms(void)
 	return clock_boottime_ns() / NSEC_PER_MSEC;
 }
 
-#define WAIT_FOR(f, cond, ms)                                                              \
-	do {                                                                               \
-		uint64_t dl_ = now_ms() + (ms);                                            \
-		while (!(cond) && now_ms() < dl_)                                          \
-			uv_run(&(f)->loop, UV_RUN_ONCE);                                   \
-		assert_true(cond);                                                         \
+#define WAIT_FOR(f, cond, ms)                                                                      \
+	do {                                                                                       \
+		uint64_t dl_ = now_ms() + (ms);                                                    \
+		while (!(cond) && now_ms() < dl_)                                                  \
+			uv_run(&(f)->loop, UV_RUN_ONCE);                                           \
+		assert_true(cond);                                                                 \
 	} while (0)
 
 static void guard_tick(uv_timer_t *t)
@@ -131,7 +131,8 @@ static void report(void *arg, struct hb_reply *r)
 	r->proto_max = 2;
 	snprintf(r->sw_version, sizeof(r->sw_version), "secluster 0.1.0-test");
 	if (c->wall_offset_ms)
-		r->wall_ms = (uint64_t)((int64_t)(clock_wall_ns() / NSEC_PER_MSEC) + c->wall_offset_ms);
+		r->wall_ms =
+		    (uint64_t)((int64_t)(clock_wall_ns() / NSEC_PER_MSEC) + c->wall_offset_ms);
 }
 
 static void on_change(void *arg, uint32_t unit)
@@ -153,8 +154,8 @@ static void start_responder(struct fx *f, int i, const char *listen, const struc
 			    uint32_t unit, uint64_t inc)
 {
 	struct sec_err err;
-	int r = hb_responder_start(&f->loop, listen, k, unit, inc, report, &f->cfg[i],
-				   &f->resp[i], &err);
+	int r = hb_responder_start(&f->loop, listen, k, unit, inc, report, &f->cfg[i], &f->resp[i],
+				   &err);
 
 	if (r < 0)
 		fail_msg("hb_responder_start: %s", err.msg);
@@ -165,8 +166,9 @@ static void start_prober(struct fx *f, uint32_t interval_ms)
 {
 	struct sec_err err;
 
-	assert_int_equal(hb_prober_start(&f->loop, &key, MASTER, MASTER_INC, interval_ms,
-					 on_change, f, &f->prober, &err), 0);
+	assert_int_equal(hb_prober_start(&f->loop, &key, MASTER, MASTER_INC, interval_ms, on_change,
+					 f, &f->prober, &err),
+			 0);
 }
 
 static struct hb_target target(uint32_t unit, const char *host, uint16_t port)
@@ -201,10 +203,16 @@ static void fake_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void fake_answer(struct fake *k, const struct hb_challenge *c)
 {
-	struct hb_reply r = {.unit = FAKE_UNIT, .incarnation = 44, .seq = c->seq,
-			     .power = HB_POWER_ON, .system = HB_SYSTEM_RUNNING,
-			     .crd_disks = CRD_UNIT_NORMAL, .proto_min = 1, .proto_max = 1,
-			     .wall_ms = clock_wall_ns() / NSEC_PER_MSEC, .sw_version = "fake"};
+	struct hb_reply r = {.unit = FAKE_UNIT,
+			     .incarnation = 44,
+			     .seq = c->seq,
+			     .power = HB_POWER_ON,
+			     .system = HB_SYSTEM_RUNNING,
+			     .crd_disks = CRD_UNIT_NORMAL,
+			     .proto_min = 1,
+			     .proto_max = 1,
+			     .wall_ms = clock_wall_ns() / NSEC_PER_MSEC,
+			     .sw_version = "fake"};
 	uint8_t b[HB_REPLY_SIZE];
 	uv_buf_t ub = uv_buf_init((char *)b, sizeof(b));
 
@@ -214,8 +222,8 @@ static void fake_answer(struct fake *k, const struct hb_challenge *c)
 			 HB_REPLY_SIZE);
 }
 
-static void fake_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
-		      const struct sockaddr *addr, unsigned flags)
+static void fake_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+		      unsigned flags)
 {
 	struct fake *k = h->data;
 	struct hb_msg m;
@@ -224,8 +232,9 @@ static void fake_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		return;
 	switch (hb_msg_in(buf->base, (size_t)nread, &key, &m)) {
 	case HB_CHALLENGE:
-		memcpy(&k->from, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								   : sizeof(struct sockaddr_in));
+		memcpy(&k->from, addr,
+		       addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						   : sizeof(struct sockaddr_in));
 		if (k->nchallenges < 64)
 			k->challenges[k->nchallenges] = m.challenge;
 		k->nchallenges++;
@@ -277,8 +286,8 @@ static struct sockaddr_storage responder_addr(struct fx *f, int i)
 }
 
 /* Sends b to `to` and waits until counters c have counted one more datagram. */
-static void send_counted(struct fx *f, const void *b, size_t len,
-			 const struct sockaddr_storage *to, const struct hb_counters *c)
+static void send_counted(struct fx *f, const void *b, size_t len, const struct sockaddr_storage *to,
+			 const struct hb_counters *c)
 {
 	uint64_t before = total(c);
 
@@ -331,7 +340,8 @@ static void test_first_reply_and_report(void **state)
 	const struct hb_counters *rc = hb_responder_counters(f->resp[0]);
 	assert_int_equal(pc->sent, 1);
 	assert_int_equal(pc->accepted, 1);
-	assert_int_equal(pc->malformed + pc->unauthenticated + pc->stale_nonce + pc->send_failed, 0);
+	assert_int_equal(pc->malformed + pc->unauthenticated + pc->stale_nonce + pc->send_failed,
+			 0);
 	assert_int_equal(rc->accepted, 1);
 	assert_int_equal(rc->sent, 1);
 	assert_int_equal(f->cfg[0].calls, 1);
@@ -390,8 +400,10 @@ static void test_set_targets_keeps_state(void **state)
 	struct hb_target t[2] = {target(1, "127.0.0.1", hb_responder_port(f->resp[0])),
 				 target(2, "127.0.0.1", hb_responder_port(f->resp[1]))};
 	set_targets(f, t, 2);
-	WAIT_FOR(f, hb_prober_peer(f->prober, 1)->have_report &&
-			    hb_prober_peer(f->prober, 2)->have_report, DEADLINE_MS);
+	WAIT_FOR(f,
+		 hb_prober_peer(f->prober, 1)->have_report &&
+		     hb_prober_peer(f->prober, 2)->have_report,
+		 DEADLINE_MS);
 	struct hb_peer before = *hb_prober_peer(f->prober, 1);
 
 	struct hb_target t2[2] = {t[0], target(5, "127.0.0.1", f->fake.port)};
@@ -460,9 +472,11 @@ static void test_wrong_key(void **state)
 	set_targets(f, t, 2);
 	const struct hb_counters *pc = hb_prober_counters(f->prober);
 	const struct hb_counters *rc = hb_responder_counters(f->resp[0]);
-	WAIT_FOR(f, rc->unauthenticated >= 2 && pc->unauthenticated >= 2 &&
-			    hb_prober_peer(f->prober, 2)->missed >= 1 &&
-			    hb_prober_peer(f->prober, FAKE_UNIT)->missed >= 1, DEADLINE_MS);
+	WAIT_FOR(f,
+		 rc->unauthenticated >= 2 && pc->unauthenticated >= 2 &&
+		     hb_prober_peer(f->prober, 2)->missed >= 1 &&
+		     hb_prober_peer(f->prober, FAKE_UNIT)->missed >= 1,
+		 DEADLINE_MS);
 	assert_int_equal(rc->accepted, 0);
 	assert_int_equal(rc->sent, 0);
 	assert_int_equal(rc->malformed, 0);
@@ -556,15 +570,16 @@ static void test_responder_freshness(void **state)
 		uint64_t inc, seq;
 		bool answered;
 	} steps[] = {
-		{1, 0xa, 10, true},  {1, 0xa, 10, false}, {1, 0xa, 9, false},
-		{1, 0xb, 1, true},   {1, 0xa, 11, false}, /* 0xa is retired */
-		{1, 0xb, 2, true},   {2, 0xa, 5, true},   /* another master: its own mark */
-		{2, 0xa, 6, true},   {1, 0xb, 2, false},
+	    {1, 0xa, 10, true}, {1, 0xa, 10, false}, {1, 0xa, 9, false},
+	    {1, 0xb, 1, true},	{1, 0xa, 11, false}, /* 0xa is retired */
+	    {1, 0xb, 2, true},	{2, 0xa, 5, true},   /* another master: its own mark */
+	    {2, 0xa, 6, true},	{1, 0xb, 2, false},
 	};
 	unsigned answered = 0;
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		assert_int_equal(hb_challenge_new(&c, steps[i].master, steps[i].inc, steps[i].seq), 0);
+		assert_int_equal(hb_challenge_new(&c, steps[i].master, steps[i].inc, steps[i].seq),
+				 0);
 		hb_challenge_out(&c, &key, b);
 		send_counted(f, b, sizeof(b), &to, rc);
 		answered += steps[i].answered;
@@ -598,10 +613,16 @@ static void test_garbage_at_prober(void **state)
 	send_counted(f, rnd, sizeof(rnd), &to, pc);
 	send_counted(f, rnd, 0, &to, pc);
 	malformed += 3;
-	struct hb_reply r = {.unit = FAKE_UNIT, .incarnation = 44, .seq = f->fake.last.seq,
-			     .power = HB_POWER_ON, .system = HB_SYSTEM_DOWN,
-			     .crd_disks = CRD_UNIT_ERROR, .proto_min = 1, .proto_max = 1,
-			     .wall_ms = clock_wall_ns() / NSEC_PER_MSEC, .sw_version = "fake 1"};
+	struct hb_reply r = {.unit = FAKE_UNIT,
+			     .incarnation = 44,
+			     .seq = f->fake.last.seq,
+			     .power = HB_POWER_ON,
+			     .system = HB_SYSTEM_DOWN,
+			     .crd_disks = CRD_UNIT_ERROR,
+			     .proto_min = 1,
+			     .proto_max = 1,
+			     .wall_ms = clock_wall_ns() / NSEC_PER_MSEC,
+			     .sw_version = "fake 1"};
 	memcpy(r.nonce, f->fake.last.nonce, HB_NONCE_BYTES);
 	hb_reply_out(&r, &key, b);
 	send_counted(f, b, HB_REPLY_SIZE - 1, &to, pc);
@@ -661,8 +682,12 @@ static void test_superseded_reply_is_stale(void **state)
 	WAIT_FOR(f, f->fake.nchallenges >= 2, DEADLINE_MS);
 	const struct hb_counters *pc = hb_prober_counters(f->prober);
 	struct hb_challenge a = f->fake.challenges[0];
-	struct hb_reply r = {.unit = FAKE_UNIT, .incarnation = 44, .seq = a.seq,
-			     .proto_min = 1, .proto_max = 1, .sw_version = "fake"};
+	struct hb_reply r = {.unit = FAKE_UNIT,
+			     .incarnation = 44,
+			     .seq = a.seq,
+			     .proto_min = 1,
+			     .proto_max = 1,
+			     .sw_version = "fake"};
 	memcpy(r.nonce, a.nonce, HB_NONCE_BYTES);
 	hb_reply_out(&r, &key, b);
 	send_counted(f, b, sizeof(b), &f->fake.from, pc);
@@ -692,9 +717,11 @@ static void test_skew(void **state)
 				 target(3, "127.0.0.1", hb_responder_port(f->resp[1])),
 				 target(5, "127.0.0.1", hb_responder_port(f->resp[2]))};
 	set_targets(f, t, 3);
-	WAIT_FOR(f, hb_prober_peer(f->prober, 2)->skew_known &&
-			    hb_prober_peer(f->prober, 3)->skew_known &&
-			    hb_prober_peer(f->prober, 5)->skew_known, DEADLINE_MS);
+	WAIT_FOR(f,
+		 hb_prober_peer(f->prober, 2)->skew_known &&
+		     hb_prober_peer(f->prober, 3)->skew_known &&
+		     hb_prober_peer(f->prober, 5)->skew_known,
+		 DEADLINE_MS);
 	const struct hb_peer *h2 = hb_prober_peer(f->prober, 2), *h3 = hb_prober_peer(f->prober, 3),
 			     *h5 = hb_prober_peer(f->prober, 5);
 	assert_in_range(h2->skew_ms, 5000 - 200, 5000 + 200);
@@ -717,8 +744,10 @@ static void test_ipv4_and_ipv6(void **state)
 				 target(6, "::1", hb_responder_port(f->resp[1]))};
 	assert_memory_equal(t[1].addr, "[::1]:", 6);
 	set_targets(f, t, 2);
-	WAIT_FOR(f, hb_prober_peer(f->prober, 2)->have_report &&
-			    hb_prober_peer(f->prober, 6)->have_report, DEADLINE_MS);
+	WAIT_FOR(f,
+		 hb_prober_peer(f->prober, 2)->have_report &&
+		     hb_prober_peer(f->prober, 6)->have_report,
+		 DEADLINE_MS);
 	assert_int_equal(hb_prober_peer(f->prober, 6)->report.incarnation, 66);
 }
 
@@ -766,9 +795,10 @@ static void test_args(void **state)
 	struct hb_responder *r = NULL;
 	struct hb_prober *p = NULL;
 	static const char *const bad[] = {
-		"127.0.0.1", "localhost:7401", "[::1]7401", "::1:7401", "127.0.0.1:65536",
-		"127.0.0.1:-1", "127.0.0.1:", ":7401", "[]:7401", "[::1:7401", "1.2.3:7401",
-		"127.0.0.1:7401 ", "[127.0.0.1]:7401",
+	    "127.0.0.1",	"localhost:7401", "[::1]7401",	"::1:7401",
+	    "127.0.0.1:65536",	"127.0.0.1:-1",	  "127.0.0.1:", ":7401",
+	    "[]:7401",		"[::1:7401",	  "1.2.3:7401", "127.0.0.1:7401 ",
+	    "[127.0.0.1]:7401",
 	};
 
 	assert_int_equal(hb_addr_parse("127.0.0.1:7401", false, &sa), 0);
@@ -784,13 +814,15 @@ static void test_args(void **state)
 		if (hb_addr_parse(bad[i], true, &sa) != -EINVAL)
 			fail_msg("'%s' parsed", bad[i]);
 
-	assert_int_equal(hb_responder_start(&f->loop, "localhost:7401", &key, 2, 1, NULL, NULL,
-					    &r, &err), -EINVAL);
+	assert_int_equal(
+	    hb_responder_start(&f->loop, "localhost:7401", &key, 2, 1, NULL, NULL, &r, &err),
+	    -EINVAL);
 	assert_non_null(strstr(err.msg, "'localhost:7401'"));
-	assert_int_equal(hb_responder_start(&f->loop, "127.0.0.1:0", &key, 0, 1, NULL, NULL, &r,
-					    &err), -EINVAL);
-	assert_int_equal(hb_responder_start(&f->loop, "127.0.0.1:0", &key, 257, 1, NULL, NULL,
-					    &r, &err), -EINVAL);
+	assert_int_equal(
+	    hb_responder_start(&f->loop, "127.0.0.1:0", &key, 0, 1, NULL, NULL, &r, &err), -EINVAL);
+	assert_int_equal(
+	    hb_responder_start(&f->loop, "127.0.0.1:0", &key, 257, 1, NULL, NULL, &r, &err),
+	    -EINVAL);
 	assert_null(r);
 	/* the port is taken: the error names the address */
 	start_responder(f, 0, "127.0.0.1:0", &key, 2, 22);
@@ -817,8 +849,9 @@ static void test_default_report(void **state)
 	struct fx *f = *state;
 	struct sec_err err;
 
-	assert_int_equal(hb_responder_start(&f->loop, "127.0.0.1:0", &key, 8, 88, NULL, NULL,
-					    &f->resp[0], &err), 0);
+	assert_int_equal(
+	    hb_responder_start(&f->loop, "127.0.0.1:0", &key, 8, 88, NULL, NULL, &f->resp[0], &err),
+	    0);
 	start_prober(f, INTERVAL_MS);
 	struct hb_target t = target(8, "127.0.0.1", hb_responder_port(f->resp[0]));
 	set_targets(f, &t, 1);
@@ -836,21 +869,20 @@ static void test_default_report(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_first_reply_and_report, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_misses_then_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_targets_keeps_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_at_responder, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_responder_freshness, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_at_prober, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_superseded_reply_is_stale, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_skew, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prober_restart_same_incarnation, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stop_in_change, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_report, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_reply_and_report, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_misses_then_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_targets_keeps_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrong_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_at_responder, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_responder_freshness, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_at_prober, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_superseded_reply_is_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_skew, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prober_restart_same_incarnation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_in_change, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_args, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_default_report, setup, teardown),
 	};
 
 	if (auth_init() < 0 || auth_key_generate(&key) < 0 || auth_key_generate(&other_key) < 0)
