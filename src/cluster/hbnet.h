@@ -100,7 +100,9 @@ uint16_t hb_responder_port(const struct hb_responder *r);
  * unauthenticated: dropped datagrams; stale_nonce: authenticated challenges at or below a
  * master's mark (replays), not answered; sent: replies sent. Valid until stop. */
 const struct hb_counters *hb_responder_counters(const struct hb_responder *r);
-/* Closes the socket; frees once libuv has closed it. NULL is accepted. */
+/* Closes the socket — the port is free again when this returns, so a responder on the
+ * same address may start right away (SIGHUP with a new heartbeat_listen) — and frees the
+ * object once libuv has run the close callback. NULL is accepted. */
 void hb_responder_stop(struct hb_responder *r);
 
 /* ---- prober: the Master MU ---- */
@@ -150,6 +152,9 @@ int hb_prober_start(uv_loop_t *loop, const struct auth_key *key, uint32_t master
  * -ENOMEM, or the -errno of opening the socket. */
 int hb_prober_set_targets(struct hb_prober *p, const struct hb_target *t, size_t n,
 			  struct sec_err *reterr);
+/* Changes the interval (>= 1 ms, else -EINVAL): the next round goes out interval_ms from
+ * now; challenges open now stay open until then (SIGHUP with a new hb_interval). */
+int hb_prober_set_interval(struct hb_prober *p, uint32_t interval_ms);
 /* The state of unit, NULL if unit is not a target. Valid until the next
  * hb_prober_set_targets() or hb_prober_stop(). */
 const struct hb_peer *hb_prober_peer(const struct hb_prober *p, uint32_t unit);

@@ -275,6 +275,15 @@ int hb_prober_set_targets(struct hb_prober *p, const struct hb_target *t, size_t
 	return 0;
 }
 
+int hb_prober_set_interval(struct hb_prober *p, uint32_t interval_ms)
+{
+	if (interval_ms == 0)
+		return -EINVAL;
+	if (p->stopping)
+		return 0;
+	return uv_timer_start(&p->timer, probe_round, interval_ms, interval_ms);
+}
+
 const struct hb_peer *hb_prober_peer(const struct hb_prober *p, uint32_t unit)
 {
 	const struct probe_target *t = probe_find(p, unit);

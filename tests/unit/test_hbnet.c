@@ -769,6 +769,22 @@ static void test_prober_restart_same_incarnation(void **state)
 	assert_int_equal(hb_responder_counters(f->resp[0])->stale_nonce, 0);
 }
 
+/* A new interval takes effect at once (SIGHUP): from one round a minute to 50 ms. */
+static void test_set_interval(void **state)
+{
+	struct fx *f = *state;
+
+	fake_open(f);
+	start_prober(f, 60000);
+	struct hb_target t = target(FAKE_UNIT, "127.0.0.1", f->fake.port);
+	set_targets(f, &t, 1);
+	WAIT_FOR(f, f->fake.nchallenges == 1, DEADLINE_MS);
+	assert_int_equal(hb_prober_set_interval(f->prober, 0), -EINVAL);
+	assert_int_equal(hb_prober_set_interval(f->prober, INTERVAL_MS), 0);
+	WAIT_FOR(f, hb_prober_peer(f->prober, FAKE_UNIT)->missed >= 2 && f->fake.nchallenges >= 3,
+		 DEADLINE_MS);
+}
+
 /* The change callback may stop the prober; nothing runs after that. */
 static void test_stop_in_change(void **state)
 {
@@ -832,6 +848,10 @@ static void test_args(void **state)
 			 -EADDRINUSE);
 	assert_non_null(strstr(err.msg, listen));
 	assert_null(r);
+	/* the port is free as soon as stop returns */
+	hb_responder_stop(f->resp[0]);
+	assert_int_equal(
+	    hb_responder_start(&f->loop, listen, &key, 3, 1, NULL, NULL, &f->resp[0], &err), 0);
 
 	assert_int_equal(hb_prober_start(&f->loop, &key, 0, 1, 50, NULL, NULL, &p, &err), -EINVAL);
 	assert_int_equal(hb_prober_start(&f->loop, &key, 257, 1, 50, NULL, NULL, &p, &err),
@@ -880,6 +900,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_skew, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ipv4_and_ipv6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prober_restart_same_incarnation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_set_interval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_in_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_args, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_report, setup, teardown),
