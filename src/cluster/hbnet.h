@@ -90,7 +90,8 @@ typedef void hb_report_fn(void *arg, struct hb_reply *r);
  * incarnation `incarnation`. key is copied (wiped when freed). report may be NULL: then
  * the reply says ON, RUNNING, CRD disks NOT_CONFIGURED, protocol 1..1, sw_version
  * "secluster". Returns 0 and *ret, or -EINVAL (bad address or unit; message names it),
- * -EIO (libsodium), -ENOMEM, or the -errno of bind (message names the address). */
+ * -EIO (libsodium), -ENOMEM, or the -errno of bind (message names the address; what was
+ * allocated is freed when the loop runs next). */
 int hb_responder_start(uv_loop_t *loop, const char *listen, const struct auth_key *key,
 		       uint32_t unit, uint64_t incarnation, hb_report_fn *report, void *arg,
 		       struct hb_responder **ret, struct sec_err *reterr);

@@ -111,7 +111,8 @@ static void probe_round(uv_timer_t *h)
 		probe_send(p, t);
 	}
 	for (size_t i = 0; i < k; i++)
-		probe_changed(p, missed[i]);
+		if (probe_find(p, missed[i])) /* an earlier callback may have changed the targets */
+			probe_changed(p, missed[i]);
 }
 
 /* ---- receiving ---- */

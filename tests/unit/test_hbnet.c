@@ -64,6 +64,7 @@ struct fx {
 	uint32_t missed_log[64]; /* missed of unit 3 at each change */
 	unsigned nmissed_log;
 	bool stop_in_change;
+	struct hb_target *retarget; /* set by the first change callback (then cleared) */
 };
 
 static uint64_t now_ms(void)
@@ -144,6 +145,11 @@ static void on_change(void *arg, uint32_t unit)
 	f->changes[unit]++;
 	if (unit == 3 && f->nmissed_log < 64)
 		f->missed_log[f->nmissed_log++] = h->missed;
+	if (f->retarget) {
+		struct sec_err err;
+		assert_int_equal(hb_prober_set_targets(f->prober, f->retarget, 1, &err), 0);
+		f->retarget = NULL;
+	}
 	if (f->stop_in_change) {
 		hb_prober_stop(f->prober);
 		f->prober = NULL;
@@ -802,6 +808,23 @@ static void test_stop_in_change(void **state)
 	uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
+/* The change callback may change the targets: a unit dropped by it gets no callback. */
+static void test_retarget_in_change(void **state)
+{
+	struct fx *f = *state;
+
+	fake_open(f);
+	start_prober(f, INTERVAL_MS);
+	struct hb_target t[2] = {target(3, "127.0.0.1", f->fake.port),
+				 target(FAKE_UNIT, "127.0.0.1", f->fake.port)};
+	set_targets(f, t, 2);
+	f->retarget = &t[0];
+	WAIT_FOR(f, f->changes[3] >= 3, DEADLINE_MS);
+	assert_int_equal(f->changes[FAKE_UNIT], 0);
+	assert_null(hb_prober_peer(f->prober, FAKE_UNIT));
+	assert_int_equal(hb_prober_peer(f->prober, 3)->missed, f->changes[3]);
+}
+
 /* Addresses and arguments. */
 static void test_args(void **state)
 {
@@ -902,6 +925,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prober_restart_same_incarnation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_set_interval, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stop_in_change, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retarget_in_change, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_args, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_default_report, setup, teardown),
 	};
