@@ -116,6 +116,8 @@ struct hb_counters {
 	uint64_t malformed;       /* length, magic, version, type, CRC or fields */
 	uint64_t unauthenticated; /* HMAC mismatch */
 	uint64_t stale_nonce;     /* authenticated, but not an answer to the open challenge */
+	uint64_t sent;            /* datagrams sent (hbnet.h; hb_counters_count leaves it) */
+	uint64_t send_failed;     /* sends that failed (hbnet.h; hb_counters_count leaves it) */
 };
 
 /* Fills c with master_unit, master_incarnation, seq and a random nonce (libsodium).
