@@ -7,7 +7,8 @@
  *   NOT_ACCESSIBLE --(an I/O of this unit succeeded again: the probe)--> STALE
  *   NORMAL --(io.h says STALE: a late return, a region write it missed)--> STALE
  *   STALE --(the region thread rewrote the unit's own region, and region 0 while Master
- *            MU, and read them back on that disk)--> NORMAL
+ *            MU, from a read of every external disk (crd_region_disk_resync), and read
+ *            them back on that disk)--> NORMAL
  * The probe is the I/O the unit does anyway every renew_interval (its slot write, and the
  * slot-area read when it observes). Every change is an event (crd_event_cb). A failure
  * while a resync runs makes its result void (epoch). A failed resync is tried again one
@@ -121,11 +122,11 @@ static void resync_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 	struct crd_unit *u = rj->u;
 	int r;
 
-	r = crd_region_owner_resync(rd, &u->own_w, 0, 0, &rj->err);
+	r = crd_region_disk_resync(rd, &u->own_w, 0, 0, &rj->err);
 	if (r == 0)
 		r = resync_verify(rd, rj->disk, &u->own_w, 0, &rj->err);
 	if (r == 0 && rj->r0) {
-		r = crd_region_owner_resync(rd, &u->r0_w, rj->term, rj->not_after, &rj->err);
+		r = crd_region_disk_resync(rd, &u->r0_w, rj->term, rj->not_after, &rj->err);
 		if (r == 0)
 			r = resync_verify(rd, rj->disk, &u->r0_w, rj->term, &rj->err);
 	}
