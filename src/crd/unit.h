@@ -99,7 +99,9 @@ struct crd_unit_cfg {
 struct crd_unit_peer {
 	enum crd_alive_verdict_kind verdict;
 	enum crd_alive_reason reason;
-	uint64_t change_ns; /* CLOCK_BOOTTIME of the last change of the slot's bytes seen; 0 = never */
+	uint64_t change_ns; /* CLOCK_BOOTTIME of the last change of the slot's bytes seen (the
+			     * completion of the read that first returned them); 0 = never
+			     * (also for an empty slot: NEVER_SEEN) */
 	enum crd_slot_state state; /* as last read (0 when it never decoded) */
 	uint64_t incarnation;      /* as last read */
 	bool fresh;                /* DEAD and younger than io_timeout (crd_alive_verdict_fresh) */

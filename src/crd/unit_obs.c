@@ -199,7 +199,7 @@ int crd_unit_peer(const struct crd_unit *u, uint32_t unit_id, struct crd_unit_pe
 	memset(ret, 0, sizeof(*ret));
 	ret->verdict = v.verdict;
 	ret->reason = v.reason;
-	ret->change_ns = v.last_change_ns;
+	ret->change_ns = v.verdict == CRD_ALIVE_NEVER_SEEN ? 0 : v.last_change_ns;
 	ret->fresh = crd_alive_verdict_fresh(&v, clock_boottime_ns(), u->timing.io_ms);
 	for (uint32_t i = 0; i < o->n; i++) { /* the newest bytes that decode */
 		const struct crd_alive_disk_obs *dk = &o->disk[i];
