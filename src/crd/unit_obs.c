@@ -8,13 +8,21 @@
  * chunk, and never for a whole round. A disk still reading its previous round skips the
  * new one (stats.obs_skipped). Each piece's issue and completion times are those of its
  * own syscall, so every slot read is timed exactly as alive.h asks. The pieces are decoded
- * here, on the owner thread, never in a disk thread (a renewal may be queued behind). */
+ * here, on the owner thread, never in a disk thread (a renewal may be queued behind).
+ *
+ * One window is kept free of pieces altogether: an MU's claim (R3) until its first renewal
+ * as Master MU. The claim's validity is lease_timeout - margin from the claim write, and
+ * claim_delay leaves about io_timeout of it for the confirming read and the first renewal
+ * (read and write): a piece in front of each of them would use it up on a slow disk (found
+ * by test_unit's slow-disk test: the first renewal missed its R1 bound). No piece is
+ * submitted in that window; a round that meets it ends there (counted as skipped). */
 #include "crd/unit_priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crd/lease.h"
 #include "crd/leasedrv.h"
 #include "crd/timing.h"
 #include "lib/clock.h"
@@ -67,6 +75,26 @@ static void obs_feed_failure(struct crd_unit *u, int disk, uint32_t first, uint3
 	}
 }
 
+/* An MU between its claim and its first renewal as Master MU (see the top). */
+static bool obs_lease_window(const struct crd_unit *u)
+{
+	const struct crd_lease *l;
+
+	if (!u->dr)
+		return false;
+	l = crd_leasedrv_lease(u->dr);
+	switch (l->state) {
+	case CRD_LEASE_CLAIMING:
+	case CRD_LEASE_CLAIM_WAIT:
+	case CRD_LEASE_CONFIRMING:
+		return true;
+	case CRD_LEASE_HELD:
+		return l->counter <= 1; /* counter 1: the first renewal */
+	default:
+		return false;
+	}
+}
+
 /* Submits piece `part` of disk's round; on refusal, ends the round as failed. */
 static void obs_submit(struct crd_unit *u, int disk)
 {
@@ -102,7 +130,7 @@ void unit_obs_round(struct crd_unit *u)
 {
 	for (int i = 0; i < u->rd.next; i++) {
 		struct unit_obs_disk *od = &u->obs_disk[i];
-		if (od->busy) { /* one outstanding read per disk: skip, never pile up */
+		if (od->busy || obs_lease_window(u)) { /* one read per disk: skip, never pile up */
 			u->stats.obs_skipped++;
 			continue;
 		}
@@ -160,12 +188,14 @@ void unit_obs_read_done(struct crd_unit *u, const struct unit_done *d)
 	}
 	crd_io_req_unref(d->req);
 	unit_disks_io_result(u, d->disk, 0);
-	if (++od->next_part < OBS_PARTS(u) && !u->stopping) {
+	if (++od->next_part >= OBS_PARTS(u)) {
+		u->stats.obs_reads++;
+	} else if (!u->stopping && !obs_lease_window(u)) {
 		obs_submit(u, d->disk);
 		return;
+	} else {
+		u->stats.obs_skipped++; /* the rest of this round is not read */
 	}
-	if (od->next_part >= OBS_PARTS(u))
-		u->stats.obs_reads++;
 	od->busy = false;
 }
 

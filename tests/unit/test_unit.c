@@ -228,16 +228,51 @@ static bool peer_is(void *arg)
 	return true;
 }
 
+struct held_q {
+	struct crd_unit *u;
+	uint64_t reads; /* obs_reads to reach */
+};
+
+static bool is_master(void *arg)
+{
+	return crd_unit_master(((struct held_q *)arg)->u).held;
+}
+
+static bool obs_reads_reach(void *arg)
+{
+	struct held_q *h = arg;
+	struct crd_unit_stats st;
+
+	crd_unit_stats(h->u, &st);
+	return st.obs_reads >= h->reads;
+}
+
+/* An observing MU alone on the CRD becomes Master MU; its observer leaves that window out
+ * (unit_obs.c): wait until it is master and has read a whole round on both disks since. */
+static void settle_master(struct run *r, int i)
+{
+	struct held_q h = {r->u[i], 0};
+	struct crd_unit_stats st;
+
+	assert_true(run_until(r, is_master, &h, 8000));
+	crd_unit_stats(r->u[i], &st);
+	h.reads = st.obs_reads + 4;
+	assert_true(run_until(r, obs_reads_reach, &h, 5000));
+}
+
 static void test_observer_alive_then_left(void **state)
 {
 	struct run r = {{unit_start(1, CRD_UNIT_MU, true, NULL, NULL),
 			 unit_start(2, CRD_UNIT_SU, false, NULL, NULL)}};
 	struct peer_q q = {.u = r.u[0], .id = 2, .want = CRD_ALIVE_ALIVE};
+	struct peer_q own = {.u = r.u[1], .id = 2, .want = CRD_ALIVE_ALIVE};
 	struct crd_unit_peer p;
 	struct crd_unit_stats st;
 	uint64_t t_stop;
 
+	settle_master(&r, 0);
 	assert_true(run_until(&r, peer_is, &q, 5000));
+	assert_true(run_until(&r, peer_is, &own, 5000)); /* B's own slot, from its writes */
 	assert_int_equal(q.p.reason, CRD_ALIVE_R_CHANGING);
 	assert_int_equal(q.p.state, CRD_SLOT_RUNNING);
 	assert_int_equal(q.p.incarnation, crd_unit_incarnation(r.u[1]));
@@ -253,8 +288,6 @@ static void test_observer_alive_then_left(void **state)
 	assert_int_equal(p.change_ns, 0);
 	/* B does not observe: only its own slot is known */
 	assert_int_equal(crd_unit_peer(r.u[1], 1, &p), -ENOENT);
-	assert_int_equal(crd_unit_peer(r.u[1], 2, &p), 0);
-	assert_int_equal(p.verdict, CRD_ALIVE_ALIVE);
 	assert_int_equal(crd_unit_peer(r.u[0], 0, &p), -EINVAL);
 	assert_int_equal(crd_unit_peer(r.u[0], 257, &p), -EINVAL);
 
@@ -267,7 +300,7 @@ static void test_observer_alive_then_left(void **state)
 	assert_int_equal(q.p.state, CRD_SLOT_LEFT);
 	assert_true(q.first_ms - t_stop < 1000);
 	crd_unit_stats(r.u[0], &st);
-	assert_true(st.obs_rounds >= 4 && st.obs_reads >= 4);
+	assert_true(st.obs_rounds >= 2 && st.obs_reads >= 2); /* a round per disk at least */
 	unit_stop_clean(&r, 0);
 }
 
@@ -279,6 +312,7 @@ static void test_observer_killed_unit_dead_after_dead_bound(void **state)
 	uint64_t bound = crd_dead_bound_ms(&t), t_kill, took;
 	struct peer_q q = {.u = r.u[0], .id = 2, .want = CRD_ALIVE_ALIVE};
 
+	settle_master(&r, 0);
 	assert_true(run_until(&r, peer_is, &q, 5000));
 	/* killed: no LEFT, its slot simply stops changing */
 	r.u[1] = crd_unit_free(r.u[1]);
@@ -314,15 +348,6 @@ static ssize_t slow_pread(int fd, void *buf, size_t len, off_t off)
 
 static struct sys_ops slow_ops;
 
-struct held_q {
-	struct crd_unit *u;
-};
-
-static bool is_master(void *arg)
-{
-	return crd_unit_master(((struct held_q *)arg)->u).held;
-}
-
 /* The largest gap between two lease renewals of a lone MU over 2 s, with or without the
  * observer reading a disk whose 256 KiB reads take 100 ms (a round: 400 ms per disk, two
  * rounds' worth of renew_interval). */
@@ -330,14 +355,16 @@ static uint64_t renewal_gap_ms(uint32_t id, bool observe, struct crd_unit_stats 
 {
 	struct beliefs b = {0};
 	struct run r = {{unit_start(id, CRD_UNIT_MU, observe, NULL, &b)}};
-	struct held_q h = {r.u[0]};
+	struct held_q h = {r.u[0], 0};
 
 	assert_true(run_until(&r, is_master, &h, 8000));
 	b.measuring = true;
 	b.last_until = 0;
 	run_until(&r, never, NULL, 2000); /* a measuring period, not a synchronisation */
 	b.measuring = false;
-	assert_false(b.lost);
+	if (b.lost)
+		fail_msg("observer %s: the lease was lost while measuring (%d renewals)",
+			 observe ? "on" : "off", b.extensions);
 	assert_true(b.extensions >= 5);
 	crd_unit_stats(r.u[0], ret_st);
 	unit_stop_clean(&r, 0);
@@ -495,7 +522,7 @@ static void test_crd_status_disk_fails_and_resyncs(void **state)
 {
 	struct events ev = {0};
 	struct run r = {{unit_start(1, CRD_UNIT_MU, true, &ev, NULL)}};
-	struct held_q h = {r.u[0]};
+	struct held_q h = {r.u[0], 0};
 	struct disk_q dq = {.u = r.u[0], .disk = 1, .want = CRD_DISK_NOT_ACCESSIBLE};
 	struct fault_spec fail = {.action = FAULT_FAIL, .arg = EIO};
 	enum crd_disk_status d[CRD_SET_DISKS_MAX];
