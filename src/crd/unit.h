@@ -19,15 +19,17 @@
  *    one piece outstanding per disk at a time, submitted as CRD_IO_PRIO_REGION: every
  *    queued slot and lease I/O goes first, so a renewal waits for one 256 KiB read at most
  *    (as behind a region chunk). A disk whose previous round is still being read skips the
- *    round (crd_unit_stats: obs_skipped) instead of queueing a second one;
+ *    round (crd_unit_stats: obs_skipped) instead of queueing a second one; no piece is
+ *    read between an MU's claim and its first renewal as Master MU (unit_obs.c);
  *  - CRD disks status (crd.md §7): per external disk NORMAL, NOT_ACCESSIBLE (an I/O of
  *    this unit on it failed or timed out), STALE (it answers again and the unit resyncs
  *    what it owns there), with an event (cfg.crd_event_cb) for each change;
  *  - resync (crd.md §1, §3): a NOT_ACCESSIBLE disk is probed by the I/O the unit does
  *    anyway every renew_interval (its slot write, and the slot-area read when observing);
  *    once one succeeds the disk is STALE and the region thread rewrites the unit's own
- *    region (crd_region_owner_resync) and, while it is the Master MU, region 0, reads the
- *    disk back, and only then marks the disk NORMAL (also in io.h). A disk that io.h or a
+ *    region and, while it is the Master MU, region 0 (crd_region_disk_resync: only from a
+ *    read of every external disk), reads them back on that disk, and only then marks the
+ *    disk NORMAL (also in io.h). A disk that io.h or a
  *    region write turned STALE is resynced the same way;
  *  - the region thread (rthread.h): blocking region I/O off the loop, for the unit's own
  *    resyncs and the caller's jobs (crd_unit_region_submit);
