@@ -175,26 +175,35 @@ static void test_order_of_done(void **state)
 	assert_null(sec_worker_stop(NULL, true));
 }
 
+/* Starts a worker with run_gate and queues 10 jobs; returns once job 0 runs (and waits for
+ * sec_worker_stop()), so jobs 1..9 are still queued. */
+static void start_gated(struct ctx *c, struct job *jobs, void (*done_fn)(void *,
+									 struct sec_worker_link *))
+{
+	struct sec_worker_cfg cfg = {.name = "test worker", .arg = c, .run = run_gate,
+				     .done = done_fn, .cancel = cancel, .fini = fini};
+	uint64_t end = now_ms() + 10000;
+
+	memset(c, 0, sizeof(*c));
+	memset(jobs, 0, 10 * sizeof(*jobs));
+	c->owner = pthread_self();
+	assert_int_equal(sec_worker_start(&cfg, &c->w, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		jobs[i].index = i;
+		assert_int_equal(sec_worker_submit(c->w, &jobs[i].link), 0);
+	}
+	while (!atomic_load(&c->running) && now_ms() < end)
+		nap();
+	assert_true(atomic_load(&c->running));
+}
+
 /* Stop with jobs queued behind a running one: drain runs them all, then done() for each. */
 static void test_stop_drains_pending(void **state)
 {
 	static struct job jobs[10];
 	static struct ctx c;
-	struct sec_worker_cfg cfg = {.name = "test worker", .arg = &c, .run = run_gate,
-				     .done = done_resubmit, .cancel = cancel, .fini = fini};
-	uint64_t end = now_ms() + 10000;
 
-	memset(&c, 0, sizeof(c));
-	memset(jobs, 0, sizeof(jobs));
-	c.owner = pthread_self();
-	assert_int_equal(sec_worker_start(&cfg, &c.w, NULL), 0);
-	for (int i = 0; i < 10; i++) {
-		jobs[i].index = i;
-		assert_int_equal(sec_worker_submit(c.w, &jobs[i].link), 0);
-	}
-	while (!atomic_load(&c.running) && now_ms() < end)
-		nap();
-	assert_true(atomic_load(&c.running));
+	start_gated(&c, jobs, done_resubmit);
 	sec_worker_stop(c.w, true);
 	assert_int_equal(c.n, 10);
 	for (int i = 0; i < 10; i++) {
@@ -212,20 +221,8 @@ static void test_stop_cancels_pending(void **state)
 {
 	static struct job jobs[10];
 	static struct ctx c;
-	struct sec_worker_cfg cfg = {.name = "test worker", .arg = &c, .run = run_gate,
-				     .done = done, .cancel = cancel, .fini = fini};
-	uint64_t end = now_ms() + 10000;
 
-	memset(&c, 0, sizeof(c));
-	memset(jobs, 0, sizeof(jobs));
-	c.owner = pthread_self();
-	assert_int_equal(sec_worker_start(&cfg, &c.w, NULL), 0);
-	for (int i = 0; i < 10; i++) {
-		jobs[i].index = i;
-		assert_int_equal(sec_worker_submit(c.w, &jobs[i].link), 0);
-	}
-	while (!atomic_load(&c.running) && now_ms() < end)
-		nap();
+	start_gated(&c, jobs, done);
 	sec_worker_stop(c.w, false);
 	assert_int_equal(c.n, 10);
 	assert_int_equal(jobs[0].ran, 1);
