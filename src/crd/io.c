@@ -30,7 +30,7 @@ struct io_disk {
 	struct crd_io_req *inflight; /* the request whose syscall runs now */
 	uint64_t step_issue_ns;
 	uint64_t deadline_ns;
-	enum crd_disk_state state;
+	enum crd_disk_status state;
 	bool stop;
 	bool orphan; /* detached by crd_io_free(): frees itself when the syscall returns */
 };
@@ -52,17 +52,6 @@ static _Atomic int io_orphans;
 int crd_io_orphans(void)
 {
 	return atomic_load(&io_orphans);
-}
-
-static const char *const disk_state_names[CRD_DISK_STATE_MAX] = {
-	[CRD_DISK_NORMAL] = "NORMAL", [CRD_DISK_NOT_ACCESSIBLE] = "NOT_ACCESSIBLE",
-	[CRD_DISK_STALE] = "STALE", [CRD_DISK_INVALID] = "INVALID",
-	[CRD_DISK_NOT_CONFIGURED] = "NOT_CONFIGURED",
-};
-
-const char *crd_disk_state_to_string(enum crd_disk_state s)
-{
-	return s > 0 && s < CRD_DISK_STATE_MAX ? disk_state_names[s] : "?";
 }
 
 struct crd_io_req *crd_io_req_new(enum crd_io_op op, uint64_t off, size_t len)
@@ -574,9 +563,9 @@ uint32_t crd_io_timeout_ms(const struct crd_io *io)
 	return io->cfg.io_timeout_ms;
 }
 
-enum crd_disk_state crd_io_disk_state(struct crd_io *io, int disk)
+enum crd_disk_status crd_io_disk_state(struct crd_io *io, int disk)
 {
-	enum crd_disk_state s;
+	enum crd_disk_status s;
 	struct io_disk *d;
 
 	if (disk < 0 || disk >= io->n || !io->d[disk])
@@ -588,15 +577,15 @@ enum crd_disk_state crd_io_disk_state(struct crd_io *io, int disk)
 	return s;
 }
 
-int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_state old,
-			  enum crd_disk_state new_state)
+int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_status old,
+			  enum crd_disk_status new_state)
 {
 	struct io_disk *d;
 	int r = 0;
 
 	if (disk < 0 || disk >= io->n || !io->d[disk] || old == CRD_DISK_NOT_ACCESSIBLE ||
 	    new_state == CRD_DISK_NOT_ACCESSIBLE || new_state == CRD_DISK_NOT_CONFIGURED ||
-	    new_state <= 0 || new_state >= CRD_DISK_STATE_MAX)
+	    (unsigned)new_state >= CRD_DISK_STATUS_MAX)
 		return -EINVAL;
 	d = io->d[disk];
 	pthread_mutex_lock(&d->lock);
@@ -606,7 +595,7 @@ int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_state old,
 		d->state = new_state;
 	pthread_mutex_unlock(&d->lock);
 	if (r == 0 && old != new_state)
-		log_debug("crd disk '%s': %s -> %s", d->disk->path, crd_disk_state_to_string(old),
-			  crd_disk_state_to_string(new_state));
+		log_debug("crd disk '%s': %s -> %s", d->disk->path, crd_disk_status_to_string(old),
+			  crd_disk_status_to_string(new_state));
 	return r;
 }

@@ -45,19 +45,15 @@
 #include <stdint.h>
 
 #include "crd/disk.h"
+#include "crd/status.h"
 
 #define CRD_IO_DISKS_MAX 4           /* external disks + the internal disk */
 #define CRD_IO_CHUNK (256u << 10)    /* bytes per region syscall at most (crd.md §1) */
 
-/* Per-disk status of crd.md §7. */
-enum crd_disk_state {
-	CRD_DISK_NORMAL = 1,
-	CRD_DISK_NOT_ACCESSIBLE, /* an I/O timed out and has not returned yet */
-	CRD_DISK_STALE,          /* needs probe and resync (set here after a late return) */
-	CRD_DISK_INVALID,        /* wrong cluster, set or format (set by the layer above) */
-	CRD_DISK_NOT_CONFIGURED,
-	CRD_DISK_STATE_MAX
-};
+/* A disk's state in this layer is the per-disk status of crd.md §7 (crd/status.h, enum
+ * crd_disk_status): NORMAL; NOT_ACCESSIBLE while an I/O that timed out has not returned
+ * (owned by this module); STALE "needs probe and resync" (set here after a late return, or
+ * by the layer above); INVALID (set by the layer above); NOT_CONFIGURED (an empty slot). */
 
 enum crd_io_op {
 	CRD_IO_READ = 1,
@@ -104,8 +100,6 @@ struct crd_io_cfg {
 
 struct crd_io;
 
-const char *crd_disk_state_to_string(enum crd_disk_state s);
-
 /* A request of len bytes at off with a zeroed 4 KiB aligned buffer; one reference, owned
  * by the caller. NULL on out-of-memory. prio defaults to CRD_IO_PRIO_HIGH. */
 struct crd_io_req *crd_io_req_new(enum crd_io_op op, uint64_t off, size_t len);
@@ -142,12 +136,12 @@ int crd_io_orphans(void);
 struct crd_disk *crd_io_disk(struct crd_io *io, int disk);
 int crd_io_ndisks(const struct crd_io *io);
 uint32_t crd_io_timeout_ms(const struct crd_io *io);
-enum crd_disk_state crd_io_disk_state(struct crd_io *io, int disk);
+enum crd_disk_status crd_io_disk_state(struct crd_io *io, int disk);
 /* Compare-and-set of a disk's state for the layer above (e.g. STALE -> NORMAL after a
  * resync read back, NORMAL -> STALE after a missed write, * -> INVALID). NOT_ACCESSIBLE is
  * owned by this module and can be neither set nor left here. Returns 0, -ESTALE (the state
  * was not `old`) or -EINVAL. */
-int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_state old,
-			  enum crd_disk_state new_state);
+int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_status old,
+			  enum crd_disk_status new_state);
 
 #endif

@@ -470,8 +470,10 @@ int crd_region_repair(const struct crd_region_disks *rd, const struct crd_region
 	return n;
 }
 
-int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
-			    uint64_t term, uint64_t not_after_ns, struct sec_err *reterr)
+/* need_all: only from a read that covered every external disk (crd_region_disk_resync). */
+static int region_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
+			 uint64_t term, uint64_t not_after_ns, bool need_all,
+			 struct sec_err *reterr)
 {
 	struct crd_region_read rr;
 	struct crd_region_wres wr[2];
@@ -481,6 +483,16 @@ int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region
 	r = crd_region_read(rd, w->region, &rr, reterr);
 	if (r < 0)
 		return r;
+	for (int i = 0; need_all && i < rd->next; i++) {
+		int d = rd->ext[i];
+		if (rr.disk_result[d] != 0) {
+			r = sec_errf(reterr, -EAGAIN, "region %u: '%s' not read (%s); not resynced "
+				     "from the other disk alone", w->region, disk_path(rd, d),
+				     rr.disk_result[d] < 0 ? strerror(-rr.disk_result[d])
+							    : "not reachable");
+			goto out;
+		}
+	}
 	if (!rr.found)
 		goto out;
 	if (rr.internal_only) {
@@ -526,4 +538,16 @@ int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region
 out:
 	crd_region_read_release(&rr);
 	return r;
+}
+
+int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
+			    uint64_t term, uint64_t not_after_ns, struct sec_err *reterr)
+{
+	return region_resync(rd, w, term, not_after_ns, false, reterr);
+}
+
+int crd_region_disk_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
+			   uint64_t term, uint64_t not_after_ns, struct sec_err *reterr)
+{
+	return region_resync(rd, w, term, not_after_ns, true, reterr);
 }

@@ -140,4 +140,12 @@ int crd_region_repair(const struct crd_region_disks *rd, const struct crd_region
 int crd_region_owner_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
 			    uint64_t term, uint64_t not_after_ns, struct sec_err *reterr);
 
+/* The owner's resync of a disk that comes back (crd.md §1, §3; unit_disks.c): as
+ * crd_region_owner_resync(), but only from a read that covered EVERY external disk of rd;
+ * otherwise -EAGAIN and nothing is written (with N = 2 a committed generation may sit only
+ * on the disk that was not read: rewriting the older one with a higher generation would
+ * lose it). */
+int crd_region_disk_resync(const struct crd_region_disks *rd, struct crd_region_writer *w,
+			   uint64_t term, uint64_t not_after_ns, struct sec_err *reterr);
+
 #endif

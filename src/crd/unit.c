@@ -1,5 +1,6 @@
 /* unit.c — the CRD runtime of one unit (see unit.h). */
 #include "crd/unit.h"
+#include "crd/unit_priv.h"
 
 #include "crd/alive.h"
 #include "crd/disk.h"
@@ -20,39 +21,6 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-#define SLOT_Q_MAX 16 /* completions waiting; at most N slot writes are ever outstanding */
-
-struct slot_done {
-	int disk;
-	int result;
-	uint64_t issue_ns;
-};
-
-struct crd_unit {
-	uint32_t unit_id;
-	enum crd_unit_role role;
-	int lock_fd;           /* the data directory, flock(LOCK_EX); -1 = none */
-	struct crd_io *io;
-	struct crd_leasedrv *dr; /* MU only */
-	struct crd_region_disks rd;
-	struct crd_alive_self me;  /* me.timing: what the next renewal advertises */
-	struct crd_timing timing;  /* what the unit runs under */
-	bool timing_pending;       /* me.timing differs from timing until a renewal lands */
-	bool inflight_advertises;  /* the renewal in flight carries the pending timings */
-	uint64_t counter;
-	uint64_t next_slot_ns;
-	int slot_pending;          /* slot writes outstanding (owner thread) */
-	struct crd_renewals renewals;
-	uint64_t renewals_ok;
-	bool stopping, restarting, final_sent;
-	uint64_t stop_deadline_ns;
-	/* completions from the disk threads */
-	int efd;
-	pthread_mutex_t lock;
-	struct slot_done q[SLOT_Q_MAX];
-	int qn;
-};
 
 /* ---- identity and the data directory ---- */
 
@@ -236,18 +204,30 @@ static int unit_check_disks(const struct crd_unit_cfg *cfg, struct crd_sb *sb,
 
 /* ---- alive messages ---- */
 
-static void slot_io_done(struct crd_io_req *req, void *arg)
+void unit_queue_done(struct crd_unit *u, const struct unit_done *d)
 {
-	struct crd_unit *u = arg;
 	uint64_t one = 1;
+	bool queued = false;
 
 	pthread_mutex_lock(&u->lock);
-	if (u->qn < SLOT_Q_MAX)
-		u->q[u->qn++] = (struct slot_done){req->disk, req->result, req->issue_ns};
+	if (u->qn < UNIT_Q_MAX) {
+		u->q[u->qn++] = *d;
+		queued = true;
+	}
 	pthread_mutex_unlock(&u->lock);
+	if (!queued) /* cannot happen: at most N writes and N reads are outstanding */
+		crd_io_req_unref(d->req);
 	if (write(u->efd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow here; nothing to do */
 	}
+}
+
+static void slot_io_done(struct crd_io_req *req, void *arg)
+{
+	unit_queue_done(arg, &(struct unit_done){.kind = UNIT_DONE_SLOT_WRITE, .disk = req->disk,
+						 .result = req->result,
+						 .issue_ns = req->issue_ns,
+						 .complete_ns = req->complete_ns});
 }
 
 /* Writes the next alive message on every external disk (crd.md §4). */
@@ -263,25 +243,50 @@ static void slot_write(struct crd_unit *u, enum crd_slot_state state)
 	}
 	u->inflight_advertises = u->timing_pending;
 	crd_alive_next_slot(&u->me, &u->counter, state, clock_wall_ns(), &s);
+	u->last_slot = s;
 	for (int i = 0; i < u->rd.next; i++) {
 		struct crd_io_req *req =
 			crd_io_req_new(CRD_IO_WRITE, crd_slot_off(&u->rd.geo, u->unit_id), CRD_BLOCK);
 		if (!req)
 			return;
 		crd_slot_out(&s, req->buf);
+		u->last_slot_ident = crd_block_ident(req->buf);
 		req->not_after_ns = not_after;
 		req->cb = slot_io_done;
 		req->cb_arg = u;
-		if (crd_io_submit(u->io, u->rd.ext[i], req) == 0)
+		int r = crd_io_submit(u->io, u->rd.ext[i], req);
+		if (r == 0) {
 			u->slot_pending++;
-		else
-			log_debug("unit %u: slot write not submitted on disk %d", u->unit_id, i);
+			continue;
+		}
+		log_debug("unit %u: slot write not submitted on disk %d: %s", u->unit_id, i,
+			  strerror(-r));
+		unit_disks_io_result(u, i, r);
 	}
 }
 
-static void slot_completions(struct crd_unit *u)
+static void slot_write_done(struct crd_unit *u, const struct unit_done *d)
 {
-	struct slot_done q[SLOT_Q_MAX];
+	u->slot_pending--;
+	unit_obs_own_write(u, d);
+	unit_disks_io_result(u, d->disk, d->result);
+	if (d->result < 0) {
+		log_debug("unit %u: slot write on disk %d: %s", u->unit_id, d->disk,
+			  strerror(-d->result));
+		return;
+	}
+	u->renewals_ok++;
+	crd_renewals_note(&u->renewals, (uint32_t)d->disk, d->issue_ns);
+	if (u->inflight_advertises) { /* the new timings are advertised: now they apply */
+		u->timing = u->me.timing;
+		u->timing_pending = u->inflight_advertises = false;
+	}
+}
+
+/* Takes the completions queued by the disk threads. */
+static void unit_completions(struct crd_unit *u)
+{
+	struct unit_done q[UNIT_Q_MAX];
 	uint64_t cnt;
 	int n;
 
@@ -294,18 +299,10 @@ static void slot_completions(struct crd_unit *u)
 	u->qn = 0;
 	pthread_mutex_unlock(&u->lock);
 	for (int i = 0; i < n; i++) {
-		u->slot_pending--;
-		if (q[i].result < 0) {
-			log_debug("unit %u: slot write on disk %d: %s", u->unit_id, q[i].disk,
-				  strerror(-q[i].result));
-			continue;
-		}
-		u->renewals_ok++;
-		crd_renewals_note(&u->renewals, (uint32_t)q[i].disk, q[i].issue_ns);
-		if (u->inflight_advertises) { /* the new timings are advertised: now they apply */
-			u->timing = u->me.timing;
-			u->timing_pending = u->inflight_advertises = false;
-		}
+		if (q[i].kind == UNIT_DONE_SLOT_WRITE)
+			slot_write_done(u, &q[i]);
+		else
+			unit_obs_read_done(u, &q[i]);
 	}
 }
 
@@ -423,7 +420,15 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 			goto fail;
 		}
 	}
+	u->observe = cfg->observe;
+	if ((r = unit_obs_init(u)) < 0) {
+		sec_errf(reterr, r, "out of memory");
+		goto fail;
+	}
+	if ((r = unit_disks_init(u, cfg, reterr)) < 0)
+		goto fail;
 	u->next_slot_ns = clock_boottime_ns(); /* the first renewal at once */
+	u->next_obs_ns = u->next_slot_ns;
 	*ret = u;
 	return 0;
 
@@ -439,8 +444,14 @@ struct crd_unit *crd_unit_free(struct crd_unit *u)
 {
 	if (!u)
 		return NULL;
+	u->freeing = true;
+	u->rt = crd_rthread_stop(u->rt); /* the running job finishes, the queued are cancelled */
 	u->dr = crd_leasedrv_free(u->dr);
 	u->io = crd_io_free(u->io); /* no completion callback runs after this */
+	for (int i = 0; i < u->qn; i++)
+		crd_io_req_unref(u->q[i].req);
+	u->qn = 0;
+	unit_obs_free(u);
 	if (u->efd >= 0)
 		close(u->efd);
 	if (u->lock_fd >= 0) {
@@ -457,6 +468,7 @@ int crd_unit_fds(const struct crd_unit *u, int fds[CRD_UNIT_FDS_MAX])
 	int n = 0;
 
 	fds[n++] = u->efd;
+	fds[n++] = crd_rthread_fd(u->rt);
 	if (u->dr)
 		fds[n++] = crd_leasedrv_fd(u->dr);
 	return n;
@@ -466,6 +478,8 @@ uint64_t crd_unit_next_ns(const struct crd_unit *u)
 {
 	uint64_t next = u->stopping ? u->stop_deadline_ns : u->next_slot_ns;
 
+	if (u->observe && !u->stopping && u->next_obs_ns < next)
+		next = u->next_obs_ns;
 	if (u->dr && !crd_leasedrv_stopped(u->dr)) {
 		uint64_t l = crd_leasedrv_next_ns(u->dr);
 		if (l < next)
@@ -478,9 +492,11 @@ void crd_unit_run(struct crd_unit *u)
 {
 	uint64_t now;
 
-	slot_completions(u);
+	unit_completions(u);
+	crd_rthread_dispatch(u->rt);
 	if (u->dr)
 		crd_leasedrv_run(u->dr);
+	unit_disks_poll(u);
 	now = clock_boottime_ns();
 	if (u->stopping) {
 		/* the last message once the renewal in flight (if any) is done */
@@ -494,6 +510,10 @@ void crd_unit_run(struct crd_unit *u)
 		if (!u->slot_pending) /* the previous renewal still out: skip this round */
 			slot_write(u, CRD_SLOT_RUNNING);
 		u->next_slot_ns = now + (uint64_t)u->timing.renew_ms * NSEC_PER_MSEC;
+	}
+	if (u->observe && now >= u->next_obs_ns) { /* after the renewal: it is queued first */
+		unit_obs_round(u);
+		u->next_obs_ns = now + (uint64_t)u->timing.renew_ms * NSEC_PER_MSEC;
 	}
 }
 
@@ -588,4 +608,21 @@ const crd_uuid *crd_unit_identity(const struct crd_unit *u)
 uint64_t crd_unit_renewals(const struct crd_unit *u)
 {
 	return u->renewals_ok;
+}
+
+void crd_unit_stats(const struct crd_unit *u, struct crd_unit_stats *ret)
+{
+	*ret = u->stats;
+}
+
+int crd_unit_region_submit(struct crd_unit *u, struct crd_rjob *job)
+{
+	return crd_rthread_submit(u->rt, job);
+}
+
+struct crd_region_writer *crd_unit_region_writer(struct crd_unit *u, uint32_t region)
+{
+	if (region == u->unit_id)
+		return &u->own_w;
+	return region == 0 && u->role == CRD_UNIT_MU ? &u->r0_w : NULL;
 }

@@ -13,10 +13,31 @@
  *    "duplicate unit id"; its previous incarnation is taken over at once);
  *  - run: renews its alive message every renew_interval on every external disk
  *    (crd_alive_next_slot); an MU runs the master lease (leasedrv.h);
+ *  - observe (cfg.observe, secd sets it on MUs): every renew_interval it reads the slot
+ *    area of every external disk and keeps one liveness observer per unit id (alive.h
+ *    part 3): crd_unit_peer(). The read is split into CRD_IO_CHUNK pieces (64 slots each),
+ *    one piece outstanding per disk at a time, submitted as CRD_IO_PRIO_REGION: every
+ *    queued slot and lease I/O goes first, so a renewal waits for one 256 KiB read at most
+ *    (as behind a region chunk). A disk whose previous round is still being read skips the
+ *    round (crd_unit_stats: obs_skipped) instead of queueing a second one; no piece is
+ *    read between an MU's claim and its first renewal as Master MU (unit_obs.c);
+ *  - CRD disks status (crd.md §7): per external disk NORMAL, NOT_ACCESSIBLE (an I/O of
+ *    this unit on it failed or timed out), STALE (it answers again and the unit resyncs
+ *    what it owns there), with an event (cfg.crd_event_cb) for each change;
+ *  - resync (crd.md §1, §3): a NOT_ACCESSIBLE disk is probed by the I/O the unit does
+ *    anyway every renew_interval (its slot write, and the slot-area read when observing);
+ *    once one succeeds the disk is STALE and the region thread rewrites the unit's own
+ *    region and, while it is the Master MU, region 0 (crd_region_disk_resync: only from a
+ *    read of every external disk), reads them back on that disk, and only then marks the
+ *    disk NORMAL (also in io.h). A disk that io.h or a
+ *    region write turned STALE is resynced the same way;
+ *  - the region thread (rthread.h): blocking region I/O off the loop, for the unit's own
+ *    resyncs and the caller's jobs (crd_unit_region_submit);
  *  - stop: releases the lease (R4) and writes LEFT (RESTARTING with `restarting`: an SU
  *    with guests), bounded by 2 x io_timeout.
  *
- * It owns no thread besides the disk threads and never blocks after start: the owner (a
+ * It owns no thread besides the disk threads and the region thread and never blocks after
+ * start: the owner (a
  * libuv loop in secd, a poll() loop in crd-contender) watches the fds of crd_unit_fds()
  * for POLLIN and calls crd_unit_run() when one is readable or crd_unit_next_ns() has come:
  *
@@ -36,10 +57,17 @@
 
 #include "crd/leasedrv.h"
 #include "crd/ondisk.h"
+#include "crd/alive.h"
 #include "crd/region.h"
+#include "crd/rthread.h"
+#include "crd/status.h"
 #include "lib/err.h"
 
-#define CRD_UNIT_FDS_MAX 2
+#define CRD_UNIT_FDS_MAX 3 /* completions, the region thread, the lease driver */
+
+/* A CRD status change of the unit (status.md §5 event, component CRD), on the owner
+ * thread; ev is valid during the call only. */
+typedef void crd_unit_event_cb(void *arg, const struct crd_status_event *ev);
 
 struct crd_unit_cfg {
 	uint32_t unit_id;          /* 1..256 */
@@ -58,6 +86,36 @@ struct crd_unit_cfg {
 	/* Optional: every belief change of the master lease, on the owner thread (leasedrv.h). */
 	crd_leasedrv_belief_cb *belief_cb;
 	void *belief_arg;
+	/* The unit's name in status events ("mu1"); NULL = "unit K". Disks are named by the
+	 * basenames of their configured paths. */
+	const char *name;
+	/* Read every unit's slot every renew_interval (crd_unit_peer; secd: on MUs). */
+	bool observe;
+	/* Optional: every change of a disk's CRD status (crd_unit_crd_status). */
+	crd_unit_event_cb *crd_event_cb;
+	void *crd_event_arg;
+};
+
+/* One unit's liveness as this unit's observer sees it (crd.md §4; status.md §1 "Alive
+ * message"). */
+struct crd_unit_peer {
+	enum crd_alive_verdict_kind verdict;
+	enum crd_alive_reason reason;
+	uint64_t change_ns; /* CLOCK_BOOTTIME of the last change of the slot's bytes seen (the
+			     * completion of the read that first returned them); 0 = never
+			     * (also for an empty slot: NEVER_SEEN) */
+	enum crd_slot_state state; /* as last read (0 when it never decoded) */
+	uint64_t incarnation;      /* as last read */
+	bool fresh;                /* DEAD and younger than io_timeout (crd_alive_verdict_fresh) */
+};
+
+/* Counters for status displays and tests. */
+struct crd_unit_stats {
+	uint64_t obs_rounds;   /* slot-area reads started (per disk) */
+	uint64_t obs_reads;    /* slot-area reads completed without error (per disk) */
+	uint64_t obs_skipped;  /* rounds skipped: that disk's previous read still running */
+	uint64_t resyncs;      /* disks resynced and marked NORMAL again */
+	uint64_t resync_failed;
 };
 
 /* The master lease as this unit sees it (an SU: never held). */
@@ -118,6 +176,33 @@ uint64_t crd_unit_incarnation(const struct crd_unit *u);
 const crd_uuid *crd_unit_identity(const struct crd_unit *u);
 /* Successful alive-message renewals so far (for status and tests). */
 uint64_t crd_unit_renewals(const struct crd_unit *u);
+
+/* The liveness of unit_id (1..256) as observed: its slot on every external disk, fed to an
+ * alive.h observer (the fallback dead_bound: the largest advertised in any slot read).
+ * The unit's own slot is reported from its own writes (also without cfg.observe).
+ * Returns 0 and *ret, -ENOENT when that slot was never read (or, for its own, written),
+ * -EINVAL for an id out of range. */
+int crd_unit_peer(const struct crd_unit *u, uint32_t unit_id, struct crd_unit_peer *ret);
+
+/* The unit's "CRD disks" status (crd.md §7) and, in disks[0..*n-1], each external disk's
+ * (n = N). */
+enum crd_unit_status crd_unit_crd_status(const struct crd_unit *u,
+					 enum crd_disk_status disks[CRD_SET_DISKS_MAX],
+					 uint32_t *n);
+/* The status names (unit and disk names as in the events). */
+const struct crd_status *crd_unit_crd_status_detail(const struct crd_unit *u);
+
+void crd_unit_stats(const struct crd_unit *u, struct crd_unit_stats *ret);
+
+/* Queues job on the unit's region thread (rthread.h): run() gets the unit's disks on that
+ * thread, done() is called from crd_unit_run() on the owner thread, in submission order;
+ * jobs still queued at crd_unit_free() are cancelled (done() with job->cancelled).
+ * Returns 0, -EINVAL (no run), or -ESHUTDOWN (the unit is being freed). */
+int crd_unit_region_submit(struct crd_unit *u, struct crd_rjob *job);
+/* The writer of region (the unit's own id, or 0) that the unit's resync uses: a region job
+ * that writes region k or region 0 must use this one (on the region thread only), so that
+ * generations never go back after a resync. NULL for another region. */
+struct crd_region_writer *crd_unit_region_writer(struct crd_unit *u, uint32_t region);
 
 /* Reads DATA_DIR/identity, or makes it (a random UUID, written with fsync) when missing.
  * Returns 0 and *ret, or -errno with reterr naming the file. */

@@ -1,184 +1,100 @@
-/* lbqueue.c — the SQLite thread and its request/completion queues (architecture.md §4). */
+/* lbqueue.c — the SQLite thread: a lib/worker.h worker that opens the logbook first and
+ * closes it after the last job (architecture.md §4). */
 #include "logbook/lbqueue.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
-struct jlist {
-	struct lbq_job *head, *tail;
-};
 
 struct lbq {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct jlist todo, done; /* under mu */
-	bool stopping;           /* under mu */
-	int efd;
-	/* start-up handshake */
-	bool opened;             /* under mu */
-	int open_r;
-	struct sec_err open_err;
-	const char *path;
+	struct sec_worker *w;
+	struct logbook *lb; /* used on the worker thread only */
+	const char *path;   /* during lbq_start() only */
 	uint32_t unit;
 	uint64_t inc;
 };
 
-static void jlist_push(struct jlist *l, struct lbq_job *j)
+static struct lbq_job *lbq_job_of(struct sec_worker_link *l)
 {
-	j->next = NULL;
-	if (l->tail)
-		l->tail->next = j;
-	else
-		l->head = j;
-	l->tail = j;
+	return (struct lbq_job *)(void *)((char *)l - offsetof(struct lbq_job, link));
 }
 
-static struct lbq_job *jlist_take_all(struct jlist *l)
-{
-	struct lbq_job *h = l->head;
-	l->head = l->tail = NULL;
-	return h;
-}
-
-static void *sqlite_thread(void *arg)
+static int lbq_init(void *arg, struct sec_err *reterr)
 {
 	struct lbq *q = arg;
-	struct logbook *lb = NULL;
-	int r = lb_open(q->path, q->unit, q->inc, &lb, &q->open_err);
-	pthread_mutex_lock(&q->mu);
-	q->open_r = r;
-	q->opened = true;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	if (r < 0)
-		return NULL;
-	for (;;) {
-		pthread_mutex_lock(&q->mu);
-		while (!q->todo.head && !q->stopping)
-			pthread_cond_wait(&q->cv, &q->mu);
-		struct lbq_job *j = q->todo.head;
-		if (!j) { /* stopping and nothing left */
-			pthread_mutex_unlock(&q->mu);
-			break;
-		}
-		q->todo.head = j->next;
-		if (!q->todo.head)
-			q->todo.tail = NULL;
-		pthread_mutex_unlock(&q->mu);
 
-		j->run(lb, j);
+	return lb_open(q->path, q->unit, q->inc, &q->lb, reterr);
+}
 
-		pthread_mutex_lock(&q->mu);
-		jlist_push(&q->done, j);
-		pthread_mutex_unlock(&q->mu);
-		uint64_t one = 1;
-		(void)!write(q->efd, &one, sizeof(one));
-	}
-	lb_close(lb);
-	return NULL;
+static void lbq_fini(void *arg)
+{
+	struct lbq *q = arg;
+
+	q->lb = lb_close(q->lb);
+}
+
+static void lbq_run(void *arg, struct sec_worker_link *l)
+{
+	struct lbq *q = arg;
+	struct lbq_job *j = lbq_job_of(l);
+
+	j->run(q->lb, j);
+}
+
+static void lbq_done(void *arg, struct sec_worker_link *l)
+{
+	struct lbq_job *j = lbq_job_of(l);
+
+	if (j->done)
+		j->done(j);
 }
 
 int lbq_start(const char *path, uint32_t self_unit, uint64_t self_incarnation,
 	      struct lbq **ret, struct sec_err *reterr)
 {
 	struct lbq *q = calloc(1, sizeof(*q));
+	struct sec_worker_cfg cfg = {.name = "logbook", .init = lbq_init, .run = lbq_run,
+				     .done = lbq_done, .fini = lbq_fini};
+	int r;
+
 	if (!q)
 		return sec_errf(reterr, -ENOMEM, "logbook '%s': out of memory", path);
 	q->path = path;
 	q->unit = self_unit;
 	q->inc = self_incarnation;
-	q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->efd < 0) {
-		int r = sec_errf(reterr, -errno, "logbook '%s': eventfd: %s", path, strerror(errno));
+	cfg.arg = q;
+	r = sec_worker_start(&cfg, &q->w, reterr);
+	q->path = NULL; /* not kept past the open */
+	if (r < 0) {
 		free(q);
 		return r;
 	}
-	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
-	int r = pthread_create(&q->thread, NULL, sqlite_thread, q);
-	if (r != 0) {
-		r = sec_errf(reterr, -r, "logbook '%s': cannot start the SQLite thread", path);
-		goto fail;
-	}
-	pthread_mutex_lock(&q->mu);
-	while (!q->opened)
-		pthread_cond_wait(&q->cv, &q->mu);
-	r = q->open_r;
-	pthread_mutex_unlock(&q->mu);
-	if (r < 0) {
-		pthread_join(q->thread, NULL);
-		if (reterr)
-			*reterr = q->open_err;
-		goto fail;
-	}
-	q->path = NULL; /* not kept past the open */
 	*ret = q;
 	return 0;
-fail:
-	close(q->efd);
-	pthread_cond_destroy(&q->cv);
-	pthread_mutex_destroy(&q->mu);
-	free(q);
-	return r;
 }
 
 int lbq_fd(const struct lbq *q)
 {
-	return q->efd;
+	return sec_worker_fd(q->w);
 }
 
 int lbq_submit(struct lbq *q, struct lbq_job *job)
 {
 	if (!job || !job->run)
 		return -EINVAL;
-	pthread_mutex_lock(&q->mu);
-	if (q->stopping) {
-		pthread_mutex_unlock(&q->mu);
-		return -ESHUTDOWN;
-	}
-	jlist_push(&q->todo, job);
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	return 0;
+	return sec_worker_submit(q->w, &job->link);
 }
 
 int lbq_dispatch(struct lbq *q)
 {
-	uint64_t v;
-	(void)!read(q->efd, &v, sizeof(v)); /* reset; EAGAIN when nothing was signalled */
-	pthread_mutex_lock(&q->mu);
-	struct lbq_job *j = jlist_take_all(&q->done);
-	pthread_mutex_unlock(&q->mu);
-	int n = 0;
-	while (j) {
-		struct lbq_job *next = j->next; /* done() may free j */
-		if (j->done)
-			j->done(j);
-		j = next;
-		n++;
-	}
-	return n;
+	return sec_worker_dispatch(q->w);
 }
 
 struct lbq *lbq_stop(struct lbq *q)
 {
 	if (!q)
 		return NULL;
-	pthread_mutex_lock(&q->mu);
-	q->stopping = true;
-	pthread_cond_broadcast(&q->cv);
-	pthread_mutex_unlock(&q->mu);
-	pthread_join(q->thread, NULL);
-	lbq_dispatch(q);
-	close(q->efd);
-	pthread_cond_destroy(&q->cv);
-	pthread_mutex_destroy(&q->mu);
+	q->w = sec_worker_stop(q->w, true);
 	free(q);
 	return NULL;
 }

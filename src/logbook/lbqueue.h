@@ -1,4 +1,5 @@
-/* lbqueue.h — the SQLite thread of a daemon (architecture.md §4) and its request queue.
+/* lbqueue.h — the SQLite thread of a daemon (architecture.md §4) and its request queue
+ * (a lib/worker.h worker whose thread owns the logbook).
  *
  * lbq_start() starts one thread that opens the logbook (so that thread owns it, see
  * logbook.h) and runs jobs one after the other. The loop thread submits jobs and never
@@ -22,12 +23,13 @@
 #ifndef SEC_LBQUEUE_H
 #define SEC_LBQUEUE_H
 
+#include "lib/worker.h"
 #include "logbook/logbook.h"
 
 struct lbq_job {
 	void (*run)(struct logbook *lb, struct lbq_job *job); /* SQLite thread */
 	void (*done)(struct lbq_job *job);                    /* lbq_dispatch()'s thread; may be NULL */
-	struct lbq_job *next;                                 /* internal */
+	struct sec_worker_link link;                          /* internal */
 };
 
 struct lbq;

@@ -115,6 +115,15 @@ static void secd_on_belief(void *arg, bool held, uint64_t now_ns, uint64_t until
 	d->master_term = term;
 }
 
+/* A change of a CRD disk's status (crd.md §7); the Cluster Manager will store it as a CRD
+ * event (status.md §5). */
+static void secd_on_crd_event(void *arg, const struct crd_status_event *ev)
+{
+	struct secd *d = arg;
+
+	log_info("%s: %s: %s", d->who, crd_event_weight_to_string(ev->weight), ev->msg);
+}
+
 static void secd_start_unit(struct secd *d)
 {
 	struct sec_err err = {0};
@@ -129,6 +138,10 @@ static void secd_start_unit(struct secd *d)
 		.realtime = true,
 		.belief_cb = secd_on_belief,
 		.belief_arg = d,
+		.name = d->cfg.name,
+		.observe = d->cfg.role == SECD_ROLE_MU, /* MUs watch every alive message */
+		.crd_event_cb = secd_on_crd_event,
+		.crd_event_arg = d,
 	};
 
 	for (uint32_t i = 0; i < d->cfg.n_external; i++)

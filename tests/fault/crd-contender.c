@@ -34,8 +34,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +47,13 @@ struct contender {
 	int logfd;
 	uint64_t start_mono;
 	int64_t boot_to_mono; /* monotonic = boottime + this */
-	/* published by the main loop for the devcount thread */
-	_Atomic bool held;
-	_Atomic uint64_t term, valid_until;
 	struct crd_region_disks rd;
+	/* the devcount (--devcount): dc_pending on the main loop; the rest on the region
+	 * thread only */
+	bool dc_pending;
+	uint64_t dc_next_ns;
+	struct crd_region_writer *r0w; /* the unit's region-0 writer (shared with its resync) */
+	uint64_t dc_term, dc_count;
 	struct crd_timing timing;
 };
 
@@ -107,53 +108,80 @@ static uint64_t devcount_parse(const struct crd_region_read *r)
 	return p ? strtoull(p + 11, NULL, 10) : 0;
 }
 
-/* The devcount thread (testing.md oracle): while this process believes it is the master,
- * it increments a counter in region 0 once per renew_interval. On each new term it first
- * reads region 0 from every external disk (the master is the only writer of region 0, so
- * afterwards its own last committed value is the truth; decisions.md); each increment is a
- * region-0 write with not_after = the lease validity (R1), acknowledged ("A" line) only when
- * committed. */
-static void *devcount_main(void *arg)
-{
-	struct contender *c = arg;
-	struct crd_region_writer w;
-	uint64_t my_term = 0, count = 0;
-	const struct timespec pace = {.tv_nsec = (long)c->timing.renew_ms * 1000000L};
+/* The devcount (testing.md oracle): while this process believes it is the master, the main
+ * loop submits one job per renew_interval to the unit's region thread, which increments a
+ * counter in region 0. The job uses the unit's region-0 writer, the one the unit's resync of
+ * a returning disk uses too (crd_unit_region_writer), so generations never go back. On each
+ * new term it first reads region 0 from every external disk (the master is the only writer
+ * of region 0, so afterwards its own last committed value is the truth; decisions.md); each
+ * increment is a region-0 write with not_after = the lease validity (R1), acknowledged ("A"
+ * line) only when committed. */
+struct devcount_job {
+	struct crd_rjob job; /* first member */
+	struct contender *c;
+	uint64_t term, until;
+};
 
-	while (!stop) {
-		uint64_t term = atomic_load(&c->term), until = atomic_load(&c->valid_until);
-		if (!atomic_load(&c->held) || clock_boottime_ns() >= until) {
-			my_term = 0;
-			nanosleep(&pace, NULL); /* pacing, not synchronisation */
-			continue;
+static void devcount_run(struct crd_rjob *j, const struct crd_region_disks *rd)
+{
+	struct devcount_job *dj = (struct devcount_job *)j;
+	struct contender *c = dj->c;
+	char payload[64];
+	int n;
+
+	if (clock_boottime_ns() >= dj->until)
+		return;
+	if (dj->term != c->dc_term) {
+		struct crd_region_read r;
+		bool all = crd_region_read(rd, 0, &r, NULL) == 0 && !r.internal_only;
+		for (int i = 0; all && i < rd->next; i++)
+			all = r.disk_result[rd->ext[i]] == 0;
+		if (all) {
+			c->dc_count = devcount_parse(&r);
+			crd_region_writer_init(c->r0w, 0, c->unit, c->incarnation,
+					       r.found ? r.hdr.generation : 0);
+			crd_region_writer_order_from(c->r0w, &r);
+			c->dc_term = dj->term;
 		}
-		if (term != my_term) {
-			struct crd_region_read r;
-			bool all = crd_region_read(&c->rd, 0, &r, NULL) == 0 && !r.internal_only;
-			for (int i = 0; all && i < c->rd.next; i++)
-				all = r.disk_result[c->rd.ext[i]] == 0;
-			if (all) {
-				count = devcount_parse(&r);
-				crd_region_writer_init(&w, 0, c->unit, c->incarnation,
-						       r.found ? r.hdr.generation : 0);
-				crd_region_writer_order_from(&w, &r);
-				my_term = term;
-			}
-			crd_region_read_release(&r);
-			if (!all) {
-				nanosleep(&pace, NULL);
-				continue;
-			}
-		}
-		char payload[64];
-		int n = snprintf(payload, sizeof(payload), "{\"devcount\":%" PRIu64 "}", count + 1);
-		if (crd_region_write(&c->rd, &w, term, payload, (size_t)n, until, NULL, NULL) == 0) {
-			count++;
-			logline(c, "A %u %" PRIu64 " %" PRIu64 "\n", c->unit, c->incarnation, count);
-		}
-		nanosleep(&pace, NULL);
+		crd_region_read_release(&r);
+		if (!all)
+			return;
 	}
-	return NULL;
+	n = snprintf(payload, sizeof(payload), "{\"devcount\":%" PRIu64 "}", c->dc_count + 1);
+	if (crd_region_write(rd, c->r0w, dj->term, payload, (size_t)n, dj->until, NULL, NULL) == 0) {
+		c->dc_count++;
+		logline(c, "A %u %" PRIu64 " %" PRIu64 "\n", c->unit, c->incarnation, c->dc_count);
+	}
+}
+
+static void devcount_done(struct crd_rjob *j)
+{
+	struct devcount_job *dj = (struct devcount_job *)j;
+
+	dj->c->dc_pending = false;
+	free(dj);
+}
+
+/* Main loop: the next increment while the master lease is held. */
+static void devcount_tick(struct contender *c, struct crd_unit *u)
+{
+	struct crd_unit_master m = crd_unit_master(u);
+	uint64_t now = clock_boottime_ns();
+	struct devcount_job *dj;
+
+	if (c->dc_pending || !m.held || now >= m.valid_until || now < c->dc_next_ns)
+		return;
+	dj = calloc(1, sizeof(*dj));
+	if (!dj)
+		return;
+	*dj = (struct devcount_job){.job = {.run = devcount_run, .done = devcount_done}, .c = c,
+				    .term = m.term, .until = m.valid_until};
+	if (crd_unit_region_submit(u, &dj->job) < 0) {
+		free(dj);
+		return;
+	}
+	c->dc_pending = true;
+	c->dc_next_ns = now + (uint64_t)c->timing.renew_ms * NSEC_PER_MSEC;
 }
 
 /* --read-devcount: prints the devcount of region 0 (highest copy on the given disks). */
@@ -225,15 +253,6 @@ static crd_uuid contender_identity(uint32_t unit)
 	id.b[14] = (uint8_t)(unit >> 8);
 	id.b[15] = (uint8_t)unit;
 	return id;
-}
-
-static void contender_publish(struct contender *c, const struct crd_unit *u)
-{
-	struct crd_unit_master m = crd_unit_master(u);
-
-	atomic_store(&c->term, m.term);
-	atomic_store(&c->valid_until, m.valid_until);
-	atomic_store(&c->held, m.held);
 }
 
 /* One poll() round over the unit's fds until its next deadline (at most 1 s). */
@@ -310,20 +329,18 @@ int main(int argc, char **argv)
 	c.timing = cfg.timing;
 	c.rd = *crd_unit_region_disks(u);
 	own_region_write(&c);
-	pthread_t dc_thread;
-	if (devcount && pthread_create(&dc_thread, NULL, devcount_main, &c) != 0)
-		fatalx("cannot start the devcount thread");
+	c.r0w = crd_unit_region_writer(u, 0);
 	if (duration_ms)
 		deadline = clock_boottime_ns() + duration_ms * NSEC_PER_MSEC;
 
 	while (!stop && clock_boottime_ns() < deadline) {
 		contender_poll(u);
-		contender_publish(&c, u);
+		if (devcount)
+			devcount_tick(&c, u);
 	}
 	stop = 1;
-	atomic_store(&c.held, false);
-	if (devcount)
-		pthread_join(dc_thread, NULL);
+	while (c.dc_pending) /* no region-0 write after the release */
+		contender_poll(u);
 	/* R4: release, and say LEFT (crd.md §4), bounded by 2 x io_timeout */
 	crd_unit_stop(u, false);
 	while (!crd_unit_stopped(u))
