@@ -378,7 +378,7 @@ static int curl_errno(struct httpc_call *k, CURLcode rc)
 void httpc_call_result(struct httpc_call *k, CURLcode rc, struct httpc_result *ret)
 {
 	int err = curl_errno(k, rc);
-	curl_off_t connected = 0;
+	long sent = 0;
 
 	httpc_call_result_err(k, err, ret);
 	if (err == 0) {
@@ -388,8 +388,9 @@ void httpc_call_result(struct httpc_call *k, CURLcode rc, struct httpc_result *r
 		errmsg_set(k, ret, "HTTP %ld", ret->status);
 		return;
 	}
-	curl_easy_getinfo(k->easy, CURLINFO_CONNECT_TIME_T, &connected);
-	if (err == -ETIMEDOUT && connected == 0)
+	/* nothing sent: the connect timed out (a reused connection has no connect time) */
+	curl_easy_getinfo(k->easy, CURLINFO_REQUEST_SIZE, &sent);
+	if (err == -ETIMEDOUT && sent == 0)
 		errmsg_set(k, ret, "could not connect within %u ms", k->connect_ms);
 	else if (err == -EIO) /* curl's text names the address and the failure, no header */
 		errmsg_set(k, ret, "transfer failed: %s",

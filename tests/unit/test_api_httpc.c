@@ -2,7 +2,7 @@
  * server is libmicrohttpd with its own thread on 127.0.0.1, port 0, checking the unit
  * headers with auth_unitmsg_accept() (its peers table is touched by its thread only) and
  * answering JSON; the client runs on a uv loop in the main thread. Waits are conditions
- * with deadlines. Also in suite 'tsan' (the server threads). */
+ * with deadlines. Also in suite 'tsan' (the server threads). The server: httpc_testsrv.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -20,283 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "api/httpc.h"
 #include "auth/unitmsg.h"
+#include "httpc_testsrv.h"
 
 #define SELF 1
 #define INC 0x1718a1892038162cull
 #define SNAP "/api/v1/internal/snapshot"
-#define WAIT_MS 10000 /* the longest any condition is waited for */
 
 static struct auth_key key, other_key;
 static pthread_t main_thread;
-
-/* ---- the test server ---- */
-
-enum srv_mode {
-	SRV_OK = 1, /* answer at once */
-	SRV_HOLD,   /* hold the answer until released (or WAIT_MS) */
-	SRV_PAIR,   /* hold until every PAIR server holds a call (or WAIT_MS) */
-	SRV_BIG,    /* answer HTTPC_BODY_MAX + 1 bytes */
-};
-
-struct srv {
-	struct MHD_Daemon *d;
-	uint16_t port;
-	uint32_t unit;
-	enum srv_mode mode;
-	const struct auth_key *key;
-	struct auth_unitmsg_peers *peers; /* the server thread's */
-	/* under mu */
-	int accepted, refused, connections, holding;
-	int open, max_open; /* requests received and not yet completed */
-	uint64_t seq[32];
-	bool had_unit_hdr, had_auth_hdr;
-	char authorization[128], request_id[64], content_type[64], query_x[16];
-};
-
-/* One lock and condition for every server and the test. */
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static bool released;
-static struct srv *pair[2];
-
-struct req {
-	char *body;
-	size_t len;
-};
-
-static void deadline_in(struct timespec *ts, int ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
-
-static bool pair_holding(void)
-{
-	return pair[0] && pair[1] && pair[0]->holding && pair[1]->holding;
-}
-
-/* Holds the calling server thread; returns whether the wait ended by its condition. */
-static bool srv_hold(struct srv *s)
-{
-	struct timespec ts;
-	bool ok;
-
-	deadline_in(&ts, WAIT_MS);
-	pthread_mutex_lock(&mu);
-	s->holding++;
-	pthread_cond_broadcast(&cv);
-	while (!(ok = s->mode == SRV_PAIR ? pair_holding() : released))
-		if (pthread_cond_timedwait(&cv, &mu, &ts) == ETIMEDOUT)
-			break;
-	ok = s->mode == SRV_PAIR ? pair_holding() : released;
-	pthread_mutex_unlock(&mu);
-	return ok;
-}
-
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *json)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json,
-								 MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void copy_value(struct MHD_Connection *conn, enum MHD_ValueKind kind, const char *name,
-		       char *out, size_t size)
-{
-	const char *v = MHD_lookup_connection_value(conn, kind, name);
-
-	snprintf(out, size, "%s", v ? v : "");
-}
-
-/* Not under /api/v1/internal/: a forwarded call; records what it carried. */
-static enum MHD_Result srv_forwarded(struct srv *s, struct MHD_Connection *conn)
-{
-	pthread_mutex_lock(&mu);
-	s->had_unit_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      AUTH_UNITMSG_UNIT_HDR) != NULL;
-	s->had_auth_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      AUTH_UNITMSG_AUTH_HDR) != NULL;
-	copy_value(conn, MHD_HEADER_KIND, "Authorization", s->authorization,
-		   sizeof(s->authorization));
-	copy_value(conn, MHD_HEADER_KIND, "X-Request-Id", s->request_id, sizeof(s->request_id));
-	copy_value(conn, MHD_HEADER_KIND, "Content-Type", s->content_type,
-		   sizeof(s->content_type));
-	copy_value(conn, MHD_GET_ARGUMENT_KIND, "x", s->query_x, sizeof(s->query_x));
-	pthread_mutex_unlock(&mu);
-	return answer(conn, 200, "{\"forwarded\": true}");
-}
-
-static enum MHD_Result srv_internal(struct srv *s, struct MHD_Connection *conn, const char *url,
-				    const char *method, const struct req *q)
-{
-	const char *hu = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, AUTH_UNITMSG_UNIT_HDR);
-	const char *ha = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, AUTH_UNITMSG_AUTH_HDR);
-	struct auth_unitmsg_from from;
-	char out[160];
-	int r = auth_unitmsg_accept(s->peers, s->key, method, url, q->body, q->len, hu, ha, 0,
-				    &from);
-
-	pthread_mutex_lock(&mu);
-	if (r < 0)
-		s->refused++;
-	else if (s->accepted < 32)
-		s->seq[s->accepted++] = from.seq;
-	pthread_mutex_unlock(&mu);
-	if (r < 0) {
-		snprintf(out, sizeof(out), "{\"error\": {\"code\": \"unauthenticated\", "
-					   "\"message\": \"%s\"}}", auth_unitmsg_strerror(r));
-		return answer(conn, 401, out);
-	}
-	if (s->mode == SRV_BIG) {
-		size_t n = HTTPC_BODY_MAX + 1;
-		char *big = malloc(n);
-		struct MHD_Response *resp;
-		enum MHD_Result ret;
-		if (!big)
-			abort();
-		memset(big, ' ', n);
-		resp = MHD_create_response_from_buffer(n, big, MHD_RESPMEM_MUST_FREE);
-		ret = MHD_queue_response(conn, 200, resp);
-		MHD_destroy_response(resp);
-		return ret;
-	}
-	bool held = s->mode == SRV_OK || srv_hold(s);
-	snprintf(out, sizeof(out), "{\"unit\": %u, \"from\": %u, \"seq\": %llu, \"held\": %s}",
-		 s->unit, from.unit, (unsigned long long)from.seq, held ? "true" : "false");
-	return answer(conn, 200, out);
-}
-
-static enum MHD_Result srv_request(void *cls, struct MHD_Connection *conn, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_size, void **con_cls)
-{
-	struct srv *s = cls;
-	struct req *q = *con_cls;
-
-	if (!q) {
-		*con_cls = q = calloc(1, sizeof(*q));
-		if (!q)
-			return MHD_NO;
-		pthread_mutex_lock(&mu);
-		if (++s->open > s->max_open)
-			s->max_open = s->open;
-		pthread_mutex_unlock(&mu);
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		q->body = realloc(q->body, q->len + *upload_size);
-		if (!q->body) /* no cmocka assert off the main thread */
-			abort();
-		memcpy(q->body + q->len, upload_data, *upload_size);
-		q->len += *upload_size;
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	if (!strncmp(url, "/api/v1/internal/", 17))
-		return srv_internal(s, conn, url, method, q);
-	return srv_forwarded(s, conn);
-}
-
-static void srv_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			  enum MHD_RequestTerminationCode toe)
-{
-	struct srv *s = cls;
-	struct req *q = *con_cls;
-
-	if (q) {
-		pthread_mutex_lock(&mu);
-		s->open--;
-		pthread_mutex_unlock(&mu);
-		free(q->body);
-		free(q);
-	}
-	*con_cls = NULL;
-}
-
-static void srv_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			   enum MHD_ConnectionNotificationCode toe)
-{
-	struct srv *s = cls;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		pthread_mutex_lock(&mu);
-		s->connections++;
-		pthread_mutex_unlock(&mu);
-	}
-}
-
-static struct srv *srv_start(uint32_t unit, enum srv_mode mode, const struct auth_key *k)
-{
-	struct srv *s = calloc(1, sizeof(*s));
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-	const union MHD_DaemonInfo *info;
-
-	assert_non_null(s);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->unit = unit;
-	s->mode = mode;
-	s->key = k;
-	s->peers = auth_unitmsg_peers_new(unit);
-	assert_non_null(s->peers);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-				NULL, srv_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-				MHD_OPTION_NOTIFY_CONNECTION, srv_connection, s, MHD_OPTION_END);
-	assert_non_null(s->d);
-	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-	assert_non_null(info);
-	s->port = info->port;
-	assert_int_not_equal(s->port, 0);
-	return s;
-}
-
-/* Releases held calls and stops the server (joins its thread). */
-static void srv_stop(struct srv *s)
-{
-	pthread_mutex_lock(&mu);
-	released = true;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
-	MHD_stop_daemon(s->d);
-	auth_unitmsg_peers_free(s->peers);
-	free(s);
-	pthread_mutex_lock(&mu);
-	released = false;
-	pair[0] = pair[1] = NULL;
-	pthread_mutex_unlock(&mu);
-}
-
-static void srv_addr(const struct srv *s, char out[32])
-{
-	snprintf(out, 32, "127.0.0.1:%u", s->port);
-}
-
-/* What the server recorded, copied under the lock (no cmocka assert holds it). */
-static struct srv srv_seen(struct srv *s)
-{
-	struct srv copy;
-
-	pthread_mutex_lock(&mu);
-	copy = *s;
-	pthread_mutex_unlock(&mu);
-	return copy;
-}
 
 /* ---- the client side ---- */
 
@@ -402,13 +137,7 @@ static bool closed(struct client *cl, void *arg)
 
 static bool holding(struct client *cl, void *arg)
 {
-	struct srv *s = arg;
-	bool h;
-
-	pthread_mutex_lock(&mu);
-	h = s->holding > 0;
-	pthread_mutex_unlock(&mu);
-	return h;
+	return srv_seen(arg).holding > 0;
 }
 
 static void wait_done(struct client *cl, int n)
@@ -546,10 +275,7 @@ static void test_two_units_in_parallel(void **state)
 	struct srv *a = srv_start(2, SRV_PAIR, &key), *b = srv_start(3, SRV_PAIR, &key);
 	struct client *cl = client_new();
 
-	pthread_mutex_lock(&mu);
-	pair[0] = a;
-	pair[1] = b;
-	pthread_mutex_unlock(&mu);
+	srv_set_pair(a, b);
 	assert_int_equal(call(cl, 2, a, "{}", WAIT_MS, 0), 0);
 	assert_int_equal(call(cl, 3, b, "{}", WAIT_MS, 1), 0);
 	assert_int_equal(httpc_pending(cl->c), 2);
@@ -596,23 +322,61 @@ static void test_timeout(void **state)
 {
 	struct srv *s = srv_start(2, SRV_HOLD, &key);
 	struct client *cl = client_new();
-	uint64_t t0 = uv_hrtime(), ms;
+	uint64_t t0, ms;
 
+	/* a first call answered at once: the held ones below reuse its connection */
+	srv_set_released(true);
+	assert_int_equal(call(cl, 2, s, "{}", 5000, 2), 0);
+	wait_done(cl, 1);
+	assert_int_equal(cl->r[2].status, 200);
+	srv_set_released(false);
+	t0 = uv_hrtime();
 	assert_int_equal(call(cl, 2, s, "{}", 400, 0), 0);
 	assert_int_equal(call(cl, 2, s, "{}", 150, 1), 0);
-	wait_done(cl, 2);
+	wait_done(cl, 3);
 	ms = (uv_hrtime() - t0) / 1000000u;
 	assert_true(ms >= 350 && ms < 5000);
-	assert_int_equal(cl->r[1].order, 1);
+	assert_int_equal(cl->r[1].order, 2);
 	assert_int_equal(cl->r[1].err, -ETIMEDOUT);
 	want_errmsg(&cl->r[1], s, SNAP, "no answer within 150 ms (queued behind an earlier call)");
-	assert_int_equal(cl->r[0].order, 2);
+	assert_int_equal(cl->r[0].order, 3);
 	assert_int_equal(cl->r[0].err, -ETIMEDOUT);
 	assert_int_equal(cl->r[0].status, 0);
 	want_errmsg(&cl->r[0], s, SNAP, "no answer within 400 ms");
 	client_free(cl);
-	assert_int_equal(srv_seen(s).accepted, 1); /* the queued call was never sent */
+	assert_int_equal(srv_seen(s).accepted, 2); /* the queued call was never sent */
+	assert_int_equal(srv_seen(s).connections, 1);
 	srv_stop(s);
+}
+
+/* A listener whose accept queue is full drops the SYN: the connect times out. */
+static void test_connect_timeout(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), fill[4];
+	struct srv fake = {0};
+	struct client *cl = client_new();
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(listen(lfd, 0), 0);
+	for (int i = 0; i < 4; i++) { /* never accepted */
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		assert_true(fill[i] >= 0);
+		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	fake.port = ntohs(sa.sin_port);
+	assert_int_equal(call(cl, 2, &fake, "{}", 300, 0), 0);
+	wait_done(cl, 1);
+	assert_int_equal(cl->r[0].err, -ETIMEDOUT);
+	want_errmsg(&cl->r[0], &fake, SNAP, "could not connect within 300 ms");
+	client_free(cl);
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(lfd);
 }
 
 static void done_calls_again(void *arg, const struct httpc_result *res)
@@ -663,6 +427,39 @@ static void test_free_cancels(void **state)
 	srv_stop(s);
 }
 
+static void done_then_free(void *arg, const struct httpc_result *res)
+{
+	done_cb(arg, res);
+	httpc_free(cl_cur->c, on_closed, cl_cur);
+}
+
+/* httpc_free from inside a done(): the other calls end with -ECANCELED, all closes. */
+static void test_free_from_done(void **state)
+{
+	struct srv *s = srv_start(2, SRV_OK, &key), *t = srv_start(3, SRV_HOLD, &key);
+	struct client *cl = client_new();
+	char addr[32];
+
+	srv_addr(s, addr);
+	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, "{}", 2, WAIT_MS,
+				    done_then_free, &cl->r[0]),
+			 0);
+	assert_int_equal(call(cl, 2, s, "{}", WAIT_MS, 1), 0); /* queued behind */
+	assert_int_equal(call(cl, 3, t, "{}", WAIT_MS, 2), 0); /* held by its server */
+	run_until(cl, closed, NULL);
+	assert_int_equal(cl->ndone, 3);
+	assert_int_equal(cl->r[0].status, 200);
+	assert_int_equal(cl->r[1].err, -ECANCELED);
+	assert_int_equal(cl->r[2].err, -ECANCELED);
+	uv_close((uv_handle_t *)&cl->tick, NULL);
+	uv_run(&cl->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&cl->loop), 0);
+	free(cl);
+	cl_cur = NULL;
+	srv_stop(s);
+	srv_stop(t);
+}
+
 /* A forwarded write carries the given headers and its query, and no unit headers. */
 static void test_forward(void **state)
 {
@@ -708,18 +505,38 @@ static void test_forward(void **state)
 	srv_stop(s);
 }
 
+/* Response bodies above 8 MiB: refused from the Content-Length or while they arrive;
+ * 8 MiB exactly is accepted. */
 static void test_body_cap(void **state)
 {
-	struct srv *s = srv_start(2, SRV_BIG, &key);
-	struct client *cl = client_new();
+	static const struct {
+		enum srv_mode mode;
+		size_t len;
+		int err;
+	} cases[] = {
+		{SRV_BIG, HTTPC_BODY_MAX + 1, -EMSGSIZE},
+		{SRV_CHUNKED, HTTPC_BODY_MAX + 1, -EMSGSIZE},
+		{SRV_CHUNKED, HTTPC_BODY_MAX, 0},
+	};
 
-	assert_int_equal(call(cl, 2, s, "{}", WAIT_MS, 0), 0);
-	wait_done(cl, 1);
-	assert_int_equal(cl->r[0].err, -EMSGSIZE);
-	assert_int_equal(cl->r[0].len, 0);
-	want_errmsg(&cl->r[0], s, SNAP, "response body above 8 MiB");
-	client_free(cl);
-	srv_stop(s);
+	for (int i = 0; i < 3; i++) {
+		struct srv *s = srv_start(2, cases[i].mode, &key);
+		struct client *cl = client_new();
+
+		srv_set_big(s, cases[i].len);
+		assert_int_equal(call(cl, 2, s, "{}", WAIT_MS, 0), 0);
+		wait_done(cl, 1);
+		assert_int_equal(cl->r[0].err, cases[i].err);
+		if (cases[i].err) {
+			assert_int_equal(cl->r[0].len, 0);
+			want_errmsg(&cl->r[0], s, SNAP, "response body above 8 MiB");
+		} else {
+			assert_int_equal(cl->r[0].status, 200);
+			assert_int_equal(cl->r[0].len, HTTPC_BODY_MAX);
+		}
+		client_free(cl);
+		srv_stop(s);
+	}
 }
 
 static void test_bad_arguments(void **state)
@@ -780,7 +597,9 @@ int main(void)
 		cmocka_unit_test(test_two_units_in_parallel),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_connect_timeout),
 		cmocka_unit_test(test_free_cancels),
+		cmocka_unit_test(test_free_from_done),
 		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_body_cap),
 		cmocka_unit_test(test_bad_arguments),
