@@ -220,9 +220,8 @@ void httpc_transfer_done(struct httpc_call *k, CURLcode rc)
 
 /* ---- calls ---- */
 
-int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *method,
-	       const char *path, const void *body, size_t len, uint32_t timeout_ms,
-	       httpc_done_fn *done, void *arg)
+int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *method, const char *path,
+	       const void *body, size_t len, uint32_t timeout_ms, httpc_done_fn *done, void *arg)
 {
 	struct httpc_call *k;
 	struct httpc_dest *d;
@@ -253,10 +252,9 @@ int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *metho
 	return 0;
 }
 
-int httpc_forward(struct httpc *c, const char *addr, const char *method,
-		  const char *path_and_query, const char *const *headers, size_t nheaders,
-		  const void *body, size_t len, uint32_t timeout_ms, httpc_done_fn *done,
-		  void *arg)
+int httpc_forward(struct httpc *c, const char *addr, const char *method, const char *path_and_query,
+		  const char *const *headers, size_t nheaders, const void *body, size_t len,
+		  uint32_t timeout_ms, httpc_done_fn *done, void *arg)
 {
 	struct httpc_call *k;
 	int r;
@@ -265,8 +263,8 @@ int httpc_forward(struct httpc *c, const char *addr, const char *method,
 		return -EINVAL;
 	if (c->closing)
 		return -ECANCELED;
-	r = httpc_call_new(c, addr, method, path_and_query, true, body, len, timeout_ms, done,
-			   arg, &k);
+	r = httpc_call_new(c, addr, method, path_and_query, true, body, len, timeout_ms, done, arg,
+			   &k);
 	if (r < 0)
 		return r;
 	r = httpc_call_add_headers(k, headers, nheaders);

@@ -44,9 +44,9 @@
 #include "auth/key.h"
 #include "lib/err.h"
 
-#define HTTPC_BODY_MAX (8u << 20)          /* response bytes accepted: 8 MiB */
-#define HTTPC_CONNECT_TIMEOUT_MS 2000u     /* connect timeout: min(this, the call's) */
-#define HTTPC_HEADERS_MAX 32               /* extra headers of one forwarded call */
+#define HTTPC_BODY_MAX		 (8u << 20) /* response bytes accepted: 8 MiB */
+#define HTTPC_CONNECT_TIMEOUT_MS 2000u	    /* connect timeout: min(this, the call's) */
+#define HTTPC_HEADERS_MAX	 32	    /* extra headers of one forwarded call */
 
 struct httpc; /* one per daemon, loop thread only */
 
@@ -64,9 +64,9 @@ struct httpc_result {
 	 * HTTPC_BODY_MAX), -ECANCELED (httpc_free), -ENOMEM, -EOVERFLOW (sequence numbers
 	 * exhausted: restart with a new incarnation), -EIO (anything else) */
 	int err;
-	long status;      /* HTTP status, 0 when no response */
+	long status;	  /* HTTP status, 0 when no response */
 	const char *body; /* response body, NUL-terminated ("" when none), valid during done() */
-	size_t len;       /* bytes of body, without the NUL */
+	size_t len;	  /* bytes of body, without the NUL */
 	/* for people: "POST http://127.0.0.1:7302/api/v1/internal/snapshot: connection
 	 * refused"; on an answer "... : HTTP 200". Never a key, token or header. */
 	char errmsg[256];
@@ -84,9 +84,8 @@ typedef void httpc_done_fn(void *arg, const struct httpc_result *res);
  * from inside httpc_call(). Returns 0, or (nothing started, done() not called): -EINVAL
  * (an argument out of range), -ECANCELED (httpc_free was called), -ENOMEM, -EOVERFLOW
  * (sequence numbers exhausted), -EIO (libcurl refused the transfer). */
-int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *method,
-	       const char *path, const void *body, size_t len, uint32_t timeout_ms,
-	       httpc_done_fn *done, void *arg);
+int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *method, const char *path,
+	       const void *body, size_t len, uint32_t timeout_ms, httpc_done_fn *done, void *arg);
 
 /* Forwards a person's write to the Master MU (docs/api.md): as httpc_call(), but NOT
  * unit-signed, not serialised, path_and_query may carry a query, and headers[0..nheaders)
@@ -94,10 +93,9 @@ int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *metho
  * most HTTPC_HEADERS_MAX, no CR or LF, not X-Sec-Unit / X-Sec-Auth) are added to the
  * request (copied). Content-Type application/json is added unless a header sets it.
  * Returns 0 or -errno as httpc_call(). */
-int httpc_forward(struct httpc *c, const char *addr, const char *method,
-		  const char *path_and_query, const char *const *headers, size_t nheaders,
-		  const void *body, size_t len, uint32_t timeout_ms, httpc_done_fn *done,
-		  void *arg);
+int httpc_forward(struct httpc *c, const char *addr, const char *method, const char *path_and_query,
+		  const char *const *headers, size_t nheaders, const void *body, size_t len,
+		  uint32_t timeout_ms, httpc_done_fn *done, void *arg);
 
 /* Calls started and not yet done (queued or in flight). */
 size_t httpc_pending(const struct httpc *c);

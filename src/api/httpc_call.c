@@ -209,8 +209,8 @@ static int headers_sign(struct httpc_call *k)
 	char line[sizeof(AUTH_UNITMSG_AUTH_HDR) + 2 + AUTH_UNITMSG_AUTH_HDR_MAX];
 	int r;
 
-	r = auth_unitmsg_sign(&k->c->sender, &k->c->key, k->to, k->method, k->path, k->body,
-			      k->len, hu, ha);
+	r = auth_unitmsg_sign(&k->c->sender, &k->c->key, k->to, k->method, k->path, k->body, k->len,
+			      hu, ha);
 	if (r < 0)
 		return r;
 	snprintf(line, sizeof(line), "%s: %s", AUTH_UNITMSG_UNIT_HDR, hu);
@@ -314,9 +314,8 @@ int httpc_call_start(struct httpc_call *k)
 
 /* errmsg = "POST http://127.0.0.1:7302/api/v1/x: " and the text; the path without its
  * query (it may carry a secret). */
-__attribute__((format(printf, 3, 4))) static void errmsg_set(const struct httpc_call *k,
-							     struct httpc_result *ret,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+errmsg_set(const struct httpc_call *k, struct httpc_result *ret, const char *fmt, ...)
 {
 	size_t size = sizeof(ret->errmsg);
 	int n = snprintf(ret->errmsg, size, "%s http://%s%.*s: ", k->method, k->addr,
@@ -333,13 +332,20 @@ __attribute__((format(printf, 3, 4))) static void errmsg_set(const struct httpc_
 static const char *err_text(int err)
 {
 	switch (err) {
-	case -ECONNREFUSED: return "connection refused";
-	case -EHOSTUNREACH: return "host unreachable";
-	case -EMSGSIZE: return "response body above 8 MiB";
-	case -ECANCELED: return "cancelled (the client is shutting down)";
-	case -ENOMEM: return "out of memory";
-	case -EOVERFLOW: return "sequence numbers exhausted (restart the unit)";
-	default: return "transfer failed";
+	case -ECONNREFUSED:
+		return "connection refused";
+	case -EHOSTUNREACH:
+		return "host unreachable";
+	case -EMSGSIZE:
+		return "response body above 8 MiB";
+	case -ECANCELED:
+		return "cancelled (the client is shutting down)";
+	case -ENOMEM:
+		return "out of memory";
+	case -EOVERFLOW:
+		return "sequence numbers exhausted (restart the unit)";
+	default:
+		return "transfer failed";
 	}
 }
 
@@ -361,17 +367,23 @@ static int curl_errno(struct httpc_call *k, CURLcode rc)
 	long os = 0;
 
 	switch (rc) {
-	case CURLE_OK: return 0;
-	case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
-	case CURLE_FILESIZE_EXCEEDED: return -EMSGSIZE;
-	case CURLE_OUT_OF_MEMORY: return -ENOMEM;
-	case CURLE_WRITE_ERROR: return k->too_large ? -EMSGSIZE : -ENOMEM;
+	case CURLE_OK:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_FILESIZE_EXCEEDED:
+		return -EMSGSIZE;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_WRITE_ERROR:
+		return k->too_large ? -EMSGSIZE : -ENOMEM;
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(k->easy, CURLINFO_OS_ERRNO, &os);
 		if (os == EHOSTUNREACH || os == ENETUNREACH)
 			return -EHOSTUNREACH;
 		return os == ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-	default: return -EIO;
+	default:
+		return -EIO;
 	}
 }
 

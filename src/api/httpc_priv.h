@@ -12,10 +12,10 @@
 #include "api/httpc.h"
 #include "auth/unitmsg.h"
 
-#define HTTPC_ADDR_MAX 64      /* "[" IPv6 "]:" port and the NUL */
-#define HTTPC_METHOD_MAX 16    /* bytes of a method */
-#define HTTPC_PATH_MAX 4096    /* bytes of a path (and query) */
-#define HTTPC_HEADER_MAX 8192  /* bytes of one forwarded header */
+#define HTTPC_ADDR_MAX	 64   /* "[" IPv6 "]:" port and the NUL */
+#define HTTPC_METHOD_MAX 16   /* bytes of a method */
+#define HTTPC_PATH_MAX	 4096 /* bytes of a path (and query) */
+#define HTTPC_HEADER_MAX 8192 /* bytes of one forwarded header */
 
 enum httpc_call_state {
 	HTTPC_CALL_QUEUED = 1, /* waiting behind an earlier call to the same unit */
@@ -26,22 +26,22 @@ enum httpc_call_state {
 struct httpc_call {
 	struct httpc *c;
 	struct httpc_call *prev, *next; /* c->calls: every pending call, oldest first */
-	struct httpc_call *qnext;       /* c->dest[to]: the queue of a unit */
+	struct httpc_call *qnext;	/* c->dest[to]: the queue of a unit */
 	enum httpc_call_state state;
-	uint32_t to;             /* destination unit; 0 for a forwarded call (not signed) */
+	uint32_t to; /* destination unit; 0 for a forwarded call (not signed) */
 	char method[HTTPC_METHOD_MAX + 1];
 	char addr[HTTPC_ADDR_MAX];
-	char *path;              /* path, with the query for a forwarded call */
-	char *body;              /* the request body (copy), NUL-terminated */
+	char *path; /* path, with the query for a forwarded call */
+	char *body; /* the request body (copy), NUL-terminated */
 	size_t len;
 	struct curl_slist *hdrs; /* forwarded: the caller's headers; signed: built at start */
 	uint32_t timeout_ms;
-	uint64_t deadline_ms;    /* httpc_now_ms() + timeout_ms at httpc_call() */
-	uint32_t connect_ms;     /* the connect timeout used */
-	CURL *easy;              /* while RUNNING */
-	char *resp;              /* the response body so far, NUL-terminated */
+	uint64_t deadline_ms; /* httpc_now_ms() + timeout_ms at httpc_call() */
+	uint32_t connect_ms;  /* the connect timeout used */
+	CURL *easy;	      /* while RUNNING */
+	char *resp;	      /* the response body so far, NUL-terminated */
 	size_t resp_len, resp_cap;
-	bool too_large;          /* the response passed HTTPC_BODY_MAX */
+	bool too_large; /* the response passed HTTPC_BODY_MAX */
 	httpc_done_fn *done;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -64,7 +64,7 @@ struct httpc_sock {
 struct httpc {
 	uv_loop_t *loop;
 	CURLM *multi;
-	uv_timer_t curl_timer;  /* curl's timeout (CURLMOPT_TIMERFUNCTION) */
+	uv_timer_t curl_timer;	/* curl's timeout (CURLMOPT_TIMERFUNCTION) */
 	uv_timer_t queue_timer; /* the earliest deadline of a queued call */
 	struct auth_unitmsg_sender sender;
 	struct auth_key key;

@@ -68,8 +68,8 @@ static bool srv_hold(struct srv *s)
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned status, const char *json)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(json), (void *)json,
-								 MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+	    MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	MHD_add_response_header(r, "Content-Type", "application/json");
@@ -105,8 +105,8 @@ static enum MHD_Result answer_big(struct srv *s, struct MHD_Connection *conn)
 {
 	size_t len = srv_seen(s).big_len;
 	uint64_t size = s->mode == SRV_CHUNKED ? MHD_SIZE_UNKNOWN : len;
-	struct MHD_Response *r = MHD_create_response_from_callback(
-		size, 64 * 1024, big_read, (void *)(uintptr_t)len, NULL);
+	struct MHD_Response *r = MHD_create_response_from_callback(size, 64 * 1024, big_read,
+								   (void *)(uintptr_t)len, NULL);
 	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
 
 	MHD_destroy_response(r);
@@ -125,15 +125,14 @@ static void copy_value(struct MHD_Connection *conn, enum MHD_ValueKind kind, con
 static enum MHD_Result srv_forwarded(struct srv *s, struct MHD_Connection *conn)
 {
 	pthread_mutex_lock(&mu);
-	s->had_unit_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      AUTH_UNITMSG_UNIT_HDR) != NULL;
-	s->had_auth_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      AUTH_UNITMSG_AUTH_HDR) != NULL;
+	s->had_unit_hdr =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, AUTH_UNITMSG_UNIT_HDR) != NULL;
+	s->had_auth_hdr =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, AUTH_UNITMSG_AUTH_HDR) != NULL;
 	copy_value(conn, MHD_HEADER_KIND, "Authorization", s->authorization,
 		   sizeof(s->authorization));
 	copy_value(conn, MHD_HEADER_KIND, "X-Request-Id", s->request_id, sizeof(s->request_id));
-	copy_value(conn, MHD_HEADER_KIND, "Content-Type", s->content_type,
-		   sizeof(s->content_type));
+	copy_value(conn, MHD_HEADER_KIND, "Content-Type", s->content_type, sizeof(s->content_type));
 	copy_value(conn, MHD_GET_ARGUMENT_KIND, "x", s->query_x, sizeof(s->query_x));
 	pthread_mutex_unlock(&mu);
 	return answer(conn, 200, "{\"forwarded\": true}");
@@ -146,8 +145,8 @@ static enum MHD_Result srv_internal(struct srv *s, struct MHD_Connection *conn, 
 	const char *ha = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, AUTH_UNITMSG_AUTH_HDR);
 	struct auth_unitmsg_from from;
 	char out[160];
-	int r = auth_unitmsg_accept(s->peers, s->key, method, url, q->body, q->len, hu, ha, 0,
-				    &from);
+	int r =
+	    auth_unitmsg_accept(s->peers, s->key, method, url, q->body, q->len, hu, ha, 0, &from);
 
 	pthread_mutex_lock(&mu);
 	if (r < 0)
@@ -156,8 +155,10 @@ static enum MHD_Result srv_internal(struct srv *s, struct MHD_Connection *conn, 
 		s->seq[s->accepted++] = from.seq;
 	pthread_mutex_unlock(&mu);
 	if (r < 0) {
-		snprintf(out, sizeof(out), "{\"error\": {\"code\": \"unauthenticated\", "
-					   "\"message\": \"%s\"}}", auth_unitmsg_strerror(r));
+		snprintf(out, sizeof(out),
+			 "{\"error\": {\"code\": \"unauthenticated\", "
+			 "\"message\": \"%s\"}}",
+			 auth_unitmsg_strerror(r));
 		return answer(conn, 401, out);
 	}
 	if (s->mode == SRV_BIG || s->mode == SRV_CHUNKED)
@@ -169,8 +170,8 @@ static enum MHD_Result srv_internal(struct srv *s, struct MHD_Connection *conn, 
 }
 
 static enum MHD_Result srv_request(void *cls, struct MHD_Connection *conn, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_size, void **con_cls)
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_size, void **con_cls)
 {
 	struct srv *s = cls;
 	struct req *q = *con_cls;
@@ -240,10 +241,10 @@ struct srv *srv_start(uint32_t unit, enum srv_mode mode, const struct auth_key *
 	s->key = k;
 	s->peers = auth_unitmsg_peers_new(unit);
 	assert_non_null(s->peers);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL,
-				NULL, srv_request, s, MHD_OPTION_SOCK_ADDR, &sa,
-				MHD_OPTION_NOTIFY_COMPLETED, srv_completed, s,
-				MHD_OPTION_NOTIFY_CONNECTION, srv_connection, s, MHD_OPTION_END);
+	s->d =
+	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, srv_request, s,
+			     MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, srv_completed,
+			     s, MHD_OPTION_NOTIFY_CONNECTION, srv_connection, s, MHD_OPTION_END);
 	assert_non_null(s->d);
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	assert_non_null(info);

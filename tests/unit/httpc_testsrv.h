@@ -17,10 +17,10 @@
 #define WAIT_MS 10000 /* the longest any condition is waited for */
 
 enum srv_mode {
-	SRV_OK = 1, /* answer at once */
-	SRV_HOLD,   /* hold the answer until released (or WAIT_MS) */
-	SRV_PAIR,   /* hold until every PAIR server holds a call (or WAIT_MS) */
-	SRV_BIG,    /* answer big_len bytes (Content-Length) */
+	SRV_OK = 1,  /* answer at once */
+	SRV_HOLD,    /* hold the answer until released (or WAIT_MS) */
+	SRV_PAIR,    /* hold until every PAIR server holds a call (or WAIT_MS) */
+	SRV_BIG,     /* answer big_len bytes (Content-Length) */
 	SRV_CHUNKED, /* answer big_len bytes (chunked: no length known in advance) */
 };
 

@@ -27,7 +27,7 @@
 #include "httpc_testsrv.h"
 
 #define SELF 1
-#define INC 0x1718a1892038162cull
+#define INC  0x1718a1892038162cull
 #define SNAP "/api/v1/internal/snapshot"
 
 static struct auth_key key, other_key;
@@ -50,7 +50,7 @@ struct client {
 	uv_loop_t loop;
 	uv_timer_t tick; /* lets run_until() look at conditions the server threads change */
 	struct httpc *c;
-	bool in_call;    /* inside httpc_call()/httpc_forward() */
+	bool in_call; /* inside httpc_call()/httpc_forward() */
 	int ndone;
 	bool closed;
 	struct res r[RESULTS_MAX];
@@ -106,8 +106,8 @@ static int call(struct client *cl, uint32_t to, const struct srv *s, const char 
 
 	srv_addr(s, addr);
 	cl->in_call = true;
-	r = httpc_call(cl->c, to, addr, "POST", SNAP, body, body ? strlen(body) : 0,
-		       timeout_ms, done_cb, &cl->r[slot]);
+	r = httpc_call(cl->c, to, addr, "POST", SNAP, body, body ? strlen(body) : 0, timeout_ms,
+		       done_cb, &cl->r[slot]);
 	cl->in_call = false;
 	return r;
 }
@@ -386,8 +386,7 @@ static void done_calls_again(void *arg, const struct httpc_result *res)
 
 	done_cb(arg, res);
 	/* httpc_free is running: new calls are refused */
-	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, 100, done_cb,
-				    &cl->r[5]),
+	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, 100, done_cb, &cl->r[5]),
 			 -ECANCELED);
 }
 
@@ -399,9 +398,9 @@ static void test_free_cancels(void **state)
 	char addr[32];
 
 	srv_addr(s, addr);
-	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, WAIT_MS,
-				    done_calls_again, &cl->r[0]),
-			 0);
+	assert_int_equal(
+	    httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, WAIT_MS, done_calls_again, &cl->r[0]),
+	    0);
 	assert_int_equal(call(cl, 2, s, "{}", WAIT_MS, 1), 0);
 	run_until(cl, holding, s); /* the first call is in the server */
 	assert_int_equal(cl->ndone, 0);
@@ -414,8 +413,7 @@ static void test_free_cancels(void **state)
 	}
 	want_errmsg(&cl->r[0], s, SNAP, "cancelled (the client is shutting down)");
 	assert_int_equal(httpc_pending(cl->c), 0);
-	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, 100, done_cb,
-				    &cl->r[2]),
+	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, NULL, 0, 100, done_cb, &cl->r[2]),
 			 -ECANCELED);
 	assert_false(cl->closed); /* done_all comes from the loop */
 	run_until(cl, closed, NULL);
@@ -441,9 +439,9 @@ static void test_free_from_done(void **state)
 	char addr[32];
 
 	srv_addr(s, addr);
-	assert_int_equal(httpc_call(cl->c, 2, addr, "POST", SNAP, "{}", 2, WAIT_MS,
-				    done_then_free, &cl->r[0]),
-			 0);
+	assert_int_equal(
+	    httpc_call(cl->c, 2, addr, "POST", SNAP, "{}", 2, WAIT_MS, done_then_free, &cl->r[0]),
+	    0);
 	assert_int_equal(call(cl, 2, s, "{}", WAIT_MS, 1), 0); /* queued behind */
 	assert_int_equal(call(cl, 3, t, "{}", WAIT_MS, 2), 0); /* held by its server */
 	run_until(cl, closed, NULL);
@@ -494,12 +492,12 @@ static void test_forward(void **state)
 	assert_int_equal(httpc_forward(cl->c, addr, "POST", "/x", unit_hdr, 1, NULL, 0, 5000,
 				       done_cb, &cl->r[1]),
 			 -EINVAL);
-	assert_int_equal(httpc_forward(cl->c, addr, "POST", "/x", crlf, 1, NULL, 0, 5000,
-				       done_cb, &cl->r[1]),
-			 -EINVAL);
-	assert_int_equal(httpc_forward(cl->c, addr, "POST", "/x", noname, 1, NULL, 0, 5000,
-				       done_cb, &cl->r[1]),
-			 -EINVAL);
+	assert_int_equal(
+	    httpc_forward(cl->c, addr, "POST", "/x", crlf, 1, NULL, 0, 5000, done_cb, &cl->r[1]),
+	    -EINVAL);
+	assert_int_equal(
+	    httpc_forward(cl->c, addr, "POST", "/x", noname, 1, NULL, 0, 5000, done_cb, &cl->r[1]),
+	    -EINVAL);
 	assert_int_equal(httpc_pending(cl->c), 0);
 	client_free(cl);
 	srv_stop(s);
@@ -514,9 +512,9 @@ static void test_body_cap(void **state)
 		size_t len;
 		int err;
 	} cases[] = {
-		{SRV_BIG, HTTPC_BODY_MAX + 1, -EMSGSIZE},
-		{SRV_CHUNKED, HTTPC_BODY_MAX + 1, -EMSGSIZE},
-		{SRV_CHUNKED, HTTPC_BODY_MAX, 0},
+	    {SRV_BIG, HTTPC_BODY_MAX + 1, -EMSGSIZE},
+	    {SRV_CHUNKED, HTTPC_BODY_MAX + 1, -EMSGSIZE},
+	    {SRV_CHUNKED, HTTPC_BODY_MAX, 0},
 	};
 
 	for (int i = 0; i < 3; i++) {
@@ -545,28 +543,25 @@ static void test_bad_arguments(void **state)
 	struct httpc *c = cl->c, *c2;
 	struct sec_err err;
 	struct res *r = &cl->r[0];
-	const char *bad_addr[] = {"localhost:7302", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
-				  "[::1]7302",      "::1:7302",  "127.0.0.1:80/x", " 127.0.0.1:1",
-				  "127.0.0.1:+1"};
+	const char *bad_addr[] = {"localhost:7302",  "127.0.0.1",    "127.0.0.1:0",
+				  "127.0.0.1:65536", "[::1]7302",    "::1:7302",
+				  "127.0.0.1:80/x",  " 127.0.0.1:1", "127.0.0.1:+1"};
 
 	for (size_t i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++)
-		assert_int_equal(httpc_call(c, 2, bad_addr[i], "POST", SNAP, NULL, 0, 100, done_cb,
-					    r),
-				 -EINVAL);
+		assert_int_equal(
+		    httpc_call(c, 2, bad_addr[i], "POST", SNAP, NULL, 0, 100, done_cb, r), -EINVAL);
 	assert_int_equal(httpc_call(c, 0, "127.0.0.1:1", "POST", SNAP, NULL, 0, 100, done_cb, r),
 			 -EINVAL);
-	assert_int_equal(httpc_call(c, 257, "127.0.0.1:1", "POST", SNAP, NULL, 0, 100, done_cb,
-				    r),
+	assert_int_equal(httpc_call(c, 257, "127.0.0.1:1", "POST", SNAP, NULL, 0, 100, done_cb, r),
 			 -EINVAL);
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "post", SNAP, NULL, 0, 100, done_cb, r),
 			 -EINVAL);
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", "api", NULL, 0, 100, done_cb, r),
 			 -EINVAL);
-	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP "?a=1", NULL, 0, 100,
-				    done_cb, r),
-			 -EINVAL); /* the tag covers the path; no query on a signed call */
-	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", "/a b", NULL, 0, 100, done_cb,
-				    r),
+	assert_int_equal(
+	    httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP "?a=1", NULL, 0, 100, done_cb, r),
+	    -EINVAL); /* the tag covers the path; no query on a signed call */
+	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", "/a b", NULL, 0, 100, done_cb, r),
 			 -EINVAL);
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP, NULL, 3, 100, done_cb, r),
 			 -EINVAL);
@@ -591,18 +586,18 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_signed_call_accepted),
-		cmocka_unit_test(test_refused_by_the_server),
-		cmocka_unit_test(test_ten_in_a_row_same_unit),
-		cmocka_unit_test(test_two_units_in_parallel),
-		cmocka_unit_test(test_connection_refused),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_connect_timeout),
-		cmocka_unit_test(test_free_cancels),
-		cmocka_unit_test(test_free_from_done),
-		cmocka_unit_test(test_forward),
-		cmocka_unit_test(test_body_cap),
-		cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_signed_call_accepted),
+	    cmocka_unit_test(test_refused_by_the_server),
+	    cmocka_unit_test(test_ten_in_a_row_same_unit),
+	    cmocka_unit_test(test_two_units_in_parallel),
+	    cmocka_unit_test(test_connection_refused),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_connect_timeout),
+	    cmocka_unit_test(test_free_cancels),
+	    cmocka_unit_test(test_free_from_done),
+	    cmocka_unit_test(test_forward),
+	    cmocka_unit_test(test_body_cap),
+	    cmocka_unit_test(test_bad_arguments),
 	};
 
 	main_thread = pthread_self();
