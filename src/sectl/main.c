@@ -12,6 +12,7 @@ static const struct {
 } groups[] = {
 	{"crd", sectl_crd_main, "format, inspect, verify and replace CRD disks"},
 	{"cluster", sectl_cluster_main, "init and show the global data (CRD region 0)"},
+	{"lab", sectl_lab_main, "up, status and down of a local lab (every unit on this host)"},
 };
 
 static void usage(FILE *out)

@@ -28,5 +28,7 @@ int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd 
 int sectl_crd_main(int argc, char **argv);
 /* `sectl cluster init|show` (src/sectl/cluster.c). */
 int sectl_cluster_main(int argc, char **argv);
+/* `sectl lab up|status|down` (src/sectl/lab.c). */
+int sectl_lab_main(int argc, char **argv);
 
 #endif
