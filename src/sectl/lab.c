@@ -89,16 +89,17 @@ struct up_opts {
 	char dir[LAB_DIR_MAX];
 };
 
-static int parse_count(const char *name, const char *arg, int *ret)
+/* A number min..max for option --name into *ret; else a usage error. */
+static int parse_count(const char *name, const char *arg, int min, int max, int *ret)
 {
-	char *end;
+	char *end, msg[160];
 	long v;
 
 	errno = 0;
 	v = strtol(arg, &end, 10);
-	if (errno || end == arg || *end || v < 0 || v > 65535) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "--%s: '%s' is not a number", name, arg);
+	if (errno || end == arg || *end || v < min || v > max) {
+		snprintf(msg, sizeof(msg), "--%s '%.32s' is not a number in %d..%d", name, arg, min,
+			 max);
 		return usage_error("%s", msg);
 	}
 	*ret = (int)v;
@@ -123,14 +124,20 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		int r = 0;
 		switch (ch) {
 		case 'd': o->dir_arg = optarg; break;
-		case 's': r = parse_count("servers", optarg, &o->lab.servers); break;
-		case 'm': r = parse_count("mus-per-server", optarg, &o->lab.mus_per_server); break;
-		case 'k': r = parse_count("sus-per-server", optarg, &o->lab.sus_per_server); break;
+		case 's':
+			r = parse_count("servers", optarg, 1, LAB_SERVERS_MAX, &o->lab.servers);
+			break;
+		case 'm':
+			r = parse_count("mus-per-server", optarg, 1, LAB_MUS_PER_SERVER_MAX,
+					&o->lab.mus_per_server);
+			break;
+		case 'k':
+			r = parse_count("sus-per-server", optarg, 0, LAB_SUS_PER_SERVER_MAX,
+					&o->lab.sus_per_server);
+			break;
 		case 'b':
-			r = parse_count("base-port", optarg, &port);
+			r = parse_count("base-port", optarg, 1, 65536 - LAB_PORT_SPAN, &port);
 			o->lab.base_port = (unsigned)port;
-			if (!r && !port)
-				return usage_error("%s", "--base-port must be 1..65535");
 			break;
 		case 'p':
 			if (!strcmp(optarg, "test"))

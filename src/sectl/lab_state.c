@@ -180,6 +180,10 @@ int lab_state_read(const char *dir, struct lab *lab, struct sec_err *err)
 	if ((r = get_int(j, "lab", "base_port", 1, 65535, &v, path, err)) < 0)
 		goto out;
 	lab->base_port = (unsigned)v;
+	if (get_int(j, "lab", "mus_per_server", 1, LAB_MUS_PER_SERVER_MAX, &v, path, err) == 0)
+		lab->mus_per_server = (int)v;
+	if (get_int(j, "lab", "sus_per_server", 0, LAB_SUS_PER_SERVER_MAX, &v, path, err) == 0)
+		lab->sus_per_server = (int)v;
 	r = json_array_size(json_object_get(j, "servers"));
 	if (r < 1 || r > LAB_SERVERS_MAX) {
 		r = sec_errf(err, -EINVAL, "'%s': servers is not a list of 1..%d", path,
