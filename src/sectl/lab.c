@@ -323,8 +323,8 @@ static void print_units(const struct lab *lab, const struct lab_view *v, bool ru
 {
 	char server[16];
 
-	printf("  %-6s %-4s %-9s %-8s %s%s\n", "unit", "role", "server", "pid",
-	       running_col ? "running  " : "", "api");
+	printf("  %-6s %-4s %-9s %-8s %s%s\n", "Unit", "Role", "Server", "PID",
+	       running_col ? "Running  " : "", "API");
 	for (int i = 0; i < lab->n_units; i++) {
 		const struct lab_unit *u = &lab->units[i];
 		printf("  %-6s %-4s %-9s %-8d %s%s%s\n", u->name, u->mu ? "MU" : "SU",
