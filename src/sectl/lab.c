@@ -179,40 +179,53 @@ static int running_units(const char *dir, char *buf, size_t size)
 	return n;
 }
 
-/* DIR must hold no lab and nothing else: creates it (0700) when missing. Returns the lock
- * fd; *ret_created when this call made DIR. */
+/* True when dir holds nothing but "." and "..". */
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+/* DIR must hold no lab and nothing else: creates it (0700) when missing, locks it, then
+ * checks (under the lock: a concurrent up cannot slip in). Returns the lock fd;
+ * *ret_created when this call made DIR. */
 static int up_prepare_dir(const char *dir, bool *ret_created, struct sec_err *err)
 {
 	char running[512], path[LAB_PATH_MAX];
 	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	bool empty = true;
+	int fd, r = 0;
 
-	*ret_created = false;
-	if (running_units(dir, running, sizeof(running)))
-		return sec_errf(err, -EBUSY, "'%s' holds a running lab: %s; stop it with 'sectl "
-				"lab down --dir %s'", dir, running, dir);
-	snprintf(path, sizeof(path), "%s/lab.json", dir);
-	if (access(path, F_OK) == 0)
-		return sec_errf(err, -EEXIST, "'%s' holds a stopped lab (its files and logs); "
-				"remove it or choose another --dir", dir);
-	if (mkdir(dir, 0700) == 0) {
-		*ret_created = true;
-	} else if (errno != EEXIST) {
+	*ret_created = mkdir(dir, 0700) == 0;
+	if (!*ret_created && errno != EEXIST)
 		return sec_errf(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
-	} else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sec_errf(err, -ENOTDIR, "'%s' is not a directory", dir);
-	} else if ((d = opendir(dir))) {
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				empty = false;
-		closedir(d);
-		if (!empty)
-			return sec_errf(err, -ENOTEMPTY, "'%s' is not empty: the lab needs a new or "
-					"empty directory", dir);
+	if ((fd = lock_dir(dir, err)) < 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/lab.json", dir);
+	if (running_units(dir, running, sizeof(running)))
+		r = sec_errf(err, -EBUSY, "'%s' holds a running lab: %s; stop it with 'sectl lab "
+			     "down --dir %s'", dir, running, dir);
+	else if (access(path, F_OK) == 0)
+		r = sec_errf(err, -EEXIST, "'%s' holds a stopped lab (its files and logs); remove "
+			     "it or choose another --dir", dir);
+	else if (!dir_empty(dir))
+		r = sec_errf(err, -ENOTEMPTY, "'%s' is not empty: the lab needs a new or empty "
+			     "directory", dir);
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
-	return lock_dir(dir, err);
+	return fd;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *f)
