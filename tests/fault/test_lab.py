@@ -193,13 +193,16 @@ def test_usage_and_refusals():
         assert r.returncode == 1 and "no lab in" in r.stderr
 
 
+SBIN = "/usr/sbin:/sbin:/usr/bin:/bin"
+IP, NFT = shutil.which("ip", path=SBIN), shutil.which("nft", path=SBIN)
+
+
 def have_netns():
-    return os.geteuid() == 0 and shutil.which("nft", path="/usr/sbin:/sbin:/usr/bin") and \
-        shutil.which("ip", path="/usr/sbin:/sbin:/usr/bin")
+    return os.geteuid() == 0 and IP and NFT
 
 
 def ns_exec(ns, *cmd, timeout=10):
-    return subprocess.run(["ip", "netns", "exec", ns, *cmd], capture_output=True, text=True,
+    return subprocess.run([IP, "netns", "exec", ns, *cmd], capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -223,12 +226,12 @@ def test_netns_one_namespace_per_server_and_a_cut():
             for u in st["units"]:
                 n = s1 if u["server"] == "server1" else s2
                 assert u["api"].startswith(n["address"] + ":")
-                r = subprocess.run(["ip", "netns", "identify", str(u["pid"])],
+                r = subprocess.run([IP, "netns", "identify", str(u["pid"])],
                                    capture_output=True, text=True, check=True)
                 assert r.stdout.strip() == n["name"]
             # a listener in server1's namespace, reached from server2's
             listener = subprocess.Popen(
-                ["ip", "netns", "exec", s1["name"], "/usr/bin/python3", "-c",
+                [IP, "netns", "exec", s1["name"], "/usr/bin/python3", "-c",
                  "import socket, sys\n"
                  f"s = socket.create_server(('{s1['address']}', 0))\n"
                  "print(s.getsockname()[1], flush=True)\n"
@@ -238,23 +241,23 @@ def test_netns_one_namespace_per_server_and_a_cut():
             assert can_connect(s2["name"], s1["address"], port)
             master = st["master_mu"]
             table = f"slcut{ns['tag']}"
-            subprocess.run(["nft", "add", "table", "netdev", table], check=True)
+            subprocess.run([NFT, "add", "table", "netdev", table], check=True)
             try:
-                subprocess.run(["nft", "add", "chain", "netdev", table, "in",
+                subprocess.run([NFT, "add", "chain", "netdev", table, "in",
                                 f"{{ type filter hook ingress device {s1['veth']} priority 0; "
                                 "policy drop; }"], check=True)
                 assert not can_connect(s2["name"], s1["address"], port)
                 # the CRD is not the network: the Master MU stays
                 assert lab.master() == master
             finally:
-                subprocess.run(["nft", "delete", "table", "netdev", table], check=True)
+                subprocess.run([NFT, "delete", "table", "netdev", table], check=True)
             wait_for(lambda: can_connect(s2["name"], s1["address"], port), 10,
                      "the link of server1 back after the cut")
             r = lab.down()
             assert r.returncode == 0
             assert f"removed network namespace {s1['name']} (server1)" in r.stdout
             assert f"removed bridge {ns['bridge']}" in r.stdout
-            names = subprocess.run(["ip", "netns", "list"], capture_output=True,
+            names = subprocess.run([IP, "netns", "list"], capture_output=True,
                                    text=True).stdout
             assert s1["name"] not in names and s2["name"] not in names
             assert not os.path.exists(f"/sys/class/net/{ns['bridge']}")
