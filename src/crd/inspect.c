@@ -126,7 +126,9 @@ out:
 	return r;
 }
 
-int crd_inspect_read(const char *path, struct crd_inspect **ret, struct sec_err *reterr)
+/* regions: also every region copy (crd_inspect_read); without: crd_inspect_read_live. */
+static int inspect_read(const char *path, bool regions, struct crd_inspect **ret,
+			struct sec_err *reterr)
 {
 	_Alignas(8) uint8_t a[CRD_BLOCK], b[CRD_BLOCK];
 	struct crd_inspect *ins = calloc(1, sizeof(*ins));
@@ -153,7 +155,7 @@ int crd_inspect_read(const char *path, struct crd_inspect **ret, struct sec_err 
 			goto fail;
 		ins->sb_copies_differ = memcmp(a, b, CRD_BLOCK) != 0;
 		r = inspect_slots_lease(fd, ins, reterr);
-		if (r == 0)
+		if (r == 0 && regions)
 			r = inspect_regions(fd, ins, reterr);
 		if (r < 0)
 			goto fail;
@@ -165,4 +167,14 @@ fail:
 	crd_file_close(fd);
 	crd_inspect_free(ins);
 	return r;
+}
+
+int crd_inspect_read(const char *path, struct crd_inspect **ret, struct sec_err *reterr)
+{
+	return inspect_read(path, true, ret, reterr);
+}
+
+int crd_inspect_read_live(const char *path, struct crd_inspect **ret, struct sec_err *reterr)
+{
+	return inspect_read(path, false, ret, reterr);
 }

@@ -64,6 +64,10 @@ struct crd_inspect {
  * cannot be opened or read (reterr names the path and offset). A damaged disk is not an
  * error here: see the states in *ret. */
 int crd_inspect_read(const char *path, struct crd_inspect **ret, struct sec_err *reterr);
+/* crd_inspect_read() without the regions (n_regions stays 0): the superblock, the master
+ * lease and the slots, about 1 MiB of reads — what `sectl lab` polls to see the Master MU
+ * and the alive messages of a running cluster. */
+int crd_inspect_read_live(const char *path, struct crd_inspect **ret, struct sec_err *reterr);
 /* Accepts NULL; returns NULL. */
 struct crd_inspect *crd_inspect_free(struct crd_inspect *ins);
 

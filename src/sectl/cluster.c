@@ -10,6 +10,7 @@
 #include "crd/format.h"
 #include "crd/io.h"
 #include "crd/region.h"
+#include "sectl/cluster.h"
 #include "sectl/sectl.h"
 
 #include <errno.h>
@@ -246,27 +247,13 @@ static int ask_password(char *buf, size_t size, struct sec_err *err)
 	return r;
 }
 
-/* Builds the region-0 document: topology + cluster id + admin account + token key. */
-static int build_global(struct cluster_global *g, const char *topo_path,
-			const char *pw_file, const crd_uuid *cluster_id, struct sec_err *err)
+/* The account 'admin' with the password of get_password (policy-checked, argon2id). */
+static int add_admin(struct cluster_global *g, sectl_password_fn *get_password, void *pw_arg,
+		     struct sec_err *err)
 {
 	char pw[AUTH_PASSWORD_MAX + 2], msg[sizeof(err->msg)];
-	size_t len;
-	char *text = read_text_file(topo_path, &len, err);
-	int r;
+	int r = get_password(pw_arg, pw, sizeof(pw), err);
 
-	if (!text)
-		return -EIO;
-	r = cluster_global_from_json(text, len, CLUSTER_GLOBAL_TOPOLOGY, g, err);
-	free(text);
-	if (r < 0) {
-		snprintf(msg, sizeof(msg), "%s", err->msg);
-		return sec_errf(err, r, "topology '%s': %s", topo_path, msg);
-	}
-	g->format = CLUSTER_GLOBAL_FORMAT;
-	g->cluster_id = *cluster_id;
-	r = pw_file ? auth_password_read_file(pw_file, pw, sizeof(pw), err)
-		    : ask_password(pw, sizeof(pw), err);
 	if (r >= 0 && (r = auth_password_check_policy("admin", pw, err)) < 0) {
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		sec_errf(err, r, "the password of 'admin' is refused: %s", msg);
@@ -279,12 +266,100 @@ static int build_global(struct cluster_global *g, const char *topo_path,
 			sec_errf(err, r, "cannot hash the password (%s)", strerror(-r));
 	}
 	auth_password_wipe(pw, sizeof(pw));
-	if (r < 0)
+	return r < 0 ? r : 0;
+}
+
+/* Builds the region-0 document: topology + cluster id + admin account + token key. */
+static int build_global(struct cluster_global *g, const char *topo_name, const char *topo,
+			size_t topo_len, sectl_password_fn *get_password, void *pw_arg,
+			const crd_uuid *cluster_id, struct sec_err *err)
+{
+	char msg[sizeof(err->msg)];
+	int r = cluster_global_from_json(topo, topo_len, CLUSTER_GLOBAL_TOPOLOGY, g, err);
+
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return sec_errf(err, r, "topology '%s': %s", topo_name, msg);
+	}
+	g->format = CLUSTER_GLOBAL_FORMAT;
+	g->cluster_id = *cluster_id;
+	if ((r = add_admin(g, get_password, pw_arg, err)) < 0)
 		return r;
 	if ((r = auth_key_generate(&g->token_key)) < 0)
 		return sec_errf(err, r, "cannot generate the token key");
 	g->has_token_key = true;
 	return cluster_global_validate(g, 0, err);
+}
+
+int sectl_cluster_init_run(const char *const *paths, int n, const char *topo_name,
+			   const char *topo, size_t topo_len, sectl_password_fn *get_password,
+			   void *pw_arg, struct sectl_cluster_init_result *ret, struct sec_err *err)
+{
+	struct crdset s = {0};
+	struct cluster_global *g = NULL;
+	struct crd_region_writer w;
+	struct crd_region_wres wres;
+	char *payload = NULL;
+	uint32_t owner = 0;
+	int r;
+
+	if (n < 1 || n > (int)CRD_SET_DISKS_MAX)
+		return sec_errf(err, -EINVAL, "an external disk set has 1 or 2 disks, not %d", n);
+	s.n = n;
+	for (int i = 0; i < n; i++)
+		s.paths[i] = paths[i];
+	if ((r = crdset_open(&s, true, err)) < 0 || (r = crdset_check_fresh(&s, err)) < 0)
+		goto out;
+	if (!(g = cluster_global_new())) {
+		r = sec_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = build_global(g, topo_name, topo, topo_len, get_password, pw_arg, &s.sb[0].cluster_id,
+			 err);
+	if (r < 0)
+		goto out;
+	for (unsigned i = 0; i < g->n_units; i++) /* the lowest MU id signs the first copy */
+		if (g->units[i].role == CRD_UNIT_MU && (!owner || g->units[i].unit_id < owner))
+			owner = g->units[i].unit_id;
+	if (!(payload = cluster_global_to_string(g, 0))) {
+		r = sec_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	/* again right before the write: the password prompt may have taken minutes, and a unit
+	 * on another host does not see our flock */
+	if ((r = crdset_check_fresh(&s, err)) < 0)
+		goto out;
+	/* term 0: the first Master MU claims term 1 and its writes outrank this one */
+	crd_region_writer_init(&w, 0, owner, 0, 0);
+	if ((r = crd_region_write(&s.rd, &w, 0, payload, strlen(payload), 0, &wres, err)) < 0)
+		goto out;
+	for (int i = 0; i < s.n; i++)
+		if (wres.disk_result[i] != 0) {
+			r = sec_errf(err, -EIO, "region 0 was written, but not to '%s' (%s); a Master "
+				     "MU resyncs it", s.paths[i], strerror(-wres.disk_result[i]));
+			goto out;
+		}
+	snprintf(ret->name, sizeof(ret->name), "%s", g->name);
+	ret->n_servers = g->n_servers;
+	ret->n_units = g->n_units;
+	r = 0;
+out:
+	if (payload) {
+		auth_password_wipe(payload, strlen(payload));
+		free(payload);
+	}
+	cluster_global_free(g);
+	crdset_close(&s);
+	return r;
+}
+
+/* The password source of `sectl cluster init`: --password-file FILE, or the terminal. */
+static int cli_password(void *arg, char *buf, size_t size, struct sec_err *err)
+{
+	const char *pw_file = arg;
+
+	return pw_file ? auth_password_read_file(pw_file, buf, size, err)
+		       : ask_password(buf, size, err);
 }
 
 static int crd_opt(struct crdset *s, const char *arg)
@@ -304,13 +379,11 @@ static int cmd_init(int argc, char **argv)
 					     {0}};
 	struct crdset s = {0};
 	const char *topo = NULL, *pwf = NULL;
-	struct cluster_global *g = NULL;
-	struct crd_region_writer w;
-	struct crd_region_wres wres;
+	struct sectl_cluster_init_result res;
 	struct sec_err err = {0};
-	char *payload = NULL;
-	uint32_t owner = 0;
-	int ch, rc = SECTL_EXIT_FAIL;
+	char *text;
+	size_t len;
+	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'c') {
@@ -328,49 +401,17 @@ static int cmd_init(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!s.n || !topo)
 		return usage_error("%s", "init needs --crd PATH and --topology FILE");
-	if (crdset_open(&s, true, &err) < 0 || crdset_check_fresh(&s, &err) < 0)
-		goto out;
-	if (!(g = cluster_global_new())) {
-		sec_errf(&err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (build_global(g, topo, pwf, &s.sb[0].cluster_id, &err) < 0)
-		goto out;
-	for (unsigned i = 0; i < g->n_units; i++) /* the lowest MU id signs the first copy */
-		if (g->units[i].role == CRD_UNIT_MU && (!owner || g->units[i].unit_id < owner))
-			owner = g->units[i].unit_id;
-	if (!(payload = cluster_global_to_string(g, 0))) {
-		sec_errf(&err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	/* again right before the write: the password prompt may have taken minutes, and a unit
-	 * on another host does not see our flock */
-	if (crdset_check_fresh(&s, &err) < 0)
-		goto out;
-	/* term 0: the first Master MU claims term 1 and its writes outrank this one */
-	crd_region_writer_init(&w, 0, owner, 0, 0);
-	if (crd_region_write(&s.rd, &w, 0, payload, strlen(payload), 0, &wres, &err) < 0)
-		goto out;
-	for (int i = 0; i < s.n; i++)
-		if (wres.disk_result[i] != 0) {
-			sec_errf(&err, -EIO, "region 0 was written, but not to '%s' (%s); a Master "
-				 "MU resyncs it", s.paths[i], strerror(-wres.disk_result[i]));
-			goto out;
-		}
+	if (!(text = read_text_file(topo, &len, &err)))
+		return fail(err.msg);
+	r = sectl_cluster_init_run(s.paths, s.n, topo, text, len, cli_password, (void *)pwf,
+				   &res, &err);
+	free(text);
+	if (r < 0)
+		return fail(err.msg);
 	printf("cluster '%s': region 0 written on %d external CRD disk%s (%u SE Server%s, %u "
-	       "unit%s, account 'admin')\n", g->name, s.n, s.n == 1 ? "" : "s", g->n_servers,
-	       g->n_servers == 1 ? "" : "s", g->n_units, g->n_units == 1 ? "" : "s");
-	rc = SECTL_EXIT_OK;
-out:
-	if (rc != SECTL_EXIT_OK)
-		fail(err.msg);
-	if (payload) {
-		auth_password_wipe(payload, strlen(payload));
-		free(payload);
-	}
-	cluster_global_free(g);
-	crdset_close(&s);
-	return rc;
+	       "unit%s, account 'admin')\n", res.name, s.n, s.n == 1 ? "" : "s", res.n_servers,
+	       res.n_servers == 1 ? "" : "s", res.n_units, res.n_units == 1 ? "" : "s");
+	return SECTL_EXIT_OK;
 }
 
 static void print_global(const struct cluster_global *g)

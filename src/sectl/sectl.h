@@ -40,5 +40,7 @@ int sectl_logout_main(int argc, char **argv);
 int sectl_events_main(int argc, char **argv);
 /* `sectl audit [filters]` (src/sectl/audit.c). */
 int sectl_audit_main(int argc, char **argv);
+/* `sectl lab up|status|down` (src/sectl/lab.c). */
+int sectl_lab_main(int argc, char **argv);
 
 #endif

@@ -3,7 +3,7 @@
 Every process started here is ended here by its PID (testing.md), even when a test fails.
 Synchronisation waits for a condition with a deadline (wait_for), never a fixed sleep.
 """
-import os, random, signal, subprocess, time
+import json, os, random, signal, subprocess, time
 
 BUILD = os.environ.get("SECLUSTER_BUILD") or os.path.join(os.path.dirname(__file__), "../../build")
 SECTL = os.path.join(BUILD, "src/sectl/sectl")
@@ -141,3 +141,61 @@ def read_devcount(disks):
     out = subprocess.run([CONTENDER, "--read-devcount", *sum([["--disk", p] for p in disks], [])],
                          check=True, capture_output=True, text=True).stdout
     return int(out.strip())
+
+
+class SectlLab:
+    """A lab of `sectl lab up` in directory d (issue 3 "The local lab"), for tests.
+
+    up() runs `sectl lab up` (returns the CompletedProcess); status() is `sectl lab status
+    --json` as a dict; down() is `sectl lab down`. close() ends every recorded unit by its
+    PID in any case (down first, then SIGKILL of what is left): call it in a finally."""
+
+    def __init__(self, d, *args, env=None):
+        self.d, self.args, self.env = d, list(args), env
+
+    def run(self, *args, check=False, timeout=90):
+        return subprocess.run([SECTL, "lab", *args, "--dir", self.d], capture_output=True,
+                              text=True, timeout=timeout, check=check,
+                              env=dict(os.environ, **(self.env or {})))
+
+    def up(self, check=True):
+        r = self.run("up", *self.args)
+        if check and r.returncode != 0:
+            raise AssertionError(f"sectl lab up failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r
+
+    def status(self):
+        return json.loads(self.run("status", "--json", check=True).stdout)
+
+    def recorded(self):
+        """lab.json as a dict, or None."""
+        try:
+            with open(os.path.join(self.d, "lab.json")) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+
+    def master(self):
+        return self.status()["master_mu"]
+
+    def down(self):
+        return self.run("down")
+
+    def close(self):
+        lab = self.recorded()
+        if lab is None:
+            return
+        self.down()
+        for u in lab["units"]:
+            if u["pid"] and pid_runs_secd(u["pid"], u["config"]):
+                os.kill(u["pid"], signal.SIGKILL)
+
+
+def pid_runs_secd(pid, config):
+    """True when pid is a live (not zombie) secd process with config on its command line."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return bool(argv) and b"secd" in os.path.basename(argv[0]) and config.encode() in argv

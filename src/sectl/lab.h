@@ -1,0 +1,186 @@
+/* lab.h — the local lab of `sectl lab up|status|down` (issue 3 "The local lab";
+ * testing.md "Lab"; architecture.md §2): a complete installation on one machine, every unit
+ * a `secd` process, every CRD disk a file under DIR, every address on loopback (or, with
+ * --netns, each SE Server in its own network namespace on a bridge).
+ *
+ *   struct lab *lab = lab_new();
+ *   lab_plan(lab, &opts, &err);          // names, unit ids, servers, addresses
+ *   lab_setup_files(lab, pw, &err);      // CRD files, key, topology + init, configs
+ *   lab_unit_start(lab, &lab->units[i], secd, &err);  ... lab_state_write(lab, &err);
+ *   lab_observe(lab, &view);             // Master MU (CRD lease block), alive messages
+ *   lab_units_stop(lab, stdout);         // SIGTERM by PID, SIGKILL after 10 s
+ *   lab = lab_free(lab);
+ *
+ * DIR's layout (lab.json records it; docs in README "The local lab"):
+ *   DIR/lab.json  DIR/sectl.conf  DIR/admin.password (0600)  DIR/cluster.key (0600)
+ *   DIR/topology.json  DIR/crd/ext1  DIR/crd/ext2
+ *   DIR/units/NAME/{secd.conf, secd.log, internal, data/}
+ * Unit ids: MUs 1.., SUs 17.. (33.. when there are more than 16 MUs); API port
+ * base_port + unit id, heartbeat port base_port + 100 + unit id. Functions return 0 or
+ * -errno with reterr naming the file, the unit or the command; nothing here logs. */
+#ifndef SEC_SECTL_LAB_H
+#define SEC_SECTL_LAB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "crd/ondisk.h"
+#include "crd/timing.h"
+#include "lib/err.h"
+
+#define LAB_SERVERS_MAX 8
+#define LAB_MUS_PER_SERVER_MAX 4
+#define LAB_SUS_PER_SERVER_MAX 2
+#define LAB_UNITS_MAX (LAB_SERVERS_MAX * (LAB_MUS_PER_SERVER_MAX + LAB_SUS_PER_SERVER_MAX))
+#define LAB_PATH_MAX 1024 /* bytes of a path with its NUL (secd's SECD_PATH_MAX) */
+#define LAB_DIR_MAX 800   /* bytes of DIR: its longest file must fit in LAB_PATH_MAX */
+#define LAB_ADDR_MAX 64
+#define LAB_PASSWORD_LEN 16
+#define LAB_PORT_SPAN 300 /* ports base+1 .. base+LAB_PORT_SPAN-1 belong to one lab */
+
+struct lab_unit {
+	char name[16];           /* "mu1", "su2" */
+	bool mu;                 /* an MU (else an SU, type x86) */
+	int server;              /* 1..n_servers: SE Server "server<N>" */
+	uint32_t unit_id;
+	pid_t pid;               /* 0 = not started */
+	char api[LAB_ADDR_MAX];       /* "127.0.0.1:20301" */
+	char heartbeat[LAB_ADDR_MAX]; /* "127.0.0.1:20401" */
+	char config[LAB_PATH_MAX];    /* DIR/units/NAME/secd.conf */
+	char log[LAB_PATH_MAX];       /* DIR/units/NAME/secd.log */
+};
+
+/* --netns: one network namespace per SE Server, veths on one bridge (lab_netns.c). */
+struct lab_netns {
+	bool on;
+	char tag[7];        /* 6 hex digits of a hash of DIR */
+	int subnet;         /* x of 10.251.x.0/24 */
+	char bridge[16];    /* "sl<tag>br", address 10.251.x.254 */
+	bool created;       /* this process (up) created it: undo on failure */
+};
+
+struct lab {
+	char dir[LAB_DIR_MAX]; /* absolute, no trailing '/' */
+	enum crd_profile profile;
+	int n_servers, mus_per_server, sus_per_server;
+	unsigned base_port;
+	struct lab_netns netns;
+	int n_units;
+	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), then SUs */
+};
+
+/* What `sectl lab up` was asked for (lab_plan). */
+struct lab_opts {
+	const char *dir;      /* absolute */
+	int servers;          /* 1..8 */
+	int mus_per_server;   /* 1..4 */
+	int sus_per_server;   /* 0..2 */
+	enum crd_profile profile; /* test or lab */
+	unsigned base_port;   /* 0 = pick a free range */
+	bool netns;
+};
+
+/* A zeroed lab, or NULL (ENOMEM). lab_free accepts NULL and returns NULL. */
+struct lab *lab_new(void);
+struct lab *lab_free(struct lab *lab);
+
+/* ---- lab_plan.c ---- */
+
+/* Fills lab from o: servers, units (names, ids, servers), file paths and addresses (the
+ * netns addresses when o->netns; lab_netns_plan first). Picks base_port when 0 (random
+ * order among 20000 + 300 k, every port of the range bindable on 127.0.0.1) or checks the
+ * given one. -EINVAL bad counts, -ENAMETOOLONG DIR, -EADDRINUSE no free range / a port of
+ * the given one in use (named). */
+int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *reterr);
+/* "server<N>" of a unit, into buf[16]. */
+const char *lab_server_name(int server, char buf[16]);
+/* DIR/<rel> into buf (LAB_PATH_MAX). */
+const char *lab_path(const struct lab *lab, const char *rel, char buf[LAB_PATH_MAX]);
+/* True when every port of base (API and heartbeat of each unit id, TCP and UDP) can be
+ * bound on 127.0.0.1 now; else *ret_port is the first that cannot. */
+bool lab_ports_free(const struct lab *lab, unsigned base, unsigned *ret_port);
+/* A random password of LAB_PASSWORD_LEN characters from an alphabet without look-alikes
+ * (no 0/O, 1/l/I), into buf[LAB_PASSWORD_LEN + 1]. -EIO when libsodium cannot start. */
+int lab_password_generate(char buf[LAB_PASSWORD_LEN + 1]);
+
+/* ---- lab_setup.c ---- */
+
+/* Creates the files of a new lab in lab->dir (which exists, mode 0700, empty): the CRD
+ * files (external set ext1+ext2 and one internal disk per unit recording that set; local
+ * files: --unsafe-crd-fs), cluster.key, topology.json, region 0 by `cluster init` with
+ * the account 'admin' and password (written to admin.password, 0600), and every unit's
+ * directory and secd.conf, each checked as `secd -n` does. Returns 0 or -errno with
+ * reterr naming the file. */
+int lab_setup_files(const struct lab *lab, const char *password, struct sec_err *reterr);
+/* The text of unit u's secd.conf into buf[size]. -ENOSPC when it does not fit. */
+int lab_unit_config(const struct lab *lab, const struct lab_unit *u, char *buf, size_t size);
+/* DIR/sectl.conf: [sectl] api = every MU's API address; token_file = sectl.token. */
+int lab_write_sectl_conf(const struct lab *lab, struct sec_err *reterr);
+/* Writes text to path atomically: path.tmp (mode), fsync, rename, fsync of the dir. */
+int lab_write_file_atomic(const char *path, const char *text, unsigned mode,
+			  struct sec_err *reterr);
+
+/* ---- lab_state.c ---- */
+
+/* DIR/lab.json, written atomically: profile, servers, netns, every unit with its pid. */
+int lab_state_write(const struct lab *lab, struct sec_err *reterr);
+/* Reads DIR/lab.json into *lab. -ENOENT: no lab in dir; -EINVAL: not a lab.json
+ * (reterr names the field). */
+int lab_state_read(const char *dir, struct lab *lab, struct sec_err *reterr);
+/* The lab.json document (new reference), or NULL (ENOMEM). */
+json_t *lab_state_to_json(const struct lab *lab);
+
+/* What the CRD shows now (lab_observe). */
+struct lab_view {
+	int master;          /* index into lab->units of the Master MU, or -1 */
+	uint64_t term;       /* its lease term */
+	bool alive[LAB_UNITS_MAX]; /* the unit's slot says RUNNING (it has started) */
+	int read_err;        /* 0, or why neither external disk could be read */
+};
+
+/* Reads the master lease and the slots of DIR/crd/ext1 and ext2 (the newer lease record,
+ * by term then counter): the Master MU is the holder when the lease is not released, the
+ * holder is an MU of the lab and its process runs (lab_unit_running). */
+void lab_observe(const struct lab *lab, struct lab_view *ret);
+
+/* ---- lab_proc.c ---- */
+
+/* The secd to run: $SECLUSTER_SECD, else dirname(/proc/self/exe)/../secd/secd (build
+ * tree), else dirname(/proc/self/exe)/secd (installed). -ENOENT names what was tried. */
+int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *reterr);
+/* Starts `secd --role mu|su --config FILE` for u: its own session, stdin /dev/null,
+ * stdout and stderr appended to u->log, no other fd, in its server's namespace with
+ * --netns. Sets u->pid. */
+int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
+		   struct sec_err *reterr);
+/* True when u->pid is a live process that runs secd with u's config (so that a recycled
+ * pid is not taken for ours; a zombie is not running), or a live child of this process
+ * (`up`: ours also before its exec). Reaps u->pid if it is our child and has ended. */
+bool lab_unit_running(const struct lab_unit *u);
+/* SIGTERM to every running unit, up to 10 s for them to end, then SIGKILL (and 5 s more);
+ * prints one line per unit stopped to out (NULL: silent). Returns how many were running. */
+int lab_units_stop(const struct lab *lab, FILE *out);
+/* The last n lines of path to out, each indented by two spaces. */
+void lab_print_tail(const char *path, int n, FILE *out);
+
+/* ---- lab_netns.c ---- */
+
+/* Names and the /24 of --netns for lab->dir (the first 10.251.x.0/24 from the hash that
+ * no interface uses). -EPERM not root. */
+int lab_netns_plan(struct lab *lab, struct sec_err *reterr);
+/* The namespace and address of server N into ns[16] and addr[16]. */
+void lab_netns_server(const struct lab *lab, int server, char ns[16], char veth[16],
+		      char addr[16]);
+/* Creates the bridge, one namespace and veth per server (ip(8)); undoes its part on
+ * failure. -ENOENT no ip(8); -EEXIST a namespace of that name exists. */
+int lab_netns_up(struct lab *lab, struct sec_err *reterr);
+/* Removes the namespaces, veths and the bridge (missing ones are fine); prints what it
+ * removed to out (NULL: silent). */
+void lab_netns_down(const struct lab *lab, FILE *out);
+/* The fd (O_CLOEXEC) of server N's namespace for setns(2), or -errno. */
+int lab_netns_open(const struct lab *lab, int server);
+
+#endif

@@ -1,0 +1,193 @@
+/* lab_plan.c — what a lab consists of: servers, units, ids, paths, addresses, its port
+ * range and the admin password (lab.h). Pure, apart from binding test sockets. */
+#include "sectl/lab.h"
+
+#include "auth/key.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LAB_SU_ID_BASE 17     /* SUs 17.. */
+#define LAB_SU_ID_BASE_BIG 33 /* .. or 33.. when there are more than 16 MUs */
+#define LAB_HB_OFFSET 100     /* heartbeat port = base + 100 + unit id */
+#define LAB_PORT_FIRST 20000
+#define LAB_PORT_RANGES 140   /* 20000 + 300 k, k < 140: up to port 62000 */
+
+struct lab *lab_new(void)
+{
+	return calloc(1, sizeof(struct lab));
+}
+
+struct lab *lab_free(struct lab *lab)
+{
+	free(lab);
+	return NULL;
+}
+
+const char *lab_server_name(int server, char buf[16])
+{
+	snprintf(buf, 16, "server%d", server);
+	return buf;
+}
+
+const char *lab_path(const struct lab *lab, const char *rel, char buf[LAB_PATH_MAX])
+{
+	snprintf(buf, LAB_PATH_MAX, "%s/%s", lab->dir, rel);
+	return buf;
+}
+
+/* Binds a socket of type to 127.0.0.1:port and closes it. */
+static bool port_bindable(int type, unsigned port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	if (type == SOCK_STREAM) /* as a listener will: TIME_WAIT leftovers do not count */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+bool lab_ports_free(const struct lab *lab, unsigned base, unsigned *ret_port)
+{
+	for (int i = 0; i < lab->n_units; i++) {
+		unsigned api = base + lab->units[i].unit_id;
+		unsigned hb = api + LAB_HB_OFFSET;
+		/* both protocols on both ports: the API may add UDP, the heartbeat TCP */
+		if (!port_bindable(SOCK_STREAM, api) || !port_bindable(SOCK_DGRAM, api)) {
+			*ret_port = api;
+			return false;
+		}
+		if (!port_bindable(SOCK_STREAM, hb) || !port_bindable(SOCK_DGRAM, hb)) {
+			*ret_port = hb;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* base_port: the given one, checked, or the first free range in random order. */
+static int plan_ports(struct lab *lab, unsigned given, struct sec_err *err)
+{
+	unsigned order[LAB_PORT_RANGES], busy = 0;
+
+	if (given) {
+		if (given + LAB_PORT_SPAN > 65536)
+			return sec_errf(err, -EINVAL, "--base-port %u: the lab needs ports up to %u",
+					given, given + LAB_PORT_SPAN - 1);
+		if (!lab_ports_free(lab, given, &busy))
+			return sec_errf(err, -EADDRINUSE, "--base-port %u: port %u is in use on "
+					"127.0.0.1", given, busy);
+		lab->base_port = given;
+		return 0;
+	}
+	for (unsigned k = 0; k < LAB_PORT_RANGES; k++)
+		order[k] = k;
+	for (unsigned k = LAB_PORT_RANGES - 1; k > 0; k--) { /* Fisher-Yates */
+		unsigned j = randombytes_uniform(k + 1), t = order[k];
+		order[k] = order[j];
+		order[j] = t;
+	}
+	for (unsigned k = 0; k < LAB_PORT_RANGES; k++) {
+		unsigned base = LAB_PORT_FIRST + LAB_PORT_SPAN * order[k];
+		if (lab_ports_free(lab, base, &busy)) {
+			lab->base_port = base;
+			return 0;
+		}
+	}
+	return sec_errf(err, -EADDRINUSE, "no free port range for the lab on 127.0.0.1 "
+			"(tried 20000 + 300 k); give one with --base-port");
+}
+
+/* The listen address of unit u: 127.0.0.1, or its server's namespace address. */
+static void plan_addresses(struct lab *lab, struct lab_unit *u)
+{
+	char ns[16], veth[16], host[16] = "127.0.0.1";
+
+	if (lab->netns.on)
+		lab_netns_server(lab, u->server, ns, veth, host);
+	snprintf(u->api, sizeof(u->api), "%s:%u", host, lab->base_port + u->unit_id);
+	snprintf(u->heartbeat, sizeof(u->heartbeat), "%s:%u", host,
+		 lab->base_port + LAB_HB_OFFSET + u->unit_id);
+}
+
+static void plan_unit(struct lab *lab, bool mu, int index, int per_server, uint32_t id)
+{
+	struct lab_unit *u = &lab->units[lab->n_units++];
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s%d", mu ? "mu" : "su", index);
+	u->mu = mu;
+	u->server = (index - 1) / per_server + 1;
+	u->unit_id = id;
+	char rel[64], path[LAB_PATH_MAX];
+	snprintf(rel, sizeof(rel), "units/%s/secd.conf", u->name);
+	memcpy(u->config, lab_path(lab, rel, path), sizeof(path));
+	snprintf(rel, sizeof(rel), "units/%s/secd.log", u->name);
+	memcpy(u->log, lab_path(lab, rel, path), sizeof(path));
+}
+
+int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
+{
+	int n_mu = o->servers * o->mus_per_server, n_su = o->servers * o->sus_per_server;
+	uint32_t su_base = n_mu > 16 ? LAB_SU_ID_BASE_BIG : LAB_SU_ID_BASE;
+	int r;
+
+	if (o->servers < 1 || o->servers > LAB_SERVERS_MAX)
+		return sec_errf(err, -EINVAL, "--servers %d is out of range 1..%d", o->servers,
+				LAB_SERVERS_MAX);
+	if (o->mus_per_server < 1 || o->mus_per_server > LAB_MUS_PER_SERVER_MAX)
+		return sec_errf(err, -EINVAL, "--mus-per-server %d is out of range 1..%d",
+				o->mus_per_server, LAB_MUS_PER_SERVER_MAX);
+	if (o->sus_per_server < 0 || o->sus_per_server > LAB_SUS_PER_SERVER_MAX)
+		return sec_errf(err, -EINVAL, "--sus-per-server %d is out of range 0..%d",
+				o->sus_per_server, LAB_SUS_PER_SERVER_MAX);
+	if (o->dir[0] != '/' || strlen(o->dir) >= LAB_DIR_MAX)
+		return sec_errf(err, -ENAMETOOLONG, "lab directory '%s': needs an absolute path "
+				"shorter than %d bytes", o->dir, LAB_DIR_MAX);
+	snprintf(lab->dir, sizeof(lab->dir), "%s", o->dir);
+	lab->profile = o->profile;
+	lab->n_servers = o->servers;
+	lab->mus_per_server = o->mus_per_server;
+	lab->sus_per_server = o->sus_per_server;
+	lab->netns.on = o->netns;
+	lab->n_units = 0;
+	for (int i = 1; i <= n_mu; i++)
+		plan_unit(lab, true, i, o->mus_per_server, (uint32_t)i);
+	for (int i = 1; i <= n_su; i++)
+		plan_unit(lab, false, i, o->sus_per_server, su_base + (uint32_t)i - 1);
+	if (auth_init() < 0)
+		return sec_errf(err, -EIO, "cannot initialise libsodium");
+	if ((r = plan_ports(lab, o->base_port, err)) < 0)
+		return r;
+	if (lab->netns.on && (r = lab_netns_plan(lab, err)) < 0)
+		return r;
+	for (int i = 0; i < lab->n_units; i++)
+		plan_addresses(lab, &lab->units[i]);
+	return 0;
+}
+
+int lab_password_generate(char buf[LAB_PASSWORD_LEN + 1])
+{
+	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz"  /* no l, o */
+				       "ABCDEFGHJKLMNPQRSTUVWXYZ"  /* no I, O */
+				       "23456789";                 /* no 0, 1 */
+
+	if (auth_init() < 0)
+		return -EIO;
+	for (int i = 0; i < LAB_PASSWORD_LEN; i++)
+		buf[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+	buf[LAB_PASSWORD_LEN] = '\0';
+	return 0;
+}
