@@ -11,10 +11,10 @@
  * threads. Exit status: 0 after a clean shutdown, 1 when the unit cannot start, 2 usage or
  * configuration error. */
 #include "crd/timing.h"
-#include "crd/unit.h"
 #include "lib/clock.h"
 #include "lib/log.h"
-#include "secd/config.h"
+#include "logbook/logbook.h"
+#include "secd/secd.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 struct secd_opts {
@@ -31,21 +32,7 @@ struct secd_opts {
 	bool config_doc;
 };
 
-struct secd {
-	struct secd_opts opts;
-	struct secd_config cfg;
-	char who[SECD_STR_MAX + 32]; /* "unit 'mu1' (MU, unit 1)" */
-	struct crd_unit *unit;
-	bool master;
-	uint64_t master_term;
-	bool stopping;
-	bool closed; /* every handle closed: the loop ends */
-	uv_loop_t loop;
-	uv_poll_t polls[CRD_UNIT_FDS_MAX];
-	int npolls;
-	uv_timer_t timer;
-	uv_signal_t sigterm, sigint, sighup;
-};
+static struct secd_opts opts;
 
 static _Noreturn void usage(void)
 {
@@ -87,14 +74,14 @@ static void secd_load_config(struct secd *d)
 	struct sec_err err = {0};
 	const char *file_role;
 
-	if (secd_config_load(d->opts.config, &d->cfg, &err) < 0) {
+	if (secd_config_load(opts.config, &d->cfg, &err) < 0) {
 		fprintf(stderr, "secd: %s\n", err.msg);
 		exit(2);
 	}
 	file_role = d->cfg.role == SECD_ROLE_MU ? "mu" : "su";
-	if (d->opts.role && strcmp(d->opts.role, file_role)) {
+	if (opts.role && strcmp(opts.role, file_role)) {
 		fprintf(stderr, "secd: --role '%s' differs from key 'role' ('%s') in '%s'\n",
-			d->opts.role, file_role, d->opts.config);
+			opts.role, file_role, opts.config);
 		exit(2);
 	}
 	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
@@ -113,15 +100,21 @@ static void secd_on_belief(void *arg, bool held, uint64_t now_ns, uint64_t until
 		log_info("%s: no longer Master MU (term %" PRIu64 ")", d->who, term);
 	d->master = held;
 	d->master_term = term;
+	if (d->mgr)
+		secd_manager_set_master(d->mgr, held);
 }
 
-/* A change of a CRD disk's status (crd.md §7); the Cluster Manager will store it as a CRD
- * event (status.md §5). */
+/* CRD disk status changes of this unit: events of component CRD (status.md §5). */
 static void secd_on_crd_event(void *arg, const struct crd_status_event *ev)
 {
 	struct secd *d = arg;
 
-	log_info("%s: %s: %s", d->who, crd_event_weight_to_string(ev->weight), ev->msg);
+	secd_event(d, (int)ev->weight, "CRD", "%s", ev->msg);
+}
+
+uint64_t secd_now_ms(void)
+{
+	return clock_boottime_ns() / NSEC_PER_MSEC;
 }
 
 static void secd_start_unit(struct secd *d)
@@ -150,13 +143,112 @@ static void secd_start_unit(struct secd *d)
 		log_warnx("%s: cannot start: %s", d->who, err.msg);
 		exit(1);
 	}
+	d->incarnation = crd_unit_incarnation(d->unit);
 	log_info("%s: started on %u external CRD disk%s (incarnation %016" PRIx64 ")", d->who,
-		 d->cfg.n_external, d->cfg.n_external > 1 ? "s" : "",
-		 crd_unit_incarnation(d->unit));
+		 d->cfg.n_external, d->cfg.n_external > 1 ? "s" : "", d->incarnation);
+}
+
+/* A unit that cannot run after its CRD runtime started leaves cleanly (slot LEFT), so that
+ * nobody waits for it, then exits 1. */
+static _Noreturn void secd_start_failed(struct secd *d, const char *what, const char *why)
+{
+	log_warnx("%s: cannot start: %s: %s", d->who, what, why);
+	crd_unit_stop(d->unit, false);
+	while (!crd_unit_stopped(d->unit)) {
+		uint64_t now = clock_boottime_ns(), next = crd_unit_next_ns(d->unit);
+		if (next > now)
+			usleep((useconds_t)((next - now) / 1000u < 20000u ? (next - now) / 1000u : 20000u));
+		crd_unit_run(d->unit);
+	}
+	d->unit = crd_unit_free(d->unit);
+	exit(1);
+}
+
+/* Everything besides the CRD runtime: the global data, the cluster key, the logbook. */
+static void secd_start_services(struct secd *d)
+{
+	struct sec_err err = {0};
+	char path[SECD_PATH_MAX + 32];
+
+	if (auth_key_read_file(d->cfg.key_file, &d->cluster_key, &err) < 0)
+		secd_start_failed(d, "the cluster key", err.msg);
+	if (secd_global_load(d, &err) < 0)
+		secd_start_failed(d, "the global data", err.msg);
+	snprintf(path, sizeof(path), "%s/logbook.db", d->cfg.data_dir);
+	if (lbq_start(path, d->cfg.unit_id, d->incarnation, &d->lbq, &err) < 0)
+		secd_start_failed(d, "the logbook", err.msg);
+	secd_snapshot_init(d);
+}
+
+/* The heartbeat reply of this unit (status.md §1: power, system, CRD disks, versions). */
+static void secd_hb_report(void *arg, struct hb_reply *r)
+{
+	struct secd *d = arg;
+	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
+	uint32_t n = 0;
+
+	r->power = HB_POWER_ON;
+	r->system = d->stopping ? HB_SYSTEM_DOWN : HB_SYSTEM_RUNNING;
+	r->crd_disks = crd_unit_crd_status(d->unit, disks, &n);
+	r->proto_min = SECD_PROTO_MIN;
+	r->proto_max = SECD_PROTO_MAX;
+	snprintf(r->sw_version, sizeof(r->sw_version), "%s", SECD_SW_VERSION);
+}
+
+static void secd_start_net(struct secd *d)
+{
+	struct sec_err err = {0};
+
+	if (hb_responder_start(&d->loop, d->cfg.heartbeat_listen, &d->cluster_key, d->cfg.unit_id,
+			       d->incarnation, secd_hb_report, d, &d->responder, &err) < 0)
+		secd_start_failed(d, "the network heartbeat", err.msg);
+	if (httpc_new(&d->loop, d->cfg.unit_id, d->incarnation, &d->cluster_key, &d->httpc, &err) < 0)
+		secd_start_failed(d, "the HTTP client", err.msg);
+	if (secd_api_start(d, &err) < 0)
+		secd_start_failed(d, "the REST API", err.msg);
+	if (d->cfg.role == SECD_ROLE_MU) {
+		if (secd_manager_new(d, &d->mgr, &err) < 0 || secd_repl_new(d, &d->repl) < 0)
+			secd_start_failed(d, "the Cluster Manager", err.msg);
+		if (d->master)
+			secd_manager_set_master(d->mgr, true);
+	}
+	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s activated",
+		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
+}
+
+static void secd_on_lbq(uv_poll_t *p, int status, int events)
+{
+	struct secd *d = p->data;
+
+	if (d->lbq)
+		lbq_dispatch(d->lbq);
+}
+
+/* Shutdown order: the logbook first (its queued jobs still reply to API requests and store
+ * the last events), then the API, the client (pending calls end with -ECANCELED), the
+ * Cluster Manager and replication, the heartbeat. */
+static void secd_stop_services(struct secd *d)
+{
+	d->lbq = lbq_stop(d->lbq);
+	uv_close((uv_handle_t *)&d->lbq_poll, NULL);
+	if (d->api)
+		api_server_stop(d->api, NULL, NULL);
+	if (d->httpc)
+		httpc_free(d->httpc, NULL, NULL);
+	d->api = NULL;
+	d->httpc = NULL;
+	secd_repl_free(d->repl);
+	secd_manager_free(d->mgr);
+	d->repl = NULL;
+	d->mgr = NULL;
+	if (d->responder)
+		hb_responder_stop(d->responder);
+	d->responder = NULL;
 }
 
 static void secd_close_handles(struct secd *d)
 {
+	secd_stop_services(d);
 	for (int i = 0; i < d->npolls; i++)
 		uv_close((uv_handle_t *)&d->polls[i], NULL);
 	uv_close((uv_handle_t *)&d->timer, NULL);
@@ -169,7 +261,7 @@ static void secd_on_timer(uv_timer_t *t);
 
 /* Runs the unit, then re-arms the timer for its next deadline, or ends the loop once a
  * clean shutdown is complete. */
-static void secd_step(struct secd *d)
+void secd_step(struct secd *d)
 {
 	uint64_t now, next;
 
@@ -210,6 +302,8 @@ static void secd_on_term(uv_signal_t *s, int signum)
 		return;
 	log_info("%s: %s: stopping", d->who, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	d->stopping = true;
+	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s deactivated",
+		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
 	crd_unit_stop(d->unit, false); /* an SU with guests will pass true (RESTARTING) */
 	secd_step(d);
 }
@@ -227,7 +321,7 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 
 	if (d->stopping || d->closed)
 		return;
-	if (secd_config_load(d->opts.config, &n, &err) < 0) {
+	if (secd_config_load(opts.config, &n, &err) < 0) {
 		log_warnx("%s: reload: %s; keeping the running configuration", d->who, err.msg);
 		return;
 	}
@@ -277,6 +371,10 @@ static void secd_start_loop(struct secd *d)
 	uv_signal_start(&d->sigterm, secd_on_term, SIGTERM);
 	uv_signal_start(&d->sigint, secd_on_term, SIGINT);
 	uv_signal_start(&d->sighup, secd_on_hup, SIGHUP);
+	uv_poll_init(&d->loop, &d->lbq_poll, lbq_fd(d->lbq));
+	d->lbq_poll.data = d;
+	uv_poll_start(&d->lbq_poll, UV_READABLE, secd_on_lbq);
+	secd_start_net(d);
 	secd_step(d);
 }
 
@@ -284,24 +382,29 @@ static void secd_finish(struct secd *d)
 {
 	uv_loop_close(&d->loop);
 	d->unit = crd_unit_free(d->unit);
+	secd_snapshot_free(d);
+	d->global = cluster_global_free(d->global);
+	auth_key_wipe(&d->cluster_key);
 }
 
 int main(int argc, char **argv)
 {
 	static struct secd d;
 
-	secd_parse_args(argc, argv, &d.opts);
-	if (d.opts.config_doc) {
+	secd_parse_args(argc, argv, &opts);
+	if (opts.config_doc) {
 		secd_config_doc(stdout);
 		return 0;
 	}
 	secd_load_config(&d);
-	if (d.opts.check) {
+	if (opts.check) {
 		secd_config_print(&d.cfg, stdout);
 		return 0;
 	}
 	log_init("secd", 0);
+	d.config_path = opts.config;
 	secd_start_unit(&d);
+	secd_start_services(&d);
 	secd_start_loop(&d);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	secd_finish(&d);

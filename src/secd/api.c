@@ -1,0 +1,82 @@
+/* api.c — secd's route table and how it authenticates (docs/api.md; architecture.md §4, §6).
+ *
+ * People: a session token signed with the token key of the global data (the current key,
+ * then the previous one during a rotation), checked on this MU without a master. Units:
+ * the unit-call HMAC with the cluster key and a per-sender high-water mark
+ * (auth/unitmsg.h). Every MU serves every route; an SU serves the routes between units
+ * only (its people routes come with the VM2000 commands). */
+#include "auth/token.h"
+#include "lib/log.h"
+#include "secd/routes.h"
+
+#include <errno.h>
+
+#define ANY 0u
+#define OPERATOR (CLUSTER_ROLE_ADMINISTRATOR | CLUSTER_ROLE_OPERATOR)
+#define ADMIN CLUSTER_ROLE_ADMINISTRATOR
+
+static const struct api_route mu_routes[] = {
+	{"POST", "/api/v1/login", API_AUTH_LOGIN, ANY, secd_route_login},
+	{"POST", "/api/v1/logout", API_AUTH_PERSON, ANY, secd_route_logout},
+	{"GET", "/api/v1/cluster/status", API_AUTH_PERSON, ANY, secd_route_status},
+	{"GET", "/api/v1/units", API_AUTH_PERSON, ANY, secd_route_units},
+	{"GET", "/api/v1/clusters", API_AUTH_PERSON, ANY, secd_route_clusters},
+	{"GET", "/api/v1/events", API_AUTH_PERSON, ANY, secd_route_events},
+	{"POST", "/api/v1/events/ack", API_AUTH_PERSON, OPERATOR, secd_route_events_ack},
+	{"GET", "/api/v1/audit", API_AUTH_PERSON, ADMIN, secd_route_audit},
+	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
+	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
+};
+
+static const struct api_route su_routes[] = {
+	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
+};
+
+static int check_person(void *arg, const char *token, struct auth_token_claims *ret)
+{
+	struct secd *d = arg;
+	struct auth_key keys[2];
+	size_t n = 0;
+	int r;
+
+	if (!d->global || !d->global->has_token_key)
+		return -EKEYREJECTED;
+	keys[n++] = d->global->token_key;
+	if (d->global->has_token_key_previous)
+		keys[n++] = d->global->token_key_previous;
+	r = auth_token_verify(token, keys, n, AUTH_TOKEN_SKEW_DEFAULT_S, ret);
+	auth_key_wipe(&keys[0]);
+	auth_key_wipe(&keys[1]);
+	return r < 0 ? r : 0;
+}
+
+static int check_unit(void *arg, const char *method, const char *path, const void *body,
+		      size_t len, const char *hdr_unit, const char *hdr_auth,
+		      struct auth_unitmsg_from *ret)
+{
+	struct secd *d = arg;
+
+	return auth_unitmsg_accept(d->peers, &d->cluster_key, method, path, body, len, hdr_unit,
+				   hdr_auth, 0, ret);
+}
+
+static const struct api_auth_ops auth_ops = {
+	.person = check_person,
+	.unit = check_unit,
+};
+
+int secd_api_start(struct secd *d, struct sec_err *reterr)
+{
+	bool mu = d->cfg.role == SECD_ROLE_MU;
+	int r;
+
+	if (!(d->peers = auth_unitmsg_peers_new(d->cfg.unit_id)))
+		return sec_errf(reterr, -ENOMEM, "out of memory");
+	r = api_server_start(&d->loop, d->cfg.api_listen, mu ? mu_routes : su_routes,
+			     mu ? sizeof(mu_routes) / sizeof(mu_routes[0])
+				: sizeof(su_routes) / sizeof(su_routes[0]),
+			     &auth_ops, d, &d->api, reterr);
+	if (r == 0)
+		log_info("%s: REST API on %s", d->who, d->cfg.api_listen);
+	return r;
+}

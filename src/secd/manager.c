@@ -1,0 +1,285 @@
+/* manager.c — the Cluster Manager (seed 1.2, 2.1, glossary "Cluster Manager", "Heartbeat";
+ * status.md §1–§5; issue 3 "Master MU and the Cluster Manager").
+ *
+ * It runs while this MU holds the master lease: a UDP challenge/response heartbeat to every
+ * other unit every hb_interval (cluster/hbnet.h), the alive messages of every unit as the
+ * CRD observer sees them (crd/unit.h crd_unit_peer), and after each interval one
+ * computation of every status (clstatus.h), published to every MU with a growing version
+ * (snapshot.c raises the status events, clevents.h).
+ *
+ * Warm-up: a new master publishes its first computation only once every unit has either
+ * answered or missed hb_misses heartbeats (or (hb_misses + 1) intervals have passed), so
+ * its first comparison with the last published snapshot shows real differences only
+ * (status.md §5 "no spurious events for the interval without a master"). */
+#include "clstatus/clsjson.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "secd/secd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct secd_manager {
+	struct secd *d;
+	struct hb_prober *prober;
+	uv_timer_t timer;
+	bool active;
+	bool ready;
+	uint64_t since_ms;
+	struct cls_input in;
+	struct cls_snapshot snap;
+	bool inflight[CRD_UNITS_MAX + 1]; /* a snapshot POST to this unit is under way */
+};
+
+static enum cls_su_type su_type_of(enum cluster_su_type t)
+{
+	return t == CLUSTER_SU_X86 ? CLS_SU_X86 : t == CLUSTER_SU_390 ? CLS_SU_390 : CLS_SU_NONE;
+}
+
+static void self_obs(struct secd_manager *m, struct cls_unit_obs *o, uint64_t now)
+{
+	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
+	uint32_t n = 0;
+
+	o->hb_missed = 0;
+	o->last_reply_ms = now;
+	o->alive = CRD_ALIVE_ALIVE;
+	o->alive_reason = CRD_ALIVE_R_CHANGING;
+	o->alive_change_ms = now;
+	o->reported = true;
+	o->report_ms = now;
+	o->crd = crd_unit_crd_status(m->d->unit, disks, &n);
+	o->system = CLS_SYSTEM_RUNNING;
+	snprintf(o->version, sizeof(o->version), "%s", SECD_SW_VERSION);
+	o->skew_known = true;
+}
+
+static void peer_obs(struct secd_manager *m, uint32_t id, struct cls_unit_obs *o)
+{
+	const struct hb_peer *p = m->prober ? hb_prober_peer(m->prober, id) : NULL;
+	struct crd_unit_peer cp;
+
+	if (p) {
+		o->hb_missed = p->missed;
+		o->last_reply_ms = p->last_reply_ms;
+		if (p->have_report) {
+			o->reported = true;
+			o->report_ms = p->report_ms;
+			o->crd = p->report.crd_disks;
+			o->system = (enum cls_system)p->report.system;
+			snprintf(o->version, sizeof(o->version), "%s", p->report.sw_version);
+		}
+		o->skew_known = p->skew_known;
+		o->skew_ms = p->skew_ms;
+	} else {
+		o->hb_missed = UINT32_MAX;
+	}
+	o->alive = CRD_ALIVE_NEVER_SEEN;
+	if (crd_unit_peer(m->d->unit, id, &cp) == 0) {
+		o->alive = cp.verdict;
+		o->alive_reason = cp.reason;
+		o->alive_change_ms = cp.change_ns / 1000000u;
+	}
+}
+
+/* The input of one computation: the topology of the global data and what was observed. */
+static void build_input(struct secd_manager *m, uint64_t now)
+{
+	const struct cluster_global *g = m->d->global;
+	struct cls_input *in = &m->in;
+
+	memset(in, 0, sizeof(*in));
+	in->now_ms = now;
+	in->hb_misses = m->d->cfg.hb_misses;
+	in->skew_threshold_ms = SECD_SKEW_THRESHOLD_MS;
+	in->master = -1;
+	for (unsigned i = 0; i < g->n_servers && i < CLS_SERVERS_MAX; i++)
+		snprintf(in->server[in->n_servers++].name, CLS_NAME_MAX + 1, "%s", g->servers[i].name);
+	for (unsigned i = 0; i < g->n_units && in->n_units < CLS_UNITS_MAX; i++) {
+		const struct cluster_unit *u = &g->units[i];
+		int s = cluster_global_find_server(g, u->server);
+		struct cls_unit_cfg *c;
+		if (s < 0 || s >= CLS_SERVERS_MAX)
+			continue;
+		c = &in->unit[in->n_units];
+		snprintf(c->name, sizeof(c->name), "%s", u->name);
+		c->role = u->role == CRD_UNIT_MU ? CLS_ROLE_MU : CLS_ROLE_SU;
+		c->su_type = su_type_of(u->su_type);
+		c->server = (uint32_t)s;
+		if (u->unit_id == m->d->cfg.unit_id) {
+			in->master = (int32_t)in->n_units;
+			self_obs(m, &c->obs, now);
+		} else {
+			peer_obs(m, u->unit_id, &c->obs);
+		}
+		in->n_units++;
+	}
+}
+
+/* Warm-up (top of file). */
+static bool warmed_up(struct secd_manager *m, uint64_t now)
+{
+	const struct cluster_global *g = m->d->global;
+
+	if (now >= m->since_ms + (m->d->cfg.hb_misses + 1ull) * m->d->cfg.hb_interval_ms)
+		return true;
+	for (unsigned i = 0; i < g->n_units; i++) {
+		const struct hb_peer *p;
+		if (g->units[i].unit_id == m->d->cfg.unit_id)
+			continue;
+		p = hb_prober_peer(m->prober, g->units[i].unit_id);
+		if (p && !p->last_reply_ms && p->missed < m->d->cfg.hb_misses)
+			return false;
+	}
+	return true;
+}
+
+struct post {
+	struct secd_manager *m;
+	uint32_t to;
+};
+
+static void post_done(void *arg, const struct httpc_result *res)
+{
+	struct post *p = arg;
+
+	p->m->inflight[p->to] = false;
+	if (res->err != -ECANCELED && (res->err || res->status != 200))
+		log_debug("snapshot to unit %u: %s (HTTP %ld)", p->to,
+			  res->err ? res->errmsg : "refused", res->status);
+	free(p);
+}
+
+/* Sends the snapshot to every other MU; one POST per MU at a time (a slow MU gets the next
+ * one when it has answered). */
+static void distribute(struct secd_manager *m)
+{
+	struct secd *d = m->d;
+	const struct cluster_global *g = d->global;
+	json_t *j = json_deep_copy(d->snap_json);
+	char *body;
+
+	if (!j)
+		return;
+	json_object_set_new(j, "master_unit", json_integer(d->cfg.unit_id));
+	body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (!body)
+		return;
+	for (unsigned i = 0; i < g->n_units; i++) {
+		const struct cluster_unit *u = &g->units[i];
+		struct post *p;
+		if (u->role != CRD_UNIT_MU || u->unit_id == d->cfg.unit_id || m->inflight[u->unit_id])
+			continue;
+		if (!(p = malloc(sizeof(*p))))
+			break;
+		*p = (struct post){m, u->unit_id};
+		if (httpc_call(d->httpc, u->unit_id, u->api, "POST", "/api/v1/internal/snapshot",
+			       body, strlen(body), 2 * d->cfg.hb_interval_ms, post_done, p) == 0)
+			m->inflight[u->unit_id] = true;
+		else
+			free(p);
+	}
+	free(body);
+}
+
+static void tick(uv_timer_t *t)
+{
+	struct secd_manager *m = t->data;
+	uint64_t now = secd_now_ms();
+
+	if (!m->active || !m->d->master)
+		return;
+	if (!m->ready && !(m->ready = warmed_up(m, now)))
+		return;
+	build_input(m, now);
+	if (cls_compute(&m->in, &m->snap) < 0) {
+		log_warnx("%s: Cluster Manager: the topology is inconsistent; no status computed",
+			  m->d->who);
+		return;
+	}
+	m->snap.version = m->d->tracker->last.version + 1;
+	secd_snapshot_publish(m->d, &m->snap);
+	distribute(m);
+}
+
+static int start_prober(struct secd_manager *m, struct sec_err *reterr)
+{
+	struct secd *d = m->d;
+	const struct cluster_global *g = d->global;
+	struct hb_target *t = calloc(g->n_units ? g->n_units : 1, sizeof(*t));
+	size_t n = 0;
+	int r;
+
+	if (!t)
+		return sec_errf(reterr, -ENOMEM, "out of memory");
+	for (unsigned i = 0; i < g->n_units; i++) {
+		if (g->units[i].unit_id == d->cfg.unit_id)
+			continue;
+		t[n].unit = g->units[i].unit_id;
+		snprintf(t[n].addr, sizeof(t[n].addr), "%s", g->units[i].heartbeat);
+		n++;
+	}
+	r = hb_prober_start(&d->loop, &d->cluster_key, d->cfg.unit_id, d->incarnation,
+			    d->cfg.hb_interval_ms, NULL, NULL, &m->prober, reterr);
+	if (r == 0)
+		r = hb_prober_set_targets(m->prober, t, n);
+	free(t);
+	return r;
+}
+
+void secd_manager_set_master(struct secd_manager *m, bool master)
+{
+	struct sec_err err = {0};
+
+	if (master == m->active)
+		return;
+	m->active = master;
+	if (!master) {
+		uv_timer_stop(&m->timer);
+		if (m->prober)
+			hb_prober_stop(m->prober);
+		m->prober = NULL;
+		log_info("%s: Cluster Manager stopped", m->d->who);
+		return;
+	}
+	m->ready = false;
+	m->since_ms = secd_now_ms();
+	if (start_prober(m, &err) < 0) {
+		log_warnx("%s: Cluster Manager: cannot start the network heartbeat: %s", m->d->who,
+			  err.msg);
+		m->active = false;
+		return;
+	}
+	uv_timer_start(&m->timer, tick, m->d->cfg.hb_interval_ms, m->d->cfg.hb_interval_ms);
+	log_info("%s: Cluster Manager started (heartbeat every %u ms to %u units)", m->d->who,
+		 m->d->cfg.hb_interval_ms, m->d->global->n_units - 1);
+}
+
+int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr)
+{
+	struct secd_manager *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return sec_errf(reterr, -ENOMEM, "out of memory");
+	m->d = d;
+	uv_timer_init(&d->loop, &m->timer);
+	m->timer.data = m;
+	*ret = m;
+	return 0;
+}
+
+static void free_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void secd_manager_free(struct secd_manager *m)
+{
+	if (!m)
+		return;
+	secd_manager_set_master(m, false);
+	uv_close((uv_handle_t *)&m->timer, free_closed);
+}

@@ -1,0 +1,22 @@
+/* routes.h — the handlers of secd's REST API (docs/api.md); the route table is in api.c.
+ * Every handler runs on the loop thread with arg = struct secd. */
+#ifndef SEC_SECD_ROUTES_H
+#define SEC_SECD_ROUTES_H
+
+#include "api/httpd.h"
+#include "secd/secd.h"
+
+/* routes.c: people */
+void secd_route_login(struct api_req *r, void *arg);
+void secd_route_logout(struct api_req *r, void *arg);
+void secd_route_status(struct api_req *r, void *arg);
+void secd_route_units(struct api_req *r, void *arg);
+void secd_route_clusters(struct api_req *r, void *arg);
+void secd_route_events(struct api_req *r, void *arg);
+void secd_route_events_ack(struct api_req *r, void *arg);
+void secd_route_audit(struct api_req *r, void *arg);
+/* internal.c: units */
+void secd_route_snapshot_in(struct api_req *r, void *arg);
+void secd_route_logbook_pull(struct api_req *r, void *arg);
+
+#endif

@@ -1,0 +1,121 @@
+/* secd.h — the state of one secd unit and the functions its parts share (architecture.md
+ * §2, §4; issue 3).
+ *
+ * One libuv loop owns everything here; every function below runs on the loop thread. The
+ * parts:
+ *   main.c     arguments, start, the loop, signals (SIGTERM clean stop, SIGHUP reload)
+ *   gdata.c    the global data (CRD region 0): read at start, this unit checked against it
+ *   evlog.c    events and audit entries of this unit (SQLite thread, logbook.h)
+ *   manager.c  the Cluster Manager while this MU is the Master MU (status.md)
+ *   snapshot.c the last published status snapshot on every MU, and its age
+ *   routes.c   the REST API for people (docs/api.md)
+ *   internal.c the routes between units and the replication of events and audit entries */
+#ifndef SEC_SECD_H
+#define SEC_SECD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "api/httpc.h"
+#include "api/httpd.h"
+#include "auth/key.h"
+#include "auth/unitmsg.h"
+#include "clstatus/clevents.h"
+#include "cluster/global.h"
+#include "cluster/hbnet.h"
+#include "crd/unit.h"
+#include "logbook/lbqueue.h"
+#include "secd/config.h"
+
+#define SECD_SW_VERSION "0.2.0"
+#define SECD_PROTO_MIN 1
+#define SECD_PROTO_MAX 1
+#define SECD_SKEW_THRESHOLD_MS 5000 /* clock skew above this is a WARNING (status.md §5) */
+
+struct secd_manager; /* manager.c */
+struct secd_repl;    /* internal.c */
+
+struct secd {
+	struct secd_config cfg;
+	const char *config_path;
+	char who[SECD_STR_MAX + 32]; /* "unit 'mu1' (MU, unit 1)" */
+	struct auth_key cluster_key;
+
+	struct crd_unit *unit;
+	uint64_t incarnation;
+	bool master;
+	uint64_t master_term;
+	bool stopping;
+	bool closed;
+
+	struct cluster_global *global; /* region 0 as read at start */
+	uint64_t global_generation;
+
+	struct lbq *lbq;
+	struct hb_responder *responder;
+	struct api_server *api;      /* MU only */
+	struct httpc *httpc;         /* MU only */
+	struct auth_unitmsg_peers *peers;
+	struct secd_manager *mgr;    /* MU only */
+	struct secd_repl *repl;      /* MU only */
+
+	/* the last published snapshot (snapshot.c) */
+	struct clev_tracker *tracker;
+	json_t *snap_json;           /* as published, without age_ms */
+	uint64_t snap_rx_ms;         /* CLOCK_BOOTTIME ms when stored here */
+
+	uv_loop_t loop;
+	uv_poll_t polls[CRD_UNIT_FDS_MAX + 1];
+	int npolls;
+	uv_poll_t lbq_poll;
+	uv_timer_t timer;
+	uv_signal_t sigterm, sigint, sighup;
+	int pending_closes;
+};
+
+/* main.c: run the CRD unit and re-arm its timer (after any change that may need it). */
+void secd_step(struct secd *d);
+uint64_t secd_now_ms(void); /* CLOCK_BOOTTIME ms */
+
+/* gdata.c: reads region 0 and checks this unit against it (blocking: before the loop).
+ * Returns 0, or -errno with reterr saying what is wrong and what to do. */
+int secd_global_load(struct secd *d, struct sec_err *reterr);
+/* The unit of the topology with unit id id, or NULL. */
+const struct cluster_unit *secd_global_unit(const struct secd *d, uint32_t id);
+
+/* evlog.c: appends an event / audit entry of this unit (durable once the SQLite thread
+ * has committed it; errors are logged). weight: enum lb_weight. */
+void secd_event(struct secd *d, int weight, const char *component, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same for an event about another unit (unit name given: a Cluster Manager event). */
+void secd_event_about(struct secd *d, int weight, const char *component, const char *unit,
+		      const char *msg);
+void secd_audit(struct secd *d, const char *account, const char *component, int type,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* manager.c: the Cluster Manager starts when this MU becomes the Master MU, stops when it
+ * no longer is. */
+int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr);
+void secd_manager_set_master(struct secd_manager *m, bool master);
+void secd_manager_free(struct secd_manager *m);
+
+/* snapshot.c: stores a snapshot published by this MU (age 0) or received from the master. */
+void secd_snapshot_init(struct secd *d);
+/* The master's own computation: stores it, returns the events through emit (tracker). */
+void secd_snapshot_publish(struct secd *d, const struct cls_snapshot *s);
+/* A snapshot received from the master (POST /api/v1/internal/snapshot). Returns 0 when
+ * stored, 1 when older than the one held (ignored), -EINVAL with reterr when malformed. */
+int secd_snapshot_receive(struct secd *d, const json_t *j, struct sec_err *reterr);
+/* The snapshot as the API shows it: with age_ms; when no snapshot or a stale one (no master
+ * for longer than the lease), master_mu null, UNKNOWN statuses and status ERROR. New ref. */
+json_t *secd_snapshot_view(struct secd *d);
+void secd_snapshot_free(struct secd *d);
+
+/* routes.c / internal.c */
+int secd_api_start(struct secd *d, struct sec_err *reterr);
+int secd_repl_new(struct secd *d, struct secd_repl **ret);
+void secd_repl_free(struct secd_repl *r);
+
+#endif
