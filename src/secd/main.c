@@ -17,6 +17,7 @@
 #include "secd/secd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -88,16 +89,52 @@ static void secd_load_config(struct secd *d)
 		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);
 }
 
+/* The Master MU belief log, DATA_DIR/master.log, one line per belief report on
+ * CLOCK_MONOTONIC (comparable between the processes of one host; testing.md oracle, the
+ * format of tests/fault/crd-contender.c):
+ *   B UNIT INCARNATION TERM START_NS UNTIL_NS   belief started or extended (computed expiry)
+ *   E UNIT INCARNATION TERM START_NS END_NS     belief ended (expiry or step-down)
+ * Unbuffered write(2): after kill -9 the last line is in the file. */
+static void secd_belief_log(struct secd *d, bool held, uint64_t now_ns, uint64_t until_ns,
+			    uint64_t term)
+{
+	static int fd = -2;
+	static int64_t boot_to_mono;
+	static uint64_t start_mono;
+	char buf[200];
+	int n;
+
+	if (fd == -2) {
+		snprintf(buf, sizeof(buf), "%s/master.log", d->cfg.data_dir);
+		fd = open(buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		boot_to_mono = (int64_t)clock_monotonic_ns() - (int64_t)clock_boottime_ns();
+	}
+	if (fd < 0)
+		return;
+	if (held && !start_mono)
+		start_mono = (uint64_t)((int64_t)now_ns + boot_to_mono);
+	n = snprintf(buf, sizeof(buf), "%c %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		     held ? 'B' : 'E', d->cfg.unit_id, d->incarnation, term, start_mono,
+		     (uint64_t)((int64_t)until_ns + boot_to_mono));
+	if (n > 0 && write(fd, buf, (size_t)n) != n)
+		log_warn("%s: cannot write the master log", d->who);
+	if (!held)
+		start_mono = 0;
+}
+
 /* Master MU transitions, from the lease driver's belief reports (crd.md §5). */
 static void secd_on_belief(void *arg, bool held, uint64_t now_ns, uint64_t until_ns,
 			   uint64_t term)
 {
 	struct secd *d = arg;
 
+	secd_belief_log(d, held, now_ns, until_ns, term);
 	if (held && !d->master)
 		log_info("%s: Master MU (term %" PRIu64 ")", d->who, term);
 	else if (!held && d->master)
-		log_info("%s: no longer Master MU (term %" PRIu64 ")", d->who, term);
+		log_info("%s: no longer Master MU (term %" PRIu64 "; the lease ran out %.3f s ago)",
+			 d->who, term,
+			 now_ns > until_ns ? (double)(now_ns - until_ns) / 1e9 : 0.0);
 	d->master = held;
 	d->master_term = term;
 	if (d->mgr)
@@ -325,6 +362,13 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 		log_warnx("%s: reload: %s; keeping the running configuration", d->who, err.msg);
 		return;
 	}
+	/* timings first: refused ones keep their running values and are not logged as changed */
+	if (crd_timing_validate(&n.timing, &err) < 0 ||
+	    crd_unit_set_timing(d->unit, &n.timing, &err) < 0) {
+		log_warnx("%s: reload: timings: %s; keeping the running timings", d->who, err.msg);
+		n.timing = d->cfg.timing;
+		n.profile = d->cfg.profile;
+	}
 	opts = secd_config_options(&nopts);
 	for (size_t i = 0; i < nopts; i++) {
 		const struct secd_option *o = &opts[i];
@@ -338,11 +382,6 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 		} else {
 			log_info("%s: reload: key '%s' is now '%s' (was '%s')", d->who, o->key, b, a);
 		}
-	}
-	if (crd_timing_validate(&n.timing, &err) < 0 ||
-	    crd_unit_set_timing(d->unit, &n.timing, &err) < 0) {
-		log_warnx("%s: reload: timings: %s; keeping the running timings", d->who, err.msg);
-		n.timing = d->cfg.timing;
 	}
 	d->cfg = n;
 	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
