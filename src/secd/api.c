@@ -10,6 +10,7 @@
 #include "secd/routes.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #define ANY 0u
 #define OPERATOR (CLUSTER_ROLE_ADMINISTRATOR | CLUSTER_ROLE_OPERATOR)
@@ -64,6 +65,15 @@ static const struct api_auth_ops auth_ops = {
 	.person = check_person,
 	.unit = check_unit,
 };
+
+void secd_api_print_routes(FILE *out)
+{
+	static const char *const auth[] = {"login", "person", "unit"};
+
+	for (size_t i = 0; i < sizeof(mu_routes) / sizeof(mu_routes[0]); i++)
+		fprintf(out, "%s %s %s\n", mu_routes[i].method, mu_routes[i].path,
+			auth[mu_routes[i].auth]);
+}
 
 int secd_api_start(struct secd *d, struct sec_err *reterr)
 {

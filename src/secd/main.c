@@ -31,6 +31,7 @@ struct secd_opts {
 	const char *role; /* --role, checked against the file */
 	bool check;       /* -n */
 	bool config_doc;
+	bool routes;
 };
 
 static struct secd_opts opts;
@@ -39,7 +40,8 @@ static _Noreturn void usage(void)
 {
 	fprintf(stderr, "usage: secd --role mu|su --config FILE\n"
 			"       secd -n --config FILE\n"
-			"       secd --config-doc\n");
+			"       secd --config-doc\n"
+			"       secd --routes\n");
 	exit(2);
 }
 
@@ -49,6 +51,7 @@ static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
 		{"role", required_argument, NULL, 'r'},
 		{"config", required_argument, NULL, 'c'},
 		{"config-doc", no_argument, NULL, 'D'},
+		{"routes", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -59,9 +62,12 @@ static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = true; break;
 		case 'D': o->config_doc = true; break;
+		case 'R': o->routes = true; break;
 		default: usage();
 		}
 	}
+	if (o->routes && optind == argc)
+		return;
 	if (optind != argc || (!o->config_doc && !o->config) ||
 	    (!o->config_doc && !o->check && !o->role))
 		usage();
@@ -431,6 +437,10 @@ int main(int argc, char **argv)
 	static struct secd d;
 
 	secd_parse_args(argc, argv, &opts);
+	if (opts.routes) {
+		secd_api_print_routes(stdout);
+		return 0;
+	}
 	if (opts.config_doc) {
 		secd_config_doc(stdout);
 		return 0;

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "api/httpc.h"
@@ -115,6 +116,8 @@ void secd_snapshot_free(struct secd *d);
 
 /* routes.c / internal.c */
 int secd_api_start(struct secd *d, struct sec_err *reterr);
+/* `secd --routes`: every route of an MU, one per line: "METHOD PATH login|person|unit". */
+void secd_api_print_routes(FILE *out);
 int secd_repl_new(struct secd *d, struct secd_repl **ret);
 void secd_repl_free(struct secd_repl *r);
 
