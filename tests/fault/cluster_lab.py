@@ -1,0 +1,120 @@
+"""A lab of real secd processes for the integration tests (testing.md "Lab"): the same
+`sectl lab up|status|down` a newcomer runs, plus a small REST client.
+
+Every process is ended by its PID (lab down, then a check); waits use deadlines (wait_for).
+"""
+import json, os, signal, subprocess, time, urllib.error, urllib.request
+
+from lab import SECTL, BUILD, wait_for
+
+SECD = os.path.join(BUILD, "src/secd/secd")
+
+
+class Lab:
+    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False):
+        self.dir = os.path.join(d, "lab")
+        args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
+                "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile]
+        if netns:
+            args.append("--netns")
+        self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        self.extra = []  # processes started by the test (restarts), ended by PID
+        assert self.up.returncode == 0, self.up.stdout + self.up.stderr
+        self.password = open(os.path.join(self.dir, "admin.password")).read().strip()
+        self.tokens = {}
+
+    def status(self):
+        r = subprocess.run([SECTL, "lab", "status", "--dir", self.dir, "--json"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+    def units(self, role=None):
+        return [u for u in self.status()["units"] if role is None or u["role"] == role]
+
+    def unit(self, name):
+        return next(u for u in self.status()["units"] if u["name"] == name)
+
+    def down(self):
+        for p in self.extra:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        r = subprocess.run([SECTL, "lab", "down", "--dir", self.dir], capture_output=True,
+                           text=True, timeout=120)
+        for u in self.status()["units"]:
+            assert not u["running"], f"{u['name']} still running after lab down"
+        return r
+
+    # ---- REST ----
+    def call(self, unit, method, path, body=None, token=True, headers=None, timeout=5):
+        """Returns (HTTP status, JSON body) of one call to unit's API."""
+        u = self.unit(unit) if isinstance(unit, str) else unit
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            h["Authorization"] = "Bearer " + self.token(u["name"])
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(f"http://{u['api']}{path}", data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw)
+            except ValueError:
+                return e.code, {"raw": raw.decode(errors="replace")}
+
+    def token(self, unit):
+        if "t" not in self.tokens:
+            st, b = self.call(unit, "POST", "/api/v1/login",
+                              {"account": "admin", "password": self.password}, token=False)
+            assert st == 200, b
+            self.tokens["t"] = b["token"]
+        return self.tokens["t"]
+
+    def try_status(self, unit):
+        try:
+            st, b = self.call(unit, "GET", "/api/v1/cluster/status", timeout=2)
+            return b if st == 200 else None
+        except (OSError, urllib.error.URLError):
+            return None
+
+    def events(self, unit, **q):
+        qs = "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in q.items())
+        st, b = self.call(unit, "GET", "/api/v1/events?limit=1000&" + qs)
+        assert st == 200, b
+        return b["events"]
+
+    def kill(self, name, sig=signal.SIGKILL):
+        os.kill(self.unit(name)["pid"], sig)
+
+    def restart(self, name):
+        """Starts unit name's secd again (a new incarnation); the test ends it by PID."""
+        u = self.unit(name)
+        cfg = os.path.join(self.dir, "units", name, "secd.conf")
+        log = open(os.path.join(self.dir, "units", name, "secd.log"), "a")
+        p = subprocess.Popen([SECD, "--role", u["role"].lower(), "--config", cfg],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        self.extra.append(p)
+        return p
+
+
+def master_of(lab, units=None):
+    """The Master MU every answering MU reports, or None while they disagree or none is known."""
+    seen = set()
+    for u in units or lab.units("MU"):
+        s = lab.try_status(u)
+        if not s:
+            return None
+        seen.add(s.get("master_mu"))
+    return seen.pop() if len(seen) == 1 else None
+
+
+def read_master_logs(lab):
+    """Belief intervals of every MU from DATA_DIR/master.log (the format of lab.read_log)."""
+    from lab import read_log
+    out = []
+    for u in lab.units("MU"):
+        out += read_log(os.path.join(lab.dir, "units", u["name"], "data", "master.log"))[0]
+    return sorted(out)

@@ -1,0 +1,173 @@
+"""The Management Cluster with real secd processes (issue 3 "Tests"): Master MU election,
+takeover after kill -9 with its events on every surviving MU exactly once, catch-up of an MU
+that was away, SIGSTOP past the lease, the API's authentication, malformed heartbeats.
+
+One lab per test (`sectl lab up --profile test`), ended by PID (lab down) even on failure."""
+import json, os, random, signal, socket, subprocess, time
+
+import pytest
+
+from cluster_lab import Lab, SECD, master_of, read_master_logs
+from lab import overlaps, wait_for
+
+T = 30  # generous deadline, s (machines are shared and noisy)
+
+
+@pytest.fixture
+def lab(tmp_path):
+    labs = []
+
+    def make(**kw):
+        lb = Lab(str(tmp_path), **kw)
+        labs.append(lb)
+        return lb
+    yield make
+    for lb in labs:
+        lb.down()
+
+
+def all_normal(lab, mus):
+    for u in mus:
+        s = lab.try_status(u)
+        if not s or s["status"] != "NORMAL" or s["master_mu"] is None:
+            return None
+        if any(x["network_heartbeat"] != "NORMAL" or x["power_status"] != "ON"
+               for x in s["units"]):
+            return None
+    return master_of(lab, mus)
+
+
+def test_master_elected_all_mus_agree(lab):
+    lb = lab(servers=2, mus=2)
+    mus = lb.units("MU")
+    assert len(mus) == 4
+    master = wait_for(lambda: all_normal(lb, mus), T, "every MU reporting NORMAL and one master")
+    assert master in [u["name"] for u in mus]
+    s = lb.try_status(mus[0])
+    for key in ("status", "master_mu", "isl_e", "units"):
+        assert key in s
+    assert s["isl_e"] == "NORMAL"
+    assert {u["name"] for u in s["units"]} == {u["name"] for u in mus}
+    for u in s["units"]:
+        assert {"name", "server", "role", "power_status", "network_heartbeat", "crd_disks"} <= set(u)
+        assert u["crd_disks"] == "NORMAL"
+    # the M2000 activated event of every MU reaches every MU (replication)
+    def activated_everywhere():
+        for u in mus:
+            ev = lb.events(u, text="M2000 activated")
+            if {e["unit"] for e in ev} != {m["name"] for m in mus}:
+                return False
+        return True
+    wait_for(activated_everywhere, T, "'M2000 activated' of every MU on every MU")
+
+
+def expected_takeover_events(old, new):
+    return [
+        f"Master MU changed from '{old}' to '{new}'",
+        f"Network heartbeat of unit '{old}' changed from 'NORMAL' to 'NOT_ACCESSIBLE'",
+        "Cluster state of 'Management Cluster' changed from 'NORMAL' to 'WARNING'",
+    ]
+
+
+def count(events, msg):
+    return sum(1 for e in events if e["message"] == msg)
+
+
+def test_kill_master_takeover_events_once_and_catch_up(lab):
+    lb = lab(servers=2, mus=2)
+    mus = lb.units("MU")
+    old = wait_for(lambda: all_normal(lb, mus), T, "NORMAL with a master")
+    lb.kill(old)
+    survivors = [u for u in mus if u["name"] != old]
+    new = wait_for(lambda: (m := master_of(lb, survivors)) not in (None, old) and m,
+                   T, "a new master on every surviving MU")
+    msgs = expected_takeover_events(old, new)
+
+    def on_every_survivor():
+        for u in survivors:
+            ev = lb.events(u)
+            if any(count(ev, m) < 1 for m in msgs):
+                return False
+        return True
+    wait_for(on_every_survivor, T, f"the takeover events on every surviving MU: {msgs}")
+    # replication ran several more rounds: still exactly once, the same ids everywhere
+    first = None
+    for u in survivors:
+        ev = lb.events(u)
+        for m in msgs:
+            assert count(ev, m) == 1, (u["name"], m, [e["message"] for e in ev])
+        ids = sorted(e["id"] for e in ev if e["message"] in msgs)
+        first = first or ids
+        assert ids == first
+    # the old master comes back: NORMAL again, and it shows the events it missed
+    lb.restart(old)
+    wait_for(lambda: all_normal(lb, mus), T, "NORMAL again after the restart")
+
+    def caught_up():
+        ev = lb.events(old)
+        return all(count(ev, m) == 1 for m in msgs)
+    wait_for(caught_up, T, f"{old} showing the events it missed")
+
+
+def test_sigstop_master_never_two_masters(lab):
+    lb = lab(servers=2, mus=2)
+    mus = lb.units("MU")
+    old = wait_for(lambda: all_normal(lb, mus), T, "NORMAL with a master")
+    pid = lb.unit(old)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        survivors = [u for u in mus if u["name"] != old]
+        wait_for(lambda: (m := master_of(lb, survivors)) not in (None, old) and m, T,
+                 "a new master while the old one is stopped")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    wait_for(lambda: master_of(lb, mus), T, "every MU agreeing on one master after SIGCONT")
+    iv = read_master_logs(lb)
+    assert len({(i[2], i[3]) for i in iv}) >= 2, iv
+    assert overlaps(iv) == []
+
+
+def test_every_route_refuses_unauthenticated(lab):
+    lb = lab(servers=1, mus=2)
+    mu = lb.units("MU")[0]
+    wait_for(lambda: master_of(lb, lb.units("MU")), T, "a master")
+    routes = subprocess.run([SECD, "--routes"], capture_output=True, text=True, check=True).stdout
+    routes = [l.split() for l in routes.splitlines()]
+    assert len(routes) >= 8
+    for method, path, auth in routes:
+        body = {} if method == "POST" else None
+        st, b = lb.call(mu, method, path, body, token=False)
+        assert st == 401, (method, path, st, b)
+        assert b["error"]["code"] == "unauthenticated"
+        # a forged token is refused too
+        st, b = lb.call(mu, method, path, body, token=False,
+                        headers={"Authorization": "Bearer eyJhbGciOi.forged"})
+        assert st == 401, (method, path, st, b)
+    # and a failed login is audited
+    st, _ = lb.call(mu, "POST", "/api/v1/login", {"account": "admin", "password": "wrong-one-x"},
+                    token=False)
+    assert st == 401
+    st, b = lb.call(mu, "GET", "/api/v1/audit?type=Login%20failed")
+    assert st == 200 and b["total"] >= 1
+    assert "wrong-one-x" not in json.dumps(b)
+
+
+def test_malformed_heartbeat_dropped_and_counted(lab):
+    lb = lab(servers=1, mus=2)
+    mus = lb.units("MU")
+    wait_for(lambda: all_normal(lb, mus), T, "NORMAL")
+    target = mus[1]
+    host, port = target["heartbeat"].rsplit(":", 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rnd = random.Random(7)
+    for i in range(300):
+        n = rnd.choice([0, 1, 16, 91, 92, 93, 139, 140, 141, 1500])
+        s.sendto(bytes(rnd.getrandbits(8) for _ in range(n)), (host, int(port)))
+    s.sendto(b"SEHB" + bytes(88), (host, int(port)))
+    s.close()
+    # the unit keeps running and answering the master's heartbeat
+    time.sleep(0)  # no fixed wait: the check below waits with a deadline
+    wait_for(lambda: all_normal(lb, mus), T, "still NORMAL after garbage datagrams")
+    assert lb.unit(target["name"])["running"]
+    log = open(os.path.join(lb.dir, "units", target["name"], "secd.log")).read()
+    assert "Segmentation" not in log and "AddressSanitizer" not in log
