@@ -19,6 +19,7 @@ class Lab:
             args.append("--netns")
         self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
         self.extra = []  # processes started by the test (restarts), ended by PID
+        self.restarted = {}  # unit name -> Popen of its restarted secd
         assert self.up.returncode == 0, self.up.stdout + self.up.stderr
         self.password = open(os.path.join(self.dir, "admin.password")).read().strip()
         self.tokens = {}
@@ -27,7 +28,12 @@ class Lab:
         r = subprocess.run([SECTL, "lab", "status", "--dir", self.dir, "--json"],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0, r.stderr
-        return json.loads(r.stdout)
+        st = json.loads(r.stdout)
+        for u in st["units"]:
+            p = self.restarted.get(u["name"])
+            if p:
+                u["pid"], u["running"] = p.pid, p.poll() is None
+        return st
 
     def units(self, role=None):
         return [u for u in self.status()["units"] if role is None or u["role"] == role]
@@ -97,6 +103,7 @@ class Lab:
         p = subprocess.Popen([SECD, "--role", u["role"].lower(), "--config", cfg],
                              stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         self.extra.append(p)
+        self.restarted[name] = p
         return p
 
 
