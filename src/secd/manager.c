@@ -225,7 +225,7 @@ static int start_prober(struct secd_manager *m, struct sec_err *reterr)
 	r = hb_prober_start(&d->loop, &d->cluster_key, d->cfg.unit_id, d->incarnation,
 			    d->cfg.hb_interval_ms, NULL, NULL, &m->prober, reterr);
 	if (r == 0)
-		r = hb_prober_set_targets(m->prober, t, n);
+		r = hb_prober_set_targets(m->prober, t, n, reterr);
 	free(t);
 	return r;
 }
