@@ -111,8 +111,9 @@ static void secd_belief_log(struct secd *d, bool held, uint64_t now_ns, uint64_t
 	int n;
 
 	if (fd == -2) {
-		snprintf(buf, sizeof(buf), "%s/master.log", d->cfg.data_dir);
-		fd = open(buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		char path[SECD_PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/master.log", d->cfg.data_dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		boot_to_mono = (int64_t)clock_monotonic_ns() - (int64_t)clock_boottime_ns();
 	}
 	if (fd < 0)
@@ -358,13 +359,13 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 	struct secd *d = s->data;
 	struct secd_config n;
 	struct sec_err err = {0};
-	const struct secd_option *opts;
+	const struct secd_option *table;
 	size_t nopts;
 	char a[2 * SECD_PATH_MAX + 2], b[2 * SECD_PATH_MAX + 2];
 
 	if (d->stopping || d->closed)
 		return;
-	if (secd_config_load(opts.config, &n, &err) < 0) {
+	if (secd_config_load(d->config_path, &n, &err) < 0) {
 		log_warnx("%s: reload: %s; keeping the running configuration", d->who, err.msg);
 		return;
 	}
@@ -375,9 +376,9 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 		n.timing = d->cfg.timing;
 		n.profile = d->cfg.profile;
 	}
-	opts = secd_config_options(&nopts);
+	table = secd_config_options(&nopts);
 	for (size_t i = 0; i < nopts; i++) {
-		const struct secd_option *o = &opts[i];
+		const struct secd_option *o = &table[i];
 		if (secd_config_value(&d->cfg, o, a, sizeof(a)) < 0 ||
 		    secd_config_value(&n, o, b, sizeof(b)) < 0 || !strcmp(a, b))
 			continue;

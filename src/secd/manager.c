@@ -69,7 +69,8 @@ static void peer_obs(struct secd_manager *m, uint32_t id, struct cls_unit_obs *o
 			o->report_ms = p->report_ms;
 			o->crd = p->report.crd_disks;
 			o->system = (enum cls_system)p->report.system;
-			snprintf(o->version, sizeof(o->version), "%s", p->report.sw_version);
+			snprintf(o->version, sizeof(o->version), "%.*s", (int)sizeof(o->version) - 1,
+				 p->report.sw_version);
 		}
 		o->skew_known = p->skew_known;
 		o->skew_ms = p->skew_ms;

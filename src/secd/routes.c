@@ -14,6 +14,7 @@
 #include "secd/routes.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,10 +71,13 @@ static void login_done(struct lbq_job *j)
 		api_reply_error(l->req, 500, "internal", "cannot issue a session token (%s)",
 				strerror(-r));
 	} else {
+		json_t *roles = json_array();
+		cluster_roles_to_string(l->roles, rb, sizeof(rb));
+		for (char *save = NULL, *t = strtok_r(rb, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			json_array_append_new(roles, json_string(t));
 		api_reply_json(l->req, 200,
-			       json_pack("{s:s, s:s, s:s, s:I}", "token", tok, "account", l->account,
-					 "roles", cluster_roles_to_string(l->roles, rb, sizeof(rb)),
-					 "expires_s", (json_int_t)c.expires_s));
+			       json_pack("{s:s, s:s, s:o, s:I}", "token", tok, "account", l->account,
+					 "roles", roles, "expires_s", (json_int_t)c.expires_s));
 	}
 	auth_password_wipe(tok, sizeof(tok));
 	free(l);
@@ -120,12 +124,12 @@ void secd_route_login(struct api_req *r, void *arg)
 	snprintf(l->account, sizeof(l->account), "%s", acc);
 	snprintf(l->password, sizeof(l->password), "%s", pw);
 	json_decref(j); /* jansson keeps no other copy of the password */
-	i = cluster_global_find_account(d->global, acc);
+	i = cluster_global_find_account(d->global, l->account);
 	l->known = i >= 0;
 	snprintf(l->hash, sizeof(l->hash), "%s",
 		 i >= 0 ? d->global->accounts[i].password_hash : dummy_hash());
 	l->roles = i >= 0 ? d->global->accounts[i].roles : 0;
-	snprintf(l->au.unit, sizeof(l->au.unit), "%s", d->cfg.name);
+	snprintf(l->au.unit, sizeof(l->au.unit), "%.*s", (int)sizeof(l->au.unit) - 1, d->cfg.name);
 	snprintf(l->au.account, sizeof(l->au.account), "%s", l->account);
 	snprintf(l->au.component, sizeof(l->au.component), "SEM");
 	l->job.run = login_run;
@@ -394,7 +398,8 @@ void secd_route_events_ack(struct api_req *r, void *arg)
 		return;
 	}
 	q->ack = true;
-	snprintf(q->account_ack, sizeof(q->account_ack), "%s", c->account);
+	snprintf(q->account_ack, sizeof(q->account_ack), "%.*s", (int)sizeof(q->account_ack) - 1,
+		 c->account);
 	secd_audit(arg, c->account, "SEM", LB_AUDIT_START, "Action=AcknowledgeEvents");
 	submit_query(r, arg, q);
 }
