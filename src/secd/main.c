@@ -285,8 +285,15 @@ static void secd_stop_services(struct secd *d)
 	secd_manager_free(d->mgr);
 	d->repl = NULL;
 	d->mgr = NULL;
-	if (d->responder)
+	if (d->responder) {
+		const struct hb_counters *c = hb_responder_counters(d->responder);
+		log_info("%s: network heartbeat: %" PRIu64 " challenges answered, %" PRIu64
+			 " datagrams dropped (%" PRIu64 " malformed, %" PRIu64 " unauthenticated, %"
+			 PRIu64 " stale)", d->who, c->accepted,
+			 c->malformed + c->unauthenticated + c->stale_nonce, c->malformed,
+			 c->unauthenticated, c->stale_nonce);
 		hb_responder_stop(d->responder);
+	}
 	d->responder = NULL;
 }
 

@@ -103,15 +103,18 @@ void secd_route_login(struct api_req *r, void *arg)
 	struct login_job *l;
 	int i;
 
+	/* a login without credentials is an unauthenticated call: 401, like every route */
 	if (!j) {
-		api_reply_error(r, 400, "bad_request", "%s", err.msg);
+		api_reply_error(r, 401, "unauthenticated", "a login needs the body {\"account\": "
+				"..., \"password\": ...} (%s)", err.msg);
 		return;
 	}
 	acc = json_string_value(json_object_get(j, "account"));
 	pw = json_string_value(json_object_get(j, "password"));
 	if (!acc || !pw || !*acc || strlen(acc) >= CLUSTER_NAME_MAX || strlen(pw) > AUTH_PASSWORD_MAX) {
 		json_decref(j);
-		api_reply_error(r, 400, "bad_request", "the body needs \"account\" and \"password\"");
+		api_reply_error(r, 401, "unauthenticated", "a login needs the body {\"account\": "
+				"..., \"password\": ...}");
 		return;
 	}
 	if (!(l = calloc(1, sizeof(*l)))) {

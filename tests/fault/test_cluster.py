@@ -168,5 +168,15 @@ def test_malformed_heartbeat_dropped_and_counted(lab):
     # the unit keeps running and answering the master's heartbeat
     wait_for(lambda: all_normal(lb, mus), T, "still NORMAL after garbage datagrams")
     assert lb.unit(target["name"])["running"]
+    # a clean stop reports what the heartbeat socket dropped
+    pid = lb.unit(target["name"])["pid"]
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not lb.unit(target["name"])["running"], T, "the unit stopped")
     log = open(os.path.join(lb.dir, "units", target["name"], "secd.log")).read()
     assert "Segmentation" not in log and "AddressSanitizer" not in log
+    import re
+    m = re.search(r"network heartbeat: (\d+) challenges answered, (\d+) datagrams dropped "
+                  r"\((\d+) malformed, (\d+) unauthenticated", log)
+    assert m, log[-2000:]
+    assert int(m.group(1)) >= 1
+    assert int(m.group(2)) >= 301 and int(m.group(3)) >= 250, m.group(0)
