@@ -87,7 +87,7 @@ void secd_audit(struct secd *d, const char *account, const char *component, int 
 	e->audit = true;
 	e->au.ts_ms = (int64_t)(clock_wall_ns() / 1000000u);
 	e->au.type = (enum lb_audit_type)type;
-	snprintf(e->au.unit, sizeof(e->au.unit), "%s", d->cfg.name);
+	snprintf(e->au.unit, sizeof(e->au.unit), "%.*s", (int)sizeof(e->au.unit) - 1, d->cfg.name);
 	snprintf(e->au.account, sizeof(e->au.account), "%s", account);
 	snprintf(e->au.component, sizeof(e->au.component), "%s", component);
 	va_start(ap, fmt);
