@@ -147,25 +147,13 @@ static uint64_t lease_required_mask(const struct crd_lease *l)
 	return (1u << l->cfg.ndisks) - 1;
 }
 
-/* R3: claim when the required disks show "free" through reads issued < io_timeout ago. */
-static void lease_try_claim(struct crd_lease *l, uint64_t now, struct out *o)
+/* R3: the claim itself, on the disks of mask; oldest = the earliest issue of the reads that
+ * showed them free. */
+static void lease_claim(struct crd_lease *l, unsigned mask, uint64_t oldest, struct out *o)
 {
 	const uint64_t io = MS(l->cfg.timing.io_ms);
-	uint64_t oldest = UINT64_MAX, term = 0;
-	unsigned mask = 0;
-	int nfree = 0;
+	uint64_t term;
 
-	for (int i = 0; i < l->cfg.ndisks; i++) {
-		struct crd_lease_disk_view *v = &l->d[i];
-		if (v->busy || !v->free_issue_ns || now - v->free_issue_ns >= io)
-			continue;
-		mask |= 1u << i;
-		nfree++;
-		if (v->free_issue_ns < oldest)
-			oldest = v->free_issue_ns;
-	}
-	if (l->cfg.mut.n2_any_disk ? nfree == 0 : mask != lease_required_mask(l))
-		return;
 	/* R3: 1 + the highest term seen; remembered across rounds, so that a lease block torn
 	 * since cannot make the term go back (tests/sim finding 7, docs/decisions.md) */
 	term = l->max_term_seen;
@@ -191,6 +179,80 @@ static void lease_try_claim(struct crd_lease *l, uint64_t now, struct out *o)
 	}
 }
 
+/* R3: claim when the required disks show "free" through reads issued < io_timeout ago. */
+static void lease_try_claim(struct crd_lease *l, uint64_t now, struct out *o)
+{
+	const uint64_t io = MS(l->cfg.timing.io_ms);
+	uint64_t oldest = UINT64_MAX;
+	unsigned mask = 0;
+	int nfree = 0;
+
+	for (int i = 0; i < l->cfg.ndisks; i++) {
+		struct crd_lease_disk_view *v = &l->d[i];
+		if (v->busy || !v->free_issue_ns || now - v->free_issue_ns >= io)
+			continue;
+		mask |= 1u << i;
+		nfree++;
+		if (v->free_issue_ns < oldest)
+			oldest = v->free_issue_ns;
+	}
+	if (l->cfg.mut.n2_any_disk ? nfree == 0 : mask != lease_required_mask(l))
+		return;
+	lease_claim(l, mask, oldest, o);
+}
+
+/* The forced claim, once every disk has answered a read issued after the request: refuse
+ * (no block read; a live block), wait for fresher reads, or claim on the disks read. */
+static void lease_try_force(struct crd_lease *l, uint64_t now, struct out *o)
+{
+	const uint64_t io = MS(l->cfg.timing.io_ms);
+	struct crd_lease_force *f = &l->force;
+	uint64_t oldest = UINT64_MAX;
+	unsigned mask = 0;
+	bool stale = false;
+
+	if (f->state != CRD_FORCE_PENDING || l->state != CRD_LEASE_WATCHING)
+		return;
+	for (int i = 0; i < l->cfg.ndisks; i++)
+		if (!l->force_read[i] || l->d[i].busy)
+			return;
+	for (int i = 0; i < l->cfg.ndisks; i++) {
+		struct crd_lease_disk_view *v = &l->d[i];
+		if (!l->force_ok[i])
+			continue;
+		if (!v->free_issue_ns && !l->cfg.mut.force_no_check) {
+			f->state = CRD_FORCE_REFUSED;
+			f->reason = CRD_FORCE_R_LIVE;
+			f->disk = i;
+			f->decode = v->decode;
+			f->rec = v->rec;
+			f->unchanged_ms = now > v->first_seen_ns ? (now - v->first_seen_ns) / MS(1) : 0;
+			f->needed_ms = lease_r0_length(l, v) / MS(1);
+			return;
+		}
+		if (!v->free_issue_ns)
+			v->free_issue_ns = v->prev_issue_ns ? v->prev_issue_ns : now;
+		if (now - v->free_issue_ns >= io)
+			stale = true;
+		mask |= 1u << i;
+		if (v->free_issue_ns < oldest)
+			oldest = v->free_issue_ns;
+	}
+	if (!mask) {
+		f->state = CRD_FORCE_REFUSED;
+		f->reason = CRD_FORCE_R_NO_DISK;
+		return;
+	}
+	if (stale) { /* R3 wants reads issued < io_timeout ago: the next round's */
+		memset(l->force_read, 0, sizeof(l->force_read));
+		return;
+	}
+	lease_claim(l, mask, oldest, o);
+	f->state = CRD_FORCE_CLAIMING;
+	f->mask = mask;
+	f->term = l->term;
+}
+
 static void lease_back_off(struct crd_lease *l, uint64_t now)
 {
 	const uint64_t renew = MS(l->cfg.timing.renew_ms);
@@ -198,6 +260,10 @@ static void lease_back_off(struct crd_lease *l, uint64_t now)
 	l->state = CRD_LEASE_WATCHING;
 	l->backoffs++;
 	l->next_ns = now + renew + lease_rand(l) % (renew + 1);
+	if (l->force.state == CRD_FORCE_CLAIMING) {
+		l->force.state = CRD_FORCE_FAILED;
+		l->force.reason = CRD_FORCE_R_NOT_CONFIRMED;
+	}
 }
 
 static void lease_lose(struct crd_lease *l, uint64_t now, bool step_down)
@@ -209,6 +275,7 @@ static void lease_lose(struct crd_lease *l, uint64_t now, bool step_down)
 	} else {
 		l->expirations++;
 	}
+	l->joined_mask = 0;
 	l->state = CRD_LEASE_WATCHING;
 	l->next_ns = now + MS(l->cfg.timing.renew_ms);
 }
@@ -301,7 +368,12 @@ static void lease_done_watching(struct crd_lease *l, const struct crd_lease_done
 	if (d->kind != CRD_IO_LEASE_READ)
 		return; /* a late completion of an earlier state's write */
 	lease_view_update(l, d);
+	if (l->force.state == CRD_FORCE_PENDING && d->issue_ns >= l->force.requested_ns) {
+		l->force_read[d->disk] = true;
+		l->force_ok[d->disk] = d->result == 0;
+	}
 	lease_try_claim(l, now, o);
+	lease_try_force(l, now, o);
 }
 
 static void lease_done_claiming(struct crd_lease *l, const struct crd_lease_done *d,
@@ -370,6 +442,12 @@ static void lease_done_confirming(struct crd_lease *l, const struct crd_lease_do
 	l->state = CRD_LEASE_HELD;
 	l->held_since_ns = now;
 	l->acquisitions++;
+	l->joined_mask = l->claim_mask;
+	if (l->force.state == CRD_FORCE_PENDING || l->force.state == CRD_FORCE_CLAIMING) {
+		l->force.state = CRD_FORCE_DONE;
+		l->force.mask = l->claim_mask;
+		l->force.term = l->term;
+	}
 	l->next_ns = now; /* renew at once */
 }
 
@@ -389,7 +467,9 @@ static void lease_done_held(struct crd_lease *l, const struct crd_lease_done *d,
 	}
 	if (d->kind != CRD_IO_LEASE_READ || d->result != 0)
 		return;
-	if (d->decode == 0 && !lease_rec_is_mine(l, r) && (r->counter > 0 || r->term > l->term)) {
+	bool joined = l->joined_mask & (1u << d->disk);
+	if (d->decode == 0 && !lease_rec_is_mine(l, r) && (r->counter > 0 || r->term > l->term) &&
+	    (joined || r->term >= l->term)) {
 		lease_lose(l, now, true); /* R2: a foreign holder — never overwrite */
 		return;
 	}
@@ -397,6 +477,8 @@ static void lease_done_held(struct crd_lease *l, const struct crd_lease_done *d,
 		lease_lose(l, now, true);
 		return;
 	}
+	if (d->decode == 0 && lease_rec_is_mine(l, r) && r->term == l->term)
+		l->joined_mask |= 1u << d->disk; /* the disk joins (see lease.h) */
 	struct crd_lease_rec rec = lease_my_rec(l, l->counter, 0);
 	lease_emit(l, o, d->disk, CRD_IO_LEASE_WRITE, &rec,
 		   l->cfg.mut.no_r1 ? 0 : l->valid_until);
@@ -457,6 +539,65 @@ int crd_lease_release(struct crd_lease *l, uint64_t now, struct crd_lease_io *ou
 	if (o.n == 0)
 		l->state = CRD_LEASE_STOPPED;
 	return o.n;
+}
+
+int crd_lease_force(struct crd_lease *l, uint64_t now)
+{
+	switch (l->state) {
+	case CRD_LEASE_WATCHING:
+		break;
+	case CRD_LEASE_HELD:
+		return -EALREADY;
+	case CRD_LEASE_RELEASING:
+	case CRD_LEASE_STOPPED:
+		return -ESHUTDOWN;
+	default:
+		return -EBUSY;
+	}
+	memset(&l->force, 0, sizeof(l->force));
+	memset(l->force_read, 0, sizeof(l->force_read));
+	memset(l->force_ok, 0, sizeof(l->force_ok));
+	l->force.state = CRD_FORCE_PENDING;
+	l->force.requested_ns = now;
+	l->force.disk = -1;
+	return 0;
+}
+
+struct crd_lease_force crd_lease_force_get(const struct crd_lease *l)
+{
+	return l->force;
+}
+
+void crd_lease_force_cancel(struct crd_lease *l)
+{
+	if (l->force.state == CRD_FORCE_PENDING)
+		l->force.state = CRD_FORCE_NONE;
+}
+
+const char *crd_lease_force_state_to_string(enum crd_lease_force_state s)
+{
+	static const char *const names[CRD_FORCE_STATE_MAX] = {
+		[CRD_FORCE_NONE] = "none", [CRD_FORCE_PENDING] = "pending",
+		[CRD_FORCE_CLAIMING] = "claiming", [CRD_FORCE_DONE] = "done",
+		[CRD_FORCE_REFUSED] = "refused", [CRD_FORCE_FAILED] = "failed",
+	};
+	return s >= 0 && s < CRD_FORCE_STATE_MAX ? names[s] : "?";
+}
+
+void crd_lease_disk_reset(struct crd_lease *l, int disk)
+{
+	struct crd_lease_disk_view *v;
+	bool busy;
+
+	if (disk < 0 || disk >= l->cfg.ndisks)
+		return;
+	v = &l->d[disk];
+	busy = v->busy;
+	memset(v, 0, sizeof(*v));
+	v->busy = busy;
+	v->read_done = true; /* not part of a round in progress */
+	l->joined_mask &= ~(1u << disk);
+	l->force_read[disk] = false;
 }
 
 uint64_t crd_lease_next_ns(const struct crd_lease *l)

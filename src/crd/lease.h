@@ -24,7 +24,21 @@
  *
  * Belief: crd_lease_held(l, now) is true exactly while the engine believes it is the Master
  * MU; the belief ends at crd_lease_valid_until() at the latest (R1: issue time of the last
- * successful renewal + lease_timeout − margin), or earlier on a step-down (R2). */
+ * successful renewal + lease_timeout − margin), or earlier on a step-down (R2).
+ *
+ * Forced claim (crd.md §5, `sectl cluster force-master`; N = 2 with a disk down, when no
+ * master can be elected): crd_lease_force() asks the engine, while WATCHING, to claim on
+ * the disks it can read instead of on every disk. It answers through crd_lease_force_get()
+ * once a round of lease-block reads issued after the request has completed on every disk:
+ * REFUSED when no block could be read, or when a block it read is not free by R0 (its
+ * bytes changed within L, the holder's lease_timeout, never less than any MU advertises:
+ * "a live lease"); otherwise it claims (R3: term = 1 + the highest term seen) on the disks
+ * it read, confirms after claim_delay like any claim, and is DONE once HELD (FAILED when
+ * the claim was not confirmed). Held through a forced claim, the engine renews on every
+ * disk as usual; a disk that was not part of the claim *joins* when it answers again: a
+ * foreign record of a LOWER term found there (the former master's, from before the split)
+ * is overwritten instead of making the holder step down, until a read shows the holder's
+ * own record there; from then on R2 applies to that disk as to any other. */
 #ifndef SEC_CRD_LEASE_H
 #define SEC_CRD_LEASE_H
 
@@ -83,6 +97,7 @@ struct crd_lease_mutations {
 	bool r0_issue_time;  /* time R0 from the first read's issue and confirm by completion */
 	bool n2_any_disk;    /* with N = 2, acquire on any one disk */
 	bool late_release_trust; /* R0 as written: every released block is free at once */
+	bool force_no_check;     /* a forced claim ignores live lease blocks (tests/sim) */
 };
 
 struct crd_lease_cfg {
@@ -96,6 +111,40 @@ struct crd_lease_cfg {
 };
 
 #define CRD_LEASE_IO_MAX 8 /* requests one call can return at most */
+
+/* The state of a forced claim (see the top). */
+enum crd_lease_force_state {
+	CRD_FORCE_NONE = 0,  /* none asked (or cancelled) */
+	CRD_FORCE_PENDING,   /* waiting for a round of reads issued after the request */
+	CRD_FORCE_CLAIMING,  /* claimed on the disks read; confirming after claim_delay */
+	CRD_FORCE_DONE,      /* HELD (term) */
+	CRD_FORCE_REFUSED,   /* reason says why; nothing was written */
+	CRD_FORCE_FAILED,    /* the claim was not confirmed (another claim); backed off */
+	CRD_FORCE_STATE_MAX
+};
+
+enum crd_lease_force_reason {
+	CRD_FORCE_R_NONE = 0,
+	CRD_FORCE_R_NO_DISK,    /* no lease block could be read */
+	CRD_FORCE_R_LIVE,       /* disk's lease block changed within L: a live lease */
+	CRD_FORCE_R_NOT_CONFIRMED, /* FAILED: the claim was overwritten or not durable in time */
+	CRD_FORCE_REASON_MAX
+};
+
+struct crd_lease_force {
+	enum crd_lease_force_state state;
+	enum crd_lease_force_reason reason;
+	uint64_t requested_ns;
+	/* R_LIVE: the disk, what its block held, and for how long its bytes have been seen
+	 * unchanged against the L they need (ms) */
+	int disk;
+	int decode;               /* crd_lease_in() of that block (0: rec is valid) */
+	struct crd_lease_rec rec;
+	uint64_t unchanged_ms, needed_ms;
+	/* CLAIMING / DONE: the disks claimed on (bit i = disk i) and the term */
+	unsigned mask;
+	uint64_t term;
+};
 
 struct crd_lease_disk_view {
 	bool seen;               /* some read returned bytes */
@@ -130,6 +179,11 @@ struct crd_lease {
 	uint64_t rng;
 	uint64_t held_since_ns;
 	struct crd_lease_disk_view d[CRD_SET_DISKS_MAX];
+	/* forced claim (see the top) */
+	struct crd_lease_force force;
+	bool force_read[CRD_SET_DISKS_MAX]; /* a read issued after the request completed */
+	bool force_ok[CRD_SET_DISKS_MAX];   /* ... and returned the block */
+	unsigned joined_mask;     /* HELD: disks where R2 applies fully (see "joins") */
 	/* statistics, for logs and tests */
 	uint64_t acquisitions, step_downs, expirations, backoffs;
 };
@@ -154,5 +208,24 @@ bool crd_lease_held(const struct crd_lease *l, uint64_t now);
 uint64_t crd_lease_valid_until(const struct crd_lease *l);
 /* Term of the current belief (valid while held). */
 uint64_t crd_lease_term(const struct crd_lease *l);
+
+/* Asks for a forced claim (see the top) at time now. Returns 0 (PENDING; answered later
+ * through crd_lease_force_get()), -EALREADY (HELD: this MU is the Master MU), -EBUSY (a
+ * claim is under way: ask again after it), -ESHUTDOWN (released or stopping). A new
+ * request replaces an answered one. The engine has no new I/O to issue: the next round of
+ * WATCHING reads (at most renew_interval away) answers it. */
+int crd_lease_force(struct crd_lease *l, uint64_t now);
+/* The forced claim's state and result (a copy). */
+struct crd_lease_force crd_lease_force_get(const struct crd_lease *l);
+/* Withdraws a PENDING request (the caller gave up waiting); a claim already written is
+ * not withdrawn. Back to NONE. */
+void crd_lease_force_cancel(struct crd_lease *l);
+const char *crd_lease_force_state_to_string(enum crd_lease_force_state s);
+
+/* The external disk at index disk was replaced by another disk (online `sectl crd replace`,
+ * crd.md §1): forgets everything seen on it (R0 starts again on the new disk's bytes) and,
+ * while HELD, lets it join (see the top). An I/O still outstanding on the old disk keeps
+ * the index busy until its completion arrives (the driver reports it as failed). */
+void crd_lease_disk_reset(struct crd_lease *l, int disk);
 
 #endif

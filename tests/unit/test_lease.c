@@ -411,6 +411,202 @@ static void test_torn_block_term_still_grows(void **state)
 	assert_true(crd_lease_term(&w.m[1 - h].l) > t);
 }
 
+
+/* ---- forced claim (crd.md §5 `sectl cluster force-master`) ---- */
+
+/* Runs until mu k's forced claim is answered (or 5 s). */
+static struct crd_lease_force run_force(struct world *w, int k)
+{
+	uint64_t t0 = w->now;
+	struct crd_lease_force f;
+
+	assert_int_equal(crd_lease_force(&w->m[k].l, w->now), 0);
+	do {
+		world_step(w);
+		assert_true(world_holders(w) <= 1);
+		f = crd_lease_force_get(&w->m[k].l);
+	} while ((f.state == CRD_FORCE_PENDING || f.state == CRD_FORCE_CLAIMING) &&
+		 w->now - t0 < 5000 * MS);
+	return f;
+}
+
+/* The two-site split after the master's site went down: no master can be elected; the
+ * forced claim on the surviving site takes the lease with term + 1 on the disk it reads,
+ * keeps it, and when the other disk comes back the old record of the lower term there is
+ * overwritten (the disk joins) without a step-down. */
+static void test_force_after_split_takes_and_keeps(void **state)
+{
+	static struct world w;
+	world_init(&w, 3, 2, CRD_PROFILE_TEST);
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_true(h >= 0);
+	int a = (h + 1) % 3, b = (h + 2) % 3;
+	uint64_t t = crd_lease_term(&w.m[h].l);
+	w.m[h].dead = true;      /* site A is down with the master */
+	w.m[a].sees[1] = false;  /* site A's other MU sees disk 0 only */
+	w.m[b].sees[0] = false;  /* site B sees disk 1 only */
+	world_run(&w, 4000);
+	assert_int_equal(world_holders(&w), 0); /* no master can be elected */
+	struct crd_lease_force f = run_force(&w, b);
+	assert_int_equal(f.state, CRD_FORCE_DONE);
+	assert_int_equal(f.mask, 2u); /* claimed on disk 1 only */
+	assert_int_equal(f.term, t + 1);
+	assert_int_equal(world_holder(&w), b);
+	assert_int_equal(w.d[1].rec.holder, (uint32_t)b + 1);
+	assert_int_equal(w.d[0].rec.holder, (uint32_t)h + 1); /* untouched */
+	world_run(&w, 5000);
+	assert_int_equal(world_holder(&w), b); /* holds it normally on the one disk */
+	/* the disks rejoin: b overwrites the lower term on disk 0 and does not step down */
+	w.m[a].sees[1] = true;
+	w.m[b].sees[0] = true;
+	for (int i = 0; i < 5000; i++) {
+		world_step(&w);
+		assert_true(world_holders(&w) <= 1);
+	}
+	assert_int_equal(world_holder(&w), b);
+	assert_int_equal(w.m[b].l.step_downs + w.m[b].l.expirations, 0);
+	assert_int_equal(w.d[0].rec.holder, (uint32_t)b + 1);
+	assert_int_equal(w.d[0].rec.term, t + 1);
+	assert_int_equal(w.m[b].l.joined_mask, 3u);
+	assert_no_overlap(&w);
+}
+
+/* Refused while the lease block it reads is live: the master renews on it. Nothing is
+ * written; the answer names the disk and the holder. */
+static void test_force_refused_while_lease_live(void **state)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_true(h >= 0);
+	w.m[1 - h].sees[1] = false; /* it reads disk 0 only, where the master renews */
+	world_run(&w, 2000);
+	struct crd_lease_force f = run_force(&w, 1 - h);
+	assert_int_equal(f.state, CRD_FORCE_REFUSED);
+	assert_int_equal(f.reason, CRD_FORCE_R_LIVE);
+	assert_int_equal(f.disk, 0);
+	assert_int_equal(f.decode, 0);
+	assert_int_equal(f.rec.holder, (uint32_t)h + 1);
+	assert_true(f.unchanged_ms < f.needed_ms);
+	assert_int_equal(f.needed_ms, 1200);
+	world_run(&w, 1000);
+	assert_int_equal(world_holder(&w), h);
+	assert_int_equal(w.d[0].rec.holder, (uint32_t)h + 1);
+	assert_int_equal(w.m[h].l.step_downs, 0);
+}
+
+/* The check is what keeps the forced claim safe: a master that is paused (SIGSTOP) right
+ * after a renewal still believes until its R1 expiry and reads nothing meanwhile, so R2
+ * cannot make it step down. With the check the forced claim waits (refused: live);
+ * without it (the mutation) the forced claim makes a second master. */
+static int run_force_paused_master(bool no_check)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_true(h >= 0);
+	w.m[1 - h].l.cfg.mut.force_no_check = no_check;
+	w.m[1 - h].sees[1] = false; /* it reads disk 0 only */
+	world_run(&w, 400);
+	/* paused just after a renewal: it believes for lease_timeout - margin more */
+	uint64_t until = crd_lease_valid_until(&w.m[h].l);
+	while (crd_lease_valid_until(&w.m[h].l) == until)
+		world_step(&w);
+	w.m[h].paused = true;
+	assert_int_equal(crd_lease_force(&w.m[1 - h].l, w.now), 0);
+	int most = 0;
+	for (int i = 0; i < 3000; i++) {
+		world_step(&w);
+		if (world_holders(&w) > most)
+			most = world_holders(&w);
+	}
+	if (!no_check) {
+		struct crd_lease_force f = crd_lease_force_get(&w.m[1 - h].l);
+		assert_int_equal(f.state, CRD_FORCE_REFUSED);
+		assert_int_equal(f.reason, CRD_FORCE_R_LIVE);
+	}
+	return most;
+}
+
+static void test_force_refused_while_master_paused(void **state)
+{
+	assert_int_equal(run_force_paused_master(false), 1);
+}
+
+static void test_force_mutation_without_check_two_masters(void **state)
+{
+	assert_int_equal(run_force_paused_master(true), 2);
+}
+
+static void test_force_refused_without_disk_and_when_held(void **state)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	w.m[1].dead = true;
+	world_run(&w, 2000);
+	assert_int_equal(world_holder(&w), 0);
+	assert_int_equal(crd_lease_force(&w.m[0].l, w.now), -EALREADY);
+	w.m[1].dead = false;
+	w.m[1].sees[0] = w.m[1].sees[1] = false;
+	struct crd_lease_force f = run_force(&w, 1);
+	assert_int_equal(f.state, CRD_FORCE_REFUSED);
+	assert_int_equal(f.reason, CRD_FORCE_R_NO_DISK);
+	assert_int_equal(world_holder(&w), 0);
+	/* a request can be withdrawn while pending */
+	assert_int_equal(crd_lease_force(&w.m[1].l, w.now), 0);
+	crd_lease_force_cancel(&w.m[1].l);
+	assert_int_equal(crd_lease_force_get(&w.m[1].l).state, CRD_FORCE_NONE);
+}
+
+/* A fresh MU has not watched a block for L yet: refused as live, with how long it watched. */
+static void test_force_refused_before_watching_l(void **state)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	w.m[1].dead = true;
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_int_equal(h, 0);
+	w.m[0].dead = true; /* the master dies */
+	w.m[1].dead = false;
+	struct crd_lease_cfg cfg = w.m[1].l.cfg;
+	crd_lease_init(&w.m[1].l, &cfg, w.now);
+	w.m[1].sees[0] = false;
+	struct crd_lease_force f = run_force(&w, 1);
+	assert_int_equal(f.state, CRD_FORCE_REFUSED);
+	assert_int_equal(f.reason, CRD_FORCE_R_LIVE);
+	assert_true(f.unchanged_ms < 1200);
+	world_run(&w, 1500); /* watched long enough now */
+	f = run_force(&w, 1);
+	assert_int_equal(f.state, CRD_FORCE_DONE);
+	assert_int_equal(world_holder(&w), 1);
+}
+
+/* Online replace of disk 1 under a holding master: the new disk (a copy) joins, no
+ * step-down. */
+static void test_disk_reset_keeps_the_lease(void **state)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	world_run(&w, 2000);
+	int h = world_holder(&w);
+	assert_true(h >= 0);
+	w.d[1] = w.d[0]; /* the new disk: a copy of the surviving one */
+	crd_lease_disk_reset(&w.m[h].l, 1);
+	crd_lease_disk_reset(&w.m[1 - h].l, 1);
+	for (int i = 0; i < 5000; i++) {
+		world_step(&w);
+		assert_int_equal(world_holders(&w), 1);
+	}
+	assert_int_equal(world_holder(&w), h);
+	assert_int_equal(w.m[h].l.step_downs + w.m[h].l.expirations, 0);
+	assert_int_equal(w.m[h].l.joined_mask, 3u);
+	assert_true(w.d[1].rec.counter > 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +621,13 @@ int main(void)
 		cmocka_unit_test(test_late_release_is_not_free_at_once),
 		cmocka_unit_test(test_late_release_mutation_is_caught),
 		cmocka_unit_test(test_torn_block_term_still_grows),
+		cmocka_unit_test(test_force_after_split_takes_and_keeps),
+		cmocka_unit_test(test_force_refused_while_lease_live),
+		cmocka_unit_test(test_force_refused_while_master_paused),
+		cmocka_unit_test(test_force_mutation_without_check_two_masters),
+		cmocka_unit_test(test_force_refused_without_disk_and_when_held),
+		cmocka_unit_test(test_force_refused_before_watching_l),
+		cmocka_unit_test(test_disk_reset_keeps_the_lease),
 	};
 	return cmocka_run_group_tests_name("lease", tests, NULL, NULL);
 }
