@@ -33,12 +33,15 @@ struct io_disk {
 	enum crd_disk_status state;
 	bool stop;
 	bool orphan; /* detached by crd_io_free(): frees itself when the syscall returns */
+	struct io_disk *next_retired; /* crd_io_detach()ed, kept until crd_io_free() */
 };
 
 struct crd_io {
 	struct crd_io_cfg cfg;
 	int n;
-	struct io_disk *d[CRD_IO_DISKS_MAX];
+	/* atomic: crd_io_attach()/crd_io_detach() change them while the timeout thread scans */
+	struct io_disk *_Atomic d[CRD_IO_DISKS_MAX];
+	struct io_disk *retired; /* owner thread only; freed (or orphaned) by crd_io_free() */
 	pthread_t watch;
 	bool watch_started;
 	pthread_mutex_t wlock;
@@ -343,6 +346,31 @@ static void *io_watch_main(void *arg)
 
 /* ---- life cycle ---- */
 
+/* Starts the thread of disk (owned from here, also on failure) at index idx. */
+static int io_disk_start(struct crd_io *io, int idx, struct crd_disk *disk)
+{
+	struct io_disk *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d) {
+		crd_disk_close(disk);
+		return -ENOMEM;
+	}
+	d->io = io;
+	d->idx = idx;
+	d->disk = disk;
+	d->state = CRD_DISK_NORMAL;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->cond, NULL);
+	r = -pthread_create(&d->thread, NULL, disk_main, d);
+	if (r < 0) {
+		disk_free(d);
+		return r;
+	}
+	io->d[idx] = d;
+	return 0;
+}
+
 int crd_io_new(const struct crd_io_cfg *cfg, struct crd_disk **disks, int n,
 	       struct crd_io **ret)
 {
@@ -369,27 +397,12 @@ int crd_io_new(const struct crd_io_cfg *cfg, struct crd_disk **disks, int n,
 	if (cfg->realtime && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		log_debug("crd io: mlockall refused: %s", strerror(errno));
 	for (int i = 0; i < n; i++) {
-		struct io_disk *d;
 		if (!disks[i])
 			continue;
-		d = calloc(1, sizeof(*d));
-		if (!d) {
-			r = -ENOMEM;
-			goto fail;
-		}
-		d->io = io;
-		d->idx = i;
-		d->disk = disks[i];
+		r = io_disk_start(io, i, disks[i]);
 		disks[i] = NULL;
-		d->state = CRD_DISK_NORMAL;
-		pthread_mutex_init(&d->lock, NULL);
-		pthread_cond_init(&d->cond, NULL);
-		r = -pthread_create(&d->thread, NULL, disk_main, d);
-		if (r < 0) {
-			disk_free(d);
+		if (r < 0)
 			goto fail;
-		}
-		io->d[i] = d;
 	}
 	r = -pthread_create(&io->watch, NULL, io_watch_main, io);
 	if (r < 0)
@@ -403,6 +416,40 @@ fail_disks:
 	for (int i = 0; i < n && i < CRD_IO_DISKS_MAX; i++)
 		disks[i] = crd_disk_close(disks[i]);
 	return r;
+}
+
+/* crd_io_free(): joins the stopped thread of d and frees d, or detaches it when its
+ * syscall hangs past io_timeout (it frees itself when the syscall returns). */
+static void io_disk_end(struct io_disk *d, uint64_t timeout_ns, struct crd_io_req **list)
+{
+	struct timespec ts;
+	uint64_t abs;
+
+	if (!d)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	abs = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec + timeout_ns;
+	ts.tv_sec = (time_t)(abs / NSEC_PER_SEC);
+	ts.tv_nsec = (long)(abs % NSEC_PER_SEC);
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_cond_broadcast(&d->cond);
+	/* wait up to io_timeout for a syscall that has not timed out yet */
+	while (d->inflight && !d->inflight->completed &&
+	       pthread_cond_timedwait(&d->cond, &d->lock, &ts) == 0)
+		;
+	q_steal_all(d, list, -ECANCELED, clock_boottime_ns());
+	if (d->inflight) { /* hung: detach; the thread frees d when it returns */
+		d->orphan = true;
+		atomic_fetch_add(&io_orphans, 1);
+		pthread_mutex_unlock(&d->lock);
+		log_debug("crd disk '%s': I/O thread hung at shutdown, detached", d->disk->path);
+		pthread_detach(d->thread);
+	} else {
+		pthread_mutex_unlock(&d->lock);
+		pthread_join(d->thread, NULL);
+		disk_free(d);
+	}
 }
 
 struct crd_io *crd_io_free(struct crd_io *io)
@@ -429,34 +476,13 @@ struct crd_io *crd_io_free(struct crd_io *io)
 		pthread_mutex_unlock(&d->lock);
 	}
 	for (int i = 0; i < io->n; i++) {
-		struct io_disk *d = io->d[i];
-		struct timespec ts;
-		uint64_t abs;
-		if (!d)
-			continue;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		abs = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec + timeout_ns;
-		ts.tv_sec = (time_t)(abs / NSEC_PER_SEC);
-		ts.tv_nsec = (long)(abs % NSEC_PER_SEC);
-		pthread_mutex_lock(&d->lock);
-		/* wait up to io_timeout for a syscall that has not timed out yet */
-		while (d->inflight && !d->inflight->completed &&
-		       pthread_cond_timedwait(&d->cond, &d->lock, &ts) == 0)
-			;
-		q_steal_all(d, &list, -ECANCELED, clock_boottime_ns());
-		if (d->inflight) { /* hung: detach; the thread frees d when it returns */
-			d->orphan = true;
-			atomic_fetch_add(&io_orphans, 1);
-			pthread_mutex_unlock(&d->lock);
-			log_debug("crd disk '%s': I/O thread hung at shutdown, detached",
-				  d->disk->path);
-			pthread_detach(d->thread);
-		} else {
-			pthread_mutex_unlock(&d->lock);
-			pthread_join(d->thread, NULL);
-			disk_free(d);
-		}
+		io_disk_end(io->d[i], timeout_ns, &list);
 		io->d[i] = NULL;
+	}
+	while (io->retired) {
+		struct io_disk *d = io->retired;
+		io->retired = d->next_retired;
+		io_disk_end(d, timeout_ns, &list);
 	}
 	deliver(list);
 	pthread_mutex_destroy(&io->wlock);
@@ -472,7 +498,8 @@ int crd_io_submit(struct crd_io *io, int disk, struct crd_io_req *req)
 	struct io_disk *d;
 	int r = 0;
 
-	if (disk < 0 || disk >= io->n || !io->d[disk]) {
+	d = disk >= 0 && disk < io->n ? io->d[disk] : NULL; /* one load: see crd_io_detach */
+	if (!d) {
 		r = -ENODEV;
 		goto refuse;
 	}
@@ -482,7 +509,6 @@ int crd_io_submit(struct crd_io *io, int disk, struct crd_io_req *req)
 		r = -EINVAL;
 		goto refuse;
 	}
-	d = io->d[disk];
 	req->disk = disk;
 	req->result = 0;
 	req->issue_ns = req->complete_ns = 0;
@@ -546,11 +572,49 @@ int crd_io_run(struct crd_io *io, int disk, struct crd_io_req *req)
 	return r;
 }
 
+int crd_io_attach(struct crd_io *io, struct crd_disk *disk, int *ret_idx)
+{
+	int r;
+
+	for (int i = 0; i < io->n; i++) {
+		if (io->d[i])
+			continue;
+		if ((r = io_disk_start(io, i, disk)) < 0)
+			return r;
+		*ret_idx = i;
+		return 0;
+	}
+	crd_disk_close(disk);
+	return -ENOSPC;
+}
+
+int crd_io_detach(struct crd_io *io, int idx)
+{
+	struct crd_io_req *list = NULL;
+	struct io_disk *d;
+
+	if (idx < 0 || idx >= io->n || !(d = atomic_exchange(&io->d[idx], NULL)))
+		return -ENODEV;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	/* everything queued, and the request whose syscall runs now (the head of its queue):
+	 * -ECANCELED now; a hung syscall's later return is dropped */
+	q_steal_all(d, &list, -ECANCELED, clock_boottime_ns());
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	d->next_retired = io->retired;
+	io->retired = d;
+	deliver(list);
+	return 0;
+}
+
 /* ---- state ---- */
 
 struct crd_disk *crd_io_disk(struct crd_io *io, int disk)
 {
-	return disk >= 0 && disk < io->n && io->d[disk] ? io->d[disk]->disk : NULL;
+	struct io_disk *d = disk >= 0 && disk < io->n ? io->d[disk] : NULL;
+
+	return d ? d->disk : NULL;
 }
 
 int crd_io_ndisks(const struct crd_io *io)
@@ -568,9 +632,9 @@ enum crd_disk_status crd_io_disk_state(struct crd_io *io, int disk)
 	enum crd_disk_status s;
 	struct io_disk *d;
 
-	if (disk < 0 || disk >= io->n || !io->d[disk])
+	d = disk >= 0 && disk < io->n ? io->d[disk] : NULL;
+	if (!d)
 		return CRD_DISK_NOT_CONFIGURED;
-	d = io->d[disk];
 	pthread_mutex_lock(&d->lock);
 	s = d->state;
 	pthread_mutex_unlock(&d->lock);
@@ -583,11 +647,11 @@ int crd_io_disk_set_state(struct crd_io *io, int disk, enum crd_disk_status old,
 	struct io_disk *d;
 	int r = 0;
 
-	if (disk < 0 || disk >= io->n || !io->d[disk] || old == CRD_DISK_NOT_ACCESSIBLE ||
+	d = disk >= 0 && disk < io->n ? io->d[disk] : NULL;
+	if (!d || old == CRD_DISK_NOT_ACCESSIBLE ||
 	    new_state == CRD_DISK_NOT_ACCESSIBLE || new_state == CRD_DISK_NOT_CONFIGURED ||
 	    (unsigned)new_state >= CRD_DISK_STATUS_MAX)
 		return -EINVAL;
-	d = io->d[disk];
 	pthread_mutex_lock(&d->lock);
 	if (d->state != old)
 		r = -ESTALE;

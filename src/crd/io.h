@@ -128,6 +128,17 @@ int crd_io_submit(struct crd_io *io, int disk, struct crd_io_req *req);
  * req->cb must be NULL. Never call it from a completion callback. */
 int crd_io_run(struct crd_io *io, int disk, struct crd_io_req *req);
 
+/* Online replace (crd.md §1): starts a thread for disk (owned from here, also on failure)
+ * at the lowest free index (a NULL entry given to crd_io_new(), or one detached) and
+ * returns it in *ret_idx. Returns 0, -ENOSPC (every index in use) or -errno. */
+int crd_io_attach(struct crd_io *io, struct crd_disk *disk, int *ret_idx);
+/* Stops using disk idx at once: every queued request, and the one whose syscall runs now,
+ * completes with -ECANCELED before this returns (a hung syscall's later return is
+ * dropped); new submits to idx fail with -ENODEV and the index can be attached again. The
+ * thread ends when its syscall returns; crd_io_free() joins it (or detaches it if still
+ * hung). Owner thread only (not from a completion callback). 0 or -ENODEV. */
+int crd_io_detach(struct crd_io *io, int idx);
+
 /* Detached disk threads (see "Shutdown") whose syscall has not returned yet, process-wide;
  * for tests. */
 int crd_io_orphans(void);

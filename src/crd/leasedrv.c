@@ -19,6 +19,7 @@ struct leasedrv_op {
 	struct leasedrv_queue *q;
 	uint64_t r0_off[2]; /* CRD_IO_R0_TERM_READ: the two copy headers, read in turn */
 	int step;
+	int io_disk; /* the io disk it went to (a replaced disk's answers are stale) */
 	struct leasedrv_op *next;
 };
 
@@ -134,6 +135,7 @@ static void leasedrv_submit(struct crd_leasedrv *dr, const struct crd_lease_io *
 		if (!op)
 			continue; /* the engine sees no completion: the disk stays busy; logged? */
 		op->q = dr->q;
+		op->io_disk = io_disk;
 		op->done.seq = io[i].seq;
 		op->done.disk = io[i].disk;
 		op->done.kind = io[i].kind;
@@ -266,6 +268,10 @@ void crd_leasedrv_run(struct crd_leasedrv *dr)
 		if (!op)
 			break;
 		now = clock_boottime_ns();
+		if (op->io_disk != dr->cfg.disks[op->done.disk]) { /* from a replaced disk */
+			op->done.result = -ENODEV;
+			op->done.decode = 0;
+		}
 		log_debug("lease: unit %u %s: disk %d %s result %d decode %d holder %u counter %llu "
 			  "term %llu", dr->cfg.lease.unit_id,
 			  crd_lease_state_to_string(dr->lease.state), op->done.disk,
@@ -322,4 +328,30 @@ const struct crd_lease *crd_leasedrv_lease(const struct crd_leasedrv *dr)
 void crd_leasedrv_set_max_lease_ms(struct crd_leasedrv *dr, uint32_t ms)
 {
 	dr->lease.cfg.max_lease_ms = ms;
+}
+
+int crd_leasedrv_force(struct crd_leasedrv *dr)
+{
+	if (dr->releasing)
+		return -ESHUTDOWN;
+	return crd_lease_force(&dr->lease, clock_boottime_ns());
+}
+
+struct crd_lease_force crd_leasedrv_force_get(const struct crd_leasedrv *dr)
+{
+	return crd_lease_force_get(&dr->lease);
+}
+
+void crd_leasedrv_force_cancel(struct crd_leasedrv *dr)
+{
+	crd_lease_force_cancel(&dr->lease);
+}
+
+int crd_leasedrv_set_disk(struct crd_leasedrv *dr, int disk, int io_disk)
+{
+	if (disk < 0 || disk >= dr->lease.cfg.ndisks)
+		return -EINVAL;
+	dr->cfg.disks[disk] = io_disk;
+	crd_lease_disk_reset(&dr->lease, disk);
+	return 0;
 }

@@ -55,6 +55,16 @@ void crd_leasedrv_release(struct crd_leasedrv *d);
 bool crd_leasedrv_stopped(const struct crd_leasedrv *d);
 /* The engine, read-only, for status and region-0 writes (valid_until, term). */
 const struct crd_lease *crd_leasedrv_lease(const struct crd_leasedrv *d);
+/* The forced claim of `sectl cluster force-master` (lease.h "Forced claim"): asks for it
+ * (0, -EALREADY, -EBUSY, -ESHUTDOWN as crd_lease_force()), reads its state, withdraws a
+ * pending one. The answer comes with the next round of reads (crd_leasedrv_run()). */
+int crd_leasedrv_force(struct crd_leasedrv *d);
+struct crd_lease_force crd_leasedrv_force_get(const struct crd_leasedrv *d);
+void crd_leasedrv_force_cancel(struct crd_leasedrv *d);
+/* Online replace (crd.md §1): external disk `disk` (0..N-1) is now io disk io_disk. The
+ * engine forgets that disk's view (crd_lease_disk_reset); completions still arriving from
+ * the previous io disk are reported to it as failed (-ENODEV). 0 or -EINVAL. */
+int crd_leasedrv_set_disk(struct crd_leasedrv *d, int disk, int io_disk);
 /* Updates the largest lease_timeout advertised in any MU slot (R0 for a damaged block). */
 void crd_leasedrv_set_max_lease_ms(struct crd_leasedrv *d, uint32_t ms);
 

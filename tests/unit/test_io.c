@@ -390,10 +390,70 @@ static void test_disk_faults(void **state)
 	crd_io_req_unref(w);
 }
 
+
+/* Online replace (crd.md §1): a disk is detached while its I/O hangs — the hung request and
+ * the queued one complete at once with -ECANCELED, the index refuses new requests — and a
+ * new disk is attached in its place; the hung syscall's later return is dropped. */
+static void test_io_detach_attach(void **state)
+{
+	struct fault_spec hang = {.action = FAULT_HANG};
+	struct fx_done done;
+	struct crd_io_req *a, *b, *c;
+	struct crd_disk *nd;
+	struct sec_err err = {0};
+	char newpath[160];
+	uint8_t file[CRD_BLOCK];
+	int idx = -1, fd;
+
+	fx_setup(&F, 2, 300, DISK_SIZE);
+	fx_done_init(&done);
+	snprintf(newpath, sizeof(newpath), "%s/new", F.dir);
+	fd = open(newpath, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	assert_true(fd >= 0 && ftruncate(fd, (off_t)DISK_SIZE) == 0);
+	close(fd);
+	assert_int_equal(fault_set("crd.write:*/d0", &hang), 0);
+	a = req_write(0, CRD_BLOCK, 1);
+	a->tag = 1;
+	a->cb = fx_done_cb;
+	a->cb_arg = &done;
+	b = crd_io_req_new(CRD_IO_READ, 0, CRD_BLOCK);
+	b->tag = 2;
+	b->cb = fx_done_cb;
+	b->cb_arg = &done;
+	assert_int_equal(crd_io_submit(F.io, 0, a), 0);
+	assert_int_equal(crd_io_submit(F.io, 0, b), 0);
+	assert_int_equal(crd_io_detach(F.io, 0), 0);
+	assert_int_equal(fx_done_wait(&done, 2, 0), 2); /* before detach returned */
+	assert_int_equal(done.result[0], -ECANCELED);
+	assert_int_equal(done.result[1], -ECANCELED);
+	assert_int_equal(crd_io_detach(F.io, 0), -ENODEV);
+	assert_int_equal(crd_io_disk_state(F.io, 0), CRD_DISK_NOT_CONFIGURED);
+	c = crd_io_req_new(CRD_IO_READ, 0, CRD_BLOCK);
+	assert_int_equal(crd_io_run(F.io, 0, c), -ENODEV);
+	crd_io_req_unref(c);
+
+	assert_int_equal(crd_disk_open(newpath, &nd, &err), 0);
+	assert_int_equal(crd_io_attach(F.io, nd, &idx), 0);
+	assert_int_equal(idx, 0); /* the index detached */
+	c = req_write(8192, CRD_BLOCK, 0x77);
+	assert_int_equal(crd_io_run(F.io, idx, c), 0);
+	crd_io_req_unref(c);
+	fd = open(newpath, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(pread(fd, file, sizeof(file), 8192), (ssize_t)sizeof(file));
+	close(fd);
+	assert_int_equal(file[0], 0x77);
+	assert_int_equal(crd_disk_open(newpath, &nd, &err), 0);
+	assert_int_equal(crd_io_attach(F.io, nd, &idx), -ENOSPC); /* closes nd */
+	fault_clear_all(); /* the hung write returns: dropped */
+	F.io = crd_io_free(F.io);
+	unlink(newpath);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_io_roundtrip, fx_td),
+		cmocka_unit_test_teardown(test_io_detach_attach, fx_td),
 		cmocka_unit_test_teardown(test_io_late_success_is_timeout, fx_td_clock),
 		cmocka_unit_test_teardown(test_io_hang_timeout, fx_td),
 		cmocka_unit_test_teardown(test_io_not_after, fx_td),
