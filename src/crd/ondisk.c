@@ -214,7 +214,7 @@ bool crd_block_is_zero(const void *block)
 	return true;
 }
 
-static void block_seal(void *block)
+void crd_block_seal(void *block)
 {
 	uint32_t crc = htole32(crc32c(0, block, CRC_OFF));
 
@@ -222,7 +222,7 @@ static void block_seal(void *block)
 }
 
 /* The checks shared by every record, in the order of ondisk.h: zero, magic, version, CRC. */
-static int block_check(const void *block, uint64_t magic)
+int crd_block_check(const void *block, uint64_t magic)
 {
 	uint64_t m;
 	uint32_t v, crc;
@@ -268,7 +268,7 @@ void crd_sb_out(const struct crd_sb *sb, void *block)
 	d->region0_copy = htole64(sb->geo.region0_copy);
 	d->unit_copy = htole64(sb->geo.unit_copy);
 	d->created_wall_ns = htole64(sb->created_wall_ns);
-	block_seal(block);
+	crd_block_seal(block);
 }
 
 static bool set_valid(const struct crd_sb *sb)
@@ -298,7 +298,7 @@ int crd_sb_in(const void *block, struct crd_sb *ret)
 	const struct crd_sb_disk *d = block;
 	struct crd_sb sb = {0};
 	struct crd_geometry want;
-	int r = block_check(block, CRD_SB_MAGIC);
+	int r = crd_block_check(block, CRD_SB_MAGIC);
 
 	if (r < 0)
 		return r;
@@ -364,7 +364,7 @@ void crd_slot_out(const struct crd_slot *s, void *block)
 	d->fence_ms = htole32(s->timing.fence_ms);
 	d->watchdog_ms = htole32(s->timing.watchdog_ms);
 	d->stall_ms = htole32(s->timing.stall_ms);
-	block_seal(block);
+	crd_block_seal(block);
 }
 
 int crd_slot_in(const void *block, struct crd_slot *ret)
@@ -372,7 +372,7 @@ int crd_slot_in(const void *block, struct crd_slot *ret)
 	const struct crd_slot_disk *d = block;
 	struct crd_slot s = {0};
 	uint32_t role, state, fencing;
-	int r = block_check(block, CRD_SLOT_MAGIC);
+	int r = crd_block_check(block, CRD_SLOT_MAGIC);
 
 	if (r < 0)
 		return r;
@@ -423,14 +423,14 @@ void crd_lease_out(const struct crd_lease_rec *l, void *block)
 	d->term = htole64(l->term);
 	d->lease_ms = htole32(l->lease_ms);
 	d->flags = htole32(l->flags);
-	block_seal(block);
+	crd_block_seal(block);
 }
 
 int crd_lease_in(const void *block, struct crd_lease_rec *ret)
 {
 	const struct crd_lease_disk *d = block;
 	struct crd_lease_rec l = {0};
-	int r = block_check(block, CRD_LEASE_MAGIC);
+	int r = crd_block_check(block, CRD_LEASE_MAGIC);
 
 	if (r < 0)
 		return r;
@@ -462,14 +462,14 @@ void crd_region_hdr_out(const struct crd_region_hdr *h, void *block)
 	d->term = htole64(h->term);
 	d->generation = htole64(h->generation);
 	d->payload_len = htole64(h->payload_len);
-	block_seal(block);
+	crd_block_seal(block);
 }
 
 int crd_region_hdr_in(const void *block, struct crd_region_hdr *ret)
 {
 	const struct crd_region_hdr_disk *d = block;
 	struct crd_region_hdr h = {0};
-	int r = block_check(block, CRD_REGION_MAGIC);
+	int r = crd_block_check(block, CRD_REGION_MAGIC);
 
 	if (r < 0)
 		return r;

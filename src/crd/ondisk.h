@@ -185,6 +185,11 @@ bool crd_block_is_zero(const void *block);
  * the same constant for every record (the CRC residue), so it would call every valid block
  * "unchanged". */
 uint32_t crd_block_ident(const void *block);
+/* For records kept in other files (setpaths.h): writes the CRC32C of bytes 0..4091 into the
+ * last 4 bytes; checks empty / magic (first 8 bytes) / version (next 4) / CRC as every
+ * record's _in() does (the return values at the top). */
+void crd_block_seal(void *block);
+int crd_block_check(const void *block, uint64_t magic);
 void crd_sb_out(const struct crd_sb *sb, void *block);
 int crd_sb_in(const void *block, struct crd_sb *ret);
 void crd_slot_out(const struct crd_slot *s, void *block);

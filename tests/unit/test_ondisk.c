@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "crd/ondisk.h"
+#include "crd/setpaths.h"
 #include "crd/timing.h"
 #include "lib/crc32c.h"
 
@@ -411,6 +412,46 @@ static void test_strings(void **state)
 	assert_string_equal(crd_fencing_to_string(CRD_FENCING_NONE), "none");
 }
 
+
+/* The disk set paths record of an online replace (setpaths.h). */
+static void test_setpaths(void **state)
+{
+	struct crd_setpaths p = {.generation = 2, .count = 2}, q;
+
+	memset(blk, 0, sizeof(blk));
+	assert_int_equal(crd_setpaths_in(blk, &q), -ENODATA); /* never written */
+	assert_int_equal(crd_uuid_random(&p.set_id), 0);
+	assert_int_equal(crd_uuid_random(&p.disks[0]), 0);
+	assert_int_equal(crd_uuid_random(&p.disks[1]), 0);
+	strcpy(p.path[0], "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4");
+	memset(p.path[1], 'x', CRD_SETPATHS_PATH_MAX - 1); /* the longest path */
+	p.path[1][0] = '/';
+	crd_setpaths_out(&p, blk);
+	assert_int_equal(crd_setpaths_in(blk, &q), 0);
+	assert_true(crd_uuid_eq(&q.set_id, &p.set_id));
+	assert_int_equal(q.generation, 2);
+	assert_int_equal(q.count, 2);
+	assert_string_equal(q.path[0], p.path[0]);
+	assert_int_equal(strlen(q.path[1]), CRD_SETPATHS_PATH_MAX - 1);
+	assert_string_equal(crd_setpaths_find(&q, &p.disks[0]), p.path[0]);
+	assert_null(crd_setpaths_find(&q, &p.set_id));
+	blk[100] ^= 1; /* a flipped byte of a path */
+	assert_int_equal(crd_setpaths_in(blk, &q), -EILSEQ);
+	crd_setpaths_out(&p, blk);
+	put32(12, 3); /* count out of range */
+	reseal();
+	assert_int_equal(crd_setpaths_in(blk, &q), -EINVAL);
+	crd_setpaths_out(&p, blk);
+	put32(40 + 16, 0); /* an empty path */
+	reseal();
+	assert_int_equal(crd_setpaths_in(blk, &q), -EINVAL);
+	memset(blk, 0, sizeof(blk));
+	assert_int_equal(crd_setpaths_in(blk, &q), -ENODATA);
+	crd_setpaths_out(&p, blk);
+	blk[0] ^= 0xff;
+	assert_int_equal(crd_setpaths_in(blk, &q), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -423,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_geometry),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_setpaths),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
