@@ -181,6 +181,8 @@ int crd_region_write(const struct crd_region_disks *rd, struct crd_region_writer
 	}
 	for (int i = 0; i < rd->next; i++) {
 		int d = rd->ext[i];
+		if (d < 0) /* a disk the unit stopped using (online replace, unit.h) */
+			continue;
 		res.disk_result[d] = disk_reach(rd, d);
 		if (res.disk_result[d] == 0)
 			targets[nt++] = d;
@@ -354,10 +356,14 @@ int crd_region_read(const struct crd_region_disks *rd, uint32_t region,
 		ret->copy[i][0].decode = ret->copy[i][1].decode = 1;
 	}
 	for (int i = 0; i < rd->next; i++)
-		disks[nd++] = rd->ext[i];
+		if (rd->ext[i] >= 0) /* < 0: a disk the unit stopped using (unit.h) */
+			disks[nd++] = rd->ext[i];
 	if (region_get_headers(rd, region, disks, nd, ret) == 0) {
 		if (rd->internal < 0 || region_get_headers(rd, region, &rd->internal, 1, ret) == 0)
 		{
+			if (nd == 0)
+				return sec_errf(reterr, -EIO, "region %u: no external crd disk in use",
+						region);
 			int e = ret->disk_result[disks[0]];
 			return sec_errf(reterr, -EIO, "region %u: no crd disk readable ('%s': %s)",
 					region, disk_path(rd, disks[0]), strerror(e < 0 ? -e : EIO));
@@ -485,6 +491,11 @@ static int region_resync(const struct crd_region_disks *rd, struct crd_region_wr
 		return r;
 	for (int i = 0; need_all && i < rd->next; i++) {
 		int d = rd->ext[i];
+		if (d < 0) {
+			r = sec_errf(reterr, -EAGAIN, "region %u: external disk %d is not in use; not "
+				     "resynced from the other disk alone", w->region, i + 1);
+			goto out;
+		}
 		if (rr.disk_result[d] != 0) {
 			r = sec_errf(reterr, -EAGAIN, "region %u: '%s' not read (%s); not resynced "
 				     "from the other disk alone", w->region, disk_path(rd, d),
@@ -511,6 +522,8 @@ static int region_resync(const struct crd_region_disks *rd, struct crd_region_wr
 	}
 	for (int i = 0; i < rd->next; i++) { /* read back what every pass put there */
 		int d = rd->ext[i];
+		if (d < 0)
+			continue;
 		struct crd_region_hdr h = {
 			.region = w->region, .owner = w->owner, .owner_incarnation = w->incarnation,
 			.term = term, .payload_len = rr.hdr.payload_len,

@@ -49,7 +49,8 @@ struct crd_region_disks {
 	struct crd_io *io;
 	struct crd_geometry geo;
 	int next;                     /* N: 1 or 2 external disks */
-	int ext[CRD_SET_DISKS_MAX];   /* io disk index of D1, D2 */
+	int ext[CRD_SET_DISKS_MAX];   /* io disk index of D1, D2; < 0: not in use (a disk the
+				       * unit stopped using after an online replace) */
 	int internal;                 /* io disk index of the internal disk, -1 = none */
 };
 

@@ -96,3 +96,38 @@ struct crd_rthread *crd_rthread_stop(struct crd_rthread *t)
 	free(t);
 	return NULL;
 }
+
+/* The job of crd_rthread_set_disks(): runs on the region thread, between two jobs. */
+struct set_disks_job {
+	struct crd_rjob job; /* first member */
+	struct crd_rthread *t;
+	struct crd_region_disks rd;
+};
+
+static void set_disks_run(struct crd_rjob *j, const struct crd_region_disks *rd)
+{
+	struct set_disks_job *sj = (struct set_disks_job *)j;
+
+	sj->t->rd = sj->rd;
+}
+
+static void set_disks_done(struct crd_rjob *j)
+{
+	free(j);
+}
+
+int crd_rthread_set_disks(struct crd_rthread *t, const struct crd_region_disks *rd)
+{
+	struct set_disks_job *sj = calloc(1, sizeof(*sj));
+	int r;
+
+	if (!sj)
+		return -ENOMEM;
+	sj->job.run = set_disks_run;
+	sj->job.done = set_disks_done;
+	sj->t = t;
+	sj->rd = *rd;
+	if ((r = crd_rthread_submit(t, &sj->job)) < 0)
+		free(sj);
+	return r;
+}

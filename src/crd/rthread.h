@@ -46,6 +46,9 @@ int crd_rthread_start(const struct crd_region_disks *rd, struct crd_rthread **re
 int crd_rthread_fd(const struct crd_rthread *t);
 /* Queues job (run must be set). Returns 0, -EINVAL, or -ESHUTDOWN once stopping. */
 int crd_rthread_submit(struct crd_rthread *t, struct crd_rjob *job);
+/* The disks change (online replace, unit.h): jobs submitted after this call get rd (copied);
+ * the job running now and those queued before keep the old copy. 0, -ENOMEM, -ESHUTDOWN. */
+int crd_rthread_set_disks(struct crd_rthread *t, const struct crd_region_disks *rd);
 /* Calls done() of the finished jobs in submission order; returns how many. */
 int crd_rthread_dispatch(struct crd_rthread *t);
 /* Jobs submitted whose done() has not been called yet. */

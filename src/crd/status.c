@@ -82,6 +82,14 @@ int crd_status_init(struct crd_status *st, const char *unit, uint32_t n, const c
 	return 0;
 }
 
+int crd_status_rename_disk(struct crd_status *st, uint32_t disk, const char *name)
+{
+	if (disk >= st->n)
+		return -EINVAL;
+	name_copy(st->disk_name[disk], name);
+	return 0;
+}
+
 int crd_status_set_disk(struct crd_status *st, uint32_t disk, enum crd_disk_status old,
 			enum crd_disk_status new_status, struct crd_status_event *ret_ev)
 {

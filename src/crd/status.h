@@ -85,6 +85,10 @@ enum crd_unit_status crd_status_unit(uint32_t n, const enum crd_disk_status *dis
  * UUIDs, copied); every disk starts NORMAL. Returns 0, or -EINVAL when n > 2. */
 int crd_status_init(struct crd_status *st, const char *unit, uint32_t n, const char *const *names);
 
+/* Disk `disk` (0..n-1) is another disk now (online replace): its name in later events.
+ * 0 or -EINVAL. */
+int crd_status_rename_disk(struct crd_status *st, uint32_t disk, const char *name);
+
 /* Compare-and-set of disk `disk` (0..n-1) from old to new. Returns 1 when the status
  * changed and an event is due (ret_ev filled when not NULL: weight NOTICE when new is
  * NORMAL, WARNING otherwise; msg "CRD disk 'DISK' of unit 'UNIT' changed from 'OLD' to

@@ -224,7 +224,8 @@ void unit_queue_done(struct crd_unit *u, const struct unit_done *d)
 
 static void slot_io_done(struct crd_io_req *req, void *arg)
 {
-	unit_queue_done(arg, &(struct unit_done){.kind = UNIT_DONE_SLOT_WRITE, .disk = req->disk,
+	unit_queue_done(arg, &(struct unit_done){.kind = UNIT_DONE_SLOT_WRITE,
+						 .io_disk = req->disk,
 						 .result = req->result,
 						 .issue_ns = req->issue_ns,
 						 .complete_ns = req->complete_ns});
@@ -245,6 +246,8 @@ static void slot_write(struct crd_unit *u, enum crd_slot_state state)
 	crd_alive_next_slot(&u->me, &u->counter, state, clock_wall_ns(), &s);
 	u->last_slot = s;
 	for (int i = 0; i < u->rd.next; i++) {
+		if (!u->set.in_use[i]) /* stopped using it (online replace): renews on the rest */
+			continue;
 		struct crd_io_req *req =
 			crd_io_req_new(CRD_IO_WRITE, crd_slot_off(&u->rd.geo, u->unit_id), CRD_BLOCK);
 		if (!req)
@@ -299,10 +302,19 @@ static void unit_completions(struct crd_unit *u)
 	u->qn = 0;
 	pthread_mutex_unlock(&u->lock);
 	for (int i = 0; i < n; i++) {
+		q[i].disk = unit_set_pos(u, q[i].io_disk);
+		if (q[i].disk < 0) { /* from a disk the unit stopped using (cancelled) */
+			if (q[i].kind == UNIT_DONE_SLOT_WRITE)
+				u->slot_pending--;
+			crd_io_req_unref(q[i].req);
+			continue;
+		}
 		if (q[i].kind == UNIT_DONE_SLOT_WRITE)
 			slot_write_done(u, &q[i]);
-		else
+		else if (q[i].kind == UNIT_DONE_OBS_READ)
 			unit_obs_read_done(u, &q[i]);
+		else
+			unit_set_read_done(u, &q[i]);
 	}
 }
 
@@ -322,6 +334,10 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 	pthread_mutex_init(&u->lock, NULL);
 	u->unit_id = cfg->unit_id;
 	u->role = cfg->role;
+	if (cfg->name)
+		snprintf(u->name, sizeof(u->name), "%s", cfg->name);
+	else
+		snprintf(u->name, sizeof(u->name), "unit %u", cfg->unit_id);
 	u->timing = cfg->timing;
 	if (!cfg->unit_id || cfg->unit_id > CRD_UNITS_MAX) {
 		r = sec_errf(reterr, -EINVAL, "unit id %u is not in 1..%u", cfg->unit_id,
@@ -359,7 +375,8 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 	if (cfg->internal && (r = crd_disk_open(cfg->internal, &disks[nd++], reterr)) < 0)
 		goto fail_disks;
 	struct crd_io_cfg iocfg = {.io_timeout_ms = cfg->timing.io_ms, .realtime = cfg->realtime};
-	if ((r = crd_io_new(&iocfg, disks, nd, &u->io)) < 0) { /* owns the disks from here */
+	/* every index, the free ones NOT_CONFIGURED: an online replace attaches its new disk */
+	if ((r = crd_io_new(&iocfg, disks, CRD_IO_DISKS_MAX, &u->io)) < 0) { /* owns the disks */
 		sec_errf(reterr, r, "cannot start the disk threads: %s", strerror(-r));
 		goto fail;
 	}
@@ -427,6 +444,10 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 	}
 	if ((r = unit_disks_init(u, cfg, reterr)) < 0)
 		goto fail;
+	if ((r = unit_set_init(u, cfg, sb)) < 0) {
+		sec_errf(reterr, r, "out of memory");
+		goto fail;
+	}
 	u->next_slot_ns = clock_boottime_ns(); /* the first renewal at once */
 	u->next_obs_ns = u->next_slot_ns;
 	*ret = u;
@@ -480,6 +501,8 @@ uint64_t crd_unit_next_ns(const struct crd_unit *u)
 
 	if (u->observe && !u->stopping && u->next_obs_ns < next)
 		next = u->next_obs_ns;
+	if (!u->stopping && u->set.next_ns < next)
+		next = u->set.next_ns;
 	if (u->dr && !crd_leasedrv_stopped(u->dr)) {
 		uint64_t l = crd_leasedrv_next_ns(u->dr);
 		if (l < next)
@@ -497,6 +520,8 @@ void crd_unit_run(struct crd_unit *u)
 	if (u->dr)
 		crd_leasedrv_run(u->dr);
 	unit_disks_poll(u);
+	if (!u->stopping)
+		unit_set_poll(u);
 	now = clock_boottime_ns();
 	if (u->stopping) {
 		/* the last message once the renewal in flight (if any) is done */
@@ -625,4 +650,33 @@ struct crd_region_writer *crd_unit_region_writer(struct crd_unit *u, uint32_t re
 	if (region == u->unit_id)
 		return &u->own_w;
 	return region == 0 && u->role == CRD_UNIT_MU ? &u->r0_w : NULL;
+}
+
+/* ---- force-master (crd.md §5) ---- */
+
+int crd_unit_force_master(struct crd_unit *u)
+{
+	if (!u->dr)
+		return -ENOTSUP;
+	if (u->stopping)
+		return -ESHUTDOWN;
+	return crd_leasedrv_force(u->dr);
+}
+
+struct crd_lease_force crd_unit_force_get(const struct crd_unit *u)
+{
+	struct crd_lease_force none = {.state = CRD_FORCE_NONE, .disk = -1};
+
+	return u->dr ? crd_leasedrv_force_get(u->dr) : none;
+}
+
+void crd_unit_force_cancel(struct crd_unit *u)
+{
+	if (u->dr)
+		crd_leasedrv_force_cancel(u->dr);
+}
+
+const char *crd_unit_disk_name(const struct crd_unit *u, int disk)
+{
+	return disk >= 0 && (uint32_t)disk < u->st.n ? u->st.disk_name[disk] : "?";
 }

@@ -34,7 +34,20 @@
  *  - the region thread (rthread.h): blocking region I/O off the loop, for the unit's own
  *    resyncs and the caller's jobs (crd_unit_region_submit);
  *  - stop: releases the lease (R4) and writes LEFT (RESTARTING with `restarting`: an SU
- *    with guests), bounded by 2 x io_timeout.
+ *    with guests), bounded by 2 x io_timeout;
+ *  - the disk set (crd.md §1, online `sectl crd replace`; unit_set.c): every renew_interval
+ *    the unit reads the superblocks (and the disk set paths record, setpaths.h) of each
+ *    external disk it uses. A disk that reads RETIRED, or that a newer set read on any disk
+ *    no longer lists, is not used from then on (its I/O thread is detached at once: no more
+ *    renewals, lease or region I/O there; status INVALID). A disk of the newer set that the
+ *    unit does not use yet is opened from the path the master recorded, checked
+ *    (crd_disk_open_check: cluster, disk id, set) and used in the freed position (STALE
+ *    until the unit has resynced what it owns there). The master lease continues on the
+ *    other disk meanwhile (keep while renewing on at least one): no step-down. A unit that
+ *    reaches no disk of the newest set renews on none (an SU fences, an MU cannot be
+ *    master). Each change is an event (crd_event_cb);
+ *  - force-master (crd.md §5, lease.h "Forced claim"): crd_unit_force_master();
+ *  - online replace on the Master MU: crd_unit_replace().
  *
  * It owns no thread besides the disk threads and the region thread and never blocks after
  * start: the owner (a
@@ -203,6 +216,53 @@ int crd_unit_region_submit(struct crd_unit *u, struct crd_rjob *job);
  * that writes region k or region 0 must use this one (on the region thread only), so that
  * generations never go back after a resync. NULL for another region. */
 struct crd_region_writer *crd_unit_region_writer(struct crd_unit *u, uint32_t region);
+
+/* ---- force-master (crd.md §5) ---- */
+
+/* Asks the lease engine for a forced claim (lease.h "Forced claim"). Returns 0 (pending:
+ * poll crd_unit_force_get() after crd_unit_run()), -ENOTSUP (an SU), -EALREADY (this MU is
+ * the Master MU), -EBUSY (a claim is under way), -ESHUTDOWN (stopping). */
+int crd_unit_force_master(struct crd_unit *u);
+/* The state and answer of the last forced claim (state NONE for an SU). */
+struct crd_lease_force crd_unit_force_get(const struct crd_unit *u);
+void crd_unit_force_cancel(struct crd_unit *u);
+/* The name (basename of the path) of external disk i (0..N-1) as events show it. */
+const char *crd_unit_disk_name(const struct crd_unit *u, int disk);
+
+/* ---- online replace (crd.md §1; the Master MU) ---- */
+
+struct crd_unit_replace_result {
+	int result;            /* 0, or -errno: msg says why, naming the disk */
+	char msg[1024];
+	uint64_t generation;   /* the new disk set generation */
+	char old_name[CRD_STATUS_NAME_MAX + 1];
+	bool old_retired;
+	char old_note[1024];   /* what happened to OLD, one sentence */
+};
+typedef void crd_unit_replace_cb(void *arg, const struct crd_unit_replace_result *res);
+
+/* Replaces external disk `old` (its configured path, or its name: the basename) by the disk
+ * at new_path on a running cluster, on the unit's region thread (blocking I/O there, never
+ * on the loop), as replace.h's offline form does, but with the surviving disk read through
+ * the disk threads while every unit keeps running:
+ *   1. NEW is formatted into the set (format.h's checks: another cluster's data is refused;
+ *      a file must be on shared storage unless the unit runs with unsafe_fs) and gets the
+ *      surviving disk's lease block, slots and region copies (with N = 1: OLD's);
+ *   2. NEW gets the disk set paths record (setpaths.h: NEW's path and the surviving disk's)
+ *      and its superblocks with set generation + 1;
+ *   3. the surviving disk gets the same paths record, then the new set in its superblocks
+ *      (A, sync, B, sync): from here every unit that reads it switches (see the top);
+ *   4. OLD gets the paths record and RETIRED in its superblocks when it is writable (best
+ *      effort: res->old_note);
+ *   5. this unit stops using OLD and uses NEW (STALE until resynced): the lease is kept.
+ * Only on the Master MU while it believes it is (crd.md §1 "a master operation"). Returns 0
+ * and calls cb(arg, res) once from crd_unit_run() on the owner thread (also on failure in
+ * the job, res->result < 0; failures before step 3 leave the set unchanged), or, without
+ * calling cb: -EPERM (not the Master MU), -EBUSY (a replace runs), -ENOENT (old is no disk
+ * of this unit), -EINVAL (new_path not absolute, too long, or in use), -EAGAIN (the
+ * surviving disk is not NORMAL: a replace would copy stale data). reterr says why. */
+int crd_unit_replace(struct crd_unit *u, const char *old, const char *new_path,
+		     crd_unit_replace_cb *cb, void *arg, struct sec_err *reterr);
 
 /* Reads DATA_DIR/identity, or makes it (a random UUID, written with fsync) when missing.
  * Returns 0 and *ret, or -errno with reterr naming the file. */

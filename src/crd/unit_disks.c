@@ -62,7 +62,7 @@ int unit_disks_init(struct crd_unit *u, const struct crd_unit_cfg *cfg, struct s
 	return 0;
 }
 
-static void disk_set(struct crd_unit *u, int disk, enum crd_disk_status to)
+void unit_disks_set(struct crd_unit *u, int disk, enum crd_disk_status to)
 {
 	struct crd_status_event ev;
 	enum crd_disk_status from = u->st.disk[disk];
@@ -83,12 +83,12 @@ void unit_disks_io_result(struct crd_unit *u, int disk, int result)
 	/* -ETIME: the unit's own bound (fencing layer 3) stopped it, not the disk;
 	 * -ECANCELED: shutdown */
 	if (disk < 0 || disk >= u->rd.next || u->freeing || result == -ETIME ||
-	    result == -ECANCELED || result == -ENOMEM)
+	    result == -ECANCELED || result == -ENOMEM || !u->set.in_use[disk])
 		return;
 	if (result < 0)
-		disk_set(u, disk, CRD_DISK_NOT_ACCESSIBLE);
+		unit_disks_set(u, disk, CRD_DISK_NOT_ACCESSIBLE);
 	else if (u->st.disk[disk] == CRD_DISK_NOT_ACCESSIBLE)
-		disk_set(u, disk, CRD_DISK_STALE); /* the probe answered: resync */
+		unit_disks_set(u, disk, CRD_DISK_STALE); /* the probe answered: resync */
 }
 
 /* True when disk alone holds w's last committed generation of term (read back). */
@@ -124,13 +124,14 @@ static void resync_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 
 	r = crd_region_disk_resync(rd, &u->own_w, 0, 0, &rj->err);
 	if (r == 0)
-		r = resync_verify(rd, rj->disk, &u->own_w, 0, &rj->err);
+		r = resync_verify(rd, rd->ext[rj->disk], &u->own_w, 0, &rj->err);
 	if (r == 0 && rj->r0) {
 		r = crd_region_disk_resync(rd, &u->r0_w, rj->term, rj->not_after, &rj->err);
 		if (r == 0)
-			r = resync_verify(rd, rj->disk, &u->r0_w, rj->term, &rj->err);
+			r = resync_verify(rd, rd->ext[rj->disk], &u->r0_w, rj->term, &rj->err);
 	}
-	if (r == 0 && crd_io_disk_state(rd->io, rd->ext[rj->disk]) == CRD_DISK_STALE)
+	if (r == 0 && rd->ext[rj->disk] >= 0 &&
+	    crd_io_disk_state(rd->io, rd->ext[rj->disk]) == CRD_DISK_STALE)
 		crd_io_disk_set_state(rd->io, rd->ext[rj->disk], CRD_DISK_STALE, CRD_DISK_NORMAL);
 	rj->result = r;
 }
@@ -152,7 +153,7 @@ static void resync_done(struct crd_rjob *j)
 	}
 	if (rj->result == 0) {
 		u->stats.resyncs++;
-		disk_set(u, rj->disk, CRD_DISK_NORMAL);
+		unit_disks_set(u, rj->disk, CRD_DISK_NORMAL);
 	} else {
 		u->stats.resync_failed++;
 		d->next_try_ns = clock_boottime_ns() + (uint64_t)u->timing.renew_ms * NSEC_PER_MSEC;
@@ -191,12 +192,14 @@ void unit_disks_poll(struct crd_unit *u)
 	if (u->freeing)
 		return;
 	for (int i = 0; i < u->rd.next; i++) {
+		if (!u->set.in_use[i]) /* INVALID: stopped using it (unit_set.c) */
+			continue;
 		enum crd_disk_status io = crd_io_disk_state(u->io, u->rd.ext[i]);
 		struct unit_disk *d = &u->disk[i];
 		if (io == CRD_DISK_NOT_ACCESSIBLE)
-			disk_set(u, i, CRD_DISK_NOT_ACCESSIBLE);
+			unit_disks_set(u, i, CRD_DISK_NOT_ACCESSIBLE);
 		else if (io == CRD_DISK_STALE && u->st.disk[i] == CRD_DISK_NORMAL)
-			disk_set(u, i, CRD_DISK_STALE);
+			unit_disks_set(u, i, CRD_DISK_STALE);
 		if (u->st.disk[i] == CRD_DISK_STALE && !d->resyncing && !u->stopping &&
 		    now >= d->next_try_ns)
 			resync_start(u, i);

@@ -53,7 +53,8 @@ void unit_obs_free(struct crd_unit *u)
 
 static void obs_io_done(struct crd_io_req *req, void *arg)
 {
-	unit_queue_done(arg, &(struct unit_done){.kind = UNIT_DONE_OBS_READ, .disk = req->disk,
+	unit_queue_done(arg, &(struct unit_done){.kind = UNIT_DONE_OBS_READ,
+						 .io_disk = req->disk,
 						 .result = req->result,
 						 .issue_ns = req->issue_ns,
 						 .complete_ns = req->complete_ns,
@@ -130,6 +131,8 @@ void unit_obs_round(struct crd_unit *u)
 {
 	for (int i = 0; i < u->rd.next; i++) {
 		struct unit_obs_disk *od = &u->obs_disk[i];
+		if (!u->set.in_use[i]) /* stopped using it (online replace) */
+			continue;
 		if (od->busy || obs_lease_window(u)) { /* one read per disk: skip, never pile up */
 			u->stats.obs_skipped++;
 			continue;
