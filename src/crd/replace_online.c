@@ -377,6 +377,6 @@ int crd_unit_replace(struct crd_unit *u, const char *old, const char *new_path,
 		return sec_errf(reterr, -ESHUTDOWN, "unit '%s' is stopping", u->name);
 	}
 	s->replacing = true;
-	log_info("unit '%s': replacing CRD disk '%s' by '%s'", u->name, s->path[op], new_path);
+	log_debug("unit '%s': replacing CRD disk '%s' by '%s'", u->name, s->path[op], new_path);
 	return 0;
 }
