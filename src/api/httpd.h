@@ -165,6 +165,9 @@ const char *api_req_body(const struct api_req *r, size_t *len);
  * NULL with err (may be NULL) filled: -EINVAL and "request body: ..." naming the line and
  * column, or that an object was expected. */
 json_t *api_req_json(struct api_req *r, struct sec_err *err);
+/* The value of request header name (case-insensitive), or NULL. For forwarding a write to
+ * the Master MU (the Authorization header is copied as is): never log it. */
+const char *api_req_header(const struct api_req *r, const char *name);
 /* The token's claims (PERSON routes; NULL on others). */
 const struct auth_token_claims *api_req_claims(const struct api_req *r);
 /* The sending unit (UNIT routes; NULL on others). */

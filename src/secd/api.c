@@ -25,6 +25,8 @@ static const struct api_route mu_routes[] = {
 	{"GET", "/api/v1/events", API_AUTH_PERSON, ANY, secd_route_events},
 	{"POST", "/api/v1/events/ack", API_AUTH_PERSON, OPERATOR, secd_route_events_ack},
 	{"GET", "/api/v1/audit", API_AUTH_PERSON, ADMIN, secd_route_audit},
+	{"POST", "/api/v1/cluster/force-master", API_AUTH_PERSON, ADMIN, secd_route_force_master},
+	{"POST", "/api/v1/crd/replace", API_AUTH_PERSON, ADMIN, secd_route_crd_replace},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
 };

@@ -154,6 +154,7 @@ static void secd_on_crd_event(void *arg, const struct crd_status_event *ev)
 	struct secd *d = arg;
 
 	secd_event(d, (int)ev->weight, "CRD", "%s", ev->msg);
+	secd_force_on_crd_change(d);
 }
 
 uint64_t secd_now_ms(void)
@@ -319,6 +320,7 @@ void secd_step(struct secd *d)
 	if (d->closed)
 		return;
 	crd_unit_run(d->unit);
+	secd_force_poll(d);
 	if (d->stopping && crd_unit_stopped(d->unit)) {
 		if (crd_unit_stop_result(d->unit) == 0)
 			log_info("%s: stopped (slot LEFT, master lease released)", d->who);
@@ -435,6 +437,7 @@ static void secd_finish(struct secd *d)
 {
 	uv_loop_close(&d->loop);
 	d->unit = crd_unit_free(d->unit);
+	secd_force_free(d);
 	secd_snapshot_free(d);
 	d->global = cluster_global_free(d->global);
 	auth_key_wipe(&d->cluster_key);

@@ -15,6 +15,9 @@ void secd_route_clusters(struct api_req *r, void *arg);
 void secd_route_events(struct api_req *r, void *arg);
 void secd_route_events_ack(struct api_req *r, void *arg);
 void secd_route_audit(struct api_req *r, void *arg);
+/* force.c, crdrepl.c: people (the Master MU's CRD) */
+void secd_route_force_master(struct api_req *r, void *arg);
+void secd_route_crd_replace(struct api_req *r, void *arg);
 /* internal.c: units */
 void secd_route_snapshot_in(struct api_req *r, void *arg);
 void secd_route_logbook_pull(struct api_req *r, void *arg);

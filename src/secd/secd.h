@@ -35,7 +35,10 @@
 #define SECD_PROTO_MAX 1
 #define SECD_SKEW_THRESHOLD_MS 5000 /* clock skew above this is a WARNING (status.md §5) */
 
+#define SECD_FORWARD_TIMEOUT_MS 120000 /* a write forwarded to the Master MU (forward.c) */
+
 struct secd_manager; /* manager.c */
+struct secd_force;   /* force.c */
 struct secd_repl;    /* internal.c */
 
 struct secd {
@@ -61,6 +64,7 @@ struct secd {
 	struct auth_unitmsg_peers *peers;
 	struct secd_manager *mgr;    /* MU only */
 	struct secd_repl *repl;      /* MU only */
+	struct secd_force *force;    /* MU only: force-master and its aftermath (force.c) */
 
 	/* the last published snapshot (snapshot.c) */
 	struct clev_tracker *tracker;
@@ -113,6 +117,18 @@ int secd_snapshot_receive(struct secd *d, const json_t *j, struct sec_err *reter
  * for longer than the lease), master_mu null, UNKNOWN statuses and status ERROR. New ref. */
 json_t *secd_snapshot_view(struct secd *d);
 void secd_snapshot_free(struct secd *d);
+
+/* forward.c: a person's write on a non-master MU goes to the Master MU. Returns false when
+ * this MU is the Master MU (the caller carries the write out itself), true when r was
+ * forwarded (the master's answer becomes r's) or answered (503 no_master: none known). */
+bool secd_forward_to_master(struct secd *d, struct api_req *r);
+
+/* force.c: after every crd_unit_run() (answers a pending force-master request), and on
+ * every CRD status change of this unit (a disk that rejoins after a forced claim is checked
+ * for region-0 data of the lower term before the resync overwrites it). */
+void secd_force_poll(struct secd *d);
+void secd_force_on_crd_change(struct secd *d);
+void secd_force_free(struct secd *d);
 
 /* routes.c / internal.c */
 int secd_api_start(struct secd *d, struct sec_err *reterr);

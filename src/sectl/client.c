@@ -45,6 +45,7 @@ int sectl_client_open(const char *config, bool verbose, struct sectl_client **re
 	if (!(c = calloc(1, sizeof(*c))))
 		return sec_errf(err, -ENOMEM, "out of memory");
 	c->current = -1;
+	c->pinned = -1;
 	c->verbose = verbose;
 	snprintf(c->config_path, sizeof(c->config_path), "%s", config);
 	if ((r = sectl_config_read(c, config, err)) < 0) {
@@ -93,6 +94,30 @@ long sectl_client_http_status(const struct sectl_client *c)
 void sectl_client_set_cancel(struct sectl_client *c, volatile sig_atomic_t *flag)
 {
 	c->cancel = flag;
+}
+
+size_t sectl_client_naddrs(const struct sectl_client *c)
+{
+	return c->n_addrs;
+}
+
+const char *sectl_client_addr_at(const struct sectl_client *c, size_t i)
+{
+	return i < c->n_addrs ? c->addrs[i] : NULL;
+}
+
+int sectl_client_pin(struct sectl_client *c, int i)
+{
+	if (i >= (int)c->n_addrs)
+		return -EINVAL;
+	c->pinned = i < 0 ? -1 : i;
+	return 0;
+}
+
+void sectl_client_set_timeout(struct sectl_client *c, uint64_t ms)
+{
+	if (ms > c->timeout_ms)
+		c->timeout_ms = ms;
 }
 
 int sectl_connect(const struct sectl_api_opts *o, bool token, struct sectl_client **ret)
@@ -363,6 +388,10 @@ int sectl_client_call(struct sectl_client *c, const char *method, const char *pa
 	}
 	for (k = 0; k < c->n_addrs; k++) {
 		i = (start + k) % c->n_addrs;
+		if (c->pinned >= 0 && i != (size_t)c->pinned) {
+			snprintf(why[i], sizeof(why[i]), "not tried");
+			continue;
+		}
 		body_free(&b);
 		cc = attempt(c, c->addrs[i], method, path, body_text, hdrs, &b, &connected);
 		if (cc == CURLE_OK)

@@ -80,6 +80,16 @@ const char *sectl_client_token_path(const struct sectl_client *c);
 const char *sectl_client_addr(const struct sectl_client *c);
 /* HTTP status of the last answer, 0 when none came. */
 long sectl_client_http_status(const struct sectl_client *c);
+/* The addresses of the configuration, in its order. */
+size_t sectl_client_naddrs(const struct sectl_client *c);
+const char *sectl_client_addr_at(const struct sectl_client *c, size_t i);
+/* i >= 0: later requests go to address i only (no fallback; e.g. to reach one MU that is
+ * not the master, `sectl cluster force-master --unit`); -1: back to the fallback order.
+ * 0, or -EINVAL for an index out of range. */
+int sectl_client_pin(struct sectl_client *c, int i);
+/* Raises the per-request timeout to ms (never lowers the configured one): commands whose
+ * answer takes a CRD operation (force-master, the online crd replace). */
+void sectl_client_set_timeout(struct sectl_client *c, uint64_t ms);
 /* Requests in flight end early (as failures) once *flag != 0 (SIGINT of --follow). */
 void sectl_client_set_cancel(struct sectl_client *c, volatile sig_atomic_t *flag);
 

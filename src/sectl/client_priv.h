@@ -16,6 +16,7 @@ struct sectl_client {
 	bool verbose;
 	char *token;     /* NULL until sectl_client_use_token(); wiped on free */
 	int current;     /* index of the address that answered last, -1 before any */
+	int pinned;      /* >= 0: every request goes to this address only (sectl_client_pin) */
 	long http_status; /* of the last answer */
 	void *curl;      /* CURL * */
 	volatile sig_atomic_t *cancel;

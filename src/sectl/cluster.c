@@ -29,7 +29,8 @@ static const char cluster_usage[] =
 	"usage: sectl cluster init --crd PATH [--crd PATH2] --topology FILE.json\n"
 	"                          [--password-file FILE]\n"
 	"       sectl cluster show --crd PATH [--crd PATH2] [--json]\n"
-	"       sectl cluster status [--json] [--config FILE] [-v]\n";
+	"       sectl cluster status [--json] [--config FILE] [-v]\n"
+	"       sectl cluster force-master --i-understand [--unit NAME] [--json] [--config FILE]\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -527,6 +528,7 @@ int sectl_cluster_main(int argc, char **argv)
 		{"init", cmd_init},
 		{"show", cmd_show},
 		{"status", sectl_cluster_status},
+		{"force-master", sectl_cluster_force_master},
 	};
 
 	return sectl_dispatch("cluster", cluster_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

@@ -4,6 +4,7 @@
 #include "crd/inspect.h"
 #include "crd/replace.h"
 #include "lib/parse.h"
+#include "sectl/client.h"
 #include "sectl/sectl.h"
 
 #include <getopt.h>
@@ -16,7 +17,8 @@ static const char crd_usage[] =
 	"                        [--unsafe-crd-fs]\n"
 	"       sectl crd inspect PATH [--json]\n"
 	"       sectl crd verify PATH...\n"
-	"       sectl crd replace OLD NEW --surviving PATH [--unsafe-crd-fs]\n";
+	"       sectl crd replace OLD NEW --surviving PATH [--unsafe-crd-fs]   (offline)\n"
+	"       sectl crd replace OLD NEW [--json] [--config FILE] [-v]         (running cluster)\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -163,26 +165,44 @@ static int cmd_verify(int argc, char **argv)
 	return SECTL_EXIT_OK;
 }
 
+/* With --surviving: the offline form (replace.h; no unit may run). Without: the online form
+ * through the running cluster's API (crd_online.c). */
 static int cmd_replace(int argc, char **argv)
 {
 	static const struct option opts[] = {{"surviving", required_argument, NULL, 's'},
 					     {"unsafe-crd-fs", no_argument, NULL, 'U'},
+					     SECTL_API_LONGOPTS,
 					     {0}};
 	struct crd_replace_opts o = {.progress = stdout};
+	struct sectl_api_opts ao = {0};
 	struct crd_replace_result res;
 	struct sec_err err;
+	bool api = false;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, SECTL_API_SHORTOPTS, opts, NULL)) != -1) {
 		if (ch == 'U')
 			o.unsafe_fs = true;
 		else if (ch == 's')
 			o.surviving_path = optarg;
+		else if (ch == 'h') {
+			fputs(crd_usage, stdout);
+			return SECTL_EXIT_OK;
+		} else if (sectl_api_opt(&ao, ch, optarg))
+			api = true;
 		else
 			return usage_error("%s", "bad option");
 	}
-	if (argc - optind != 2 || !o.surviving_path)
-		return usage_error("%s", "replace takes OLD NEW and --surviving PATH");
+	if (argc - optind != 2)
+		return usage_error("%s", "replace takes OLD NEW (and --surviving PATH offline)");
+	if (!o.surviving_path && o.unsafe_fs)
+		return usage_error("%s", "--unsafe-crd-fs belongs to the offline form (with "
+				   "--surviving); a running unit decides by its own configuration");
+	if (o.surviving_path && api)
+		return usage_error("%s", "--surviving is the offline form; --config, --json and -v "
+				   "belong to the online form");
+	if (!o.surviving_path)
+		return sectl_crd_replace_online(&ao, argv[optind], argv[optind + 1]);
 	o.old_path = argv[optind];
 	o.new_path = argv[optind + 1];
 	if (crd_replace(&o, &res, &err) < 0)

@@ -30,6 +30,11 @@ int sectl_crd_main(int argc, char **argv);
 int sectl_cluster_main(int argc, char **argv);
 /* `sectl cluster status` over the REST API (src/sectl/status.c). */
 int sectl_cluster_status(int argc, char **argv);
+/* `sectl cluster force-master` over the REST API (src/sectl/force.c). */
+int sectl_cluster_force_master(int argc, char **argv);
+/* The online `sectl crd replace OLD NEW` over the REST API (src/sectl/crd_online.c). */
+struct sectl_api_opts;
+int sectl_crd_replace_online(const struct sectl_api_opts *o, const char *old, const char *new_path);
 /* `sectl units`, `sectl clusters` (src/sectl/status.c). */
 int sectl_units_main(int argc, char **argv);
 int sectl_clusters_main(int argc, char **argv);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cluster/global.h"
+#include "cluster/global_diff.h"
 
 #define UNIT(n, id, role, extra, srv, port)                                                  \
 	"{\"name\":\"" n "\",\"unit_id\":" #id ",\"role\":\"" role "\"" extra                \
@@ -283,6 +284,30 @@ static void test_helpers(void **state)
 	cluster_global_free(NULL);
 }
 
+
+/* What an event lists when region-0 data of a lower term is discarded (force-master). */
+static void test_global_diff(void **state)
+{
+	const char *kept = "{\"name\":\"demo\",\"accounts\":[{\"name\":\"admin\"}],"
+			   "\"units\":[1,2],\"servers\":[]}";
+	const char *lost = "{\"name\":\"demo\",\"accounts\":[{\"name\":\"op\"}],"
+			   "\"units\":[1,2,3],\"alarms\":{}}";
+	char out[64], tiny[12];
+
+	assert_int_equal(cluster_global_diff(kept, strlen(kept), kept, strlen(kept), out,
+					     sizeof(out)), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(cluster_global_diff(kept, strlen(kept), lost, strlen(lost), out,
+					     sizeof(out)), 4);
+	assert_string_equal(out, "accounts, alarms, servers, units");
+	assert_int_equal(cluster_global_diff(kept, strlen(kept), lost, strlen(lost), tiny,
+					     sizeof(tiny)), 4);
+	assert_string_equal(tiny, "accounts...");
+	assert_int_equal(cluster_global_diff("[1]", 3, kept, strlen(kept), out, sizeof(out)),
+			 -EINVAL);
+	assert_string_equal(out, "the first is not a JSON object");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_structural_errors),
 		cmocka_unit_test(test_region_errors),
 		cmocka_unit_test(test_helpers),
+		cmocka_unit_test(test_global_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
