@@ -64,8 +64,8 @@ int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *err)
 
 /* The child: its own session, the fds prepared by the parent, nothing else; then exec.
  * Only async-signal-safe calls. */
-static _Noreturn void child_exec(const char *secd, char *const argv[], int nullfd, int logfd,
-				 int nsfd)
+static _Noreturn void child_exec(const char *secd, char *const argv[], char *const envp[],
+				 int nullfd, int logfd, int nsfd)
 {
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
 		dprintf(logfd, "sectl lab: cannot enter the network namespace: %s\n",
@@ -75,17 +75,60 @@ static _Noreturn void child_exec(const char *secd, char *const argv[], int nullf
 	if (setsid() < 0 || dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 		_exit(127);
 	close_range(3, ~0u, 0);
-	execv(secd, argv);
+	execve(secd, argv, envp);
 	dprintf(2, "sectl lab: cannot run '%s': %s\n", secd, strerror(errno));
 	_exit(127);
+}
+
+/* environ, with SECLUSTER_FAULT_FILE=DIR/units/NAME/faults when the lab has --faults (the
+ * file created empty when missing). Returns a malloc'd array (its strings are environ's and
+ * fault_env's), or NULL with reterr. */
+static char **unit_env(const struct lab *lab, const struct lab_unit *u, char *fault_env,
+		       size_t size, struct sec_err *err)
+{
+	static const char key[] = "SECLUSTER_FAULT_FILE=";
+	char rel[64], path[LAB_PATH_MAX];
+	size_t n = 0, k = 0;
+	char **env;
+	int fd;
+
+	while (environ[n])
+		n++;
+	if (!(env = calloc(n + 2, sizeof(*env)))) {
+		sec_errf(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!lab->faults || strncmp(environ[i], key, sizeof(key) - 1))
+			env[k++] = environ[i];
+	if (lab->faults) {
+		snprintf(rel, sizeof(rel), "units/%s/faults", u->name);
+		lab_path(lab, rel, path);
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			sec_errf(err, -errno, "unit '%s': cannot create '%s': %s", u->name, path,
+				 strerror(errno));
+			free(env);
+			return NULL;
+		}
+		close(fd);
+		snprintf(fault_env, size, "%s%s", key, path);
+		env[k++] = fault_env;
+	}
+	env[k] = NULL;
+	return env;
 }
 
 int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		   struct sec_err *err)
 {
 	char *argv[] = {(char *)secd, "--role", u->mu ? "mu" : "su", "--config", u->config, NULL};
+	char fault_env[LAB_PATH_MAX + 32], **envp;
 	int nullfd, logfd, nsfd = -1, r = 0;
 	pid_t pid;
+
+	if (!(envp = unit_env(lab, u, fault_env, sizeof(fault_env), err)))
+		return err ? err->code : -ENOMEM;
 
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	logfd = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -106,7 +149,7 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(secd, argv, nullfd, logfd, nsfd);
+		child_exec(secd, argv, envp, nullfd, logfd, nsfd);
 	u->pid = pid;
 out:
 	if (nullfd >= 0)
@@ -115,6 +158,7 @@ out:
 		close(logfd);
 	if (nsfd >= 0)
 		close(nsfd);
+	free(envp);
 	return r;
 }
 

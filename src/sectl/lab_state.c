@@ -48,6 +48,7 @@ json_t *lab_state_to_json(const struct lab *lab)
 	    json_object_set_new(j, "sus_per_server", json_integer(lab->sus_per_server)) < 0 ||
 	    json_object_set_new(j, "servers", servers) < 0 ||
 	    json_object_set_new(j, "netns", ns ? ns : json_null()) < 0 ||
+	    json_object_set_new(j, "faults", json_boolean(lab->faults)) < 0 ||
 	    json_object_set_new(j, "units", units) < 0)
 		goto fail_set;
 	return j;
@@ -198,6 +199,7 @@ int lab_state_read(const char *dir, struct lab *lab, struct sec_err *err)
 	}
 	if ((r = read_netns(json_object_get(j, "netns"), lab, path, err)) < 0)
 		goto out;
+	lab->faults = json_is_true(json_object_get(j, "faults"));
 	for (size_t i = 0; i < json_array_size(units); i++) {
 		if ((r = read_unit(json_array_get(units, i), (int)i, &lab->units[i], path, err)) < 0)
 			goto out;
