@@ -11,12 +11,14 @@ SECD = os.path.join(BUILD, "src/secd/secd")
 
 
 class Lab:
-    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False):
+    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False, faults=False):
         self.dir = os.path.join(d, "lab")
         args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
                 "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile]
         if netns:
             args.append("--netns")
+        if faults:  # each unit reads DIR/units/NAME/faults (set_faults)
+            args.append("--faults")
         self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
         self.extra = []  # processes started by the test (restarts), ended by PID
         self.restarted = {}  # unit name -> Popen of its restarted secd
@@ -91,6 +93,19 @@ class Lab:
         st, b = self.call(unit, "GET", "/api/v1/events?limit=1000&" + qs)
         assert st == 200, b
         return b["events"]
+
+    def set_faults(self, name, lines):
+        """Replaces unit name's fault rules (lab up --faults; lib/fault.h syntax)."""
+        path = os.path.join(self.dir, "units", name, "faults")
+        with open(path + ".tmp", "w") as f:
+            f.write("".join(l + "\n" for l in lines))
+        os.replace(path + ".tmp", path)
+
+    def sectl(self, *args, conf=None, timeout=60):
+        """Runs sectl with this lab's client configuration (conf: another one)."""
+        env = dict(os.environ, SECTL_CONFIG=conf or os.path.join(self.dir, "sectl.conf"))
+        return subprocess.run([SECTL, *args], capture_output=True, text=True, timeout=timeout,
+                              env=env)
 
     def kill(self, name, sig=signal.SIGKILL):
         os.kill(self.unit(name)["pid"], sig)
