@@ -11,6 +11,31 @@ import pytest
 from lab import BUILD, SECTL, CLUSTER_ID, wait_for, format_set, LEASE, CLAIM, RENEW
 
 SECD = os.path.join(BUILD, "src/secd/secd")
+PASSWORD = "Zq7-unusual-Pass-4711"
+
+
+def format_cluster(d, n_ext):
+    """Formats an external set and writes the global data of mu1..mu3 on server1 (secd runs
+    only on a CRD with global data) and the cluster key d/cluster.key (mode 0600)."""
+    disks = format_set(d, n_ext)
+    topo = os.path.join(d, "topology.json")
+    units = [{"name": f"mu{u}", "unit_id": u, "role": "MU", "server": "server1",
+              "api": f"127.0.0.1:{17300 + u}", "heartbeat": f"127.0.0.1:{17400 + u}"}
+             for u in (1, 2, 3)]
+    with open(topo, "w") as f:
+        json.dump({"name": "t", "servers": [{"name": "server1"}], "units": units}, f)
+    pw = os.path.join(d, "pw")
+    with open(pw, "w") as f:
+        f.write(PASSWORD + "\n")
+    subprocess.run([SECTL, "cluster", "init", *sum([["--crd", p] for p in disks], []),
+                    "--topology", topo, "--password-file", pw], check=True,
+                   stdout=subprocess.DEVNULL)
+    key = os.path.join(d, "cluster.key")
+    if not os.path.exists(key):
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, (os.urandom(32).hex() + "\n").encode())
+        os.close(fd)
+    return disks
 
 
 def write_config(d, unit, disks, profile="test", extra="", name=None):
@@ -30,6 +55,9 @@ data_dir = {data}
 [crd]
 external = {", ".join(disks)}
 unsafe_crd_fs = true
+
+[cluster]
+key_file = {os.path.join(d, "cluster.key")}
 
 [net]
 api_listen = 127.0.0.1:{17300 + unit}
@@ -90,7 +118,7 @@ def slot_states(disk):
 
 def test_three_mus_elect_one_master_and_hand_over():
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 2)
+        disks = format_cluster(d, 2)
         units = [Secd(d, u, write_config(d, u, disks)) for u in (1, 2, 3)]
         try:
             for u in units:
@@ -145,7 +173,7 @@ def test_wrong_external_path_refused_naming_the_disk():
 
 def test_second_secd_on_same_data_dir_refused():
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
@@ -163,7 +191,7 @@ def test_second_secd_on_same_data_dir_refused():
 def test_duplicate_unit_id_refused():
     """Another identity (another data directory) in a running unit's slot: refused."""
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
@@ -191,7 +219,7 @@ def test_sighup_reload():
     """SIGHUP: a new renew_interval is advertised by the next renewal; unit_id needs a
     restart and keeps its value."""
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
