@@ -18,6 +18,12 @@ def format_cluster(d, n_ext):
     """Formats an external set and writes the global data of mu1..mu3 on server1 (secd runs
     only on a CRD with global data) and the cluster key d/cluster.key (mode 0600)."""
     disks = format_set(d, n_ext)
+    format_cluster_on(d, disks)
+    return disks
+
+
+def format_cluster_on(d, disks):
+    """Writes the global data of mu1..mu3 on the formatted set disks, and d/cluster.key."""
     topo = os.path.join(d, "topology.json")
     units = [{"name": f"mu{u}", "unit_id": u, "role": "MU", "server": "server1",
               "api": f"127.0.0.1:{17300 + u}", "heartbeat": f"127.0.0.1:{17400 + u}"}
@@ -35,7 +41,6 @@ def format_cluster(d, n_ext):
         fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, (os.urandom(32).hex() + "\n").encode())
         os.close(fd)
-    return disks
 
 
 def write_config(d, unit, disks, profile="test", extra="", name=None):
@@ -236,6 +241,44 @@ def test_sighup_reload():
             assert slot_timing(disks[0], 5) is None
         finally:
             assert a.term() == 0
+
+
+def test_refuses_crd_without_global_data_and_another_clusters_data_dir():
+    """A CRD without global data (no `sectl cluster init`) is refused naming what to do; a
+    data directory used by one cluster refuses to run a unit of another cluster."""
+    with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
+        os.makedirs(os.path.join(d, "bare"))
+        bare = format_set(os.path.join(d, "bare"), 1)
+        conf = write_config(d, 1, bare)
+        fd = os.open(os.path.join(d, "cluster.key"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, (os.urandom(32).hex() + "\n").encode())
+        os.close(fd)
+        r = subprocess.run([SECD, "--role", "mu", "--config", conf], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1, r.stderr
+        assert "the CRD holds no global data" in r.stderr and "sectl cluster init" in r.stderr
+        # cluster A runs once in the data directory ...
+        a_dir = os.path.join(d, "a")
+        os.makedirs(a_dir)
+        disks = format_cluster(a_dir, 1)
+        a = Secd(d, 1, write_config(d, 1, disks))
+        a.start()
+        try:
+            wait_for(lambda: "M2000 activated" in a.log(), 20, "mu1 running on cluster A")
+        finally:
+            assert a.term() == 0
+        # ... a second cluster (same disk paths, new cluster id) is refused in that directory
+        for p in disks:
+            os.unlink(p)
+        subprocess.run([SECTL, "crd", "format", "--cluster-id",
+                        "5ec1a5e7-0000-4000-8000-0000000000b2", "--role", "external",
+                        "--unsafe-crd-fs", *disks], check=True, stdout=subprocess.DEVNULL)
+        format_cluster_on(a_dir, disks)
+        r = subprocess.run([SECD, "--role", "mu", "--config", a.conf], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1, r.stderr
+        assert "belongs to cluster " + CLUSTER_ID in r.stderr, r.stderr
+        assert "fresh data directory" in r.stderr
 
 
 def test_check_bad_config_names_key_and_line():
