@@ -206,10 +206,28 @@ def test_duplicate_unit_id_refused():
                                text=True, timeout=20)
             assert r.returncode == 1
             assert "cannot start: duplicate unit id 1: its slot holds identity" in r.stderr
+            assert "sectl crd release-slot --unit-id 1" in r.stderr  # what to do
+            # release-slot refuses while the unit runs (its alive message changes)
+            r = subprocess.run([SECTL, "crd", "release-slot", "--unit-id", "1", *disks],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 1 and "unit 1 is running" in r.stderr, r.stderr
             # the same unit restarted (same data directory) takes its slot over at once
             assert a.term() == 0
             a.start()
-            wait_for(lambda: a.log().count("started") == 2, 10, "the restarted secd")
+            wait_for(lambda: a.log().count("M2000 activated") == 2, 10, "the restarted secd")
+            # its data directory lost: after a clean stop the slot is released at once and
+            # the unit starts with a new data directory
+            assert a.term() == 0
+            r = subprocess.run([SECTL, "crd", "release-slot", "--unit-id", "1", *disks],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0 and "released the slot of unit 1" in r.stdout, r.stderr
+            b = Secd(d, 1, conf)
+            b.err = os.path.join(d, "copy.log")
+            b.start()
+            try:
+                wait_for(lambda: "M2000 activated" in b.log(), 20, "the unit with a new data dir")
+            finally:
+                assert b.term() == 0
         finally:
             assert a.term() == 0
 
