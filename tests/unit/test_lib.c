@@ -12,6 +12,7 @@
 #include "crd/timing.h"
 #include "lib/clock.h"
 #include "lib/addr.h"
+#include <netinet/in.h>
 #include "lib/crc32c.h"
 #include "lib/fault.h"
 #include "lib/parse.h"
