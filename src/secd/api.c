@@ -28,6 +28,7 @@ static const struct api_route mu_routes[] = {
 	{"POST", "/api/v1/cluster/force-master", API_AUTH_PERSON, ADMIN, secd_route_force_master},
 	{"POST", "/api/v1/crd/replace", API_AUTH_PERSON, ADMIN, secd_route_crd_replace},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
+	{"POST", "/api/v1/internal/events/ack", API_AUTH_UNIT, ANY, secd_route_ack_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
 };
 

@@ -18,7 +18,13 @@ void secd_route_audit(struct api_req *r, void *arg);
 /* force.c, crdrepl.c: people (the Master MU's CRD) */
 void secd_route_force_master(struct api_req *r, void *arg);
 void secd_route_crd_replace(struct api_req *r, void *arg);
+/* routes.c: acknowledge this MU's current events for account (r: the person's request to
+ * answer, or NULL for one another MU sent). 0 or -ENOMEM / -ESHUTDOWN. */
+int secd_ack_local(struct secd *d, const char *account, struct api_req *r);
+/* internal.c: send an acknowledgement to every other MU (best effort). */
+void secd_ack_propagate(struct secd *d, const char *account);
 /* internal.c: units */
+void secd_route_ack_in(struct api_req *r, void *arg);
 void secd_route_snapshot_in(struct api_req *r, void *arg);
 void secd_route_logbook_pull(struct api_req *r, void *arg);
 
