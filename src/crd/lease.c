@@ -136,6 +136,8 @@ static void lease_view_update(struct crd_lease *l, const struct crd_lease_done *
 		is_free = d->issue_ns >= v->first_seen_ns + lease_r0_length(l, v);
 	if (is_free)
 		v->free_issue_ns = d->issue_ns ? d->issue_ns : 1;
+	v->last_ok_issue_ns = d->issue_ns ? d->issue_ns : 1;
+	v->last_free = is_free;
 	v->prev_ok = true;
 	v->prev_decode = d->decode;
 	v->prev_rec = d->rec;
@@ -218,18 +220,23 @@ static void lease_try_force(struct crd_lease *l, uint64_t now, struct out *o)
 			return;
 	for (int i = 0; i < l->cfg.ndisks; i++) {
 		struct crd_lease_disk_view *v = &l->d[i];
-		if (!l->force_ok[i])
-			continue;
-		if (!v->free_issue_ns && !l->cfg.mut.force_no_check) {
+		bool live = !v->free_issue_ns;
+		if (!l->force_ok[i]) /* unreadable now: live if it was at a read less than L ago */
+			live = v->last_ok_issue_ns && !v->last_free &&
+			       now - v->last_ok_issue_ns < lease_r0_length(l, v);
+		if (live && !l->cfg.mut.force_no_check) {
 			f->state = CRD_FORCE_REFUSED;
 			f->reason = CRD_FORCE_R_LIVE;
 			f->disk = i;
+			f->unread = !l->force_ok[i];
 			f->decode = v->decode;
 			f->rec = v->rec;
 			f->unchanged_ms = now > v->first_seen_ns ? (now - v->first_seen_ns) / MS(1) : 0;
 			f->needed_ms = lease_r0_length(l, v) / MS(1);
 			return;
 		}
+		if (!l->force_ok[i])
+			continue;
 		if (!v->free_issue_ns)
 			v->free_issue_ns = v->prev_issue_ns ? v->prev_issue_ns : now;
 		if (now - v->free_issue_ns >= io)

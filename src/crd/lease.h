@@ -32,7 +32,8 @@
  * once a round of lease-block reads issued after the request has completed on every disk:
  * REFUSED when no block could be read, or when a block it read is not free by R0 (its
  * bytes changed within L, the holder's lease_timeout, never less than any MU advertises:
- * "a live lease"); otherwise it claims (R3: term = 1 + the highest term seen) on the disks
+ * "a live lease"), or when a disk it cannot read now was live at its last successful read
+ * less than L ago (a transient read failure does not hide a live lease); otherwise it claims (R3: term = 1 + the highest term seen) on the disks
  * it read, confirms after claim_delay like any claim, and is DONE once HELD (FAILED when
  * the claim was not confirmed). Held through a forced claim, the engine renews on every
  * disk as usual; a disk that was not part of the claim *joins* when it answers again: a
@@ -138,6 +139,7 @@ struct crd_lease_force {
 	/* R_LIVE: the disk, what its block held, and for how long its bytes have been seen
 	 * unchanged against the L they need (ms) */
 	int disk;
+	bool unread;              /* that disk could not be read now: what it held when last read */
 	int decode;               /* crd_lease_in() of that block (0: rec is valid) */
 	struct crd_lease_rec rec;
 	uint64_t unchanged_ms, needed_ms;
@@ -163,6 +165,10 @@ struct crd_lease_disk_view {
 	int prev_decode;
 	struct crd_lease_rec prev_rec;
 	uint64_t prev_issue_ns;
+	/* the last read that returned the block (forced claim: a disk unreadable now that was
+	 * live when last read within L still counts as live) */
+	uint64_t last_ok_issue_ns;
+	bool last_free;
 };
 
 struct crd_lease {

@@ -253,10 +253,17 @@ static void reply_refused(struct secd *d, struct secd_force *f, const struct crd
 			snprintf(holder, sizeof(holder), "holder unit %u%s%s%s, term %" PRIu64,
 				 lf->rec.holder, hu ? " '" : "", hu ? hu->name : "", hu ? "'" : "",
 				 lf->rec.term);
-		snprintf(why, sizeof(why), "the master lease on CRD disk '%s' is live: its block has "
-			 "been unchanged for %" PRIu64 " ms only (%s); force-master is refused while "
-			 "a lease block this MU reads changed within the lease timeout (%" PRIu64
-			 " ms)", disk, lf->unchanged_ms, holder, lf->needed_ms);
+		if (lf->unread)
+			snprintf(why, sizeof(why), "the master lease on CRD disk '%s' was live when "
+				 "this MU last read it, less than the lease timeout (%" PRIu64 " ms) ago "
+				 "(%s); the disk does not answer now: try again later", disk,
+				 lf->needed_ms, holder);
+		else
+			snprintf(why, sizeof(why), "the master lease on CRD disk '%s' is live: its "
+				 "block has been unchanged for %" PRIu64 " ms only (%s); force-master is "
+				 "refused while a lease block this MU reads changed within the lease "
+				 "timeout (%" PRIu64 " ms)", disk, lf->unchanged_ms, holder,
+				 lf->needed_ms);
 		api_reply_error_details(f->req, 409, "conflict",
 					json_pack("{s:s, s:I, s:I, s:I, s:I}", "disk", disk, "holder",
 						  (json_int_t)(lf->decode == 0 ? lf->rec.holder : 0),

@@ -29,13 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GROUPS 6
+#define GROUPS 7
 #define WORKERS_MAX 16
 #define KEEP_FAILS 4
 
 static const char *const group_names[GROUPS] = {
 	"N=1 test", "N=1 lab", "N=2 test", "N=2 lab", "N=2 two-site split",
-	"SU ownership (inv. 3, 4)",
+	"SU ownership (inv. 3, 4)", "N=2 split, force-master",
 };
 
 /* The engine's struct crd_lease_mutations, and r0_copy_ab: the simulator's own region-0
@@ -52,6 +52,7 @@ enum mutation {
 	MUT_SU_NO_GUARD,
 	MUT_SU_NO_RECONCILE,
 	MUT_SU_LATE_WRITE,
+	MUT_FORCE_NO_CHECK,
 	MUT_MAX
 };
 /* What each check must show: CATCH a violation (a mutation proof or a residual risk),
@@ -65,11 +66,11 @@ static const enum expect expect[MUT_MAX] = {
 static const char *const mut_names[MUT_MAX] = {
 	"none",         "no_r1",       "r0_issue_time",      "n2_any_disk",
 	"r0_copy_ab",   "r0_tear_late", "late_release",      "late_release_trust",
-	"su_no_guard",  "su_no_reconcile", "su_late_write",
+	"su_no_guard",  "su_no_reconcile", "su_late_write", "force_no_check",
 };
 
 struct result {
-	uint64_t run, failed, events, acks, acquisitions, recovers, reconciles, fences;
+	uint64_t run, failed, events, acks, acquisitions, recovers, reconciles, fences, forced;
 	uint64_t group_run[GROUPS], group_failed[GROUPS];
 	uint64_t fail_seed[KEEP_FAILS];
 	int nfail_seed;
@@ -126,6 +127,12 @@ static struct sim_opts force_for(enum mutation m)
 		f.su_mode = 1;
 		f.su_late_write = true;
 		break;
+	case MUT_FORCE_NO_CHECK:
+		f.mut.force_no_check = true;
+		f.ndisks = 2;
+		f.split = 1;
+		f.force = 1;
+		break;
 	default:
 		break;
 	}
@@ -136,6 +143,8 @@ static int group_of(const struct sim_world *w)
 {
 	if (w->o.su_mode)
 		return 5;
+	if (w->o.force)
+		return 6;
 	if (w->o.split)
 		return 4;
 	return (w->o.ndisks == 2 ? 2 : 0) + (w->o.profile == CRD_PROFILE_LAB);
@@ -171,6 +180,7 @@ static void run_share(uint64_t base, uint64_t count, int k, int j, enum mutation
 		r->recovers += world.st.recovers;
 		r->reconciles += world.st.reconciles;
 		r->fences += world.st.fences;
+		r->forced += world.st.forced;
 		r->group_run[group_of(&world)]++;
 		if (g == 0)
 			continue;
@@ -240,6 +250,7 @@ static int run_batch(uint64_t base, uint64_t count, int j, enum mutation m, bool
 		sum->recovers += r.recovers;
 		sum->reconciles += r.reconciles;
 		sum->fences += r.fences;
+		sum->forced += r.forced;
 		for (int g = 0; g < GROUPS; g++) {
 			sum->group_run[g] += r.group_run[g];
 			sum->group_failed[g] += r.group_failed[g];
@@ -313,7 +324,8 @@ static void usage(void)
 		"       crd-sim [--mutation NAME] --seed S\n"
 		"       crd-sim --mutation NAME [--schedules K]\n"
 		"NAME: no_r1 r0_issue_time n2_any_disk r0_copy_ab r0_tear_late late_release\n"
-		"      late_release_trust su_no_guard su_no_reconcile su_late_write\n");
+		"      late_release_trust su_no_guard su_no_reconcile su_late_write\n"
+		"      force_no_check\n");
 }
 
 int main(int argc, char **argv)
@@ -388,8 +400,8 @@ int main(int argc, char **argv)
 		       r.run, base, j, dt, dt > 0 ? (double)r.run / dt : 0.0, r.events,
 		       r.acquisitions, r.acks, r.failed);
 		printf("crd-sim: SU schedules: %" PRIu64 " guard fences, %" PRIu64
-		       " RECOVERs committed, %" PRIu64 " reconciles\n",
-		       r.fences, r.recovers, r.reconciles);
+		       " RECOVERs committed, %" PRIu64 " reconciles; %" PRIu64 " masters by "
+		       "force-master\n", r.fences, r.recovers, r.reconciles, r.forced);
 	}
 	for (int g = 0; g < GROUPS; g++) {
 		bool ok = !r.group_failed[g];
@@ -397,9 +409,13 @@ int main(int argc, char **argv)
 		       group_names[g], r.group_run[g], r.group_failed[g], ok ? "ok" : "FAILED");
 		ok ? passed++ : failed++;
 	}
-	if (r.failed > r.group_failed[0] + r.group_failed[1] + r.group_failed[2] +
-			       r.group_failed[3] + r.group_failed[4] + r.group_failed[5])
-		failed++; /* a worker died */
+	{
+		uint64_t sum = 0;
+		for (int g = 0; g < GROUPS; g++)
+			sum += r.group_failed[g];
+		if (r.failed > sum)
+			failed++; /* a worker died */
+	}
 	for (int i = 0; i < r.nfail_seed; i++) {
 		if (i < 2)
 			replay(r.fail_seed[i], MUT_NONE, false);

@@ -47,6 +47,8 @@ enum sim_ev_type {
 	SIM_EV_SPLIT,     /* two-site split: from now on each MU reaches one disk only */
 	SIM_EV_SU_RENEW,  /* an SU renews its slot and reads its partner's */
 	SIM_EV_GUARD,     /* an SU's guard checks fence_timeout */
+	SIM_EV_FORCE,     /* the operator's force-master (gen 0: stop the other site first) */
+	SIM_EV_HEAL,      /* the two-site split ends: every MU reaches both disks again */
 	SIM_EV_TYPE_MAX
 };
 
@@ -232,11 +234,15 @@ struct sim_opts {
 	bool su_no_guard;  /* check: the guard never kills a guest */
 	bool su_no_reconcile; /* check: a returning SU serves without reconciling */
 	bool su_late_write; /* SU region writes may land late (finding 6) */
+	int force;         /* 1: during the split the operator runs force-master (crd.md §5) */
+	uint64_t force_at, heal_at;
+	uint32_t force_disk; /* the disk the forcing site reaches */
 };
 
 struct sim_stats {
 	uint64_t events, acquisitions, acks;
 	uint64_t recovers, reconciles, fences; /* SU schedules */
+	uint64_t forced; /* masters made by force-master */
 };
 
 struct sim_world {
@@ -262,6 +268,7 @@ struct sim_world {
 	bool stale_on;  /* one (unit, disk) serves stale region reads */
 	bool r0_tear;   /* region-0 writes may tear (else they may land late) */
 	int stale_unit, stale_disk;
+	int force_unit, force_tries; /* force-master: the MU asked, requests so far */
 	bool failed;
 	char why[512];
 	bool trace;
@@ -300,6 +307,8 @@ void sim_units_start(struct sim_world *w);
 void sim_unit_event(struct sim_world *w, const struct sim_ev *e);
 /* An I/O of the unit finished (engine or devcount client). */
 void sim_unit_done(struct sim_world *w, int idx);
+/* SIM_EV_FORCE: the operator's force-master during the split (sim_mu.c). */
+void sim_force_event(struct sim_world *w, const struct sim_ev *e);
 
 /* ---- sim_su.c ---- */
 void sim_sus_start(struct sim_world *w);

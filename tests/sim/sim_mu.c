@@ -49,6 +49,9 @@ static void belief_open(struct sim_world *w, int unit)
 	u->believing = true;
 	u->belief_start = w->now;
 	w->st.acquisitions++;
+	if (crd_lease_force_get(&u->l).state == CRD_FORCE_DONE &&
+	    crd_lease_force_get(&u->l).term == crd_lease_term(&u->l))
+		w->st.forced++;
 	sim_trace(w, "mu%d BELIEVES master: term %llu valid until %.3f ms", unit + 1,
 		  (unsigned long long)crd_lease_term(&u->l),
 		  (double)crd_lease_valid_until(&u->l) / 1e6);
@@ -378,4 +381,53 @@ void sim_unit_event(struct sim_world *w, const struct sim_ev *e)
 	default:
 		return;
 	}
+}
+
+/* ---- force-master (crd.md §5) ---- */
+
+/* The operator: at first (gen 0) the MUs that do not reach disk arg (the other site) are
+ * stopped, and one live MU that does is picked; then (gen 1) it is asked for a forced
+ * claim, and asked again every 300 ms while the answer is a refusal, until it is master
+ * or 20 requests were made. A paused MU answers when it resumes. */
+void sim_force_event(struct sim_world *w, const struct sim_ev *e)
+{
+	int cand[SIM_UNITS_MAX], n = 0, r;
+	struct sim_unit *u;
+
+	if (e->gen == 0) {
+		for (int k = 0; k < w->o.nunits; k++) {
+			if (!w->u[k].alive)
+				continue;
+			if (w->u[k].f[e->arg].unreachable)
+				sim_push(w, w->now, SIM_EV_KILL, k, 0, 0);
+			else
+				cand[n++] = k;
+		}
+		if (!n)
+			return;
+		w->force_unit = cand[(w->seed >> 7) % (uint64_t)n];
+		sim_trace(w, "operator: force-master on mu%d (the MUs without disk %u stopped)",
+			  w->force_unit + 1, e->arg);
+		sim_push(w, w->now, SIM_EV_FORCE, 0, e->arg, 1);
+		return;
+	}
+	u = &w->u[w->force_unit];
+	if (!u->alive || w->force_tries >= 20)
+		return;
+	if (w->now < u->pause_until) {
+		sim_push(w, u->pause_until, SIM_EV_FORCE, 0, e->arg, 1);
+		return;
+	}
+	struct crd_lease_force f = crd_lease_force_get(&u->l);
+	if (f.state == CRD_FORCE_DONE || crd_lease_held(&u->l, w->now))
+		return;
+	if (f.state != CRD_FORCE_PENDING && f.state != CRD_FORCE_CLAIMING) {
+		r = crd_lease_force(&u->l, w->now);
+		w->force_tries++;
+		sim_trace(w, "mu%d force-master request %d: %s", w->force_unit + 1, w->force_tries,
+			  r == 0 ? "pending" : r == -EALREADY ? "master already" : "busy");
+		if (r == -EALREADY)
+			return;
+	}
+	sim_push(w, w->now + SIM_MS(300), SIM_EV_FORCE, 0, e->arg, 1);
 }

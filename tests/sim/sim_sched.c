@@ -1,7 +1,10 @@
 /* sim_sched.c — draws one schedule from its seed and runs it; see sim.h.
  *
  * A schedule: 2 or 3 MUs (test profile, sometimes lab), N = 1 or 2 disks, for N = 2
- * sometimes the two-site split (from a random moment on, each MU reaches one disk only).
+ * sometimes the two-site split (from a random moment on, each MU reaches one disk only),
+ * and in half of those the operator's force-master: the MUs of one site are stopped, one
+ * MU of the other site is asked to claim (again every 300 ms until it is master), and the
+ * split may end later (the disks rejoin).
  * Per (unit, disk) fault rates and outage windows; per unit pauses (SIGSTOP) swept across
  * [lease, lease + claim + 2 x renew] and shorter ones, kills with restarts, clean
  * shutdowns. For N = 2, one (unit, disk) pair may serve stale region-0 reads. */
@@ -52,6 +55,22 @@ static void draw_opts(struct sim_world *w, const struct sim_opts *force)
 	if (o->ndisks != 2)
 		o->split = 0;
 	o->split_at = sim_range(w, 0, o->duration / 2);
+}
+
+/* force-master draws from its own stream of the seed, so that every schedule without it is
+ * exactly what it was before force-master was modelled (the default run's seeds keep their
+ * schedules). */
+static void draw_force(struct sim_world *w, const struct sim_opts *force)
+{
+	struct sim_opts *o = &w->o;
+	uint64_t r = mix(w->seed ^ 0x666f7263652d6d73ull);
+
+	o->force = o->split && ((force && force->force) || (r & 1));
+	r = mix(r);
+	o->force_at = o->split_at + SIM_MS(100) + r % (o->duration / 3);
+	r = mix(r);
+	o->heal_at = o->force_at + SIM_MS(500) + r % SIM_MS(4500);
+	o->force_disk = (uint32_t)(mix(r) & 1);
 }
 
 static void draw_faults(struct sim_world *w)
@@ -108,6 +127,10 @@ static void draw_unit_events(struct sim_world *w)
 	}
 	if (w->o.split)
 		sim_push(w, w->o.split_at, SIM_EV_SPLIT, 0, (uint32_t)sim_range(w, 0, 1), 0);
+	if (w->o.force) { /* arg: the disk the forcing site reaches */
+		sim_push(w, w->o.force_at, SIM_EV_FORCE, 0, w->o.force_disk, 0);
+		sim_push(w, w->o.heal_at, SIM_EV_HEAL, 0, 0, 0);
+	}
 }
 
 /* SU schedules: secd pauses swept across [fence, dead_bound + 2 s] and shorter, kills. */
@@ -138,6 +161,18 @@ static void split_now(struct sim_world *w, uint32_t off)
 		w->u[u].f[((uint32_t)u + off + 1) % 2].unreachable = true;
 }
 
+static void heal_now(struct sim_world *w)
+{
+	sim_trace(w, "the split ends: every MU reaches both disks");
+	for (int u = 0; u < w->o.nunits; u++)
+		w->u[u].f[0].unreachable = w->u[u].f[1].unreachable = false;
+	/* the operator forces only during the split: a request still pending is withdrawn */
+	if (w->force_unit >= 0) {
+		crd_lease_force_cancel(&w->u[w->force_unit].l);
+		w->force_tries = 1000;
+	}
+}
+
 int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bool trace)
 {
 	struct sim_ev e;
@@ -150,6 +185,8 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 	w->nio_free = 0;
 	w->io_hwm = 0;
 	w->nacks = 0;
+	w->force_unit = -1;
+	w->force_tries = 0;
 	w->failed = false;
 	w->why[0] = 0;
 	w->trace = trace;
@@ -159,13 +196,16 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 	memset(w->u, 0, sizeof(w->u));
 	draw_opts(w, force);
 	draw_faults(w);
+	draw_force(w, force);
 	if (w->o.su_mode)
 		draw_su_events(w);
 	else
 		draw_unit_events(w);
 	sim_trace(w, "schedule %llu: %d %s, N = %d, profile %s%s, %.1f s", (unsigned long long)seed,
 		  w->o.nunits, w->o.su_mode ? "SUs" : "MUs", w->o.ndisks, crd_profile_to_string((enum crd_profile)w->o.profile),
-		  w->o.split ? ", two-site split" : "", (double)w->o.duration / 1e9);
+		  w->o.split ? (w->o.force ? ", two-site split, force-master" : ", two-site split")
+			     : "",
+		  (double)w->o.duration / 1e9);
 	if (w->o.su_mode)
 		sim_sus_start(w);
 	else
@@ -185,6 +225,12 @@ int sim_run(struct sim_world *w, uint64_t seed, const struct sim_opts *force, bo
 			break;
 		case SIM_EV_SPLIT:
 			split_now(w, e.arg);
+			break;
+		case SIM_EV_HEAL:
+			heal_now(w);
+			break;
+		case SIM_EV_FORCE:
+			sim_force_event(w, &e);
 			break;
 		default:
 			if (w->o.su_mode)
