@@ -607,6 +607,27 @@ static void test_disk_reset_keeps_the_lease(void **state)
 	assert_true(w.d[1].rec.counter > 20);
 }
 
+/* A disk the MU cannot read at the moment of the forced claim, but that was live when it
+ * last read it less than L ago, still refuses: a transient read failure does not hide the
+ * master renewing there. */
+static void test_force_refused_disk_unreadable_but_live(void **state)
+{
+	static struct world w;
+	world_init(&w, 2, 2, CRD_PROFILE_TEST);
+	world_run(&w, 2000);
+	int h = world_holder(&w), x = 1 - h;
+	assert_true(h >= 0);
+	w.m[h].sees[0] = false; /* the master renews on disk 1 only: disk 0 is frozen */
+	world_run(&w, 1500);
+	w.m[x].sees[1] = false; /* x's path to disk 1 fails just now */
+	struct crd_lease_force f = run_force(&w, x);
+	assert_int_equal(f.state, CRD_FORCE_REFUSED);
+	assert_int_equal(f.reason, CRD_FORCE_R_LIVE);
+	assert_int_equal(f.disk, 1);
+	assert_true(f.unread);
+	assert_int_equal(world_holder(&w), h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -627,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_force_mutation_without_check_two_masters),
 		cmocka_unit_test(test_force_refused_without_disk_and_when_held),
 		cmocka_unit_test(test_force_refused_before_watching_l),
+		cmocka_unit_test(test_force_refused_disk_unreadable_but_live),
 		cmocka_unit_test(test_disk_reset_keeps_the_lease),
 	};
 	return cmocka_run_group_tests_name("lease", tests, NULL, NULL);
