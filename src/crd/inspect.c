@@ -104,6 +104,10 @@ static int inspect_slots_lease(int fd, struct crd_inspect *ins, struct sec_err *
 	if (r < 0)
 		goto out;
 	ins->lease_err = crd_lease_in(buf, &ins->lease);
+	r = crd_file_read(fd, ins->path, buf, CRD_BLOCK, CRD_SETPATHS_OFF, reterr);
+	if (r < 0)
+		goto out;
+	ins->paths_err = crd_setpaths_in(buf, &ins->paths);
 	r = crd_file_read(fd, ins->path, buf, len, g->slots_off, reterr);
 	if (r < 0)
 		goto out;

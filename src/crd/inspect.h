@@ -13,6 +13,7 @@
 #define SEC_CRD_INSPECT_H
 
 #include "crd/ondisk.h"
+#include "crd/setpaths.h"
 #include "lib/err.h"
 
 #include <jansson.h>
@@ -54,6 +55,8 @@ struct crd_inspect {
 	struct crd_sb sb;
 	int lease_err; /* crd_lease_in(); -ENODATA: never held */
 	struct crd_lease_rec lease;
+	int paths_err; /* crd_setpaths_in(); -ENODATA: no online replace wrote one */
+	struct crd_setpaths paths;
 	unsigned n_slots; /* slots that are not empty (valid or damaged) */
 	struct crd_inspect_slot slots[CRD_UNITS_MAX];
 	unsigned n_regions; /* regions with at least one non-empty copy */

@@ -148,6 +148,24 @@ static json_t *region_json(const struct crd_inspect *ins, const struct crd_inspe
 			 "copies", copies);
 }
 
+static json_t *paths_json(const struct crd_inspect *ins)
+{
+	const struct crd_setpaths *p = &ins->paths;
+	json_t *disks;
+
+	if (ins->paths_err == -ENODATA)
+		return json_pack("{s:s}", "state", "empty");
+	if (ins->paths_err < 0)
+		return json_pack("{s:s, s:s}", "state", "damaged", "reason",
+				 crd_decode_strerror(ins->paths_err));
+	disks = json_array();
+	for (unsigned i = 0; i < p->count; i++)
+		json_array_append_new(disks, json_pack("{s:o, s:s}", "disk_id",
+						       uuid_json(&p->disks[i]), "path", p->path[i]));
+	return json_pack("{s:s, s:o, s:o, s:o}", "state", "ok", "set_id", uuid_json(&p->set_id),
+			 "generation", u64_json(p->generation), "disks", disks);
+}
+
 json_t *crd_inspect_to_json(const struct crd_inspect *ins)
 {
 	json_t *o = json_pack("{s:s, s:o, s:o}", "path", ins->path, "file_size",
@@ -163,6 +181,7 @@ json_t *crd_inspect_to_json(const struct crd_inspect *ins)
 	for (unsigned i = 0; i < ins->n_regions; i++)
 		json_array_append_new(regions, region_json(ins, &ins->regions[i]));
 	json_object_set_new(o, "lease", lease_json(ins));
+	json_object_set_new(o, "disk_set_paths", paths_json(ins));
 	json_object_set_new(o, "slots", slots);
 	json_object_set_new(o, "regions", regions);
 	return o;
@@ -219,6 +238,27 @@ static void print_sb(const struct crd_inspect *ins, FILE *out)
 		snprintf(a, sizeof(a), "disk %u", i + 1);
 		ROW(out, a, "%s%s", b,
 		    crd_uuid_eq(&sb->set.disks[i], &sb->disk_id) ? " (this disk)" : "");
+	}
+}
+
+/* Only when an online replace wrote the record (setpaths.h). */
+static void print_paths(const struct crd_inspect *ins, FILE *out)
+{
+	const struct crd_setpaths *p = &ins->paths;
+	char id[37], label[16];
+
+	if (ins->paths_err == -ENODATA)
+		return;
+	fprintf(out, "disk set paths (offset %llu)\n", (unsigned long long)CRD_SETPATHS_OFF);
+	if (ins->paths_err < 0) {
+		ROW(out, "state", "damaged: %s", crd_decode_strerror(ins->paths_err));
+		return;
+	}
+	ROW(out, "generation", "%" PRIu64, p->generation);
+	for (unsigned i = 0; i < p->count; i++) {
+		crd_uuid_to_string(&p->disks[i], id);
+		snprintf(label, sizeof(label), "disk %u", i + 1);
+		ROW(out, label, "%s %s", id, p->path[i]);
 	}
 }
 
@@ -310,6 +350,7 @@ void crd_inspect_print(const struct crd_inspect *ins, FILE *out)
 	print_sb(ins, out);
 	if (!ins->sb_valid)
 		return;
+	print_paths(ins, out);
 	print_lease(ins, out);
 	print_slots(ins, out);
 	print_regions(ins, out);
