@@ -77,7 +77,7 @@ static void obs_feed_failure(struct crd_unit *u, int disk, uint32_t first, uint3
 }
 
 /* An MU between its claim and its first renewal as Master MU (see the top). */
-static bool obs_lease_window(const struct crd_unit *u)
+bool unit_lease_window(const struct crd_unit *u)
 {
 	const struct crd_lease *l;
 
@@ -133,7 +133,7 @@ void unit_obs_round(struct crd_unit *u)
 		struct unit_obs_disk *od = &u->obs_disk[i];
 		if (!u->set.in_use[i]) /* stopped using it (online replace) */
 			continue;
-		if (od->busy || obs_lease_window(u)) { /* one read per disk: skip, never pile up */
+		if (od->busy || unit_lease_window(u)) { /* one read per disk: skip, never pile up */
 			u->stats.obs_skipped++;
 			continue;
 		}
@@ -193,7 +193,7 @@ void unit_obs_read_done(struct crd_unit *u, const struct unit_done *d)
 	unit_disks_io_result(u, d->disk, 0);
 	if (++od->next_part >= OBS_PARTS(u)) {
 		u->stats.obs_reads++;
-	} else if (!u->stopping && !obs_lease_window(u)) {
+	} else if (!u->stopping && !unit_lease_window(u)) {
 		obs_submit(u, d->disk);
 		return;
 	} else {

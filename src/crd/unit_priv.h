@@ -122,6 +122,9 @@ void unit_obs_round(struct crd_unit *u);
 void unit_obs_read_done(struct crd_unit *u, const struct unit_done *d);
 /* A completed write of the unit's own slot (u->last_slot). */
 void unit_obs_own_write(struct crd_unit *u, const struct unit_done *d);
+/* An MU between its claim and its first renewal as Master MU: no slot-area piece and no
+ * superblock read goes in front of its lease I/O then (unit_obs.c, top). */
+bool unit_lease_window(const struct crd_unit *u);
 
 /* unit_set.c */
 int unit_set_init(struct crd_unit *u, const struct crd_unit_cfg *cfg, const struct crd_sb *sb);

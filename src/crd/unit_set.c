@@ -303,7 +303,7 @@ void unit_set_poll(struct crd_unit *u)
 {
 	uint64_t now = clock_boottime_ns();
 
-	if (u->freeing || u->set.replacing || now < u->set.next_ns)
+	if (u->freeing || u->set.replacing || now < u->set.next_ns || unit_lease_window(u))
 		return;
 	u->set.next_ns = now + (uint64_t)u->timing.renew_ms * NSEC_PER_MSEC;
 	for (int i = 0; i < u->rd.next; i++) {
