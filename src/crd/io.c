@@ -440,11 +440,13 @@ static void io_disk_end(struct io_disk *d, uint64_t timeout_ns, struct crd_io_re
 		;
 	q_steal_all(d, list, -ECANCELED, clock_boottime_ns());
 	if (d->inflight) { /* hung: detach; the thread frees d when it returns */
+		pthread_t t = d->thread;
 		d->orphan = true;
 		atomic_fetch_add(&io_orphans, 1);
-		pthread_mutex_unlock(&d->lock);
+		/* before the unlock: once unlocked, d may be freed by its returning thread */
 		log_debug("crd disk '%s': I/O thread hung at shutdown, detached", d->disk->path);
-		pthread_detach(d->thread);
+		pthread_mutex_unlock(&d->lock);
+		pthread_detach(t);
 	} else {
 		pthread_mutex_unlock(&d->lock);
 		pthread_join(d->thread, NULL);
