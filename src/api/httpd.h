@@ -169,6 +169,9 @@ json_t *api_req_json(struct api_req *r, struct sec_err *err);
 const struct auth_token_claims *api_req_claims(const struct api_req *r);
 /* The sending unit (UNIT routes; NULL on others). */
 const struct auth_unitmsg_from *api_req_from(const struct api_req *r);
+/* The value of request header name (case-insensitive), NULL if absent. For a handler that
+ * forwards a person's call (the Authorization header to copy); never log it. */
+const char *api_req_header(const struct api_req *r, const char *name);
 /* The client's address, "127.0.0.1:5555" or "[::1]:5555". */
 const char *api_req_peer(const struct api_req *r);
 

@@ -25,6 +25,10 @@ static const struct api_route mu_routes[] = {
 	{"GET", "/api/v1/events", API_AUTH_PERSON, ANY, secd_route_events},
 	{"POST", "/api/v1/events/ack", API_AUTH_PERSON, OPERATOR, secd_route_events_ack},
 	{"GET", "/api/v1/audit", API_AUTH_PERSON, ADMIN, secd_route_audit},
+	{"POST", "/api/v1/servers", API_AUTH_PERSON, ADMIN, secd_route_server_add},
+	{"DELETE", "/api/v1/servers/{name}", API_AUTH_PERSON, ADMIN, secd_route_server_remove},
+	{"POST", "/api/v1/units", API_AUTH_PERSON, ADMIN, secd_route_unit_add},
+	{"DELETE", "/api/v1/units/{name}", API_AUTH_PERSON, ADMIN, secd_route_unit_remove},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
 };

@@ -15,6 +15,11 @@ void secd_route_clusters(struct api_req *r, void *arg);
 void secd_route_events(struct api_req *r, void *arg);
 void secd_route_events_ack(struct api_req *r, void *arg);
 void secd_route_audit(struct api_req *r, void *arg);
+/* topology.c: people (administrator), forwarded to the Master MU */
+void secd_route_server_add(struct api_req *r, void *arg);
+void secd_route_server_remove(struct api_req *r, void *arg);
+void secd_route_unit_add(struct api_req *r, void *arg);
+void secd_route_unit_remove(struct api_req *r, void *arg);
 /* internal.c: units */
 void secd_route_snapshot_in(struct api_req *r, void *arg);
 void secd_route_logbook_pull(struct api_req *r, void *arg);
