@@ -306,10 +306,10 @@ int cluster_global_add_server(struct cluster_global *g, const struct cluster_ser
 				a->server.name);
 	}
 	if (a->joining && (n = cluster_global_conflicts(g, a->joining, conf)))
-		return sec_errf(reterr, -EEXIST, "SE Server '%s': %u object%s of its global data "
-				"conflict%s with the cluster's; make each unambiguous first (the "
-				"same on both, or deleted on one; seed 2.1)", a->server.name, n,
-				n == 1 ? "" : "s", n == 1 ? "s" : "");
+		return sec_errf(reterr, -EEXIST, "SE Server '%s': its global data has %u "
+				"conflict%s with the cluster's; make every global object unambiguous "
+				"first (the same on both, or deleted on one; seed 2.1)",
+				a->server.name, n, n == 1 ? "" : "s");
 	if (!(w = dup_global(g)))
 		return sec_errf(reterr, -ENOMEM, "out of memory");
 	s = new_server(a);

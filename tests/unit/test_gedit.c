@@ -280,9 +280,9 @@ static void test_join_conflicts_listed_nothing_changed(void **state)
 
 	snprintf(a.server.name, sizeof(a.server.name), "server3");
 	assert_int_equal(cluster_global_add_server(g, &a, &conf, &err), -EEXIST);
-	assert_string_equal(err.msg, "SE Server 'server3': 7 objects of its global data conflict "
-				     "with the cluster's; make each unambiguous first (the same on "
-				     "both, or deleted on one; seed 2.1)");
+	assert_string_equal(err.msg, "SE Server 'server3': its global data has 7 conflicts with "
+				     "the cluster's; make every global object unambiguous first (the "
+				     "same on both, or deleted on one; seed 2.1)");
 	assert_int_equal(conf.n, 7);
 	assert_conflict(&conf, "account", "admin", "different password");
 	assert_conflict(&conf, "account", "ops", "different roles");
