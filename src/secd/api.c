@@ -30,6 +30,7 @@ static const struct api_route mu_routes[] = {
 	{"POST", "/api/v1/units", API_AUTH_PERSON, ADMIN, secd_route_unit_add},
 	{"DELETE", "/api/v1/units/{name}", API_AUTH_PERSON, ADMIN, secd_route_unit_remove},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
+	{"POST", "/api/v1/internal/events/ack", API_AUTH_UNIT, ANY, secd_route_ack_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
 };
 
