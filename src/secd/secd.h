@@ -6,7 +6,8 @@
  *   main.c     arguments, start, the loop, signals (SIGTERM clean stop, SIGHUP reload)
  *   gdata.c    the global data (CRD region 0): read at start, this unit checked against it
  *   gwrite.c   the global data on a running unit: the Master MU's changes, every unit's re-read
- *   topology.c the REST API of topology changes (servers, units), forwarded to the master
+ *   topology.c the REST API of topology changes (servers, units)
+ *   forward.c  a write taken by an MU that is not the Master MU goes to the master
  *   evlog.c    events and audit entries of this unit (SQLite thread, logbook.h)
  *   manager.c  the Cluster Manager while this MU is the Master MU (status.md)
  *   snapshot.c the last published status snapshot on every MU, and its age
@@ -122,6 +123,14 @@ void secd_global_sync(struct secd *d);
 int secd_global_sync_start(struct secd *d, struct sec_err *reterr);
 void secd_global_close(struct secd *d); /* closes the timer (with the loop's handles) */
 void secd_global_free(struct secd *d);  /* after crd_unit_free() */
+
+/* forward.c: true while this MU holds the master lease and its validity has not passed. */
+bool secd_is_master_now(struct secd *d);
+/* A write on an MU that is not the Master MU: forwards r (its method, path, body and
+ * Authorization header) to the master of the last snapshot and relays the answer; 503
+ * no_master (audited here as action, Start and Failed) when none is known, it does not
+ * answer, or r was forwarded here already. Replies to r (later, from the loop). */
+void secd_forward_write(struct secd *d, struct api_req *r, const char *action);
 
 /* main.c: a clean stop as on SIGTERM, logging why. */
 void secd_stop(struct secd *d, const char *why);

@@ -9,10 +9,7 @@
  *   DELETE /api/v1/units/{name}
  *
  * Writes go to the master (architecture.md §6): an MU that is not the Master MU forwards
- * the person's call with its Authorization header to the master's API (the master's name
- * from the last snapshot, its address from the global data) and relays the answer; with
- * no master known, or when the master does not answer, 503 no_master. A call that arrives
- * forwarded is never forwarded again (X-Sec-Forwarded).
+ * the call (forward.c).
  *
  * On the Master MU: the body is checked, loop-side rules are checked (a unit to remove must
  * not run: its alive message LEFT, or the unit dead or never seen; the master does not
@@ -21,7 +18,6 @@
  * that answered it (status.md §6: Start before, OK or Failed after) and each change is an
  * event of component Cluster ("SE Server 'server3' added to the cluster", "Unit 'mu5'
  * removed from the cluster"). */
-#include "lib/clock.h"
 #include "lib/log.h"
 #include "logbook/logbook.h"
 #include "secd/routes.h"
@@ -32,9 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FORWARD_TIMEOUT_MS 8000 /* below sectl's default of 10 s */
-#define FORWARDED_HDR "X-Sec-Forwarded"
 
 enum topo_op { OP_ADD_SERVER, OP_REMOVE_SERVER, OP_ADD_UNIT, OP_REMOVE_UNIT, OP_MAX };
 
@@ -444,142 +437,12 @@ static void run_here(struct api_req *r, struct secd *d, enum topo_op op)
 			  err.msg);
 }
 
-/* ---- forwarding to the Master MU ---- */
-
-struct fwd {
-	struct secd *d;
-	struct api_req *req; /* NULL once the server answered it itself */
-	enum topo_op op;
-	char account[LB_ACCOUNT_MAX];
-	char master[CLUSTER_NAME_MAX];
-};
-
-static void fwd_cancel(struct api_req *r, void *arg)
-{
-	struct fwd *f = arg;
-
-	f->req = NULL;
-}
-
-/* No master to carry it out: audited here (Start, Failed) and 503 no_master. */
-static void no_master(struct api_req *r, struct secd *d, enum topo_op op, const char *account,
-		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void no_master(struct api_req *r, struct secd *d, enum topo_op op, const char *account,
-		      const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	audit_start(d, account, op, "");
-	audit_result(d, account, op, "", false, msg);
-	if (r)
-		api_reply_error(r, 503, "no_master", "%s", msg);
-}
-
-static void fwd_done(void *arg, const struct httpc_result *res)
-{
-	struct fwd *f = arg;
-	json_t *j;
-
-	if (!f->req || res->err == -ECANCELED) {
-		free(f);
-		return;
-	}
-	if (res->err) {
-		no_master(f->req, f->d, f->op, f->account, "the Master MU '%s' did not answer (%s)%s; "
-			  "retry", f->master, res->errmsg,
-			  res->err == -ETIMEDOUT ? "; the change may have been made: check before "
-						   "retrying" : "");
-	} else if (!(j = json_loadb(res->body, res->len, 0, NULL)) || !json_is_object(j)) {
-		json_decref(j);
-		api_reply_error(f->req, 500, "internal", "the Master MU '%s' answered HTTP %ld "
-				"without a JSON object", f->master, res->status);
-	} else {
-		api_reply_json(f->req, (unsigned)res->status, j);
-	}
-	free(f);
-}
-
-/* Names in a path the forwarded URL can carry as they are. */
-static bool plain_name(const char *s)
-{
-	if (!s)
-		return true;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-static void forward(struct api_req *r, struct secd *d, enum topo_op op)
-{
-	const struct auth_token_claims *cl = api_req_claims(r);
-	const char *auth = api_req_header(r, "Authorization"), *from = api_req_header(r, FORWARDED_HDR);
-	const struct cluster_unit *mu;
-	char hauth[AUTH_TOKEN_MAX + 32], hfrom[SECD_STR_MAX + 32];
-	const char *hdrs[2] = {hauth, hfrom};
-	const char *body;
-	struct fwd *f;
-	size_t len;
-	int k, rc;
-
-	if (!plain_name(api_req_param(r, "name"))) {
-		api_reply_error(r, 404, "not_found", "no such %s",
-				op == OP_REMOVE_SERVER ? "SE Server" : "unit");
-		return;
-	}
-	if (!(f = calloc(1, sizeof(*f)))) {
-		api_reply_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	*f = (struct fwd){.d = d, .req = r, .op = op};
-	snprintf(f->account, sizeof(f->account), "%.*s", (int)sizeof(f->account) - 1,
-		 cl ? cl->account : "");
-	if (from) {
-		no_master(r, d, op, f->account, "MU '%s' is not the Master MU either (MU '%.63s' "
-			  "forwarded the call here); retry", d->cfg.name, from);
-		free(f);
-		return;
-	}
-	if (secd_snapshot_master(d, f->master, sizeof(f->master)) < 0 ||
-	    !strcmp(f->master, d->cfg.name) || (k = cluster_global_find_unit(d->global, f->master)) < 0 ||
-	    d->global->units[k].role != CRD_UNIT_MU || !auth || strlen(auth) > AUTH_TOKEN_MAX) {
-		no_master(r, d, op, f->account, "no Master MU is known (a write goes to the Master "
-			  "MU); retry");
-		free(f);
-		return;
-	}
-	mu = &d->global->units[k];
-	snprintf(hauth, sizeof(hauth), "Authorization: %s", auth);
-	snprintf(hfrom, sizeof(hfrom), FORWARDED_HDR ": %s", d->cfg.name);
-	body = api_req_body(r, &len);
-	rc = httpc_forward(d->httpc, mu->api, api_req_method(r), api_req_path(r), hdrs, 2, body,
-			   len, FORWARD_TIMEOUT_MS, fwd_done, f);
-	auth_password_wipe(hauth, sizeof(hauth));
-	if (rc < 0) {
-		no_master(r, d, op, f->account, "the call cannot be forwarded to the Master MU "
-			  "'%s' (%s); retry", f->master, strerror(-rc));
-		free(f);
-		return;
-	}
-	log_debug("%s: %s %s forwarded to the Master MU '%s'", d->who, api_req_method(r),
-		  api_req_path(r), f->master);
-	api_req_on_cancel(r, fwd_cancel, f);
-}
-
 static void handle(struct api_req *r, struct secd *d, enum topo_op op)
 {
-	struct crd_unit_master m = crd_unit_master(d->unit);
-
-	if (m.held && clock_boottime_ns() < m.valid_until)
+	if (secd_is_master_now(d))
 		run_here(r, d, op);
 	else
-		forward(r, d, op);
+		secd_forward_write(d, r, op_action[op]);
 }
 
 void secd_route_server_add(struct api_req *r, void *arg)

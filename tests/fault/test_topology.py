@@ -215,6 +215,10 @@ def test_unit_remove_refused_while_running_accepted_after_sigterm(lab):
     assert st == 409 and "cannot remove itself" in b["error"]["message"], b
     st, b = lb.call(other, "DELETE", "/api/v1/units/nosuch")
     assert st == 404 and b["error"]["code"] == "not_found", b
+    # a call forwarded to an MU that is not the master is not forwarded again
+    st, b = lb.call(other, "DELETE", "/api/v1/units/su1", headers={"X-Sec-Forwarded": "mu9"})
+    assert st == 503 and b["error"]["code"] == "no_master", b
+    assert "forwarded the call here" in b["error"]["message"], b
     # stopped with SIGTERM: its alive message says LEFT, the removal is accepted
     lb.kill("su1", signal.SIGTERM)
     wait_for(lambda: not lb.unit("su1")["running"], T, "su1 stopped")
