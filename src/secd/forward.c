@@ -70,7 +70,13 @@ static void fwd_done(void *arg, const struct httpc_result *res)
 	struct fwd *f = arg;
 	json_t *j;
 
-	if (!f->req || res->err == -ECANCELED) {
+	if (!f->req) {
+		free(f);
+		return;
+	}
+	if (res->err == -ECANCELED) { /* the client stopped first: answer before the server does */
+		api_reply_error(f->req, 503, "unavailable", "the MU is stopping; the call forwarded "
+				"to the Master MU '%s' may or may not have been carried out", f->master);
 		free(f);
 		return;
 	}
