@@ -20,7 +20,7 @@ static const struct {
 	{"clusters", sectl_clusters_main, "the cluster overview"},
 	{"events", sectl_events_main, "event logging: list, follow, acknowledge"},
 	{"audit", sectl_audit_main, "audit logging"},
-	{"lab", sectl_lab_main, "up, status and down of a local lab (every unit on this host)"},
+	{"lab", sectl_lab_main, "up, status, down, add-server of a local lab (every unit on this host)"},
 };
 
 static void usage(FILE *out)
