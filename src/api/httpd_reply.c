@@ -244,6 +244,11 @@ const struct auth_unitmsg_from *api_req_from(const struct api_req *r)
 	return r->has_from ? &r->from : NULL;
 }
 
+const char *api_req_header(const struct api_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
 const char *api_req_peer(const struct api_req *r)
 {
 	return r->peer;

@@ -78,10 +78,6 @@ static const char *header(const struct api_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-const char *api_req_header(const struct api_req *r, const char *name)
-{
-	return header(r, name);
-}
 
 /* PERSON: Authorization: Bearer TOKEN, checked by ops->person, then the route's roles. */
 static void req_auth_person(struct api_req *r)

@@ -142,20 +142,32 @@ static int bad(struct sec_err *reterr, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int validate_servers(const struct cluster_global *g, struct sec_err *reterr)
+int cluster_server_check(const struct cluster_server *s, const char *path,
+			 struct sec_err *reterr)
 {
 	const char *why;
+
+	if ((why = name_problem(s->name)))
+		return bad(reterr, "%s.name: '%.63s' %s", path, s->name, why);
+	if ((why = text_problem(s->model, true)))
+		return bad(reterr, "%s.model: %s", path, why);
+	if ((why = text_problem(s->location, true)))
+		return bad(reterr, "%s.location: %s", path, why);
+	return 0;
+}
+
+static int validate_servers(const struct cluster_global *g, struct sec_err *reterr)
+{
+	char path[32];
+	int r;
 
 	if (!g->n_servers)
 		return bad(reterr, "servers: the cluster has no SE Server");
 	for (unsigned i = 0; i < g->n_servers; i++) {
 		const struct cluster_server *s = &g->servers[i];
-		if ((why = name_problem(s->name)))
-			return bad(reterr, "servers[%u].name: '%.63s' %s", i, s->name, why);
-		if ((why = text_problem(s->model, true)))
-			return bad(reterr, "servers[%u].model: %s", i, why);
-		if ((why = text_problem(s->location, true)))
-			return bad(reterr, "servers[%u].location: %s", i, why);
+		snprintf(path, sizeof(path), "servers[%u]", i);
+		if ((r = cluster_server_check(s, path, reterr)) < 0)
+			return r;
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(g->servers[j].name, s->name))
 				return bad(reterr, "servers[%u].name: '%s' is a duplicate of "
@@ -164,40 +176,53 @@ static int validate_servers(const struct cluster_global *g, struct sec_err *rete
 	return 0;
 }
 
-static int validate_units(const struct cluster_global *g, struct sec_err *reterr)
+int cluster_unit_check(const struct cluster_unit *u, const char *path, struct sec_err *reterr)
 {
 	const char *why;
+
+	if ((why = name_problem(u->name)))
+		return bad(reterr, "%s.name: '%.63s' %s", path, u->name, why);
+	if (u->unit_id < 1 || u->unit_id > CRD_UNITS_MAX)
+		return bad(reterr, "%s.unit_id: %" PRIu32 " is out of range 1..%u", path,
+			   u->unit_id, CRD_UNITS_MAX);
+	if (u->role == CRD_UNIT_MU) {
+		if (u->su_type != CLUSTER_SU_NONE)
+			return bad(reterr, "%s.su_type: an MU has no SU type", path);
+	} else if (u->role == CRD_UNIT_SU) {
+		if (u->su_type != CLUSTER_SU_X86 && u->su_type != CLUSTER_SU_390)
+			return bad(reterr, "%s.su_type: an SU needs an SU type ('x86' or '390')",
+				   path);
+	} else {
+		return bad(reterr, "%s.role: must be 'MU' or 'SU'", path);
+	}
+	if ((why = name_problem(u->server)))
+		return bad(reterr, "%s.server: '%.63s' %s", path, u->server, why);
+	if (!addr_ok(u->api))
+		return bad(reterr, "%s.api: '%.63s' is not an address (IPv4:port or [IPv6]:port)",
+			   path, u->api);
+	if (!addr_ok(u->heartbeat))
+		return bad(reterr, "%s.heartbeat: '%.63s' is not an address (IPv4:port or "
+			   "[IPv6]:port)", path, u->heartbeat);
+	return 0;
+}
+
+static int validate_units(const struct cluster_global *g, struct sec_err *reterr)
+{
 	unsigned mus = 0;
+	char path[32];
+	int r;
 
 	if (!g->n_units)
 		return bad(reterr, "units: the cluster has no unit");
 	for (unsigned i = 0; i < g->n_units; i++) {
 		const struct cluster_unit *u = &g->units[i];
-		if ((why = name_problem(u->name)))
-			return bad(reterr, "units[%u].name: '%.63s' %s", i, u->name, why);
-		if (u->unit_id < 1 || u->unit_id > CRD_UNITS_MAX)
-			return bad(reterr, "units[%u].unit_id: %" PRIu32 " is out of range 1..%u",
-				   i, u->unit_id, CRD_UNITS_MAX);
-		if (u->role == CRD_UNIT_MU) {
-			mus++;
-			if (u->su_type != CLUSTER_SU_NONE)
-				return bad(reterr, "units[%u].su_type: an MU has no SU type", i);
-		} else if (u->role == CRD_UNIT_SU) {
-			if (u->su_type != CLUSTER_SU_X86 && u->su_type != CLUSTER_SU_390)
-				return bad(reterr, "units[%u].su_type: an SU needs an SU type "
-					   "('x86' or '390')", i);
-		} else {
-			return bad(reterr, "units[%u].role: must be 'MU' or 'SU'", i);
-		}
+		snprintf(path, sizeof(path), "units[%u]", i);
+		if ((r = cluster_unit_check(u, path, reterr)) < 0)
+			return r;
+		mus += u->role == CRD_UNIT_MU;
 		if (cluster_global_find_server(g, u->server) < 0)
 			return bad(reterr, "units[%u].server: '%.63s' is not an SE Server of the "
 				   "cluster", i, u->server);
-		if (!addr_ok(u->api))
-			return bad(reterr, "units[%u].api: '%.63s' is not an address (IPv4:port or "
-				   "[IPv6]:port)", i, u->api);
-		if (!addr_ok(u->heartbeat))
-			return bad(reterr, "units[%u].heartbeat: '%.63s' is not an address "
-				   "(IPv4:port or [IPv6]:port)", i, u->heartbeat);
 		for (unsigned j = 0; j < i; j++) {
 			const struct cluster_unit *o = &g->units[j];
 			if (!strcmp(o->name, u->name))
@@ -306,7 +331,7 @@ int cluster_global_validate(const struct cluster_global *g, unsigned flags,
 		return 0;
 	if ((r = validate_accounts(g, reterr)) < 0)
 		return r;
-	if (!g->has_token_key)
+	if (!g->has_token_key && !(flags & CLUSTER_GLOBAL_FOREIGN))
 		return bad(reterr, "token_key: missing (the session-token signing key)");
 	return 0;
 }

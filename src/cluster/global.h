@@ -48,6 +48,10 @@ enum cluster_global_flags {
 	CLUSTER_GLOBAL_TOPOLOGY = 1u << 0,
 	/* to_json: password hashes and keys as "(set)" (sectl cluster show) */
 	CLUSTER_GLOBAL_REDACT = 1u << 1,
+	/* another cluster's region-0 document that joins this one (the "global_data" of
+	 * POST /api/v1/servers, gedit.h): from_json refuses token keys (they are never sent
+	 * around), validate() does not ask for them */
+	CLUSTER_GLOBAL_FOREIGN = 1u << 2,
 };
 
 enum cluster_su_type {
@@ -127,6 +131,23 @@ int cluster_global_from_json(const char *text, size_t len, unsigned flags,
  * role administrator, a token key. Returns 0 or -EINVAL with the field path in reterr. */
 int cluster_global_validate(const struct cluster_global *g, unsigned flags,
 			    struct sec_err *reterr);
+
+/* One SE Server / one unit checked alone: the rules of cluster_global_validate() that do
+ * not need the rest of the cluster (name, model and location; unit id range, role and SU
+ * type, the server's name, both addresses). path names it in the message ("units[2]",
+ * "unit"): "unit.api: '1.2.3' is not an address (IPv4:port or [IPv6]:port)". Returns 0 or
+ * -EINVAL. */
+int cluster_server_check(const struct cluster_server *s, const char *path,
+			 struct sec_err *reterr);
+int cluster_unit_check(const struct cluster_unit *u, const char *path, struct sec_err *reterr);
+/* One SE Server ({"name", "model"?, "location"?}) / one unit ({"name", "unit_id", "role",
+ * "su_type"?, "server", "api", "heartbeat"}) from its JSON object, as in the topology file
+ * (unknown keys refused), then checked as above. *ret is overwritten. Returns 0 or -EINVAL
+ * with the field path under path. */
+int cluster_server_from_json(json_t *j, const char *path, struct cluster_server *ret,
+			     struct sec_err *reterr);
+int cluster_unit_from_json(json_t *j, const char *path, struct cluster_unit *ret,
+			   struct sec_err *reterr);
 
 /* The document as a new JSON object (keys in a fixed order), or NULL (ENOMEM).
  * CLUSTER_GLOBAL_REDACT shows secrets as "(set)"; CLUSTER_GLOBAL_TOPOLOGY leaves out

@@ -271,6 +271,12 @@ static int region_fields_in(struct in *in, json_t *root, struct cluster_global *
 			return r;
 		g->n_accounts++;
 	}
+	if (in->flags & CLUSTER_GLOBAL_FOREIGN) {
+		if (json_object_get(root, "token_key") || json_object_get(root, "token_key_previous"))
+			return fail(in, -EINVAL, "token_key: not accepted in another cluster's "
+				    "global data (its session-token keys are not sent)");
+		return 0;
+	}
 	if ((r = key_in(in, root, "token_key", &g->has_token_key, &g->token_key)) < 0 ||
 	    (r = key_in(in, root, "token_key_previous", &g->has_token_key_previous,
 			&g->token_key_previous)) < 0)
@@ -324,6 +330,30 @@ static int doc_in(struct in *in, json_t *root, struct cluster_global *g)
 	return mc_in(in, root, g);
 }
 
+int cluster_server_from_json(json_t *j, const char *path, struct cluster_server *ret,
+			     struct sec_err *reterr)
+{
+	struct in in = {.flags = 0, .err = reterr};
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = server_in(&in, j, path, ret)) < 0)
+		return r;
+	return cluster_server_check(ret, path, reterr);
+}
+
+int cluster_unit_from_json(json_t *j, const char *path, struct cluster_unit *ret,
+			   struct sec_err *reterr)
+{
+	struct in in = {.flags = 0, .err = reterr};
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = unit_in(&in, j, path, ret)) < 0)
+		return r;
+	return cluster_unit_check(ret, path, reterr);
+}
+
 int cluster_global_from_json(const char *text, size_t len, unsigned flags,
 			     struct cluster_global *ret, struct sec_err *reterr)
 {
@@ -352,6 +382,7 @@ int cluster_global_from_json(const char *text, size_t len, unsigned flags,
 	r = doc_in(&in, root, ret);
 	json_decref(root);
 	if (r == 0)
-		r = cluster_global_validate(ret, flags & CLUSTER_GLOBAL_TOPOLOGY, reterr);
+		r = cluster_global_validate(ret, flags & (CLUSTER_GLOBAL_TOPOLOGY |
+							  CLUSTER_GLOBAL_FOREIGN), reterr);
 	return r;
 }

@@ -143,6 +143,8 @@ static void secd_on_belief(void *arg, bool held, uint64_t now_ns, uint64_t until
 		log_info("%s: no longer Master MU (term %" PRIu64 "; the lease ran out %.3f s ago)",
 			 d->who, term,
 			 now_ns > until_ns ? (double)(now_ns - until_ns) / 1e9 : 0.0);
+	if (held && !d->master)
+		secd_global_sync(d); /* the Cluster Manager's topology: the newest global data */
 	d->master = held;
 	d->master_term = term;
 	if (d->mgr)
@@ -285,6 +287,7 @@ static void secd_stop_services(struct secd *d)
 	d->httpc = NULL;
 	secd_repl_free(d->repl);
 	secd_manager_free(d->mgr);
+	secd_global_close(d);
 	d->repl = NULL;
 	d->mgr = NULL;
 	if (d->responder) {
@@ -348,18 +351,21 @@ static void secd_on_poll(uv_poll_t *p, int status, int events)
 	secd_step(p->data);
 }
 
-static void secd_on_term(uv_signal_t *s, int signum)
+void secd_stop(struct secd *d, const char *why)
 {
-	struct secd *d = s->data;
-
 	if (d->stopping || d->closed)
 		return;
-	log_info("%s: %s: stopping", d->who, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	log_info("%s: %s: stopping", d->who, why);
 	d->stopping = true;
 	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s deactivated",
 		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
 	crd_unit_stop(d->unit, false); /* an SU with guests will pass true (RESTARTING) */
-	secd_step(d);
+	uv_timer_start(&d->timer, secd_on_timer, 0, 0); /* not secd_step(): we may be inside it */
+}
+
+static void secd_on_term(uv_signal_t *s, int signum)
+{
+	secd_stop(s->data, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 /* SIGHUP: reload; restart-only keys keep their old value; new timings go to the unit,
@@ -408,6 +414,7 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 
 static void secd_start_loop(struct secd *d)
 {
+	struct sec_err err = {0};
 	int fds[CRD_UNIT_FDS_MAX];
 
 	if (uv_loop_init(&d->loop) < 0)
@@ -430,6 +437,8 @@ static void secd_start_loop(struct secd *d)
 	uv_poll_init(&d->loop, &d->lbq_poll, lbq_fd(d->lbq));
 	d->lbq_poll.data = d;
 	uv_poll_start(&d->lbq_poll, UV_READABLE, secd_on_lbq);
+	if (secd_global_sync_start(d, &err) < 0)
+		secd_start_failed(d, "the global data", err.msg);
 	secd_start_net(d);
 	secd_step(d);
 }
@@ -439,6 +448,7 @@ static void secd_finish(struct secd *d)
 	uv_loop_close(&d->loop);
 	d->unit = crd_unit_free(d->unit);
 	secd_force_free(d);
+	secd_global_free(d);
 	secd_snapshot_free(d);
 	d->global = cluster_global_free(d->global);
 	auth_key_wipe(&d->cluster_key);

@@ -206,7 +206,8 @@ static void tick(uv_timer_t *t)
 	distribute(m);
 }
 
-static int start_prober(struct secd_manager *m, struct sec_err *reterr)
+/* Every other unit of the global data as a heartbeat target. */
+static int set_targets(struct secd_manager *m, struct sec_err *reterr)
 {
 	struct secd *d = m->d;
 	const struct cluster_global *g = d->global;
@@ -223,12 +224,35 @@ static int start_prober(struct secd_manager *m, struct sec_err *reterr)
 		snprintf(t[n].addr, sizeof(t[n].addr), "%s", g->units[i].heartbeat);
 		n++;
 	}
+	r = hb_prober_set_targets(m->prober, t, n, reterr);
+	free(t);
+	return r;
+}
+
+static int start_prober(struct secd_manager *m, struct sec_err *reterr)
+{
+	struct secd *d = m->d;
+	int r;
+
 	r = hb_prober_start(&d->loop, &d->cluster_key, d->cfg.unit_id, d->incarnation,
 			    d->cfg.hb_interval_ms, NULL, NULL, &m->prober, reterr);
 	if (r == 0)
-		r = hb_prober_set_targets(m->prober, t, n, reterr);
-	free(t);
+		r = set_targets(m, reterr);
 	return r;
+}
+
+void secd_manager_topology_changed(struct secd_manager *m)
+{
+	struct sec_err err = {0};
+
+	if (!m->active || !m->prober)
+		return;
+	if (set_targets(m, &err) < 0)
+		log_warnx("%s: Cluster Manager: the new heartbeat targets are refused (the old "
+			  "ones stay): %s", m->d->who, err.msg);
+	else
+		log_info("%s: Cluster Manager: heartbeat to %u units", m->d->who,
+			 m->d->global->n_units - 1);
 }
 
 void secd_manager_set_master(struct secd_manager *m, bool master)

@@ -23,6 +23,11 @@ void secd_route_crd_replace(struct api_req *r, void *arg);
 int secd_ack_local(struct secd *d, const char *account, struct api_req *r);
 /* internal.c: send an acknowledgement to every other MU (best effort). */
 void secd_ack_propagate(struct secd *d, const char *account);
+/* topology.c: people (administrator), forwarded to the Master MU */
+void secd_route_server_add(struct api_req *r, void *arg);
+void secd_route_server_remove(struct api_req *r, void *arg);
+void secd_route_unit_add(struct api_req *r, void *arg);
+void secd_route_unit_remove(struct api_req *r, void *arg);
 /* internal.c: units */
 void secd_route_ack_in(struct api_req *r, void *arg);
 void secd_route_snapshot_in(struct api_req *r, void *arg);

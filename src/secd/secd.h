@@ -5,6 +5,9 @@
  * parts:
  *   main.c     arguments, start, the loop, signals (SIGTERM clean stop, SIGHUP reload)
  *   gdata.c    the global data (CRD region 0): read at start, this unit checked against it
+ *   gwrite.c   the global data on a running unit: the Master MU's changes, every unit's re-read
+ *   topology.c the REST API of topology changes (servers, units)
+ *   forward.c  a write taken by an MU that is not the Master MU goes to the master
  *   evlog.c    events and audit entries of this unit (SQLite thread, logbook.h)
  *   manager.c  the Cluster Manager while this MU is the Master MU (status.md)
  *   snapshot.c the last published status snapshot on every MU, and its age
@@ -24,6 +27,7 @@
 #include "auth/key.h"
 #include "auth/unitmsg.h"
 #include "clstatus/clevents.h"
+#include "cluster/gedit.h"
 #include "cluster/global.h"
 #include "cluster/hbnet.h"
 #include "crd/unit.h"
@@ -40,6 +44,7 @@
 struct secd_manager; /* manager.c */
 struct secd_force;   /* force.c */
 struct secd_repl;    /* internal.c */
+struct secd_gstate;  /* gwrite.c */
 
 struct secd {
 	struct secd_config cfg;
@@ -54,8 +59,9 @@ struct secd {
 	bool stopping;
 	bool closed;
 
-	struct cluster_global *global; /* region 0 as read at start */
-	uint64_t global_generation;
+	struct cluster_global *global; /* region 0: read at start, swapped by gwrite.c */
+	uint64_t global_generation;    /* its region-0 generation */
+	struct secd_gstate *gstate;    /* gwrite.c */
 
 	struct lbq *lbq;
 	struct hb_responder *responder;
@@ -90,6 +96,49 @@ int secd_global_load(struct secd *d, struct sec_err *reterr);
 /* The unit of the topology with unit id id, or NULL. */
 const struct cluster_unit *secd_global_unit(const struct secd *d, uint32_t id);
 
+/* gwrite.c: the global data on a running unit (see there). */
+struct secd_gresult {
+	int r;               /* 0: committed (durable on the CRD); else -errno, err says why:
+			      * the edit's codes (gedit.h), -ETIME/-ENOLCK the master lease ran
+			      * out or is not held, -ECANCELED stopping, else the region read or
+			      * write failed (nothing changed in memory; the write may be in
+			      * doubt) */
+	uint64_t generation; /* the committed region-0 generation */
+	struct cluster_conflicts conf;
+	struct sec_err err;
+};
+/* An edit of g (a copy of region 0), on the region thread: pure, gedit.h's codes. */
+typedef int secd_gedit_fn(struct cluster_global *g, void *arg, struct cluster_conflicts *conf,
+			  struct sec_err *err);
+/* The outcome, on the loop (or, with -ECANCELED, while the unit is freed after the loop:
+ * free only). before/after: the global data before and after a committed change (after
+ * becomes d->global right after this call), else NULL. */
+typedef void secd_gdone_fn(void *arg, const struct secd_gresult *res,
+			   const struct cluster_global *before, const struct cluster_global *after);
+/* Master MU: applies edit(edit_arg) to region 0 and writes it under the lease (term,
+ * validity); done(done_arg) once, when the write committed or failed. Returns 0, or
+ * -ENOLCK (not the Master MU now) / -ESHUTDOWN / -ENOMEM with reterr and done not called. */
+int secd_global_change(struct secd *d, secd_gedit_fn *edit, void *edit_arg,
+		       secd_gdone_fn *done, void *done_arg, struct sec_err *reterr);
+/* Re-reads region 0 on the region thread (one at a time); d->global is swapped when the
+ * generation read is higher. Every unit calls it every few seconds (the timer of
+ * secd_global_sync_start); an MU also when a snapshot announces a higher generation. */
+void secd_global_sync(struct secd *d);
+int secd_global_sync_start(struct secd *d, struct sec_err *reterr);
+void secd_global_close(struct secd *d); /* closes the timer (with the loop's handles) */
+void secd_global_free(struct secd *d);  /* after crd_unit_free() */
+
+/* forward.c: true while this MU holds the master lease and its validity has not passed. */
+bool secd_is_master_now(struct secd *d);
+/* A write on an MU that is not the Master MU: forwards r (its method, path, body and
+ * Authorization header) to the master of the last snapshot and relays the answer; 503
+ * no_master (audited here as action, Start and Failed) when none is known, it does not
+ * answer, or r was forwarded here already. Replies to r (later, from the loop). */
+void secd_forward_write(struct secd *d, struct api_req *r, const char *action);
+
+/* main.c: a clean stop as on SIGTERM, logging why. */
+void secd_stop(struct secd *d, const char *why);
+
 /* evlog.c: appends an event / audit entry of this unit (durable once the SQLite thread
  * has committed it; errors are logged). weight: enum lb_weight. */
 void secd_event(struct secd *d, int weight, const char *component, const char *fmt, ...)
@@ -104,6 +153,8 @@ void secd_audit(struct secd *d, const char *account, const char *component, int 
  * no longer is. */
 int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr);
 void secd_manager_set_master(struct secd_manager *m, bool master);
+/* The global data changed: new heartbeat targets at once (while master). */
+void secd_manager_topology_changed(struct secd_manager *m);
 void secd_manager_free(struct secd_manager *m);
 
 /* snapshot.c: stores a snapshot published by this MU (age 0) or received from the master. */
@@ -117,6 +168,9 @@ int secd_snapshot_receive(struct secd *d, const json_t *j, struct sec_err *reter
  * for longer than the lease), master_mu null, UNKNOWN statuses and status ERROR. New ref. */
 json_t *secd_snapshot_view(struct secd *d);
 void secd_snapshot_free(struct secd *d);
+/* The Master MU's name as the last snapshot says, into buf; -ENOENT when none is known
+ * (no snapshot, a stale one, or no master in it). */
+int secd_snapshot_master(struct secd *d, char *buf, size_t size);
 
 /* forward.c: a person's write on a non-master MU goes to the Master MU. Returns false when
  * this MU is the Master MU (the caller carries the write out itself), true when r was

@@ -11,6 +11,7 @@
 #include "secd/secd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +31,15 @@ void secd_snapshot_free(struct secd *d)
 	d->snap_json = NULL;
 }
 
-static void store(struct secd *d, const struct cls_snapshot *s)
+/* gen: the region-0 generation of the global data the master computed it from (a newer
+ * one makes every MU re-read region 0, gwrite.c). */
+static void store(struct secd *d, const struct cls_snapshot *s, uint64_t gen)
 {
 	json_t *j = cls_snapshot_to_json(s, d->global ? d->global->name : "");
 
 	if (!j)
 		return;
+	json_object_set_new(j, "global_generation", json_integer((json_int_t)gen));
 	json_decref(d->snap_json);
 	d->snap_json = j;
 	d->snap_rx_ms = secd_now_ms();
@@ -53,24 +57,45 @@ void secd_snapshot_publish(struct secd *d, const struct cls_snapshot *s)
 {
 	if (clev_tracker_publish(d->tracker, s, d->cfg.name, emit, d) < 0)
 		return;
-	store(d, s);
+	store(d, s, d->global_generation);
 }
+
+static uint64_t stale_after_ms(const struct secd *d);
 
 int secd_snapshot_receive(struct secd *d, const json_t *j, struct sec_err *reterr)
 {
 	struct cls_snapshot *s = malloc(sizeof(*s));
+	json_t *gg = json_object_get(j, "global_generation");
+	uint64_t gen = json_is_integer(gg) && json_integer_value(gg) > 0
+			       ? (uint64_t)json_integer_value(gg)
+			       : 0;
 	int r;
 
 	if (!s)
 		return sec_errf(reterr, -ENOMEM, "out of memory");
 	if ((r = cls_snapshot_from_json(j, s, reterr)) == 0) {
 		if (clev_tracker_adopt(d->tracker, s) == 1)
-			store(d, s);
+			store(d, s, gen);
 		else
 			r = 1;
 	}
 	free(s);
+	if (r == 0 && gen > d->global_generation)
+		secd_global_sync(d);
 	return r;
+}
+
+int secd_snapshot_master(struct secd *d, char *buf, size_t size)
+{
+	const char *name;
+
+	if (!d->snap_json || secd_now_ms() - d->snap_rx_ms > stale_after_ms(d))
+		return -ENOENT;
+	name = json_string_value(json_object_get(d->snap_json, "master_mu"));
+	if (!name || !*name)
+		return -ENOENT;
+	snprintf(buf, size, "%s", name);
+	return 0;
 }
 
 /* How long a snapshot stays the current view (ms): the master lease plus two heartbeat

@@ -260,6 +260,8 @@ static CURLcode attempt(struct sectl_client *c, const char *addr, const char *me
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body_text);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body_text));
+	} else if (!strcmp(method, "DELETE")) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
 	} else {
 		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	}
@@ -292,8 +294,14 @@ static int http_error(struct sectl_client *c, const char *addr, const struct bod
 		n = (size_t)snprintf(msg, sizeof(msg), "%s answered HTTP %ld without an error "
 				     "message", addr, st);
 	json_array_foreach(details, i, d) {
+		const char *o = json_string_value(json_object_get(d, "object")),
+			   *nm = json_string_value(json_object_get(d, "name")),
+			   *cf = json_string_value(json_object_get(d, "conflict"));
 		char *dump = json_is_string(d) ? strdup(json_string_value(d))
+			     : o && nm && cf   ? NULL /* a conflict: "account 'ops': different roles" */
 					       : json_dumps(d, JSON_COMPACT);
+		if (o && nm && cf && asprintf(&dump, "%s '%s': %s", o, nm, cf) < 0)
+			dump = NULL;
 		if (n < sizeof(msg) && dump)
 			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "\n  - %s", dump);
 		free(dump);
@@ -362,10 +370,25 @@ static int none_answered(const struct sectl_client *c, char why[][96], struct se
 	return sec_errf(err, -EHOSTUNREACH, "%s", msg);
 }
 
+int sectl_client_set_token(struct sectl_client *c, const char *token, struct sec_err *err)
+{
+	char *t = strdup(token);
+
+	if (!t)
+		return sec_errf(err, -ENOMEM, "out of memory");
+	if (c->token) {
+		explicit_bzero(c->token, strlen(c->token));
+		free(c->token);
+	}
+	c->token = t;
+	return 0;
+}
+
 int sectl_client_call(struct sectl_client *c, const char *method, const char *path,
 		      const json_t *body, unsigned flags, json_t **ret, struct sec_err *err)
 {
 	bool post = !strcmp(method, "POST"), connected = false;
+	bool write = strcmp(method, "GET") != 0;
 	char why[SECTL_API_ADDRS_MAX][96];
 	struct curl_slist *hdrs = NULL;
 	struct body b = {0};
@@ -406,7 +429,7 @@ int sectl_client_call(struct sectl_client *c, const char *method, const char *pa
 				 SECTL_RESPONSE_MAX);
 		if (c->verbose)
 			fprintf(stderr, "sectl: API %s: %s\n", c->addrs[i], why[i]);
-		if (post && connected && cc != CURLE_COULDNT_CONNECT) { /* never sent twice */
+		if (write && connected && cc != CURLE_COULDNT_CONNECT) { /* never sent twice */
 			r = sec_errf(err, -EIO, "%s: %s after the request was sent; not sent again "
 				     "(it may have been carried out)", c->addrs[i], why[i]);
 			goto out;

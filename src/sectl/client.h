@@ -106,16 +106,21 @@ int sectl_client_save_token(const struct sectl_client *c, const char *token,
 /* Removes the token file. Returns 0, -ENOENT when there was none, or -errno. */
 int sectl_client_remove_token(const struct sectl_client *c, struct sec_err *reterr);
 
+/* Uses token (copied; wiped on free) for the next requests without a token file: `sectl
+ * lab add-server`, which logs in with the lab's own password file. -ENOMEM. */
+int sectl_client_set_token(struct sectl_client *c, const char *token, struct sec_err *reterr);
+
 /* Flags of sectl_client_call(). */
 #define SECTL_CALL_NO_TOKEN 0x1u /* login: no Authorization header, no login hint on 401 */
 
-/* One request: method "GET" or "POST", path with its query ("/api/v1/events?limit=5"),
+/* One request: method "GET", "POST" or "DELETE", path with its query ("/api/v1/events?limit=5"),
  * body (POST; NULL sends {}), the answer of a 2xx status into *ret (a JSON object; caller
  * owns it, json_decref). Returns 0; or
  *   -EACCES   HTTP 401 (message: "<server message> (HTTP 401 unauthenticated); run
  *             'sectl login'"),
  *   -EPROTO   another HTTP error ("<message> (HTTP <status> <code>)", then one line per
- *             entry of details),
+ *             entry of details; a conflict {object, name, conflict} as
+ *             "  - account 'ops': different roles"),
  *   -EHOSTUNREACH  no address answered (the message names every address and why),
  *   -EIO      an answer that is not a JSON object, or a write whose connection broke after
  *             it was sent (it is not sent again: it may have been carried out),

@@ -448,17 +448,62 @@ static void print_global(const struct cluster_global *g)
 		printf("previous token key   (set)\n");
 }
 
+int sectl_cluster_read(const char *const *paths, int n, unsigned flags,
+		       struct cluster_global **ret, struct sec_err *err)
+{
+	struct crdset s = {0};
+	struct crd_region_read rr = {0};
+	struct cluster_global *g = NULL;
+	char msg[sizeof(err->msg)];
+	bool have_read = false;
+	int r;
+
+	*ret = NULL;
+	if (n < 1 || n > (int)CRD_SET_DISKS_MAX)
+		return sec_errf(err, -EINVAL, "a disk set holds 1 or 2 external disks");
+	for (int i = 0; i < n; i++)
+		s.paths[s.n++] = paths[i];
+	if ((r = crdset_open(&s, false, err)) < 0 || (r = crd_region_read(&s.rd, 0, &rr, err)) < 0)
+		goto out;
+	have_read = true;
+	if (!rr.found) {
+		r = sec_errf(err, -ENODATA, "region 0 of '%s' holds no global data (run 'sectl "
+			     "cluster init')", s.paths[0]);
+		goto out;
+	}
+	if (!(g = cluster_global_new())) {
+		r = sec_errf(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = cluster_global_from_json(rr.payload, rr.hdr.payload_len, flags, g, err)) < 0) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		r = sec_errf(err, -EINVAL, "region 0 of '%s' (term %llu, generation %llu) is not "
+			     "global data: %s", s.paths[rr.source], (unsigned long long)rr.hdr.term,
+			     (unsigned long long)rr.hdr.generation, msg);
+		goto out;
+	}
+	*ret = g;
+	g = NULL;
+out:
+	if (have_read) {
+		if (rr.payload)
+			auth_password_wipe(rr.payload, rr.hdr.payload_len);
+		crd_region_read_release(&rr);
+	}
+	cluster_global_free(g);
+	crdset_close(&s);
+	return r;
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	static const struct option opts[] = {{"crd", required_argument, NULL, 'c'},
 					     {"json", no_argument, NULL, 'j'},
 					     {0}};
 	struct crdset s = {0};
-	struct crd_region_read rr = {0};
 	struct cluster_global *g = NULL;
 	struct sec_err err = {0};
-	char msg[sizeof(err.msg)];
-	bool json = false, have_read = false;
+	bool json = false;
 	int ch, rc = SECTL_EXIT_FAIL;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -475,27 +520,8 @@ static int cmd_show(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!s.n)
 		return usage_error("%s", "show needs --crd PATH");
-	if (crdset_open(&s, false, &err) < 0)
+	if (sectl_cluster_read(s.paths, s.n, 0, &g, &err) < 0)
 		goto out;
-	if (crd_region_read(&s.rd, 0, &rr, &err) < 0)
-		goto out;
-	have_read = true;
-	if (!rr.found) {
-		sec_errf(&err, -ENODATA, "region 0 of '%s' holds no global data (run 'sectl "
-			 "cluster init')", s.paths[0]);
-		goto out;
-	}
-	if (!(g = cluster_global_new())) {
-		sec_errf(&err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (cluster_global_from_json(rr.payload, rr.hdr.payload_len, 0, g, &err) < 0) {
-		snprintf(msg, sizeof(msg), "%s", err.msg);
-		sec_errf(&err, -EINVAL, "region 0 of '%s' (term %llu, generation %llu) is not "
-			 "global data: %s", s.paths[rr.source], (unsigned long long)rr.hdr.term,
-			 (unsigned long long)rr.hdr.generation, msg);
-		goto out;
-	}
 	if (json) {
 		json_t *j = cluster_global_to_json(g, CLUSTER_GLOBAL_REDACT);
 		if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
@@ -512,13 +538,7 @@ static int cmd_show(int argc, char **argv)
 out:
 	if (rc != SECTL_EXIT_OK)
 		fail(err.msg);
-	if (have_read) {
-		if (rr.payload)
-			auth_password_wipe(rr.payload, rr.hdr.payload_len);
-		crd_region_read_release(&rr);
-	}
 	cluster_global_free(g);
-	crdset_close(&s);
 	return rc;
 }
 

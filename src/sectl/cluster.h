@@ -41,4 +41,13 @@ int sectl_cluster_init_run(const char *const *paths, int n, const char *topo_nam
 			   void *pw_arg, struct sectl_cluster_init_result *ret,
 			   struct sec_err *reterr);
 
+/* Reads the global data of region 0 offline from paths[0..n-1] (n = 1 or 2: any disks of
+ * one external set; `sectl cluster show`, and `sectl server add --crd` reading a joining
+ * server's own CRD) and parses it with flags (cluster_global_from_json). Nothing is
+ * written. Returns 0 and *ret (free with cluster_global_free: it holds password hashes and
+ * keys), or -errno with reterr naming the disk: -ENODATA no global data, -EINVAL not valid,
+ * or a disk's refusal (crd_disk_open_check). */
+int sectl_cluster_read(const char *const *paths, int n, unsigned flags,
+		       struct cluster_global **ret, struct sec_err *reterr);
+
 #endif

@@ -1,6 +1,7 @@
 /* lab.c — `sectl lab up|status|down` (issue 3 "The local lab"; testing.md "Lab";
  * architecture.md §2): a whole cluster on one machine, how newcomers and the tests meet
- * the product. The pieces are in lab.h; this file is the three commands.
+ * the product. The pieces are in lab.h; this file is the three commands (add-server:
+ * lab_add.c).
  * Exit status: 0 ok, 1 the operation failed (the reason on stderr), 2 usage. */
 #include "sectl/lab.h"
 
@@ -30,7 +31,8 @@ static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
 	"       sectl lab status --dir DIR [--json]\n"
-	"       sectl lab down --dir DIR\n";
+	"       sectl lab down --dir DIR\n"
+	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -45,8 +47,8 @@ static int fail(const char *msg)
 	return SECTL_EXIT_FAIL;
 }
 
-/* DIR as an absolute path without a trailing '/' (DIR need not exist yet). */
-static int absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *err)
+/* DIR as an absolute path without a trailing '/' (DIR need not exist yet; lab.h). */
+int lab_absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *err)
 {
 	char cwd[PATH_MAX];
 	size_t n;
@@ -67,8 +69,9 @@ static int absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *
 	return 0;
 }
 
-/* An exclusive flock on DIR for the whole command: one `up` or `down` at a time. */
-static int lock_dir(const char *dir, struct sec_err *err)
+/* An exclusive flock on DIR for the whole command: one `up`, `down` or `add-server` at a
+ * time (lab.h). */
+int lab_lock_dir(const char *dir, struct sec_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -211,7 +214,7 @@ static int up_prepare_dir(const char *dir, bool *ret_created, struct sec_err *er
 		return sec_errf(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sec_errf(err, -ENOTDIR, "'%s' is not a directory", dir);
-	if ((fd = lock_dir(dir, err)) < 0)
+	if ((fd = lab_lock_dir(dir, err)) < 0)
 		return fd;
 	snprintf(path, sizeof(path), "%s/lab.json", dir);
 	if (running_units(dir, running, sizeof(running)))
@@ -397,7 +400,7 @@ static int cmd_up(int argc, char **argv)
 
 	if ((r = up_parse(argc, argv, &o)) != 0)
 		return r;
-	if (absolute_dir(o.dir_arg, o.dir, &err) < 0)
+	if (lab_absolute_dir(o.dir_arg, o.dir, &err) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new()))
 		return fail("out of memory");
@@ -495,7 +498,7 @@ static int cmd_status(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!dir_arg)
 		return usage_error("%s", "status needs --dir DIR");
-	if (absolute_dir(dir_arg, dir, &err) < 0)
+	if (lab_absolute_dir(dir_arg, dir, &err) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new()))
 		return fail("out of memory");
@@ -543,7 +546,7 @@ static int cmd_down(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!dir_arg)
 		return usage_error("%s", "down needs --dir DIR");
-	if (absolute_dir(dir_arg, dir, &err) < 0 || (lockfd = lock_dir(dir, &err)) < 0)
+	if (lab_absolute_dir(dir_arg, dir, &err) < 0 || (lockfd = lab_lock_dir(dir, &err)) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new())) {
 		close(lockfd);
@@ -571,6 +574,7 @@ int sectl_lab_main(int argc, char **argv)
 		{"up", cmd_up},
 		{"status", cmd_status},
 		{"down", cmd_down},
+		{"add-server", lab_cmd_add_server},
 	};
 
 	return sectl_dispatch("lab", lab_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

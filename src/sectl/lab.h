@@ -97,6 +97,13 @@ struct lab *lab_free(struct lab *lab);
  * given one. -EINVAL bad counts, -ENAMETOOLONG DIR, -EADDRINUSE no free range / a port of
  * the given one in use (named). */
 int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *reterr);
+/* `add-server`: appends SE Server "server<n_servers + 1>" with mus MUs and sus SUs (each
+ * 0..the per-server maximum, at least one unit): names after the highest of their kind
+ * ("mu5"), the next unit ids of their kind that no unit of lab.json has (removed ones
+ * included: their slots stay on the CRD) and whose ports bind now, paths and addresses as
+ * lab_plan. -E2BIG (too many servers or units), -EINVAL, -EOPNOTSUPP (--netns),
+ * -EADDRINUSE. */
+int lab_plan_add_server(struct lab *lab, int mus, int sus, struct sec_err *reterr);
 /* "server<N>" of a unit, into buf[16]. */
 const char *lab_server_name(int server, char buf[16]);
 /* DIR/<rel> into buf (LAB_PATH_MAX). */
@@ -117,6 +124,10 @@ int lab_password_generate(char buf[LAB_PASSWORD_LEN + 1]);
  * directory and secd.conf, each checked as `secd -n` does. Returns 0 or -errno with
  * reterr naming the file. */
 int lab_setup_files(const struct lab *lab, const char *password, struct sec_err *reterr);
+/* The files of a unit added to a running lab (add-server): its directory, data directory,
+ * internal CRD disk (recording the disk set of DIR/crd/ext1) and secd.conf (checked). */
+int lab_setup_unit_files(const struct lab *lab, const struct lab_unit *u,
+			 struct sec_err *reterr);
 /* The text of unit u's secd.conf into buf[size]. -ENOSPC when it does not fit. */
 int lab_unit_config(const struct lab *lab, const struct lab_unit *u, char *buf, size_t size);
 /* DIR/sectl.conf: [sectl] api = every MU's API address; token_file = sectl.token. */
@@ -169,6 +180,17 @@ bool lab_unit_running(const struct lab_unit *u);
 int lab_units_stop(const struct lab *lab, FILE *out);
 /* The last n lines of path to out, each indented by two spaces. */
 void lab_print_tail(const char *path, int n, FILE *out);
+
+/* ---- lab.c, lab_add.c: the commands ---- */
+
+/* DIR as an absolute path without a trailing '/' into out. -ENAMETOOLONG, -EINVAL (a ','). */
+int lab_absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *reterr);
+/* An exclusive flock on DIR (one lab command at a time); returns the fd or -errno. */
+int lab_lock_dir(const char *dir, struct sec_err *reterr);
+/* `sectl lab add-server --dir DIR [--mus M] [--sus K]` (lab_add.c): a new SE Server with
+ * its units added to the running lab through the Master MU (the API, as admin), its
+ * units' files made and their secd started and recorded in lab.json. Exit status. */
+int lab_cmd_add_server(int argc, char **argv);
 
 /* ---- lab_netns.c ---- */
 

@@ -179,6 +179,85 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	return 0;
 }
 
+/* The number in a lab unit's name ("mu12" -> 12), 0 when none. */
+static int name_index(const char *name)
+{
+	const char *p = name;
+
+	while (*p && (*p < '0' || *p > '9'))
+		p++;
+	return atoi(p);
+}
+
+static bool id_used(const struct lab *lab, uint32_t id)
+{
+	for (int i = 0; i < lab->n_units; i++)
+		if (lab->units[i].unit_id == id)
+			return true;
+	return false;
+}
+
+/* The next unit id from base that no unit of the lab (started or planned, removed ones
+ * included: their slots stay on the CRD) has and whose ports bind now. */
+static int next_id(const struct lab *lab, uint32_t base, uint32_t *ret, struct sec_err *err)
+{
+	for (uint32_t id = base; id + LAB_HB_OFFSET < LAB_PORT_SPAN && id <= CRD_UNITS_MAX; id++) {
+		unsigned api = lab->base_port + id, hb = api + LAB_HB_OFFSET;
+		if (id_used(lab, id))
+			continue;
+		if (!port_bindable(SOCK_STREAM, api) || !port_bindable(SOCK_DGRAM, api) ||
+		    !port_bindable(SOCK_STREAM, hb) || !port_bindable(SOCK_DGRAM, hb))
+			continue;
+		*ret = id;
+		return 0;
+	}
+	return sec_errf(err, -EADDRINUSE, "no free unit id with free ports from %u in the lab's "
+			"port range %u..%u", base, lab->base_port, lab->base_port + LAB_PORT_SPAN - 1);
+}
+
+int lab_plan_add_server(struct lab *lab, int mus, int sus, struct sec_err *err)
+{
+	int server = lab->n_servers + 1, mu_index = 0, su_index = 0, n_mu = 0;
+	uint32_t su_base = LAB_SU_ID_BASE, id = 0;
+	int r;
+
+	if (server > LAB_SERVERS_MAX)
+		return sec_errf(err, -E2BIG, "the lab has %d SE Servers already (at most %d)",
+				lab->n_servers, LAB_SERVERS_MAX);
+	if (mus < 0 || mus > LAB_MUS_PER_SERVER_MAX || sus < 0 || sus > LAB_SUS_PER_SERVER_MAX ||
+	    mus + sus == 0)
+		return sec_errf(err, -EINVAL, "a new server needs 0..%d MUs and 0..%d SUs, at least "
+				"one unit", LAB_MUS_PER_SERVER_MAX, LAB_SUS_PER_SERVER_MAX);
+	if (lab->n_units + mus + sus > LAB_UNITS_MAX)
+		return sec_errf(err, -E2BIG, "the lab would have more than %d units", LAB_UNITS_MAX);
+	if (lab->netns.on)
+		return sec_errf(err, -EOPNOTSUPP, "add-server does not support a lab with --netns "
+				"(its namespaces are made by 'up')");
+	for (int i = 0; i < lab->n_units; i++) {
+		int k = name_index(lab->units[i].name);
+		if (lab->units[i].mu) {
+			mu_index = k > mu_index ? k : mu_index;
+			n_mu++;
+		} else {
+			su_index = k > su_index ? k : su_index;
+		}
+	}
+	if (n_mu + mus > 16)
+		su_base = LAB_SU_ID_BASE_BIG;
+	for (int i = 0; i < mus + sus; i++) {
+		bool mu = i < mus;
+		if ((r = next_id(lab, mu ? 1 : su_base, &id, err)) < 0)
+			return r;
+		if (mu && id >= su_base)
+			return sec_errf(err, -E2BIG, "no MU unit id below the SUs' %u is free", su_base);
+		plan_unit(lab, mu, mu ? ++mu_index : ++su_index, 1, id);
+		lab->units[lab->n_units - 1].server = server;
+		plan_addresses(lab, &lab->units[lab->n_units - 1]);
+	}
+	lab->n_servers = server;
+	return 0;
+}
+
 int lab_password_generate(char buf[LAB_PASSWORD_LEN + 1])
 {
 	static const char alphabet[] = "abcdefghijkmnpqrstuvwxyz"  /* no l, o */

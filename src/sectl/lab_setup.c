@@ -231,6 +231,26 @@ out:
 	return r;
 }
 
+int lab_setup_unit_files(const struct lab *lab, const struct lab_unit *u, struct sec_err *err)
+{
+	struct crd_format_opts o = {.role = CRD_ROLE_INTERNAL, .unsafe_fs = true, .n_paths = 1};
+	char path[LAB_PATH_MAX], internal[LAB_PATH_MAX], rel[64];
+	struct crd_sb sb;
+	int r;
+
+	snprintf(rel, sizeof(rel), "units/%s", u->name);
+	if ((r = make_dir(lab_path(lab, rel, path), err)) < 0 ||
+	    (r = crd_disk_open_check(lab_path(lab, "crd/ext1", path), NULL, &sb, err)) < 0)
+		return r;
+	o.cluster_id = sb.cluster_id;
+	o.set = &sb.set;
+	snprintf(rel, sizeof(rel), "units/%s/internal", u->name);
+	o.paths[0] = lab_path(lab, rel, internal);
+	if ((r = crd_format(&o, err)) < 0)
+		return r;
+	return setup_unit(lab, u, err);
+}
+
 int lab_setup_files(const struct lab *lab, const char *password, struct sec_err *err)
 {
 	char path[LAB_PATH_MAX], rel[64];

@@ -14,11 +14,13 @@ static const struct {
 	{"cluster", sectl_cluster_main, "init and show the global data (CRD region 0); status"},
 	{"login", sectl_login_main, "log in to the cluster's API (writes the token file)"},
 	{"logout", sectl_logout_main, "log out (removes the token file)"},
+	{"server", sectl_server_main, "add or remove an SE Server of the running cluster"},
+	{"unit", sectl_unit_main, "add or remove a unit (MU, SU) of the running cluster"},
 	{"units", sectl_units_main, "the global unit overview"},
 	{"clusters", sectl_clusters_main, "the cluster overview"},
 	{"events", sectl_events_main, "event logging: list, follow, acknowledge"},
 	{"audit", sectl_audit_main, "audit logging"},
-	{"lab", sectl_lab_main, "up, status and down of a local lab (every unit on this host)"},
+	{"lab", sectl_lab_main, "up, status, down, add-server of a local lab (every unit on this host)"},
 };
 
 static void usage(FILE *out)

@@ -45,7 +45,11 @@ int sectl_logout_main(int argc, char **argv);
 int sectl_events_main(int argc, char **argv);
 /* `sectl audit [filters]` (src/sectl/audit.c). */
 int sectl_audit_main(int argc, char **argv);
-/* `sectl lab up|status|down` (src/sectl/lab.c). */
+/* `sectl server add|remove`, `sectl unit add|remove` through the Master MU
+ * (src/sectl/topology.c). */
+int sectl_server_main(int argc, char **argv);
+int sectl_unit_main(int argc, char **argv);
+/* `sectl lab up|status|down|add-server` (src/sectl/lab.c). */
 int sectl_lab_main(int argc, char **argv);
 
 #endif

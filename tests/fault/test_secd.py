@@ -200,7 +200,8 @@ def test_duplicate_unit_id_refused():
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
-            wait_for(lambda: "started" in a.log(), 10, "the first secd to start")
+            # its slot written (the copy reads it at start): "started" is logged before that
+            wait_for(lambda: slot_states(disks[0]).get(1) == "RUNNING", 10, "the first secd's slot")
             conf = write_config(d, 1, disks, name="copy")
             r = subprocess.run([SECD, "--role", "mu", "--config", conf], capture_output=True,
                                text=True, timeout=20)

@@ -76,6 +76,42 @@ static void test_plan_many_mus_move_su_ids(void **state)
 	lab_free(lab);
 }
 
+/* add-server: the next names, the next free ids of each kind (never one of lab.json), the
+ * new server's number, its addresses in the lab's port range. */
+static void test_plan_add_server(void **state)
+{
+	struct lab *lab = plan(2, 2, 1, "/tmp/lab");
+	struct sec_err err = {0};
+	int first = lab->n_units;
+
+	assert_int_equal(lab_plan_add_server(lab, 2, 1, &err), 0);
+	assert_int_equal(lab->n_servers, 3);
+	assert_int_equal(lab->n_units, first + 3);
+	assert_string_equal(lab->units[first].name, "mu5");
+	assert_int_equal(lab->units[first].unit_id, 5);
+	assert_true(lab->units[first].mu);
+	assert_int_equal(lab->units[first].server, 3);
+	assert_string_equal(lab->units[first + 1].name, "mu6");
+	assert_int_equal(lab->units[first + 1].unit_id, 6);
+	assert_string_equal(lab->units[first + 2].name, "su3");
+	assert_int_equal(lab->units[first + 2].unit_id, 19); /* 17, 18 are su1, su2 */
+	assert_false(lab->units[first + 2].mu);
+	assert_int_equal(lab->units[first + 2].server, 3);
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.1:%u", lab->base_port + 19);
+	assert_string_equal(lab->units[first + 2].api, want);
+	assert_string_equal(lab->units[first + 2].config, "/tmp/lab/units/su3/secd.conf");
+	/* refusals: no unit, too many, a netns lab */
+	assert_int_equal(lab_plan_add_server(lab, 0, 0, &err), -EINVAL);
+	lab->netns.on = true;
+	assert_int_equal(lab_plan_add_server(lab, 1, 0, &err), -EOPNOTSUPP);
+	lab->netns.on = false;
+	lab->n_servers = LAB_SERVERS_MAX;
+	assert_int_equal(lab_plan_add_server(lab, 1, 0, &err), -E2BIG);
+	assert_string_equal(err.msg, "the lab has 8 SE Servers already (at most 8)");
+	lab_free(lab);
+}
+
 static void test_plan_refusals(void **state)
 {
 	struct lab *lab = lab_new();
@@ -239,6 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_names_ids_servers),
 		cmocka_unit_test(test_plan_many_mus_move_su_ids),
+		cmocka_unit_test(test_plan_add_server),
 		cmocka_unit_test(test_plan_refusals),
 		cmocka_unit_test(test_plan_given_port_in_use),
 		cmocka_unit_test(test_config_passes_secd_parser),
