@@ -28,7 +28,7 @@
 
 static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
-	"                    [--profile test|lab] [--base-port P] [--netns]\n"
+	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
 	"       sectl lab status --dir DIR [--json]\n"
 	"       sectl lab down --dir DIR\n";
 
@@ -115,6 +115,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 					     {"profile", required_argument, NULL, 'p'},
 					     {"base-port", required_argument, NULL, 'b'},
 					     {"netns", no_argument, NULL, 'n'},
+					     {"faults", no_argument, NULL, 'f'},
 					     {0}};
 	int ch, port = 0;
 
@@ -148,6 +149,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 				return usage_error("unknown profile '%s' (test or lab)", optarg);
 			break;
 		case 'n': o->lab.netns = true; break;
+		case 'f': o->lab.faults = true; break;
 		default: return usage_error("%s", "bad option");
 		}
 		if (r)

@@ -68,6 +68,7 @@ struct lab {
 	int n_servers, mus_per_server, sus_per_server;
 	unsigned base_port;
 	struct lab_netns netns;
+	bool faults;           /* --faults: each secd reads DIR/units/NAME/faults (fault.h) */
 	int n_units;
 	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), then SUs */
 };
@@ -81,6 +82,7 @@ struct lab_opts {
 	enum crd_profile profile; /* test or lab */
 	unsigned base_port;   /* 0 = pick a free range */
 	bool netns;
+	bool faults;          /* SECLUSTER_FAULT_FILE=DIR/units/NAME/faults for each secd */
 };
 
 /* A zeroed lab, or NULL (ENOMEM). lab_free accepts NULL and returns NULL. */
@@ -153,7 +155,8 @@ void lab_observe(const struct lab *lab, struct lab_view *ret);
 int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *reterr);
 /* Starts `secd --role mu|su --config FILE` for u: its own session, stdin /dev/null,
  * stdout and stderr appended to u->log, no other fd, in its server's namespace with
- * --netns. Sets u->pid. */
+ * --netns; with lab->faults, SECLUSTER_FAULT_FILE=DIR/units/NAME/faults in its
+ * environment (the file created, empty, when missing). Sets u->pid. */
 int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		   struct sec_err *reterr);
 /* True when u->pid is a live process that runs secd with u's config (so that a recycled

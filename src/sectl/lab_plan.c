@@ -162,6 +162,7 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	lab->mus_per_server = o->mus_per_server;
 	lab->sus_per_server = o->sus_per_server;
 	lab->netns.on = o->netns;
+	lab->faults = o->faults;
 	lab->n_units = 0;
 	for (int i = 1; i <= n_mu; i++)
 		plan_unit(lab, true, i, o->mus_per_server, (uint32_t)i);

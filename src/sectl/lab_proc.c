@@ -19,6 +19,9 @@
 #define STOP_TERM_MS 10000 /* SIGTERM, then this long before SIGKILL */
 #define STOP_KILL_MS 5000  /* after SIGKILL, this long for the process to vanish */
 #define POLL_MS 50
+#define FAULT_ENV "SECLUSTER_FAULT_FILE="
+
+extern char **environ;
 
 static bool executable(const char *path)
 {
@@ -64,8 +67,8 @@ int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *err)
 
 /* The child: its own session, the fds prepared by the parent, nothing else; then exec.
  * Only async-signal-safe calls. */
-static _Noreturn void child_exec(const char *secd, char *const argv[], int nullfd, int logfd,
-				 int nsfd)
+static _Noreturn void child_exec(const char *secd, char *const argv[], char *const envp[],
+				 int nullfd, int logfd, int nsfd)
 {
 	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
 		dprintf(logfd, "sectl lab: cannot enter the network namespace: %s\n",
@@ -75,18 +78,50 @@ static _Noreturn void child_exec(const char *secd, char *const argv[], int nullf
 	if (setsid() < 0 || dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)
 		_exit(127);
 	close_range(3, ~0u, 0);
-	execv(secd, argv);
+	execve(secd, argv, envp);
 	dprintf(2, "sectl lab: cannot run '%s': %s\n", secd, strerror(errno));
 	_exit(127);
+}
+
+/* --faults: environ without SECLUSTER_FAULT_FILE plus ours, naming DIR/units/NAME/faults
+ * (created empty when missing). *ret is malloc'd (the strings are environ's and var). */
+static int fault_env(const struct lab *lab, const struct lab_unit *u,
+		     char var[sizeof(FAULT_ENV) + LAB_PATH_MAX], char ***ret, struct sec_err *err)
+{
+	char rel[64], path[LAB_PATH_MAX], **envp;
+	size_t n = 0, k = 0;
+	int fd;
+
+	snprintf(rel, sizeof(rel), "units/%s/faults", u->name);
+	lab_path(lab, rel, path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return sec_errf(err, -errno, "unit '%s': cannot create '%s': %s", u->name, path,
+				strerror(errno));
+	close(fd);
+	snprintf(var, sizeof(FAULT_ENV) + LAB_PATH_MAX, "%s%s", FAULT_ENV, path);
+	while (environ[n])
+		n++;
+	if (!(envp = calloc(n + 2, sizeof(*envp))))
+		return sec_errf(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], FAULT_ENV, sizeof(FAULT_ENV) - 1))
+			envp[k++] = environ[i];
+	envp[k] = var;
+	*ret = envp;
+	return 0;
 }
 
 int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		   struct sec_err *err)
 {
 	char *argv[] = {(char *)secd, "--role", u->mu ? "mu" : "su", "--config", u->config, NULL};
+	char var[sizeof(FAULT_ENV) + LAB_PATH_MAX], **envp = NULL;
 	int nullfd, logfd, nsfd = -1, r = 0;
 	pid_t pid;
 
+	if (lab->faults && (r = fault_env(lab, u, var, &envp, err)) < 0)
+		return r;
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	logfd = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (nullfd < 0 || logfd < 0) {
@@ -106,9 +141,10 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(secd, argv, nullfd, logfd, nsfd);
+		child_exec(secd, argv, envp ? envp : environ, nullfd, logfd, nsfd);
 	u->pid = pid;
 out:
+	free(envp);
 	if (nullfd >= 0)
 		close(nullfd);
 	if (logfd >= 0)
