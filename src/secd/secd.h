@@ -36,6 +36,16 @@
 #define SECD_SKEW_THRESHOLD_MS 5000 /* clock skew above this is a WARNING (status.md §5) */
 
 struct secd_manager; /* manager.c */
+
+/* drain.c: what a stopping unit waits for before it exits (its last events replicated). */
+struct secd_drain {
+	uint64_t since_ms;                     /* SIGTERM (CLOCK_BOOTTIME ms), 0 = running */
+	bool crd_stopped;                      /* the CRD part has stopped (logged) */
+	uint32_t ev_pending;                   /* own events not yet committed (evlog.c) */
+	uint64_t ev_seq;                       /* seq of the last own event committed */
+	uint64_t pulled_ms[CRD_UNITS_MAX + 1]; /* when each MU last pulled from this unit */
+	uint64_t mark[CRD_UNITS_MAX + 1];      /* the seq of this incarnation it holds */
+};
 struct secd_repl;    /* internal.c */
 
 struct secd {
@@ -74,6 +84,7 @@ struct secd {
 	uv_timer_t timer;
 	uv_signal_t sigterm, sigint, sighup;
 	int pending_closes;
+	struct secd_drain drain;
 };
 
 /* main.c: run the CRD unit and re-arm its timer (after any change that may need it). */
@@ -113,6 +124,13 @@ int secd_snapshot_receive(struct secd *d, const json_t *j, struct sec_err *reter
  * for longer than the lease), master_mu null, UNKNOWN statuses and status ERROR. New ref. */
 json_t *secd_snapshot_view(struct secd *d);
 void secd_snapshot_free(struct secd *d);
+
+/* drain.c: a pull from MU `from` carrying its marks (internal.c); the SIGTERM; true once
+ * the stopping unit may exit (every MU that pulls from it holds its last event, or
+ * 4 x hb_interval after the SIGTERM). */
+void secd_drain_note_pull(struct secd *d, uint32_t from, const struct lb_id *marks, size_t n);
+void secd_drain_start(struct secd *d);
+bool secd_drain_done(struct secd *d);
 
 /* routes.c / internal.c */
 int secd_api_start(struct secd *d, struct sec_err *reterr);
