@@ -15,7 +15,7 @@
 #include <inttypes.h>
 
 #define DRAIN_RECENT 2 /* hb_intervals: an MU that pulled this recently is waited for */
-#define DRAIN_MAX 4    /* hb_intervals after the SIGTERM at most */
+#define DRAIN_MAX    4 /* hb_intervals after the SIGTERM at most */
 
 void secd_drain_note_pull(struct secd *d, uint32_t from, const struct lb_id *marks, size_t n)
 {
@@ -55,7 +55,7 @@ bool secd_drain_done(struct secd *d)
 	if (now < dr->since_ms + DRAIN_MAX * hb)
 		return false;
 	log_info("%s: %u MU%s did not confirm this unit's last events within %" PRIu64 " ms; "
-		 "they get them when it runs again", d->who, waiting, waiting == 1 ? "" : "s",
-		 now - dr->since_ms);
+		 "they get them when it runs again",
+		 d->who, waiting, waiting == 1 ? "" : "s", now - dr->since_ms);
 	return true;
 }
