@@ -36,6 +36,7 @@
 #define SECD_SKEW_THRESHOLD_MS 5000 /* clock skew above this is a WARNING (status.md §5) */
 
 struct secd_manager; /* manager.c */
+struct secd_repl;    /* internal.c */
 
 /* drain.c: what a stopping unit waits for before it exits (its last events replicated). */
 struct secd_drain {
@@ -46,7 +47,6 @@ struct secd_drain {
 	uint64_t pulled_ms[CRD_UNITS_MAX + 1]; /* when each MU last pulled from this unit */
 	uint64_t mark[CRD_UNITS_MAX + 1];      /* the seq of this incarnation it holds */
 };
-struct secd_repl;    /* internal.c */
 
 struct secd {
 	struct secd_config cfg;
