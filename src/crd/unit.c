@@ -264,7 +264,7 @@ static void slot_write(struct crd_unit *u, enum crd_slot_state state)
 		}
 		log_debug("unit %u: slot write not submitted on disk %d: %s", u->unit_id, i,
 			  strerror(-r));
-		unit_disks_io_result(u, i, r);
+		unit_disks_io_result(u, i, r, true);
 	}
 }
 
@@ -272,7 +272,7 @@ static void slot_write_done(struct crd_unit *u, const struct unit_done *d)
 {
 	u->slot_pending--;
 	unit_obs_own_write(u, d);
-	unit_disks_io_result(u, d->disk, d->result);
+	unit_disks_io_result(u, d->disk, d->result, true);
 	if (d->result < 0) {
 		log_debug("unit %u: slot write on disk %d: %s", u->unit_id, d->disk,
 			  strerror(-d->result));

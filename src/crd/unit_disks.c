@@ -4,7 +4,9 @@
  *
  * Per external disk, on the owner thread:
  *   NORMAL --(an I/O of this unit failed or timed out; io.h NOT_ACCESSIBLE)--> NOT_ACCESSIBLE
- *   NOT_ACCESSIBLE --(an I/O of this unit succeeded again: the probe)--> STALE
+ *   NOT_ACCESSIBLE --(an I/O of this unit succeeded again: the probe, and the last I/O of
+ *                     the other kind did not fail: a disk that fails reads only does not
+ *                     flap on each slot write)--> STALE
  *   NORMAL --(io.h says STALE: a late return, a region write it missed)--> STALE
  *   STALE --(the region thread rewrote the unit's own region, and region 0 while Master
  *            MU, from a read of every external disk (crd_region_disk_resync), and read
@@ -78,16 +80,20 @@ void unit_disks_set(struct crd_unit *u, int disk, enum crd_disk_status to)
 		u->event_cb(u->event_arg, &ev);
 }
 
-void unit_disks_io_result(struct crd_unit *u, int disk, int result)
+void unit_disks_io_result(struct crd_unit *u, int disk, int result, bool write)
 {
+	struct unit_disk *d;
+
 	/* -ETIME: the unit's own bound (fencing layer 3) stopped it, not the disk;
 	 * -ECANCELED: shutdown */
 	if (disk < 0 || disk >= u->rd.next || u->freeing || result == -ETIME ||
 	    result == -ECANCELED || result == -ENOMEM || !u->set.in_use[disk])
 		return;
+	d = &u->disk[disk];
+	d->failed[write] = result < 0;
 	if (result < 0)
 		unit_disks_set(u, disk, CRD_DISK_NOT_ACCESSIBLE);
-	else if (u->st.disk[disk] == CRD_DISK_NOT_ACCESSIBLE)
+	else if (u->st.disk[disk] == CRD_DISK_NOT_ACCESSIBLE && !d->failed[!write])
 		unit_disks_set(u, disk, CRD_DISK_STALE); /* the probe answered: resync */
 }
 

@@ -124,7 +124,7 @@ static void obs_submit(struct crd_unit *u, int disk)
 	obs_feed_failure(u, disk, first, u->rd.geo.slot_count - first, r, clock_boottime_ns());
 	od->busy = false;
 	if (r != -ENOMEM)
-		unit_disks_io_result(u, disk, r);
+		unit_disks_io_result(u, disk, r, false);
 }
 
 void unit_obs_round(struct crd_unit *u)
@@ -170,7 +170,7 @@ void unit_obs_read_done(struct crd_unit *u, const struct unit_done *d)
 		obs_feed_failure(u, d->disk, first, u->rd.geo.slot_count - first, d->result,
 				 d->complete_ns);
 		od->busy = false;
-		unit_disks_io_result(u, d->disk, d->result);
+		unit_disks_io_result(u, d->disk, d->result, false);
 		crd_io_req_unref(d->req);
 		return;
 	}
@@ -190,7 +190,7 @@ void unit_obs_read_done(struct crd_unit *u, const struct unit_done *d)
 		u->obs_fed[k] = true;
 	}
 	crd_io_req_unref(d->req);
-	unit_disks_io_result(u, d->disk, 0);
+	unit_disks_io_result(u, d->disk, 0, false);
 	if (++od->next_part >= OBS_PARTS(u)) {
 		u->stats.obs_reads++;
 	} else if (!u->stopping && !unit_lease_window(u)) {

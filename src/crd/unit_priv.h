@@ -45,6 +45,7 @@ struct unit_disk {
 	bool resyncing;    /* a resync job is queued or running */
 	uint64_t epoch;    /* +1 on every failure: a resync of an older epoch does not count */
 	uint64_t next_try_ns; /* STALE: when to (re)try the resync */
+	bool failed[2];       /* [write]: the last read / write on it failed */
 };
 
 /* The disk set as this unit uses it (unit_set.c; crd.md §1 online replace). Position i of
@@ -144,8 +145,10 @@ void unit_event(struct crd_unit *u, enum crd_event_weight w, const char *fmt, ..
 
 /* unit_disks.c */
 int unit_disks_init(struct crd_unit *u, const struct crd_unit_cfg *cfg, struct sec_err *reterr);
-/* The result of one of the unit's own I/Os on external disk i (0 = it answered). */
-void unit_disks_io_result(struct crd_unit *u, int disk, int result);
+/* The result of one of the unit's own I/Os on external disk i (0 = it answered); write:
+ * a write (slot), else a read (slot area). A disk that failed a read and a write needs a
+ * read and a write that succeed before it counts as probed. */
+void unit_disks_io_result(struct crd_unit *u, int disk, int result, bool write);
 /* Sets position disk's CRD status (an event when it changed); NOT_ACCESSIBLE voids a
  * running resync, STALE starts one. */
 void unit_disks_set(struct crd_unit *u, int disk, enum crd_disk_status to);

@@ -358,11 +358,11 @@ void unit_set_read_done(struct crd_unit *u, const struct unit_done *d)
 	u->set.busy[pos] = false;
 	if (d->result < 0 || u->set.replacing) {
 		if (d->result < 0)
-			unit_disks_io_result(u, pos, d->result);
+			unit_disks_io_result(u, pos, d->result, false);
 		crd_io_req_unref(d->req);
 		return;
 	}
-	unit_disks_io_result(u, pos, 0);
+	unit_disks_io_result(u, pos, 0, false);
 	bool va = crd_sb_in(b, &sa) == 0, vb = crd_sb_in(b + CRD_BLOCK, &sbb) == 0;
 	if (va)
 		sb = &sa;

@@ -13,6 +13,7 @@
 
 struct ev_job {
 	struct lbq_job job; /* first */
+	struct secd *d;
 	bool audit;
 	struct lb_event ev;
 	struct lb_audit au;
@@ -35,6 +36,11 @@ static void ev_done(struct lbq_job *j)
 	if (e->r < 0)
 		log_warnx("cannot store the %s '%s': %s", e->audit ? "audit entry" : "event",
 			  e->audit ? e->au.msg : e->ev.msg, e->err.msg);
+	if (!e->audit) {
+		e->d->drain.ev_pending--;
+		if (e->r >= 0 && e->ev.id.seq > e->d->drain.ev_seq)
+			e->d->drain.ev_seq = e->ev.id.seq;
+	}
 	free(e);
 }
 
@@ -42,7 +48,10 @@ static void ev_submit(struct secd *d, struct ev_job *e)
 {
 	e->job.run = ev_run;
 	e->job.done = ev_done;
-	if (!d->lbq || lbq_submit(d->lbq, &e->job) < 0) {
+	e->d = d;
+	if (d->lbq && lbq_submit(d->lbq, &e->job) == 0) {
+		d->drain.ev_pending += !e->audit;
+	} else {
 		log_warnx("cannot store the %s '%s': the logbook is closed",
 			  e->audit ? "audit entry" : "event", e->audit ? e->au.msg : e->ev.msg);
 		free(e);

@@ -161,6 +161,8 @@ void secd_route_logbook_pull(struct api_req *r, void *arg)
 		return;
 	}
 	json_decref(j);
+	if (api_req_from(r))
+		secd_drain_note_pull(d, api_req_from(r)->unit, p->em, p->nem);
 	p->req = r;
 	p->job.run = pull_run;
 	p->job.done = pull_done;

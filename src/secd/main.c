@@ -27,6 +27,8 @@
 #include <unistd.h>
 #include <uv.h>
 
+#define SECD_DRAIN_POLL_MS 50 /* a stopped unit checks this often whether it may exit */
+
 struct secd_opts {
 	const char *config;
 	const char *role; /* --role, checked against the file */
@@ -326,11 +328,16 @@ void secd_step(struct secd *d)
 	crd_unit_run(d->unit);
 	secd_force_poll(d);
 	if (d->stopping && crd_unit_stopped(d->unit)) {
-		if (crd_unit_stop_result(d->unit) == 0)
+		if (!d->drain.crd_stopped && crd_unit_stop_result(d->unit) == 0)
 			log_info("%s: stopped (slot LEFT, master lease released)", d->who);
-		else
+		else if (!d->drain.crd_stopped)
 			log_warnx("%s: stopped after 2 x io_timeout (%u ms) before the lease release "
 				  "and the slot LEFT had completed", d->who, 2 * d->cfg.timing.io_ms);
+		d->drain.crd_stopped = true;
+		if (!secd_drain_done(d)) { /* its last events are still to be pulled */
+			uv_timer_start(&d->timer, secd_on_timer, SECD_DRAIN_POLL_MS, 0);
+			return;
+		}
 		secd_close_handles(d);
 		d->closed = true;
 		return;
@@ -357,6 +364,7 @@ void secd_stop(struct secd *d, const char *why)
 		return;
 	log_info("%s: %s: stopping", d->who, why);
 	d->stopping = true;
+	secd_drain_start(d);
 	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s deactivated",
 		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
 	crd_unit_stop(d->unit, false); /* an SU with guests will pass true (RESTARTING) */

@@ -41,6 +41,7 @@ static enum cls_su_type su_type_of(enum cluster_su_type t)
 static void self_obs(struct secd_manager *m, struct cls_unit_obs *o, uint64_t now)
 {
 	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
+	const struct crd_status *st = crd_unit_crd_status_detail(m->d->unit);
 	uint32_t n = 0;
 
 	o->hb_missed = 0;
@@ -51,6 +52,12 @@ static void self_obs(struct secd_manager *m, struct cls_unit_obs *o, uint64_t no
 	o->reported = true;
 	o->report_ms = now;
 	o->crd = crd_unit_crd_status(m->d->unit, disks, &n);
+	/* each disk of its own (a peer's reply carries only its summary) */
+	o->n_disks = n <= CLS_DISKS_MAX ? n : CLS_DISKS_MAX;
+	for (uint32_t i = 0; i < o->n_disks; i++) {
+		o->disk[i] = disks[i];
+		snprintf(o->disk_name[i], sizeof(o->disk_name[i]), "%s", st->disk_name[i]);
+	}
 	o->system = CLS_SYSTEM_RUNNING;
 	snprintf(o->version, sizeof(o->version), "%s", SECD_SW_VERSION);
 	o->skew_known = true;

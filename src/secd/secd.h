@@ -46,6 +46,16 @@ struct secd_force;   /* force.c */
 struct secd_repl;    /* internal.c */
 struct secd_gstate;  /* gwrite.c */
 
+/* drain.c: what a stopping unit waits for before it exits (its last events replicated). */
+struct secd_drain {
+	uint64_t since_ms;                     /* SIGTERM (CLOCK_BOOTTIME ms), 0 = running */
+	bool crd_stopped;                      /* the CRD part has stopped (logged) */
+	uint32_t ev_pending;                   /* own events not yet committed (evlog.c) */
+	uint64_t ev_seq;                       /* seq of the last own event committed */
+	uint64_t pulled_ms[CRD_UNITS_MAX + 1]; /* when each MU last pulled from this unit */
+	uint64_t mark[CRD_UNITS_MAX + 1];      /* the seq of this incarnation it holds */
+};
+
 struct secd {
 	struct secd_config cfg;
 	const char *config_path;
@@ -84,6 +94,7 @@ struct secd {
 	uv_timer_t timer;
 	uv_signal_t sigterm, sigint, sighup;
 	int pending_closes;
+	struct secd_drain drain;
 };
 
 /* main.c: run the CRD unit and re-arm its timer (after any change that may need it). */
@@ -183,6 +194,13 @@ bool secd_forward_to_master(struct secd *d, struct api_req *r);
 void secd_force_poll(struct secd *d);
 void secd_force_on_crd_change(struct secd *d);
 void secd_force_free(struct secd *d);
+
+/* drain.c: a pull from MU `from` carrying its marks (internal.c); the SIGTERM; true once
+ * the stopping unit may exit (every MU that pulls from it holds its last event, or
+ * 4 x hb_interval after the SIGTERM). */
+void secd_drain_note_pull(struct secd *d, uint32_t from, const struct lb_id *marks, size_t n);
+void secd_drain_start(struct secd *d);
+bool secd_drain_done(struct secd *d);
 
 /* routes.c / internal.c */
 int secd_api_start(struct secd *d, struct sec_err *reterr);

@@ -49,6 +49,10 @@ static int emit(void *ctx, const struct clev_event *ev)
 {
 	struct secd *d = ctx;
 
+	/* every unit raises its own CRD disk events (main.c secd_on_crd_event): the same
+	 * change seen in the snapshot would show twice */
+	if (!strcmp(ev->component, "CRD"))
+		return 0;
 	secd_event_about(d, (int)ev->weight, ev->component, d->cfg.name, ev->msg);
 	return 0;
 }

@@ -19,6 +19,9 @@
 #define STOP_TERM_MS 10000 /* SIGTERM, then this long before SIGKILL */
 #define STOP_KILL_MS 5000  /* after SIGKILL, this long for the process to vanish */
 #define POLL_MS 50
+#define FAULT_ENV "SECLUSTER_FAULT_FILE="
+
+extern char **environ;
 
 static bool executable(const char *path)
 {
@@ -152,6 +155,7 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		child_exec(secd, argv, envp, nullfd, logfd, nsfd);
 	u->pid = pid;
 out:
+	free(envp);
 	if (nullfd >= 0)
 		close(nullfd);
 	if (logfd >= 0)

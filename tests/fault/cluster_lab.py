@@ -140,3 +140,123 @@ def read_master_logs(lab):
     for u in lab.units("MU"):
         out += read_log(os.path.join(lab.dir, "units", u["name"], "data", "master.log"))[0]
     return sorted(out)
+
+
+# ---- faults, cuts and the CLI (tests/fault/test_cluster_faults.py) ----
+import shutil  # noqa: E402
+
+class FaultLab(Lab):
+    """A Lab started with `sectl lab up --faults` (each unit's secd reads the fault file
+    DIR/units/NAME/faults, fault.h) and optionally --netns. set_faults() and cut() are
+    undone by undo_all(), which down() calls first, so a failing test leaves no fault."""
+
+    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False):
+        self.dir = os.path.join(d, "lab")
+        args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
+                "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile,
+                "--faults"]
+        if netns:
+            args.append("--netns")
+        self.extra, self.restarted, self.tokens, self.cuts = [], {}, {}, []
+        self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert self.up.returncode == 0, self.up.stdout + self.up.stderr
+        self.password = open(os.path.join(self.dir, "admin.password")).read().strip()
+
+    def fault_file(self, name):
+        return os.path.join(self.dir, "units", name, "faults")
+
+    def set_faults(self, name, lines):
+        """Replaces unit name's fault rules (atomically: the unit never reads half a rule)."""
+        tmp = self.fault_file(name) + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("".join(l + "\n" for l in lines))
+        os.replace(tmp, self.fault_file(name))
+
+    def restart(self, name):
+        """As Lab.restart, with the unit's fault file in its environment."""
+        old = os.environ.get("SECLUSTER_FAULT_FILE")
+        os.environ["SECLUSTER_FAULT_FILE"] = self.fault_file(name)
+        try:
+            return super().restart(name)
+        finally:
+            if old is None:
+                del os.environ["SECLUSTER_FAULT_FILE"]
+            else:
+                os.environ["SECLUSTER_FAULT_FILE"] = old
+
+    def cut(self, server):
+        """Drops every packet that server's units send (nft on its veth, README "--netns"):
+        with the replies gone, all their traffic is cut."""
+        with open(os.path.join(self.dir, "lab.json")) as f:
+            ns = json.load(f)["netns"]
+        veth = next(n["veth"] for n in ns["namespaces"] if n["server"] == server)
+        table = f"slflt{ns['tag']}{server[-1]}"
+        subprocess.run([NFT, "add", "table", "netdev", table], check=True)
+        self.cuts.append(table)
+        subprocess.run([NFT, "add", "chain", "netdev", table, "in",
+                        f"{{ type filter hook ingress device {veth} priority 0; policy drop; }}"],
+                       check=True)
+        return table
+
+    def uncut(self, table):
+        subprocess.run([NFT, "delete", "table", "netdev", table], check=True)
+        self.cuts.remove(table)
+
+    def undo_all(self):
+        for table in list(self.cuts):
+            self.uncut(table)
+        for name in os.listdir(os.path.join(self.dir, "units")):
+            if os.path.exists(self.fault_file(name)):
+                self.set_faults(name, [])
+
+    def down(self):
+        try:
+            self.undo_all()
+        finally:
+            r = super().down()
+        return r
+
+    def sectl(self, *args):
+        """`sectl ARGS --json` against this lab as a person runs it (SECTL_CONFIG, a login
+        first); returns the parsed JSON."""
+        env = dict(os.environ, SECTL_CONFIG=os.path.join(self.dir, "sectl.conf"))
+        if not os.path.exists(os.path.join(self.dir, "sectl.token")):
+            subprocess.run([SECTL, "login", "--password-file",
+                            os.path.join(self.dir, "admin.password")], env=env, check=True,
+                           capture_output=True, timeout=30)
+        r = subprocess.run([SECTL, *args, "--json"], env=env, capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout)
+
+
+SBIN = "/usr/sbin:/sbin:/usr/bin:/bin"
+IP, NFT = (shutil.which(c, path=SBIN) for c in ("ip", "nft"))
+
+
+def have_netns():
+    return os.geteuid() == 0 and bool(IP) and bool(NFT)
+
+
+def wait_seen(fn, timeout, what, interval=0.1):
+    """Polls fn() -> (done, seen) until done; on timeout raises with what and the last seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, seen = fn()
+        if done:
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}; last seen: "
+                                 f"{seen}")
+        time.sleep(interval)
+
+
+def row(snapshot, name):
+    """Unit name's row of a status snapshot."""
+    return next(u for u in snapshot["units"] if u["name"] == name)
+
+
+def count_msg(lab, unit, msg, origin=None):
+    """How many events with exactly this message (and origin unit) unit's API shows."""
+    return sum(1 for e in lab.events(unit, text=msg)
+               if e["message"] == msg and (origin is None or e["unit"] == origin))

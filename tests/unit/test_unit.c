@@ -580,6 +580,41 @@ static void test_crd_status_disk_fails_and_resyncs(void **state)
 	unit_stop_clean(&r, 0);
 }
 
+/* A disk that fails reads only (the slot writes still succeed) stays NOT_ACCESSIBLE for an
+ * observing MU: one event, no NOT_ACCESSIBLE <-> STALE flapping on each slot write (found
+ * by tests/fault/test_cluster_faults.py: hundreds of CRD events a minute). */
+static void test_crd_status_read_failure_does_not_flap(void **state)
+{
+	struct events ev = {0};
+	struct run r = {{unit_start(1, CRD_UNIT_MU, true, &ev, NULL)}};
+	struct held_q h = {r.u[0], 0};
+	struct disk_q dq = {.u = r.u[0], .disk = 1, .want = CRD_DISK_NOT_ACCESSIBLE};
+	struct fault_spec fail = {.action = FAULT_FAIL, .arg = EIO};
+	enum crd_disk_status d[CRD_SET_DISKS_MAX];
+	char pattern[160];
+	uint32_t n;
+
+	assert_true(run_until(&r, is_master, &h, 8000));
+	assert_int_equal(ev.n, 0);
+	snprintf(pattern, sizeof(pattern), "crd.read:%s", T.path[1]);
+	assert_int_equal(fault_set(pattern, &fail), 0);
+	assert_true(run_until(&r, disk_is, &dq, 3000));
+	run_until(&r, never, NULL, 1500); /* several slot writes succeed meanwhile */
+	assert_true(disk_is(&dq));
+	assert_int_equal(crd_unit_crd_status(r.u[0], d, &n), CRD_UNIT_WARNING);
+	assert_int_equal(ev.n, 1);
+	assert_event(&ev, 0, CRD_WEIGHT_WARNING,
+		     "CRD disk 'ext2.crd' of unit 'mu1' changed from 'NORMAL' to 'NOT_ACCESSIBLE'");
+	/* reads answer again: STALE, resynced, NORMAL */
+	fault_clear_all();
+	dq.want = CRD_DISK_NORMAL;
+	assert_true(run_until(&r, disk_is, &dq, 5000));
+	assert_int_equal(ev.n, 3);
+	assert_event(&ev, 1, CRD_WEIGHT_WARNING,
+		     "CRD disk 'ext2.crd' of unit 'mu1' changed from 'NOT_ACCESSIBLE' to 'STALE'");
+	unit_stop_clean(&r, 0);
+}
+
 /* ---- region jobs at free ---- */
 
 struct count_job {
@@ -630,6 +665,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_observer_skips_rounds_on_slow_disk, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crd_status_disk_fails_and_resyncs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_crd_status_read_failure_does_not_flap, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_region_jobs_done_or_cancelled_at_free, setup,
 						teardown),
