@@ -155,7 +155,6 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		child_exec(secd, argv, envp, nullfd, logfd, nsfd);
 	u->pid = pid;
 out:
-	free(envp);
 	if (nullfd >= 0)
 		close(nullfd);
 	if (logfd >= 0)
