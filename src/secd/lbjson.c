@@ -20,8 +20,9 @@ static void iso_time(int64_t ts_ms, char buf[32])
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts_ms % 1000));
+	size_t n = strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm); /* 19 bytes for years 0..9999 */
+
+	snprintf(buf + n, 32 - n, ".%03uZ", (unsigned)((ts_ms % 1000 + 1000) % 1000));
 }
 
 json_t *lbj_event(const struct lb_event *e)
