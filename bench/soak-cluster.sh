@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
 done
 SECTL=$(cd "$build" && pwd)/src/sectl/sectl
 [ -x "$SECTL" ] || { echo "soak: no sectl at $SECTL (build first)" >&2; exit 2; }
-[ -n "$dir" ] || dir=$(mktemp -d /tmp/soak-cluster.XXXXXX)
+if [ -n "$dir" ]; then mkdir -p "$dir"; else dir=$(mktemp -d /tmp/soak-cluster.XXXXXX); fi
 lab="$dir/lab"
 export SECTL_CONFIG="$lab/sectl.conf"
 up=0
