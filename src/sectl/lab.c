@@ -1,6 +1,7 @@
 /* lab.c — `sectl lab up|status|down` (issue 3 "The local lab"; testing.md "Lab";
  * architecture.md §2): a whole cluster on one machine, how newcomers and the tests meet
- * the product. The pieces are in lab.h; this file is the three commands.
+ * the product. The pieces are in lab.h; this file is up, status and down (start and kill
+ * of one unit: lab_cmd.c).
  * Exit status: 0 ok, 1 the operation failed (the reason on stderr), 2 usage. */
 #include "sectl/lab.h"
 
@@ -30,13 +31,20 @@ static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns]\n"
 	"       sectl lab status --dir DIR [--json]\n"
-	"       sectl lab down --dir DIR\n";
+	"       sectl lab down --dir DIR\n"
+	"       sectl lab start --dir DIR UNIT\n"
+	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]\n";
 
 static volatile sig_atomic_t interrupted;
 
 static int usage_error(const char *fmt, const char *arg)
 {
 	return sectl_usage_error("lab", lab_usage, fmt, arg);
+}
+
+int lab_usage_error(const char *fmt, const char *arg)
+{
+	return usage_error(fmt, arg);
 }
 
 static int fail(const char *msg)
@@ -46,7 +54,7 @@ static int fail(const char *msg)
 }
 
 /* DIR as an absolute path without a trailing '/' (DIR need not exist yet). */
-static int absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *err)
+int lab_dir_absolute(const char *arg, char out[LAB_DIR_MAX], struct sec_err *err)
 {
 	char cwd[PATH_MAX];
 	size_t n;
@@ -68,7 +76,7 @@ static int absolute_dir(const char *arg, char out[LAB_DIR_MAX], struct sec_err *
 }
 
 /* An exclusive flock on DIR for the whole command: one `up` or `down` at a time. */
-static int lock_dir(const char *dir, struct sec_err *err)
+int lab_dir_lock(const char *dir, struct sec_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -209,7 +217,7 @@ static int up_prepare_dir(const char *dir, bool *ret_created, struct sec_err *er
 		return sec_errf(err, -errno, "cannot create '%s': %s", dir, strerror(errno));
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		return sec_errf(err, -ENOTDIR, "'%s' is not a directory", dir);
-	if ((fd = lock_dir(dir, err)) < 0)
+	if ((fd = lab_dir_lock(dir, err)) < 0)
 		return fd;
 	snprintf(path, sizeof(path), "%s/lab.json", dir);
 	if (running_units(dir, running, sizeof(running)))
@@ -395,7 +403,7 @@ static int cmd_up(int argc, char **argv)
 
 	if ((r = up_parse(argc, argv, &o)) != 0)
 		return r;
-	if (absolute_dir(o.dir_arg, o.dir, &err) < 0)
+	if (lab_dir_absolute(o.dir_arg, o.dir, &err) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new()))
 		return fail("out of memory");
@@ -493,7 +501,7 @@ static int cmd_status(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!dir_arg)
 		return usage_error("%s", "status needs --dir DIR");
-	if (absolute_dir(dir_arg, dir, &err) < 0)
+	if (lab_dir_absolute(dir_arg, dir, &err) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new()))
 		return fail("out of memory");
@@ -541,7 +549,7 @@ static int cmd_down(int argc, char **argv)
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!dir_arg)
 		return usage_error("%s", "down needs --dir DIR");
-	if (absolute_dir(dir_arg, dir, &err) < 0 || (lockfd = lock_dir(dir, &err)) < 0)
+	if (lab_dir_absolute(dir_arg, dir, &err) < 0 || (lockfd = lab_dir_lock(dir, &err)) < 0)
 		return fail(err.msg);
 	if (!(lab = lab_new())) {
 		close(lockfd);
@@ -569,6 +577,8 @@ int sectl_lab_main(int argc, char **argv)
 		{"up", cmd_up},
 		{"status", cmd_status},
 		{"down", cmd_down},
+		{"start", lab_cmd_start},
+		{"kill", lab_cmd_kill},
 	};
 
 	return sectl_dispatch("lab", lab_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

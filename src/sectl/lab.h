@@ -138,6 +138,8 @@ struct lab_view {
 	int master;          /* index into lab->units of the Master MU, or -1 */
 	uint64_t term;       /* its lease term */
 	bool alive[LAB_UNITS_MAX]; /* the unit's slot says RUNNING (it has started) */
+	uint64_t incarnation[LAB_UNITS_MAX]; /* of that RUNNING slot (0 = none): a restarted
+					      * unit shows a new one */
 	int read_err;        /* 0, or why neither external disk could be read */
 };
 
@@ -165,6 +167,25 @@ bool lab_unit_running(const struct lab_unit *u);
 int lab_units_stop(const struct lab *lab, FILE *out);
 /* The last n lines of path to out, each indented by two spaces. */
 void lab_print_tail(const char *path, int n, FILE *out);
+
+/* ---- lab_cmd.c: `sectl lab start|kill` (the commands; lab.c dispatches) ---- */
+
+/* `sectl lab start --dir DIR UNIT`: starts the secd of a unit that does not run (killed,
+ * or stopped by `lab down`) with its configuration, as `up` did, records the new PID in
+ * lab.json and waits (15 s; 30 s with the lab profile) until its alive message with a new
+ * incarnation is on the CRD. Exit 0, 1 (the unit runs already, no such unit, it ended:
+ * the end of its log), 2 usage. */
+int lab_cmd_start(int argc, char **argv);
+/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]` (default KILL): sends the
+ * signal to the unit's recorded PID when that PID still runs the unit's secd; after KILL
+ * or TERM waits (10 s) until it has ended. Exit 0, 1 (not running, still running), 2. */
+int lab_cmd_kill(int argc, char **argv);
+/* Shared with lab.c: DIR made absolute (no trailing '/'), and the exclusive flock on DIR
+ * that serialises up, down and start (returns the fd, or -errno with reterr). */
+int lab_dir_absolute(const char *arg, char out[LAB_DIR_MAX], struct sec_err *reterr);
+int lab_dir_lock(const char *dir, struct sec_err *reterr);
+/* A usage error of `sectl lab` (the group's usage text); returns SECTL_EXIT_USAGE. */
+int lab_usage_error(const char *fmt, const char *arg);
 
 /* ---- lab_netns.c ---- */
 

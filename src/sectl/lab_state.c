@@ -244,8 +244,10 @@ void lab_observe(const struct lab *lab, struct lab_view *v)
 			for (unsigned k = 0; ins[d] && ins[d]->sb_valid && k < ins[d]->n_slots; k++) {
 				const struct crd_inspect_slot *s = &ins[d]->slots[k];
 				if (s->err == 0 && s->unit_id == lab->units[i].unit_id &&
-				    s->slot.state == CRD_SLOT_RUNNING)
+				    s->slot.state == CRD_SLOT_RUNNING) {
 					v->alive[i] = true;
+					v->incarnation[i] = s->slot.incarnation;
+				}
 			}
 	if (newest_lease(ins, &l) && l->holder && !(l->flags & CRD_LEASE_RELEASED))
 		for (int i = 0; i < lab->n_units; i++)
