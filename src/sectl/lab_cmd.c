@@ -131,6 +131,11 @@ int lab_cmd_start(int argc, char **argv)
 	if (load(lab->dir, name, lab, &i, &err) < 0)
 		goto out;
 	struct lab_unit *u = &lab->units[i];
+	if (u->sim) {
+		sec_errf(&err, -EINVAL, "unit '%s' is simulated (no secd; bench/hb-sim answers "
+			 "its heartbeat)", u->name);
+		goto out;
+	}
 	if (lab_unit_running(u)) {
 		sec_errf(&err, -EBUSY, "unit '%s' runs already (pid %d); stop it first, e.g. "
 			 "'sectl lab kill --dir %s %s'", u->name, (int)u->pid, lab->dir, u->name);

@@ -89,3 +89,53 @@ def test_down_stops_the_restarted_unit(lab):
     for u in units:
         assert f"stopped {u['name']} (pid {u['pid']})" in r.stdout
         assert not pid_runs_secd(u["pid"], u["config"])
+
+
+def test_sim_units_in_the_topology_answered_by_hb_sim():
+    """--sim-units 3: three SUs in the topology and lab.json only (no secd, pid 0); up
+    waits for the real unit; start refuses one; bench/hb-sim --lab answers their heartbeat
+    and the Master MU shows them NORMAL."""
+    import json, signal, subprocess
+    from lab import BUILD, SECTL
+    with tempfile.TemporaryDirectory(prefix="sec-labsim-") as d:
+        lab = SectlLab(os.path.join(d, "lab"), "--profile", "test", "--servers", "1",
+                       "--mus-per-server", "1", "--sim-units", "3")
+        sim = None
+        try:
+            r = lab.up()
+            assert "and 3 simulated units sim1..sim3 (SU, no secd)" in r.stdout
+            units = lab.status()["units"]
+            assert [(u["name"], u["pid"], u["running"], u.get("simulated", False))
+                    for u in units] == [("mu1", units[0]["pid"], True, False),
+                                        ("sim1", 0, False, True), ("sim2", 0, False, True),
+                                        ("sim3", 0, False, True)]
+            assert [u["unit_id"] for u in units] == [1, 17, 18, 19]
+            assert sorted(os.listdir(os.path.join(lab.d, "units"))) == ["mu1"]
+            r = lab.run("start", "sim2")
+            assert r.returncode == 1 and "unit 'sim2' is simulated" in r.stderr
+            sim = subprocess.Popen([os.path.join(BUILD, "bench/hb-sim"), "--lab", lab.d],
+                                   stdout=subprocess.PIPE, text=True)
+            assert sim.stdout.readline() == "hb-sim: 3 responders ready\n"
+            env = dict(os.environ, SECTL_CONFIG=os.path.join(lab.d, "sectl.conf"))
+            subprocess.run([SECTL, "login", "--password-file",
+                            os.path.join(lab.d, "admin.password")], env=env, check=True,
+                           capture_output=True)
+
+            def heartbeats():
+                r = subprocess.run([SECTL, "units", "--json"], env=env, capture_output=True,
+                                   text=True)
+                if r.returncode:
+                    return None
+                got = {u["name"]: u["network_heartbeat"] for u in json.loads(r.stdout)["units"]}
+                return got == {n: "NORMAL" for n in ("mu1", "sim1", "sim2", "sim3")}
+            wait_for(heartbeats, 20, "every simulated unit's heartbeat NORMAL")
+            sim.send_signal(signal.SIGTERM)
+            out = sim.communicate(timeout=10)[0]
+            assert "hb-sim: challenges answered " in out and ", unauthenticated 0," in out
+        finally:
+            if sim and sim.poll() is None:
+                sim.kill()
+                sim.wait()
+            lab.close()
+    r = SectlLab(os.path.join(d, "lab2"), "--sim-units", "129").up(check=False)
+    assert r.returncode == 2 and "--sim-units '129' is not a number in 0..128" in r.stderr
