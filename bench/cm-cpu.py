@@ -2,7 +2,7 @@
 """bench/cm-cpu — the Cluster Manager's CPU use with N units at 1 Hz (issue 3 "What it must
 show"; docs/benchmarks.md).
 
-    bench/cm-cpu.py [--units 64] [--seconds 60] [--profile lab] [--build build]
+    bench/cm-cpu.py [--units 64] [--seconds 60] [--repeat 3] [--profile lab] [--build build]
 
 A lab of 2 SE Servers with 1 MU each (`sectl lab up --sim-units N-2`): the two real secd
 MUs and N-2 simulated units, which are in the topology (region 0) like any unit and whose
@@ -10,14 +10,15 @@ network heartbeat bench/hb-sim answers (one libuv loop, one UDP responder per un
 every unit is NORMAL, it reads utime+stime and VmRSS of the Master MU's secd (and of the
 other MU, and of hb-sim) from /proc at the start and the end of --seconds, and the
 heartbeat rounds from the snapshot version. Then the same with 0 simulated units (the
-baseline: 2 units), so that the cost per unit is the difference divided by N-2.
+baseline: 2 units), so that the cost per unit is the difference divided by N-2; --repeat
+times each, alternating, and the medians (the machine is shared: single runs are noisy).
+CPU is the sum of every thread's time on a CPU (/proc/PID/task/*/schedstat, ns).
 Prints CPU %, ms of CPU per second per unit, RSS. Every process is ended by its PID
 (hb-sim: SIGTERM; the lab: sectl lab down). By hand; not a test.
 """
-import argparse, json, os, signal, subprocess, sys, tempfile, time
+import argparse, json, os, signal, statistics, subprocess, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HZ = os.sysconf("SC_CLK_TCK")
 
 
 def wait_for(cond, timeout, what, interval=0.2):
@@ -32,24 +33,30 @@ def wait_for(cond, timeout, what, interval=0.2):
 
 
 def proc(pid):
-    """(cpu seconds, rss KiB) of pid from /proc."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / HZ  # utime, stime (fields 14, 15)
+    """(cpu seconds, rss KiB) of pid from /proc: the time every thread ran (schedstat,
+    ns; utime + stime of /proc/PID/stat counts 10 ms ticks) and VmRSS."""
+    cpu = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                cpu += int(f.read().split()[0])
+        except FileNotFoundError:  # a thread that ended meanwhile
+            pass
+    cpu /= 1e9
     with open(f"/proc/{pid}/status") as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
     return cpu, rss
 
 
 class Run:
-    def __init__(self, a, d, sim):
-        self.a, self.sectl, self.sim = a, os.path.join(a.build, "src/sectl/sectl"), sim
-        self.lab = os.path.join(d, f"lab-{sim}")
+    def __init__(self, a, d, tag, sim):
+        self.a, self.bin, self.sim = a, os.path.join(a.build, "src/sectl/sectl"), sim
+        self.lab = os.path.join(d, f"lab-{tag}")
         self.env = dict(os.environ, SECTL_CONFIG=os.path.join(self.lab, "sectl.conf"))
         self.hbsim = None
 
     def sectl(self, *args, check=True):
-        r = subprocess.run([self.sectl, *args], capture_output=True, text=True, env=self.env,
+        r = subprocess.run([self.bin, *args], capture_output=True, text=True, env=self.env,
                            timeout=60)
         if check and r.returncode:
             raise SystemExit(f"cm-cpu: sectl {' '.join(args)}: {r.stdout}{r.stderr}")
@@ -95,7 +102,7 @@ class Run:
             end = self.status()
             ok = self.normal()
             out = {"units": 2 + self.sim, "seconds": dt, "versions": end["version"] - v0,
-                   "normal_at_end": bool(ok), "master": master["name"]}
+                   "normal_at_end": bool(ok), "master_mu": master["name"]}
             for k in pids:
                 out[k] = {"cpu_s": c1[k][0] - c0[k][0],
                           "cpu_pct": 100 * (c1[k][0] - c0[k][0]) / dt,
@@ -111,7 +118,7 @@ class Run:
 
 
 def show(r):
-    print(f"{r['units']} units, {r['seconds']:.1f} s, Master MU {r['master']}, "
+    print(f"{r['units']} units, {r['seconds']:.1f} s, Master MU {r['master_mu']}, "
           f"{r['versions']} snapshots published ({r['versions'] / r['seconds']:.2f}/s), "
           f"{'all NORMAL' if r['normal_at_end'] else 'NOT all NORMAL'} at the end")
     for k in ("master", "standby", "hb-sim"):
@@ -126,26 +133,33 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", default="lab")
     ap.add_argument("--build", default=os.path.join(HERE, "../build"))
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     if not 3 <= a.units <= 130:
         raise SystemExit("cm-cpu: --units is 3..130 (2 MUs + up to 128 simulated units)")
+    full, base = [], []
     with tempfile.TemporaryDirectory(prefix="cm-cpu-") as d:
-        res = []
-        for sim in (a.units - 2, 0):
-            print(f"cm-cpu: {2 + sim} units ({sim} simulated), {a.seconds:.0f} s ...", flush=True)
-            res.append(Run(a, d, sim).measure())
-            show(res[-1])
-    full, base = res
-    per_unit_ms = 1000 * (full["master"]["cpu_s"] / full["seconds"] -
-                          base["master"]["cpu_s"] / base["seconds"]) / (full["units"] - 2)
-    print(f"Master MU secd with {full['units']} units at 1 Hz: {full['master']['cpu_pct']:.2f} % "
-          f"of one core (2 units: {base['master']['cpu_pct']:.2f} %); marginal cost "
-          f"{per_unit_ms:.3f} ms of CPU per unit per second ({per_unit_ms / 10:.4f} % of a "
-          f"core per unit); RSS {full['master']['rss_max_kib'] / 1024:.1f} MiB "
-          f"(2 units: {base['master']['rss_max_kib'] / 1024:.1f} MiB)")
+        for k in range(a.repeat):
+            for sim, out in ((a.units - 2, full), (0, base)):
+                print(f"cm-cpu: run {k + 1}/{a.repeat}: {2 + sim} units ({sim} simulated), "
+                      f"{a.seconds:.0f} s ...", flush=True)
+                out.append(Run(a, d, f"{k}-{sim}", sim).measure())
+                show(out[-1])
+    med = statistics.median
+    f_pct = med(r["master"]["cpu_pct"] for r in full)
+    b_pct = med(r["master"]["cpu_pct"] for r in base)
+    s_pct = med(r["standby"]["cpu_pct"] for r in full)
+    sb_pct = med(r["standby"]["cpu_pct"] for r in base)
+    per_unit_ms = 10 * (f_pct - b_pct) / (a.units - 2)  # 1 % of a core = 10 ms/s
+    print(f"medians of {a.repeat}: Master MU secd with {a.units} units at 1 Hz "
+          f"{f_pct:.2f} % of one core, with 2 units {b_pct:.2f} %; marginal cost "
+          f"{per_unit_ms:.4f} ms of CPU per unit per second ({per_unit_ms / 10:.5f} % of a "
+          f"core per unit); the other MU {s_pct:.2f} % ({sb_pct:.2f} % with 2 units); RSS of "
+          f"the Master MU {med(r['master']['rss_max_kib'] for r in full) / 1024:.1f} MiB "
+          f"(2 units: {med(r['master']['rss_max_kib'] for r in base) / 1024:.1f} MiB)")
 
 
 if __name__ == "__main__":
