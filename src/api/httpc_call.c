@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "api/httpc_priv.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 
@@ -22,37 +23,7 @@ uint64_t httpc_now_ms(void)
 /* "IPv4:port" or "[IPv6]:port" into its normal form (inet_ntop): 0 or -EINVAL. */
 static int addr_normalise(const char *s, char out[HTTPC_ADDR_MAX])
 {
-	char host[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN];
-	const char *colon, *hs = s;
-	unsigned char a[16];
-	int af = AF_INET;
-	uint32_t port;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hs = s + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-		af = AF_INET6;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	if (parse_u32(colon + 1, &port) < 0 || port == 0 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(af, host, a) != 1 || !inet_ntop(af, a, buf, sizeof(buf)))
-		return -EINVAL;
-	snprintf(out, HTTPC_ADDR_MAX, af == AF_INET6 ? "[%s]:%u" : "%s:%u", buf, port);
-	return 0;
+	return sec_addr_normalise(s, false, out, HTTPC_ADDR_MAX) < 0 ? -EINVAL : 0;
 }
 
 static bool method_ok(const char *m)

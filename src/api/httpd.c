@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/httpd_priv.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 #define LISTEN_BACKLOG 128
@@ -20,49 +21,10 @@
 /* "127.0.0.1:7301" or "[::1]:7301"; port 0..65535 (0 = any). */
 static int listen_parse(const char *listen, struct sockaddr_storage *ss, socklen_t *ret_len)
 {
-	char host[INET6_ADDRSTRLEN];
-	const char *h = listen, *port;
-	size_t hl;
-	unsigned long p = 0;
-
-	memset(ss, 0, sizeof(*ss));
-	if (listen[0] == '[') {
-		const char *close = strchr(listen, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = listen + 1;
-		hl = (size_t)(close - h);
-		port = close + 2;
-	} else {
-		const char *colon = strrchr(listen, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - listen);
-		port = colon + 1;
-	}
-	if (hl == 0 || hl >= sizeof(host) || !port[0] || strlen(port) > 5)
+	if (sec_addr_parse(listen, true, ss) < 0)
 		return -EINVAL;
-	for (const char *q = port; *q; q++) {
-		if (*q < '0' || *q > '9')
-			return -EINVAL;
-		p = p * 10 + (unsigned long)(*q - '0');
-	}
-	if (p > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	if (listen[0] == '[') {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)p);
-		*ret_len = sizeof(*a);
-		return inet_pton(AF_INET6, host, &a->sin6_addr) == 1 ? 0 : -EINVAL;
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)p);
-	*ret_len = sizeof(*a);
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -EINVAL;
+	*ret_len = sec_addr_len(ss);
+	return 0;
 }
 
 /* Opens, binds and listens on s->listen; fills s->lfd and s->port. */

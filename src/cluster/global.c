@@ -1,5 +1,6 @@
 /* global.c — the global data of region 0 and the topology file (global.h). */
 #include "cluster/global.h"
+#include "lib/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -121,43 +122,9 @@ static const char *text_problem(const char *s, bool may_be_empty)
 /* "IPv4:port" or "[IPv6]:port", port 1..65535. */
 static bool addr_ok(const char *s)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port;
-	unsigned char bin[16];
-	size_t n;
-	int af;
+	struct sockaddr_storage ss;
 
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-		if (!e || e[1] != ':')
-			return false;
-		n = (size_t)(e - s - 1);
-		port = e + 2;
-		s++;
-		af = AF_INET6;
-	} else {
-		const char *c = strrchr(s, ':');
-		if (!c)
-			return false;
-		n = (size_t)(c - s);
-		port = c + 1;
-		af = AF_INET;
-	}
-	if (n == 0 || n >= sizeof(host))
-		return false;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	if (inet_pton(af, host, bin) != 1)
-		return false;
-	if (!port[0] || strlen(port) > 5 || port[0] == '0')
-		return false;
-	unsigned long p = 0;
-	for (const char *q = port; *q; q++) {
-		if (*q < '0' || *q > '9')
-			return false;
-		p = p * 10 + (unsigned long)(*q - '0');
-	}
-	return p >= 1 && p <= 65535;
+	return sec_addr_parse(s, false, &ss) == 0;
 }
 
 static int bad(struct sec_err *reterr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -1,6 +1,7 @@
 /* hbnet.c — heartbeat addresses, the UDP plumbing shared with the prober, and the
  * responder every unit runs (hbnet.h; issue 3 "Master MU and the Cluster Manager"). */
 #include "cluster/hbnet.h"
+#include "lib/addr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,49 +18,7 @@
 
 int hb_addr_parse(const char *s, bool allow_port0, struct sockaddr_storage *ret)
 {
-	char host[INET6_ADDRSTRLEN];
-	const char *hs = s, *colon;
-	struct sockaddr_storage ss;
-	size_t hl;
-	uint32_t port;
-
-	if (!s)
-		return -EINVAL;
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hs = s + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	if (parse_u32(colon + 1, &port) < 0 || port > 65535 || (port == 0 && !allow_port0))
-		return -EINVAL;
-	memset(&ss, 0, sizeof(ss));
-	if (s[0] == '[') {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return -EINVAL;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -EINVAL;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)port);
-	}
-	*ret = ss;
-	return 0;
+	return sec_addr_parse(s, allow_port0, ret);
 }
 
 /* ---- UDP plumbing ---- */

@@ -28,8 +28,10 @@ int crd_alive_own_slot_check(const struct crd_alive_self *me, int decode,
 		crd_uuid_to_string(&slot->identity, a);
 		crd_uuid_to_string(&me->identity, b);
 		return sec_errf(reterr, -EEXIST,
-				"duplicate unit id %u: its slot holds identity '%s', this unit is '%s'",
-				me->unit_id, a, b);
+				"duplicate unit id %u: its slot holds identity '%s', this unit is '%s' "
+				"(if that unit's data directory was lost: stop it everywhere, then "
+				"'sectl crd release-slot --unit-id %u' on the external CRD disks)",
+				me->unit_id, a, b, me->unit_id);
 	}
 	if (!crd_uuid_eq(&slot->machine_id, &me->machine_id)) {
 		crd_uuid_to_string(&slot->machine_id, a);

@@ -26,6 +26,7 @@ static const struct api_route mu_routes[] = {
 	{"POST", "/api/v1/events/ack", API_AUTH_PERSON, OPERATOR, secd_route_events_ack},
 	{"GET", "/api/v1/audit", API_AUTH_PERSON, ADMIN, secd_route_audit},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
+	{"POST", "/api/v1/internal/events/ack", API_AUTH_UNIT, ANY, secd_route_ack_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
 };
 

@@ -1,5 +1,6 @@
 /* config.c — the option table of secd and its INI parser (see config.h). */
 #include "secd/config.h"
+#include "lib/addr.h"
 
 #include "lib/parse.h"
 
@@ -106,38 +107,7 @@ static size_t opt_size(const struct secd_option *o)
 
 static int addr_normalise(const char *s, char *out, size_t size)
 {
-	char host[SECD_STR_MAX], buf[INET6_ADDRSTRLEN];
-	const char *colon, *hs = s;
-	size_t hl;
-	uint32_t port;
-	unsigned char a[16];
-	int af = AF_INET;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hs = s + 1;
-		hl = (size_t)(close - hs);
-		colon = close + 1;
-		af = AF_INET6;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, hs, hl);
-	host[hl] = '\0';
-	if (parse_u32(colon + 1, &port) < 0 || port == 0 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(af, host, a) != 1 || !inet_ntop(af, a, buf, sizeof(buf)))
-		return -EINVAL;
-	if ((size_t)snprintf(out, size, af == AF_INET6 ? "[%s]:%u" : "%s:%u", buf, port) >= size)
-		return -EINVAL;
-	return 0;
+	return sec_addr_normalise(s, false, out, size) < 0 ? -EINVAL : 0;
 }
 
 static bool bool_parse(const char *v, bool *ret)
@@ -599,7 +569,8 @@ void secd_config_doc(FILE *out)
 		     "checks it and prints it normalised (every key, defaults filled, durations in "
 		     "ms), exit 0, or prints the error naming the file, the line and the key, exit "
 		     "2. Unknown sections and keys, a key given twice and a missing required key "
-		     "are errors. Durations: `250ms`, `0.5s`, `2s`, `1m` or a number of ms. The "
+		     "are errors. A line holds at most 197 bytes (the inih library's limit; a "
+		     "longer one is an error naming its line): keep paths short. Durations: `250ms`, `0.5s`, `2s`, `1m` or a number of ms. The "
 		     "[timing] keys start from the profile's values (crd.md §8) and must satisfy: "
 		     "margin >= io_timeout; claim_delay >= 2 x io_timeout; renew_interval + 2 x "
 		     "io_timeout + margin < lease_timeout; 2 x (renew_interval + 2 x io_timeout) "

@@ -5,6 +5,8 @@
 #include "secd/secd.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +32,42 @@ static int check_unit(const struct secd *d, struct sec_err *reterr)
 		return sec_errf(reterr, -EINVAL, "unit '%s' belongs to SE Server '%s' in the global "
 				"data, but key 'se_server' in '%s' says '%s'", u->name, u->server,
 				d->config_path, d->cfg.se_server);
+	return 0;
+}
+
+/* DATA_DIR/cluster-id binds the data directory to its cluster (newcomer finding: a data
+ * directory of one cluster must not run a unit of another): written at the first start
+ * (fsync'ed), compared at every later one. */
+static int check_cluster_binding(const struct secd *d, struct sec_err *reterr)
+{
+	char path[SECD_PATH_MAX + 16], want[37], have[64] = "";
+	ssize_t n;
+	int fd;
+
+	crd_uuid_to_string(&d->global->cluster_id, want);
+	snprintf(path, sizeof(path), "%s/cluster-id", d->cfg.data_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, have, sizeof(have) - 1);
+		close(fd);
+		have[n > 0 ? n : 0] = 0;
+		have[strcspn(have, "\n")] = 0;
+		if (strcmp(have, want))
+			return sec_errf(reterr, -EXDEV, "data directory '%s' belongs to cluster %s, "
+					"but this CRD holds cluster %s ('%s'): give the unit a fresh data "
+					"directory", d->cfg.data_dir, have, want, d->global->name);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return sec_errf(reterr, -errno, "cannot read '%s': %s", path, strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", want) < 0 || fsync(fd) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return sec_errf(reterr, -e, "cannot write '%s': %s", path, strerror(e));
+	}
+	close(fd);
 	return 0;
 }
 
@@ -70,5 +108,7 @@ int secd_global_load(struct secd *d, struct sec_err *reterr)
 	}
 	cluster_global_free(d->global);
 	d->global = g;
-	return check_unit(d, reterr);
+	if ((r = check_unit(d, reterr)) < 0)
+		return r;
+	return check_cluster_binding(d, reterr);
 }

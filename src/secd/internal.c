@@ -39,6 +39,49 @@ void secd_route_snapshot_in(struct api_req *r, void *arg)
 		api_reply_json(r, 200, json_pack("{s:b}", "stored", rc == 0));
 }
 
+/* ---- POST /api/v1/internal/events/ack: an acknowledgement made on another MU ---- */
+
+void secd_route_ack_in(struct api_req *r, void *arg)
+{
+	struct sec_err err = {0};
+	json_t *j = api_req_json(r, &err);
+	const char *account = j ? json_string_value(json_object_get(j, "account")) : NULL;
+	int rc;
+
+	if (!account || !*account || strlen(account) >= LB_ACCOUNT_MAX) {
+		json_decref(j);
+		api_reply_error(r, 400, "bad_request", "the body needs \"account\"");
+		return;
+	}
+	rc = secd_ack_local(arg, account, NULL);
+	json_decref(j);
+	if (rc < 0)
+		api_reply_error(r, 503, "unavailable", "the unit is stopping");
+	else
+		api_reply_json(r, 200, json_object());
+}
+
+static void ack_sent(void *arg, const struct httpc_result *res)
+{
+	if (res->err && res->err != -ECANCELED)
+		log_debug("acknowledgement to another MU: %s", res->errmsg);
+}
+
+void secd_ack_propagate(struct secd *d, const char *account)
+{
+	json_t *b = json_pack("{s:s}", "account", account);
+	char *text = b ? json_dumps(b, JSON_COMPACT) : NULL;
+
+	json_decref(b);
+	for (unsigned i = 0; text && i < d->global->n_units; i++) {
+		const struct cluster_unit *u = &d->global->units[i];
+		if (u->role == CRD_UNIT_MU && u->unit_id != d->cfg.unit_id)
+			httpc_call(d->httpc, u->unit_id, u->api, "POST", "/api/v1/internal/events/ack",
+				   text, strlen(text), 5000, ack_sent, NULL);
+	}
+	free(text);
+}
+
 /* ---- POST /api/v1/internal/logbook/pull (the answering side) ---- */
 
 struct pull_job {

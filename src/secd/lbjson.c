@@ -14,20 +14,23 @@ void lbj_id_string(const struct lb_id *id, char buf[LBJ_ID_MAX])
 	snprintf(buf, LBJ_ID_MAX, "%u.%016" PRIx64 ".%" PRIu64, id->unit, id->incarnation, id->seq);
 }
 
-static void iso_time(int64_t ts_ms, char buf[32])
+static void iso_time(int64_t ts_ms, char buf[48])
 {
-	time_t s = (time_t)(ts_ms / 1000);
+	int ms = (int)(((ts_ms % 1000) + 1000) % 1000);
+	time_t s = (time_t)((ts_ms - ms) / 1000);
 	struct tm tm;
+	size_t n;
 
-	gmtime_r(&s, &tm);
-	size_t n = strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm); /* 19 bytes for years 0..9999 */
-
-	snprintf(buf + n, 32 - n, ".%03uZ", (unsigned)((ts_ms % 1000 + 1000) % 1000));
+	if (!gmtime_r(&s, &tm) || !(n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm))) {
+		snprintf(buf, 48, "?");
+		return;
+	}
+	snprintf(buf + n, 48 - n, ".%03uZ", (unsigned)ms % 1000u);
 }
 
 json_t *lbj_event(const struct lb_event *e)
 {
-	char id[LBJ_ID_MAX], t[32];
+	char id[LBJ_ID_MAX], t[48];
 
 	lbj_id_string(&e->id, id);
 	iso_time(e->ts_ms, t);
@@ -39,7 +42,7 @@ json_t *lbj_event(const struct lb_event *e)
 
 json_t *lbj_audit(const struct lb_audit *a)
 {
-	char id[LBJ_ID_MAX], t[32];
+	char id[LBJ_ID_MAX], t[48];
 
 	lbj_id_string(&a->id, id);
 	iso_time(a->ts_ms, t);

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,6 +444,7 @@ static void secd_finish(struct secd *d)
 int main(int argc, char **argv)
 {
 	static struct secd d;
+	sigset_t sigs;
 
 	secd_parse_args(argc, argv, &opts);
 	if (opts.routes) {
@@ -459,10 +461,18 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init("secd", 0);
+	/* SIGTERM/SIGINT/SIGHUP wait (pending) until the loop handles them: a stop asked for
+	 * during the start still ends with the lease released and the slot LEFT */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	d.config_path = opts.config;
 	secd_start_unit(&d);
 	secd_start_services(&d);
 	secd_start_loop(&d);
+	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	secd_finish(&d);
 	return 0;

@@ -255,13 +255,18 @@ static void query_done(struct lbq_job *j)
 	struct query_job *q = (struct query_job *)j;
 	json_t *a;
 
-	if (q->r < 0) {
+	if (q->r < 0 && !q->req) {
+		log_warnx("cannot acknowledge the events: %s", strerror(-q->r));
+	} else if (q->r < 0) {
 		api_reply_error(q->req, 500, "internal", "the logbook query failed (%s)",
 				strerror(-q->r));
 	} else if (q->ack) {
-		secd_audit(q->d, q->account_ack, "SEM", LB_AUDIT_OK,
-			   "Action=AcknowledgeEvents --> OK (%d events)", q->r);
-		api_reply_json(q->req, 200, json_pack("{s:i}", "acknowledged", q->r));
+		if (q->req) {
+			secd_audit(q->d, q->account_ack, "SEM", LB_AUDIT_OK,
+				   "Action=AcknowledgeEvents --> OK (%d events)", q->r);
+			secd_ack_propagate(q->d, q->account_ack);
+			api_reply_json(q->req, 200, json_pack("{s:i}", "acknowledged", q->r));
+		}
 	} else if (q->audit) {
 		a = json_array();
 		for (size_t i = 0; i < q->ap.n; i++)
@@ -391,18 +396,33 @@ void secd_route_audit(struct api_req *r, void *arg)
 	route_query(r, arg, true);
 }
 
-void secd_route_events_ack(struct api_req *r, void *arg)
+/* Acknowledges the current events of this MU for account; r NULL: an acknowledgement
+ * another MU sent (internal.c), answered by the caller. */
+int secd_ack_local(struct secd *d, const char *account, struct api_req *r)
 {
 	struct query_job *q = calloc(1, sizeof(*q));
-	const struct auth_token_claims *c = api_req_claims(r);
 
-	if (!q) {
-		api_reply_error(r, 500, "internal", "out of memory");
-		return;
-	}
+	if (!q)
+		return -ENOMEM;
 	q->ack = true;
 	snprintf(q->account_ack, sizeof(q->account_ack), "%.*s", (int)sizeof(q->account_ack) - 1,
-		 c->account);
+		 account);
+	q->d = d;
+	q->req = r;
+	q->job.run = query_run;
+	q->job.done = query_done;
+	if (lbq_submit(d->lbq, &q->job) < 0) {
+		free(q);
+		return -ESHUTDOWN;
+	}
+	return 0;
+}
+
+void secd_route_events_ack(struct api_req *r, void *arg)
+{
+	const struct auth_token_claims *c = api_req_claims(r);
+
 	secd_audit(arg, c->account, "SEM", LB_AUDIT_START, "Action=AcknowledgeEvents");
-	submit_query(r, arg, q);
+	if (secd_ack_local(arg, c->account, r) < 0)
+		api_reply_error(r, 503, "unavailable", "the unit is stopping");
 }

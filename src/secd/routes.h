@@ -15,7 +15,13 @@ void secd_route_clusters(struct api_req *r, void *arg);
 void secd_route_events(struct api_req *r, void *arg);
 void secd_route_events_ack(struct api_req *r, void *arg);
 void secd_route_audit(struct api_req *r, void *arg);
+/* routes.c: acknowledge this MU's current events for account (r: the person's request to
+ * answer, or NULL for one another MU sent). 0 or -ENOMEM / -ESHUTDOWN. */
+int secd_ack_local(struct secd *d, const char *account, struct api_req *r);
+/* internal.c: send an acknowledgement to every other MU (best effort). */
+void secd_ack_propagate(struct secd *d, const char *account);
 /* internal.c: units */
+void secd_route_ack_in(struct api_req *r, void *arg);
 void secd_route_snapshot_in(struct api_req *r, void *arg);
 void secd_route_logbook_pull(struct api_req *r, void *arg);
 

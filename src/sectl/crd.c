@@ -2,6 +2,7 @@
  * 1 the operation failed (one line on stderr naming the disk), 2 usage error. */
 #include "crd/format.h"
 #include "crd/inspect.h"
+#include "crd/release.h"
 #include "crd/replace.h"
 #include "lib/parse.h"
 #include "sectl/sectl.h"
@@ -16,7 +17,8 @@ static const char crd_usage[] =
 	"                        [--unsafe-crd-fs]\n"
 	"       sectl crd inspect PATH [--json]\n"
 	"       sectl crd verify PATH...\n"
-	"       sectl crd replace OLD NEW --surviving PATH [--unsafe-crd-fs]\n";
+	"       sectl crd replace OLD NEW --surviving PATH [--unsafe-crd-fs]\n"
+	"       sectl crd release-slot --unit-id N PATH [PATH2]\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -192,6 +194,35 @@ static int cmd_replace(int argc, char **argv)
 	return SECTL_EXIT_OK;
 }
 
+/* `sectl crd release-slot`: a unit whose data directory was lost (release.h). */
+static int cmd_release_slot(int argc, char **argv)
+{
+	static const struct option opts[] = {{"unit-id", required_argument, NULL, 'u'}, {0}};
+	struct crd_release_result res;
+	struct sec_err err;
+	uint64_t id = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'u' && parse_u64(optarg, &id) == 0 && id >= 1 && id <= 256)
+			continue;
+		return ch == 'u' ? usage_error("--unit-id '%s': not a unit id 1..256", optarg)
+				 : usage_error("%s", "bad option");
+	}
+	if (!id || argc - optind < 1 || argc - optind > 2)
+		return usage_error("%s", "release-slot takes --unit-id N and the 1 or 2 external disks");
+	if (crd_release_slot((const char *const *)argv + optind, argc - optind, (uint32_t)id,
+			     stdout, &res, &err) < 0)
+		return fail(&err);
+	if (res.was_empty)
+		printf("the slot of unit %llu is empty: nothing to release\n", (unsigned long long)id);
+	else
+		printf("released the slot of unit %llu (%s); the unit can start with a new data "
+		       "directory\n", (unsigned long long)id,
+		       res.was_left ? "it had stopped cleanly" : "its alive message had stopped");
+	return SECTL_EXIT_OK;
+}
+
 int sectl_crd_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
@@ -199,6 +230,7 @@ int sectl_crd_main(int argc, char **argv)
 		{"inspect", cmd_inspect},
 		{"verify", cmd_verify},
 		{"replace", cmd_replace},
+		{"release-slot", cmd_release_slot},
 	};
 
 	return sectl_dispatch("crd", crd_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

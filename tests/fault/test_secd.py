@@ -11,6 +11,36 @@ import pytest
 from lab import BUILD, SECTL, CLUSTER_ID, wait_for, format_set, LEASE, CLAIM, RENEW
 
 SECD = os.path.join(BUILD, "src/secd/secd")
+PASSWORD = "Zq7-unusual-Pass-4711"
+
+
+def format_cluster(d, n_ext):
+    """Formats an external set and writes the global data of mu1..mu3 on server1 (secd runs
+    only on a CRD with global data) and the cluster key d/cluster.key (mode 0600)."""
+    disks = format_set(d, n_ext)
+    format_cluster_on(d, disks)
+    return disks
+
+
+def format_cluster_on(d, disks):
+    """Writes the global data of mu1..mu3 on the formatted set disks, and d/cluster.key."""
+    topo = os.path.join(d, "topology.json")
+    units = [{"name": f"mu{u}", "unit_id": u, "role": "MU", "server": "server1",
+              "api": f"127.0.0.1:{17300 + u}", "heartbeat": f"127.0.0.1:{17400 + u}"}
+             for u in (1, 2, 3)]
+    with open(topo, "w") as f:
+        json.dump({"name": "t", "servers": [{"name": "server1"}], "units": units}, f)
+    pw = os.path.join(d, "pw")
+    with open(pw, "w") as f:
+        f.write(PASSWORD + "\n")
+    subprocess.run([SECTL, "cluster", "init", *sum([["--crd", p] for p in disks], []),
+                    "--topology", topo, "--password-file", pw], check=True,
+                   stdout=subprocess.DEVNULL)
+    key = os.path.join(d, "cluster.key")
+    if not os.path.exists(key):
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, (os.urandom(32).hex() + "\n").encode())
+        os.close(fd)
 
 
 def write_config(d, unit, disks, profile="test", extra="", name=None):
@@ -30,6 +60,9 @@ data_dir = {data}
 [crd]
 external = {", ".join(disks)}
 unsafe_crd_fs = true
+
+[cluster]
+key_file = {os.path.join(d, "cluster.key")}
 
 [net]
 api_listen = 127.0.0.1:{17300 + unit}
@@ -90,7 +123,7 @@ def slot_states(disk):
 
 def test_three_mus_elect_one_master_and_hand_over():
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 2)
+        disks = format_cluster(d, 2)
         units = [Secd(d, u, write_config(d, u, disks)) for u in (1, 2, 3)]
         try:
             for u in units:
@@ -145,7 +178,7 @@ def test_wrong_external_path_refused_naming_the_disk():
 
 def test_second_secd_on_same_data_dir_refused():
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
@@ -163,7 +196,7 @@ def test_second_secd_on_same_data_dir_refused():
 def test_duplicate_unit_id_refused():
     """Another identity (another data directory) in a running unit's slot: refused."""
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
@@ -173,10 +206,28 @@ def test_duplicate_unit_id_refused():
                                text=True, timeout=20)
             assert r.returncode == 1
             assert "cannot start: duplicate unit id 1: its slot holds identity" in r.stderr
+            assert "sectl crd release-slot --unit-id 1" in r.stderr  # what to do
+            # release-slot refuses while the unit runs (its alive message changes)
+            r = subprocess.run([SECTL, "crd", "release-slot", "--unit-id", "1", *disks],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 1 and "unit 1 is running" in r.stderr, r.stderr
             # the same unit restarted (same data directory) takes its slot over at once
             assert a.term() == 0
             a.start()
-            wait_for(lambda: a.log().count("started") == 2, 10, "the restarted secd")
+            wait_for(lambda: a.log().count("M2000 activated") == 2, 10, "the restarted secd")
+            # its data directory lost: after a clean stop the slot is released at once and
+            # the unit starts with a new data directory
+            assert a.term() == 0
+            r = subprocess.run([SECTL, "crd", "release-slot", "--unit-id", "1", *disks],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0 and "released the slot of unit 1" in r.stdout, r.stderr
+            b = Secd(d, 1, conf)
+            b.err = os.path.join(d, "copy.log")
+            b.start()
+            try:
+                wait_for(lambda: "M2000 activated" in b.log(), 20, "the unit with a new data dir")
+            finally:
+                assert b.term() == 0
         finally:
             assert a.term() == 0
 
@@ -191,7 +242,7 @@ def test_sighup_reload():
     """SIGHUP: a new renew_interval is advertised by the next renewal; unit_id needs a
     restart and keeps its value."""
     with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
-        disks = format_set(d, 1)
+        disks = format_cluster(d, 1)
         a = Secd(d, 1, write_config(d, 1, disks))
         try:
             a.start()
@@ -208,6 +259,44 @@ def test_sighup_reload():
             assert slot_timing(disks[0], 5) is None
         finally:
             assert a.term() == 0
+
+
+def test_refuses_crd_without_global_data_and_another_clusters_data_dir():
+    """A CRD without global data (no `sectl cluster init`) is refused naming what to do; a
+    data directory used by one cluster refuses to run a unit of another cluster."""
+    with tempfile.TemporaryDirectory(prefix="sec-secd-") as d:
+        os.makedirs(os.path.join(d, "bare"))
+        bare = format_set(os.path.join(d, "bare"), 1)
+        conf = write_config(d, 1, bare)
+        fd = os.open(os.path.join(d, "cluster.key"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, (os.urandom(32).hex() + "\n").encode())
+        os.close(fd)
+        r = subprocess.run([SECD, "--role", "mu", "--config", conf], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1, r.stderr
+        assert "the CRD holds no global data" in r.stderr and "sectl cluster init" in r.stderr
+        # cluster A runs once in the data directory ...
+        a_dir = os.path.join(d, "a")
+        os.makedirs(a_dir)
+        disks = format_cluster(a_dir, 1)
+        a = Secd(d, 1, write_config(d, 1, disks))
+        a.start()
+        try:
+            wait_for(lambda: "M2000 activated" in a.log(), 20, "mu1 running on cluster A")
+        finally:
+            assert a.term() == 0
+        # ... a second cluster (same disk paths, new cluster id) is refused in that directory
+        for p in disks:
+            os.unlink(p)
+        subprocess.run([SECTL, "crd", "format", "--cluster-id",
+                        "5ec1a5e7-0000-4000-8000-0000000000b2", "--role", "external",
+                        "--unsafe-crd-fs", *disks], check=True, stdout=subprocess.DEVNULL)
+        format_cluster_on(a_dir, disks)
+        r = subprocess.run([SECD, "--role", "mu", "--config", a.conf], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1, r.stderr
+        assert "belongs to cluster " + CLUSTER_ID in r.stderr, r.stderr
+        assert "fresh data directory" in r.stderr
 
 
 def test_check_bad_config_names_key_and_line():

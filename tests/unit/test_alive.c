@@ -382,7 +382,9 @@ static void test_own_slot_check(void **state)
 	assert_int_equal(err.code, -EEXIST);
 	assert_string_equal(err.msg, "duplicate unit id 3: its slot holds identity "
 				     "'eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee', this unit is "
-				     "'33333333-3333-3333-3333-333333333333'");
+				     "'33333333-3333-3333-3333-333333333333' (if that unit's data "
+				     "directory was lost: stop it everywhere, then 'sectl crd "
+				     "release-slot --unit-id 3' on the external CRD disks)");
 	other = me;
 	memset(other.machine_id.b, 0x01, 16);
 	s = slot_of(&other, 5, CRD_SLOT_RUNNING);

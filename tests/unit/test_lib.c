@@ -11,6 +11,8 @@
 
 #include "crd/timing.h"
 #include "lib/clock.h"
+#include "lib/addr.h"
+#include <netinet/in.h>
 #include "lib/crc32c.h"
 #include "lib/fault.h"
 #include "lib/parse.h"
@@ -205,6 +207,26 @@ static void test_timing_rules(void **state)
 	assert_int_equal(crd_profile_from_string("prod", &p), -EINVAL);
 }
 
+static void test_addr(void **state)
+{
+	struct sockaddr_storage ss;
+	char out[SEC_ADDR_MAX];
+
+	assert_int_equal(sec_addr_normalise("127.0.0.1:7301", false, out, sizeof(out)), 0);
+	assert_string_equal(out, "127.0.0.1:7301");
+	assert_int_equal(sec_addr_normalise("[0:0::1]:65535", false, out, sizeof(out)), 0);
+	assert_string_equal(out, "[::1]:65535");
+	assert_int_equal(sec_addr_parse("127.0.0.1:0", true, &ss), 0);
+	assert_int_equal(sec_addr_len(&ss), sizeof(struct sockaddr_in));
+	const char *bad[] = {"127.0.0.1:0", "localhost:80", "127.0.0.1:65536", "127.0.0.1:070",
+			     "127.0.0.1", ":80", "::1:80", "[::1]80", "[::1]:", "1.2.3.4:80 ",
+			     "[127.0.0.1]:80", "1.2.3:80", "", NULL};
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(sec_addr_parse(bad[i], false, &ss), -EINVAL);
+	assert_int_equal(sec_addr_parse(NULL, true, &ss), -EINVAL);
+	assert_int_equal(sec_addr_normalise("[::1]:1", false, out, 5), -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_fault_points),
 		cmocka_unit_test(test_timing_profiles_validate),
 		cmocka_unit_test(test_timing_rules),
+		cmocka_unit_test(test_addr),
 	};
 	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
 }
