@@ -97,8 +97,10 @@ static int from_lab(struct sim *s, const char *dir, struct sec_err *err)
 			s->n++;
 		}
 	if (!s->n)
-		r = sec_errf(err, -ENOENT, "the lab in '%s' has no simulated unit (sectl lab up "
-			     "--sim-units N)", dir);
+		r = sec_errf(err, -ENOENT,
+			     "the lab in '%s' has no simulated unit (sectl lab up "
+			     "--sim-units N)",
+			     dir);
 	else
 		r = auth_key_read_file(lab_path(lab, "cluster.key", path), &s->key, err);
 out:
@@ -136,8 +138,9 @@ static void on_timer(uv_timer_t *t)
 
 static void print_counters(const struct hb_counters *c)
 {
-	printf("hb-sim: challenges answered %" PRIu64 ", replies sent %" PRIu64 ", send failed %" PRIu64
-	       ", malformed %" PRIu64 ", unauthenticated %" PRIu64 ", stale %" PRIu64 "\n",
+	printf("hb-sim: challenges answered %" PRIu64 ", replies sent %" PRIu64
+	       ", send failed %" PRIu64 ", malformed %" PRIu64 ", unauthenticated %" PRIu64
+	       ", stale %" PRIu64 "\n",
 	       c->accepted, c->sent, c->send_failed, c->malformed, c->unauthenticated,
 	       c->stale_nonce);
 }
@@ -160,15 +163,24 @@ int main(int argc, char **argv)
 	snprintf(s.sw_version, sizeof(s.sw_version), "0.2.0"); /* SECD_SW_VERSION */
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'l': lab_dir = optarg; break;
-		case 'k': key_file = optarg; break;
+		case 'l':
+			lab_dir = optarg;
+			break;
+		case 'k':
+			key_file = optarg;
+			break;
 		case 'u':
 			if (add_unit(&s, optarg) < 0)
 				return 2;
 			break;
-		case 'v': snprintf(s.sw_version, sizeof(s.sw_version), "%s", optarg); break;
-		case 'd': duration_s = strtoul(optarg, NULL, 10); break;
-		default: return usage();
+		case 'v':
+			snprintf(s.sw_version, sizeof(s.sw_version), "%s", optarg);
+			break;
+		case 'd':
+			duration_s = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			return usage();
 		}
 	}
 	if (optind < argc || !!lab_dir == !!key_file || (key_file && !s.n) || (lab_dir && s.n))

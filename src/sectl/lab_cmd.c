@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS 50
+#define POLL_MS	    50
 #define KILL_WAIT_S 10
-#define TAIL_LINES 15
+#define TAIL_LINES  15
 
 static int fail(const char *msg)
 {
@@ -36,9 +36,8 @@ static void sleep_poll(void)
 static int parse(int argc, char **argv, const char **ret_dir, const char **ret_unit,
 		 const char **sig)
 {
-	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-					     {"signal", required_argument, NULL, 's'},
-					     {0}};
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'}, {"signal", required_argument, NULL, 's'}, {0}};
 	int ch;
 
 	*ret_dir = *ret_unit = NULL;
@@ -68,7 +67,8 @@ static int load(const char *dir_arg, const char *name, struct lab *lab, int *ret
 	char dir[LAB_DIR_MAX];
 	int r;
 
-	if ((r = lab_dir_absolute(dir_arg, dir, err)) < 0 || (r = lab_state_read(dir, lab, err)) < 0)
+	if ((r = lab_dir_absolute(dir_arg, dir, err)) < 0 ||
+	    (r = lab_state_read(dir, lab, err)) < 0)
 		return r;
 	for (int i = 0; i < lab->n_units; i++)
 		if (!strcmp(lab->units[i].name, name)) {
@@ -90,7 +90,8 @@ static int start_wait(struct lab *lab, int i, uint64_t old)
 
 	for (;;) {
 		if (waitpid(u->pid, &st, WNOHANG) == u->pid) {
-			fprintf(stderr, "sectl lab: unit '%s' (pid %d) ended (%s %d); the end of %s:\n",
+			fprintf(stderr,
+				"sectl lab: unit '%s' (pid %d) ended (%s %d); the end of %s:\n",
 				u->name, (int)u->pid, WIFEXITED(st) ? "exit status" : "signal",
 				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), u->log);
 			lab_print_tail(u->log, TAIL_LINES, stderr);
@@ -103,8 +104,10 @@ static int start_wait(struct lab *lab, int i, uint64_t old)
 			break;
 		sleep_poll();
 	}
-	fprintf(stderr, "sectl lab: unit '%s' (pid %d) wrote no new alive message in %u s; it "
-			"keeps running; the end of %s:\n", u->name, (int)u->pid, limit_s, u->log);
+	fprintf(stderr,
+		"sectl lab: unit '%s' (pid %d) wrote no new alive message in %u s; it "
+		"keeps running; the end of %s:\n",
+		u->name, (int)u->pid, limit_s, u->log);
 	lab_print_tail(u->log, 5, stderr);
 	return -ETIMEDOUT;
 }
@@ -124,21 +127,24 @@ int lab_cmd_start(int argc, char **argv)
 		lab_free(lab);
 		return r;
 	}
-	if (load(dir_arg, name, lab, &i, &err) < 0 ||
-	    (lockfd = lab_dir_lock(lab->dir, &err)) < 0)
+	if (load(dir_arg, name, lab, &i, &err) < 0 || (lockfd = lab_dir_lock(lab->dir, &err)) < 0)
 		goto out;
 	/* again under the lock: a concurrent start or down may have changed lab.json */
 	if (load(lab->dir, name, lab, &i, &err) < 0)
 		goto out;
 	struct lab_unit *u = &lab->units[i];
 	if (u->sim) {
-		sec_errf(&err, -EINVAL, "unit '%s' is simulated (no secd; bench/hb-sim answers "
-			 "its heartbeat)", u->name);
+		sec_errf(&err, -EINVAL,
+			 "unit '%s' is simulated (no secd; bench/hb-sim answers "
+			 "its heartbeat)",
+			 u->name);
 		goto out;
 	}
 	if (lab_unit_running(u)) {
-		sec_errf(&err, -EBUSY, "unit '%s' runs already (pid %d); stop it first, e.g. "
-			 "'sectl lab kill --dir %s %s'", u->name, (int)u->pid, lab->dir, u->name);
+		sec_errf(&err, -EBUSY,
+			 "unit '%s' runs already (pid %d); stop it first, e.g. "
+			 "'sectl lab kill --dir %s %s'",
+			 u->name, (int)u->pid, lab->dir, u->name);
 		goto out;
 	}
 	lab_observe(lab, &v);
@@ -226,13 +232,14 @@ int lab_cmd_kill(int argc, char **argv)
 	}
 	r = SECTL_EXIT_OK;
 	if ((sig == SIGKILL || sig == SIGTERM) && !kill_wait_gone(u)) {
-		fprintf(stderr, "sectl lab: sent SIG%s to %s (pid %d); it still runs after %d s%s\n",
+		fprintf(stderr,
+			"sectl lab: sent SIG%s to %s (pid %d); it still runs after %d s%s\n",
 			sigabbrev_np(sig), u->name, (int)u->pid, KILL_WAIT_S,
 			sig == SIGTERM ? " (stopped? send CONT)" : "");
 		r = SECTL_EXIT_FAIL;
 	} else if (sig == SIGKILL || sig == SIGTERM) {
-		printf("%s %s (pid %d) with SIG%s\n", sig == SIGKILL ? "killed" : "stopped", u->name,
-		       (int)u->pid, sigabbrev_np(sig));
+		printf("%s %s (pid %d) with SIG%s\n", sig == SIGKILL ? "killed" : "stopped",
+		       u->name, (int)u->pid, sigabbrev_np(sig));
 	} else {
 		printf("sent SIG%s to %s (pid %d)\n", sigabbrev_np(sig), u->name, (int)u->pid);
 	}
