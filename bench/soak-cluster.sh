@@ -135,5 +135,7 @@ quiet=1
 [ "$intervals" -le 1 ] && [ "$na" = 0 ] && [ "$failed" = 0 ] || quiet=0
 echo "soak: $(ts) $([ $quiet = 1 ] && echo QUIET || echo NOT QUIET); stopping the lab"
 cleanup
+echo "soak: heartbeat counters each secd logged at its stop:"
+grep -h "network heartbeat:" "$lab"/units/*/secd.log | sed 's/^/  /' || true
 echo "soak: files and logs stay in $dir"
 [ $quiet = 1 ]
