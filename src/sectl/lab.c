@@ -1,7 +1,7 @@
 /* lab.c — `sectl lab up|status|down` (issue 3 "The local lab"; testing.md "Lab";
  * architecture.md §2): a whole cluster on one machine, how newcomers and the tests meet
- * the product. The pieces are in lab.h; this file is the three commands (add-server:
- * lab_add.c).
+ * the product. The pieces are in lab.h; this file is up, status and down (add-server:
+ * lab_add.c; start and kill of one unit: lab_cmd.c).
  * Exit status: 0 ok, 1 the operation failed (the reason on stderr), 2 usage. */
 #include "sectl/lab.h"
 
@@ -30,15 +30,23 @@
 static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
+	"                    [--sim-units S]\n"
 	"       sectl lab status --dir DIR [--json]\n"
 	"       sectl lab down --dir DIR\n"
-	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n";
+	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n"
+	"       sectl lab start --dir DIR UNIT\n"
+	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]\n";
 
 static volatile sig_atomic_t interrupted;
 
 static int usage_error(const char *fmt, const char *arg)
 {
 	return sectl_usage_error("lab", lab_usage, fmt, arg);
+}
+
+int lab_usage_error(const char *fmt, const char *arg)
+{
+	return usage_error(fmt, arg);
 }
 
 static int fail(const char *msg)
@@ -119,6 +127,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 					     {"base-port", required_argument, NULL, 'b'},
 					     {"netns", no_argument, NULL, 'n'},
 					     {"faults", no_argument, NULL, 'f'},
+					     {"sim-units", required_argument, NULL, 'S'},
 					     {0}};
 	int ch, port = 0;
 
@@ -153,6 +162,10 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			break;
 		case 'n': o->lab.netns = true; break;
 		case 'f': o->lab.faults = true; break;
+		case 'S':
+			r = parse_count("sim-units", optarg, 0, LAB_SIM_UNITS_MAX,
+					&o->lab.sim_units);
+			break;
 		default: return usage_error("%s", "bad option");
 		}
 		if (r)
@@ -284,7 +297,7 @@ static int up_wait(struct lab *lab, struct lab_view *v)
 
 	for (;;) {
 		for (int i = 0; i < lab->n_units; i++)
-			if (unit_ended(&lab->units[i], how, sizeof(how))) {
+			if (!lab->units[i].sim && unit_ended(&lab->units[i], how, sizeof(how))) {
 				fprintf(stderr, "sectl lab: unit '%s' (pid %d) %s; the end of %s:\n",
 					lab->units[i].name, (int)lab->units[i].pid, how,
 					lab->units[i].log);
@@ -294,7 +307,7 @@ static int up_wait(struct lab *lab, struct lab_view *v)
 		lab_observe(lab, v);
 		all = v->master >= 0;
 		for (int i = 0; i < lab->n_units; i++)
-			all &= v->alive[i];
+			all &= v->alive[i] || lab->units[i].sim;
 		if (all)
 			return 0;
 		if (interrupted) {
@@ -312,7 +325,7 @@ static int up_wait(struct lab *lab, struct lab_view *v)
 	fprintf(stderr, "  Master MU: %s\n", v->master >= 0 ? lab->units[v->master].name
 							    : "none elected");
 	for (int i = 0; i < lab->n_units; i++)
-		if (!v->alive[i]) {
+		if (!v->alive[i] && !lab->units[i].sim) {
 			fprintf(stderr, "  unit '%s': no alive message on the CRD yet; the end of "
 					"%s:\n", lab->units[i].name, lab->units[i].log);
 			lab_print_tail(lab->units[i].log, 5, stderr);
@@ -328,6 +341,8 @@ static int up_start(struct lab *lab, struct sec_err *err)
 	if ((r = lab_find_secd(secd, err)) < 0)
 		return r;
 	for (int i = 0; i < lab->n_units; i++) {
+		if (lab->units[i].sim)
+			continue;
 		if ((r = lab_unit_start(lab, &lab->units[i], secd, err)) < 0)
 			return r;
 		/* recorded at once: `down` can stop what was started, even after a crash */
@@ -345,24 +360,32 @@ static void print_units(const struct lab *lab, const struct lab_view *v, bool ru
 	       running_col ? "Running  " : "", "API");
 	for (int i = 0; i < lab->n_units; i++) {
 		const struct lab_unit *u = &lab->units[i];
+		if (u->sim)
+			continue;
 		printf("  %-6s %-4s %-9s %-8d %s%s%s\n", u->name, u->mu ? "MU" : "SU",
 		       lab_server_name(u->server, server), (int)u->pid,
 		       running_col ? (lab_unit_running(u) ? "yes      " : "no       ") : "",
 		       u->api, v->master == i ? "  (Master MU)" : "");
 	}
+	if (lab->sim_units)
+		printf("  and %d simulated units sim1..sim%d (SU, no secd): heartbeat on %s..%s, "
+		       "answered by bench/hb-sim --lab %s\n", lab->sim_units, lab->sim_units,
+		       lab->units[lab->n_units - lab->sim_units].heartbeat,
+		       lab->units[lab->n_units - 1].heartbeat, lab->dir);
 }
 
 static void up_summary(const struct lab *lab, const struct lab_view *v, const char *pw)
 {
 	const struct lab_unit *m = &lab->units[v->master];
 	char server[16];
-	int n_mu = 0;
+	int n_mu = 0, n_su;
 
 	for (int i = 0; i < lab->n_units; i++)
 		n_mu += lab->units[i].mu;
+	n_su = lab->n_units - lab->sim_units - n_mu;
 	printf("lab up in %s: %d SE Server%s, %d MU%s, %d SU%s, timing profile %s%s\n", lab->dir,
 	       lab->n_servers, lab->n_servers == 1 ? "" : "s", n_mu, n_mu == 1 ? "" : "s",
-	       lab->n_units - n_mu, lab->n_units - n_mu == 1 ? "" : "s",
+	       n_su, n_su == 1 ? "" : "s",
 	       crd_profile_to_string(lab->profile), lab->netns.on ? ", one network namespace "
 								     "per SE Server" : "");
 	printf("Master MU: %s (%s, unit %u, term %llu)\n", m->name,
@@ -416,7 +439,7 @@ static int cmd_up(int argc, char **argv)
 	}
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
-	printf("starting %d units (secd) in %s ...\n", lab->n_units, lab->dir);
+	printf("starting %d units (secd) in %s ...\n", lab->n_units - lab->sim_units, lab->dir);
 	fflush(stdout);
 	if (up_start(lab, &err) < 0) {
 		rc = up_abort(lab, err.msg);
@@ -456,13 +479,15 @@ static int status_json(const struct lab *lab, const struct lab_view *v)
 							   : json_null());
 	for (int i = 0; i < lab->n_units; i++) {
 		const struct lab_unit *u = &lab->units[i];
-		json_array_append_new(
-			units, json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:s, s:s, s:s}", "name",
-					 u->name, "role", u->mu ? "MU" : "SU", "server",
-					 lab_server_name(u->server, server), "unit_id",
-					 (json_int_t)u->unit_id, "pid", (json_int_t)u->pid,
-					 "running", lab_unit_running(u), "api", u->api, "heartbeat",
-					 u->heartbeat, "log", u->log));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:b, s:s, s:s, s:s}", "name",
+				      u->name, "role", u->mu ? "MU" : "SU", "server",
+				      lab_server_name(u->server, server), "unit_id",
+				      (json_int_t)u->unit_id, "pid", (json_int_t)u->pid, "running",
+				      lab_unit_running(u), "api", u->api, "heartbeat",
+				      u->heartbeat, "log", u->log);
+		if (o && u->sim)
+			json_object_set_new(o, "simulated", json_true());
+		json_array_append_new(units, o);
 	}
 	json_object_set_new(j, "units", units);
 	r = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -513,7 +538,7 @@ static int cmd_status(int argc, char **argv)
 		for (int i = 0; i < lab->n_units; i++)
 			running += lab_unit_running(&lab->units[i]);
 		printf("lab in %s: %d of %d units running, timing profile %s\n", lab->dir, running,
-		       lab->n_units, crd_profile_to_string(lab->profile));
+		       lab->n_units - lab->sim_units, crd_profile_to_string(lab->profile));
 		if (v.master >= 0)
 			printf("Master MU: %s (term %llu)\n", lab->units[v.master].name,
 			       (unsigned long long)v.term);
@@ -575,6 +600,8 @@ int sectl_lab_main(int argc, char **argv)
 		{"status", cmd_status},
 		{"down", cmd_down},
 		{"add-server", lab_cmd_add_server},
+		{"start", lab_cmd_start},
+		{"kill", lab_cmd_kill},
 	};
 
 	return sectl_dispatch("lab", lab_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

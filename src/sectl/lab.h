@@ -15,8 +15,11 @@
  *   DIR/lab.json  DIR/sectl.conf  DIR/admin.password (0600)  DIR/cluster.key (0600)
  *   DIR/topology.json  DIR/crd/ext1  DIR/crd/ext2
  *   DIR/units/NAME/{secd.conf, secd.log, internal, data/}
- * Unit ids: MUs 1.., SUs 17.. (33.. when there are more than 16 MUs); API port
- * base_port + unit id, heartbeat port base_port + 100 + unit id. Functions return 0 or
+ * Unit ids: MUs 1.., SUs 17.. (33.. when there are more than 16 MUs), then the simulated
+ * units of --sim-units; API port base_port + unit id, heartbeat port base_port + 100 +
+ * unit id. A simulated unit (SU x86 "sim<N>", servers in turn) is in the topology and
+ * lab.json ("simulated": true) only: no secd, no files; something else answers its
+ * heartbeat (bench/hb-sim --lab DIR); up waits for the real units only. Functions return 0 or
  * -errno with reterr naming the file, the unit or the command; nothing here logs. */
 #ifndef SEC_SECTL_LAB_H
 #define SEC_SECTL_LAB_H
@@ -34,7 +37,9 @@
 #define LAB_SERVERS_MAX 8
 #define LAB_MUS_PER_SERVER_MAX 4
 #define LAB_SUS_PER_SERVER_MAX 2
-#define LAB_UNITS_MAX (LAB_SERVERS_MAX * (LAB_MUS_PER_SERVER_MAX + LAB_SUS_PER_SERVER_MAX))
+#define LAB_SIM_UNITS_MAX 128 /* --sim-units: units in the topology only (bench/hb-sim) */
+#define LAB_UNITS_MAX \
+	(LAB_SERVERS_MAX * (LAB_MUS_PER_SERVER_MAX + LAB_SUS_PER_SERVER_MAX) + LAB_SIM_UNITS_MAX)
 #define LAB_PATH_MAX 1024 /* bytes of a path with its NUL (secd's SECD_PATH_MAX) */
 #define LAB_DIR_MAX 800   /* bytes of DIR: its longest file must fit in LAB_PATH_MAX */
 #define LAB_ADDR_MAX 64
@@ -44,6 +49,7 @@
 struct lab_unit {
 	char name[16];           /* "mu1", "su2" */
 	bool mu;                 /* an MU (else an SU, type x86) */
+	bool sim;                /* simulated: topology only, no secd (pid 0), no files */
 	int server;              /* 1..n_servers: SE Server "server<N>" */
 	uint32_t unit_id;
 	pid_t pid;               /* 0 = not started */
@@ -65,12 +71,12 @@ struct lab_netns {
 struct lab {
 	char dir[LAB_DIR_MAX]; /* absolute, no trailing '/' */
 	enum crd_profile profile;
-	int n_servers, mus_per_server, sus_per_server;
+	int n_servers, mus_per_server, sus_per_server, sim_units;
 	unsigned base_port;
 	struct lab_netns netns;
 	bool faults;           /* --faults: each unit reads SECLUSTER_FAULT_FILE=DIR/units/NAME/faults */
 	int n_units;
-	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), then SUs */
+	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), SUs, simulated */
 };
 
 /* What `sectl lab up` was asked for (lab_plan). */
@@ -79,6 +85,7 @@ struct lab_opts {
 	int servers;          /* 1..8 */
 	int mus_per_server;   /* 1..4 */
 	int sus_per_server;   /* 0..2 */
+	int sim_units;        /* 0..LAB_SIM_UNITS_MAX; not with netns */
 	enum crd_profile profile; /* test or lab */
 	unsigned base_port;   /* 0 = pick a free range */
 	bool netns;
@@ -151,6 +158,8 @@ struct lab_view {
 	int master;          /* index into lab->units of the Master MU, or -1 */
 	uint64_t term;       /* its lease term */
 	bool alive[LAB_UNITS_MAX]; /* the unit's slot says RUNNING (it has started) */
+	uint64_t incarnation[LAB_UNITS_MAX]; /* of that RUNNING slot (0 = none): a restarted
+					      * unit shows a new one */
 	int read_err;        /* 0, or why neither external disk could be read */
 };
 
@@ -191,6 +200,20 @@ int lab_lock_dir(const char *dir, struct sec_err *reterr);
  * its units added to the running lab through the Master MU (the API, as admin), its
  * units' files made and their secd started and recorded in lab.json. Exit status. */
 int lab_cmd_add_server(int argc, char **argv);
+/* ---- lab_cmd.c: `sectl lab start|kill` (the commands; lab.c dispatches) ---- */
+
+/* `sectl lab start --dir DIR UNIT`: starts the secd of a unit that does not run (killed,
+ * or stopped by `lab down`) with its configuration, as `up` did, records the new PID in
+ * lab.json and waits (15 s; 30 s with the lab profile) until its alive message with a new
+ * incarnation is on the CRD. Exit 0, 1 (the unit runs already, no such unit, it ended:
+ * the end of its log), 2 usage. */
+int lab_cmd_start(int argc, char **argv);
+/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]` (default KILL): sends the
+ * signal to the unit's recorded PID when that PID still runs the unit's secd; after KILL
+ * or TERM waits (10 s) until it has ended. Exit 0, 1 (not running, still running), 2. */
+int lab_cmd_kill(int argc, char **argv);
+/* A usage error of `sectl lab` (the group's usage text); returns SECTL_EXIT_USAGE. */
+int lab_usage_error(const char *fmt, const char *arg);
 
 /* ---- lab_netns.c ---- */
 

@@ -18,6 +18,7 @@
 #define LAB_HB_OFFSET 100     /* heartbeat port = base + 100 + unit id */
 #define LAB_PORT_FIRST 20000
 #define LAB_PORT_RANGES 140   /* 20000 + 300 k, k < 140: up to port 62000 */
+#define LAB_ID_MAX (LAB_PORT_SPAN - 1 - LAB_HB_OFFSET) /* the heartbeat port stays in range */
 
 struct lab *lab_new(void)
 {
@@ -129,8 +130,14 @@ static void plan_unit(struct lab *lab, bool mu, int index, int per_server, uint3
 	memset(u, 0, sizeof(*u));
 	snprintf(u->name, sizeof(u->name), "%s%d", mu ? "mu" : "su", index);
 	u->mu = mu;
-	u->server = (index - 1) / per_server + 1;
 	u->unit_id = id;
+	if (per_server == 0) { /* simulated: servers in turn; no config, no log */
+		snprintf(u->name, sizeof(u->name), "sim%d", index);
+		u->sim = true;
+		u->server = (index - 1) % lab->n_servers + 1;
+		return;
+	}
+	u->server = (index - 1) / per_server + 1;
 	char rel[64], path[LAB_PATH_MAX];
 	snprintf(rel, sizeof(rel), "units/%s/secd.conf", u->name);
 	memcpy(u->config, lab_path(lab, rel, path), sizeof(path));
@@ -153,6 +160,12 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	if (o->sus_per_server < 0 || o->sus_per_server > LAB_SUS_PER_SERVER_MAX)
 		return sec_errf(err, -EINVAL, "--sus-per-server %d is out of range 0..%d",
 				o->sus_per_server, LAB_SUS_PER_SERVER_MAX);
+	if (o->sim_units < 0 || o->sim_units > LAB_SIM_UNITS_MAX ||
+	    su_base + (uint32_t)(n_su + o->sim_units) - 1 > LAB_ID_MAX)
+		return sec_errf(err, -EINVAL, "--sim-units %d is out of range 0..%d (unit ids up "
+				"to %d)", o->sim_units, LAB_SIM_UNITS_MAX, LAB_ID_MAX);
+	if (o->sim_units && o->netns)
+		return sec_errf(err, -EINVAL, "--sim-units cannot be combined with --netns");
 	if (o->dir[0] != '/' || strlen(o->dir) >= LAB_DIR_MAX)
 		return sec_errf(err, -ENAMETOOLONG, "lab directory '%s': needs an absolute path "
 				"shorter than %d bytes", o->dir, LAB_DIR_MAX);
@@ -161,6 +174,7 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	lab->n_servers = o->servers;
 	lab->mus_per_server = o->mus_per_server;
 	lab->sus_per_server = o->sus_per_server;
+	lab->sim_units = o->sim_units;
 	lab->netns.on = o->netns;
 	lab->faults = o->faults;
 	lab->n_units = 0;
@@ -168,6 +182,8 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 		plan_unit(lab, true, i, o->mus_per_server, (uint32_t)i);
 	for (int i = 1; i <= n_su; i++)
 		plan_unit(lab, false, i, o->sus_per_server, su_base + (uint32_t)i - 1);
+	for (int i = 1; i <= o->sim_units; i++)
+		plan_unit(lab, false, i, 0, su_base + (uint32_t)(n_su + i) - 1);
 	if (auth_init() < 0)
 		return sec_errf(err, -EIO, "cannot initialise libsodium");
 	if ((r = plan_ports(lab, o->base_port, err)) < 0)

@@ -90,6 +90,8 @@ static int setup_crd(const struct lab *lab, struct sec_err *err)
 	o.paths[0] = internal;
 	o.paths[1] = NULL;
 	for (int i = 0; i < lab->n_units; i++) {
+		if (lab->units[i].sim)
+			continue;
 		snprintf(rel, sizeof(rel), "units/%s/internal", lab->units[i].name);
 		lab_path(lab, rel, internal);
 		if ((r = crd_format(&o, err)) < 0)
@@ -259,6 +261,8 @@ int lab_setup_files(const struct lab *lab, const char *password, struct sec_err 
 	if ((r = make_dir(lab_path(lab, "units", path), err)) < 0)
 		return r;
 	for (int i = 0; i < lab->n_units; i++) {
+		if (lab->units[i].sim)
+			continue;
 		snprintf(rel, sizeof(rel), "units/%s", lab->units[i].name);
 		if ((r = make_dir(lab_path(lab, rel, path), err)) < 0)
 			return r;
@@ -266,7 +270,7 @@ int lab_setup_files(const struct lab *lab, const char *password, struct sec_err 
 	if ((r = setup_crd(lab, err)) < 0 || (r = setup_cluster(lab, password, err)) < 0)
 		return r;
 	for (int i = 0; i < lab->n_units; i++)
-		if ((r = setup_unit(lab, &lab->units[i], err)) < 0)
+		if (!lab->units[i].sim && (r = setup_unit(lab, &lab->units[i], err)) < 0)
 			return r;
 	return 0;
 }

@@ -33,13 +33,15 @@ json_t *lab_state_to_json(const struct lab *lab)
 	}
 	for (int i = 0; i < lab->n_units; i++) {
 		const struct lab_unit *u = &lab->units[i];
-		json_array_append_new(
-			units, json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "name",
-					 u->name, "role", u->mu ? "MU" : "SU", "server",
-					 lab_server_name(u->server, name), "unit_id",
-					 (json_int_t)u->unit_id, "pid", (json_int_t)u->pid, "api",
-					 u->api, "heartbeat", u->heartbeat, "config", u->config,
-					 "log", u->log));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "name",
+				      u->name, "role", u->mu ? "MU" : "SU", "server",
+				      lab_server_name(u->server, name), "unit_id",
+				      (json_int_t)u->unit_id, "pid", (json_int_t)u->pid, "api",
+				      u->api, "heartbeat", u->heartbeat, "config", u->config,
+				      "log", u->log);
+		if (o && u->sim)
+			json_object_set_new(o, "simulated", json_true());
+		json_array_append_new(units, o);
 	}
 	if (json_object_set_new(j, "dir", json_string(lab->dir)) < 0 ||
 	    json_object_set_new(j, "profile", json_string(crd_profile_to_string(lab->profile))) < 0 ||
@@ -124,6 +126,9 @@ static int read_unit(json_t *o, int i, struct lab_unit *u, const char *path,
 	    (r = get_str(o, what, "log", u->log, sizeof(u->log), path, err)) < 0)
 		return r;
 	u->mu = !strcmp(role, "MU");
+	u->sim = json_is_true(json_object_get(o, "simulated"));
+	if (u->sim && pid)
+		return sec_errf(err, -EINVAL, "'%s': %s is simulated but has a pid", path, what);
 	if (sscanf(server, "server%d", &u->server) != 1 || u->server < 1 ||
 	    u->server > LAB_SERVERS_MAX)
 		return sec_errf(err, -EINVAL, "'%s': %s.server '%s' is not a lab server", path,
@@ -192,6 +197,8 @@ int lab_state_read(const char *dir, struct lab *lab, struct sec_err *err)
 		goto out;
 	}
 	lab->n_servers = r;
+	for (size_t i = 0; i < json_array_size(units); i++)
+		lab->sim_units += json_is_true(json_object_get(json_array_get(units, i), "simulated"));
 	if (!json_is_array(units) || json_array_size(units) > LAB_UNITS_MAX) {
 		r = sec_errf(err, -EINVAL, "'%s': units is not a list of at most %d", path,
 			     LAB_UNITS_MAX);
@@ -246,8 +253,10 @@ void lab_observe(const struct lab *lab, struct lab_view *v)
 			for (unsigned k = 0; ins[d] && ins[d]->sb_valid && k < ins[d]->n_slots; k++) {
 				const struct crd_inspect_slot *s = &ins[d]->slots[k];
 				if (s->err == 0 && s->unit_id == lab->units[i].unit_id &&
-				    s->slot.state == CRD_SLOT_RUNNING)
+				    s->slot.state == CRD_SLOT_RUNNING) {
 					v->alive[i] = true;
+					v->incarnation[i] = s->slot.incarnation;
+				}
 			}
 	if (newest_lease(ins, &l) && l->holder && !(l->flags & CRD_LEASE_RELEASED))
 		for (int i = 0; i < lab->n_units; i++)
