@@ -103,7 +103,9 @@ static void secd_load_config(struct secd *d)
  * format of tests/fault/crd-contender.c):
  *   B UNIT INCARNATION TERM START_NS UNTIL_NS   belief started or extended (computed expiry)
  *   E UNIT INCARNATION TERM START_NS END_NS     belief ended (expiry or step-down)
- * Unbuffered write(2): after kill -9 the last line is in the file. */
+ * Unbuffered write(2): after kill -9 the last line is in the file. At most
+ * SECD_MASTER_LOG_MAX bytes (a Master MU writes a line per renewal). */
+#define SECD_MASTER_LOG_MAX (1 << 20)
 static void secd_belief_log(struct secd *d, bool held, uint64_t now_ns, uint64_t until_ns,
 			    uint64_t term)
 {
@@ -126,6 +128,10 @@ static void secd_belief_log(struct secd *d, bool held, uint64_t now_ns, uint64_t
 	n = snprintf(buf, sizeof(buf), "%c %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
 		     held ? 'B' : 'E', d->cfg.unit_id, d->incarnation, term, start_mono,
 		     (uint64_t)((int64_t)until_ns + boot_to_mono));
+	/* bounded: past SECD_MASTER_LOG_MAX the file starts again (the next line restates the
+	 * belief interval that is open, so the oracle loses only closed intervals) */
+	if (lseek(fd, 0, SEEK_END) > SECD_MASTER_LOG_MAX && ftruncate(fd, 0) < 0)
+		log_warn("%s: cannot truncate the master log", d->who);
 	if (n > 0 && write(fd, buf, (size_t)n) != n)
 		log_warn("%s: cannot write the master log", d->who);
 	if (!held)
@@ -414,6 +420,8 @@ static void secd_on_hup(uv_signal_t *s, int signum)
 			log_info("%s: reload: key '%s' is now '%s' (was '%s')", d->who, o->key, b, a);
 		}
 	}
+	if (n.hb_interval_ms != d->cfg.hb_interval_ms && d->mgr)
+		secd_manager_set_interval(d->mgr, n.hb_interval_ms);
 	d->cfg = n;
 	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
 		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);

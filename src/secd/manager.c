@@ -290,6 +290,15 @@ void secd_manager_set_master(struct secd_manager *m, bool master)
 		 m->d->cfg.hb_interval_ms, m->d->global->n_units - 1);
 }
 
+void secd_manager_set_interval(struct secd_manager *m, uint32_t interval_ms)
+{
+	if (!m->active)
+		return; /* the next start takes the configured interval */
+	if (m->prober)
+		hb_prober_set_interval(m->prober, interval_ms);
+	uv_timer_start(&m->timer, tick, interval_ms, interval_ms);
+}
+
 int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr)
 {
 	struct secd_manager *m = calloc(1, sizeof(*m));

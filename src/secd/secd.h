@@ -164,6 +164,8 @@ void secd_audit(struct secd *d, const char *account, const char *component, int 
  * no longer is. */
 int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr);
 void secd_manager_set_master(struct secd_manager *m, bool master);
+/* SIGHUP: a new hb_interval (ms) for the running heartbeat and computation. */
+void secd_manager_set_interval(struct secd_manager *m, uint32_t interval_ms);
 /* The global data changed: new heartbeat targets at once (while master). */
 void secd_manager_topology_changed(struct secd_manager *m);
 void secd_manager_free(struct secd_manager *m);
