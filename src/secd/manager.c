@@ -297,6 +297,7 @@ void secd_manager_set_interval(struct secd_manager *m, uint32_t interval_ms)
 	if (m->prober)
 		hb_prober_set_interval(m->prober, interval_ms);
 	uv_timer_start(&m->timer, tick, interval_ms, interval_ms);
+	log_info("%s: Cluster Manager: heartbeat every %u ms now", m->d->who, interval_ms);
 }
 
 int secd_manager_new(struct secd *d, struct secd_manager **ret, struct sec_err *reterr)

@@ -196,3 +196,21 @@ def test_acknowledge_on_one_mu_acknowledges_on_every_mu(lab):
     # the audit entries (Start and OK) of mus[0] reach mus[1] by replication
     wait_for(lambda: lb.call(mus[1], "GET", "/api/v1/audit?text=AcknowledgeEvents")[1]
              .get("total", 0) >= 2, T, "the acknowledgement's audit entries on the other MU")
+
+
+def test_sighup_new_hb_interval_reaches_the_running_cluster_manager(lab):
+    lb = lab(servers=1, mus=2)
+    mus = lb.units("MU")
+    master = wait_for(lambda: all_normal(lb, mus), T, "NORMAL with a master")
+    conf = os.path.join(lb.dir, "units", master, "secd.conf")
+    text = open(conf).read()
+    import re
+    text = re.sub(r"^hb_interval\s*=.*$", "", text, flags=re.M)
+    text = text.replace("[timing]", "[timing]\nhb_interval = 500ms", 1)
+    with open(conf, "w") as f:
+        f.write(text)
+    os.kill(lb.unit(master)["pid"], signal.SIGHUP)
+    log = os.path.join(lb.dir, "units", master, "secd.log")
+    wait_for(lambda: "Cluster Manager: heartbeat every 500 ms now" in open(log).read(), T,
+             "the Cluster Manager taking the new hb_interval")
+    wait_for(lambda: all_normal(lb, mus), T, "still NORMAL")
