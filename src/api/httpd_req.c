@@ -171,6 +171,13 @@ static void req_begin(struct api_req *r)
 	char allow[64];
 
 	r->route = api_route_match(r->s, r, r->method, r->path, allow, sizeof(allow));
+	if (!r->route && !header(r, MHD_HTTP_HEADER_AUTHORIZATION) &&
+	    !header(r, AUTH_UNITMSG_UNIT_HDR)) {
+		/* a caller without any credentials learns nothing about which routes exist */
+		api_reply_error(r, 401, "unauthenticated", "missing session token (Authorization: "
+				"Bearer TOKEN; POST /api/v1/login gives one)");
+		return;
+	}
 	if (!r->route) {
 		if (allow[0])
 			api_reply_error_allow(r, allow, "'%s' does not take %s (it takes %s)",

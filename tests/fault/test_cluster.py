@@ -143,6 +143,12 @@ def test_every_route_refuses_unauthenticated(lab):
         st, b = lb.call(mu, method, path, body, token=False,
                         headers={"Authorization": "Bearer eyJhbGciOi.forged"})
         assert st == 401, (method, path, st, b)
+    # without credentials nothing tells which routes exist: unknown paths and other
+    # methods are 401 too (not 404/405)
+    for method, path in (("GET", "/api/v1/nonexist"), ("GET", "/api/v1/units/mu1"),
+                         ("GET", "/api/v1/internal/snapshot"), ("DELETE", "/")):
+        st, b = lb.call(mu, method, path, None, token=False)
+        assert st == 401, (method, path, st, b)
     # and a failed login is audited
     st, _ = lb.call(mu, "POST", "/api/v1/login", {"account": "admin", "password": "wrong-one-x"},
                     token=False)

@@ -713,16 +713,16 @@ static void test_not_found_and_method(void **state)
 	run(f, q, sizeof(q) / sizeof(q[0]));
 	expect(&q[0], 404, "not_found");
 	assert_non_null(strstr(message(&q[0], b, sizeof(b)), "/api/v1/nope"));
-	expect(&q[1], 404, "not_found");
+	/* without any credentials nothing tells which routes exist: 401 */
+	expect(&q[1], 401, "unauthenticated");
 	expect(&q[2], 404, "not_found");
-	expect(&q[3], 405, "method_not_allowed");
-	assert_string_equal(q[3].allow, "POST");
+	expect(&q[3], 401, "unauthenticated");
 	expect(&q[4], 405, "method_not_allowed");
 	assert_string_equal(q[4].allow, "POST");
 	for (int i = 1; i <= 4; i++) /* refusals without a body keep the connection */
 		assert_int_equal(q[i].connects, 0);
 	expect(&q[5], 404, "not_found"); /* an empty {name} matches nothing */
-	expect(&q[6], 404, "not_found");
+	expect(&q[6], 401, "unauthenticated");
 	assert_int_equal(f->handler_calls, 0);
 }
 
