@@ -35,7 +35,7 @@ static const char lab_usage[] =
 	"       sectl lab down --dir DIR\n"
 	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n"
 	"       sectl lab start --dir DIR UNIT\n"
-	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]\n";
+	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]\n";
 
 static volatile sig_atomic_t interrupted;
 

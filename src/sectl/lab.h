@@ -208,7 +208,7 @@ int lab_cmd_add_server(int argc, char **argv);
  * incarnation is on the CRD. Exit 0, 1 (the unit runs already, no such unit, it ended:
  * the end of its log), 2 usage. */
 int lab_cmd_start(int argc, char **argv);
-/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT]` (default KILL): sends the
+/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]` (default KILL): sends the
  * signal to the unit's recorded PID when that PID still runs the unit's secd; after KILL
  * or TERM waits (10 s) until it has ended. Exit 0, 1 (not running, still running), 2. */
 int lab_cmd_kill(int argc, char **argv);

@@ -167,13 +167,15 @@ out_nomsg:
 	return rc;
 }
 
-/* KILL, TERM, STOP or CONT (also with "SIG", any case) into *ret; -EINVAL otherwise. */
+/* KILL, TERM, STOP, CONT or HUP (reload; also with "SIG", any case) into *ret; -EINVAL
+ * otherwise. */
 static int signal_parse(const char *s, int *ret)
 {
 	static const struct {
 		const char *name;
 		int sig;
-	} sigs[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+	} sigs[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+		    {"CONT", SIGCONT}, {"HUP", SIGHUP}};
 
 	if (!strncasecmp(s, "SIG", 3))
 		s += 3;
@@ -210,7 +212,7 @@ int lab_cmd_kill(int argc, char **argv)
 	if ((r = parse(argc, argv, &dir_arg, &name, &sig_arg)) != 0)
 		goto out_free;
 	if (signal_parse(sig_arg, &sig) < 0) {
-		r = lab_usage_error("--signal '%s': one of KILL, TERM, STOP, CONT", sig_arg);
+		r = lab_usage_error("--signal '%s': one of KILL, TERM, STOP, CONT, HUP", sig_arg);
 		goto out_free;
 	}
 	if (load(dir_arg, name, lab, &i, &err) < 0) {
