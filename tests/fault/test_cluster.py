@@ -7,23 +7,12 @@ import json, os, random, signal, socket, subprocess, time
 
 import pytest
 
-from cluster_lab import Lab, SECD, master_of, read_master_logs
+from cluster_lab import SECD, master_of, read_master_logs
 from lab import overlaps, wait_for
 
 T = 30  # generous deadline, s (machines are shared and noisy)
 
 
-@pytest.fixture
-def lab(tmp_path):
-    labs = []
-
-    def make(**kw):
-        lb = Lab(str(tmp_path), **kw)
-        labs.append(lb)
-        return lb
-    yield make
-    for lb in labs:
-        lb.down()
 
 
 def all_normal(lab, mus):

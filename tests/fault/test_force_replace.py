@@ -15,23 +15,12 @@ import json, os, re
 
 import pytest
 
-from cluster_lab import Lab, master_of, read_master_logs
+from cluster_lab import master_of, read_master_logs
 from lab import SECTL, overlaps, wait_for
 
 T = 30  # generous deadline, s
 
 
-@pytest.fixture
-def lab(tmp_path):
-    labs = []
-
-    def make(**kw):
-        lb = Lab(str(tmp_path), **kw)
-        labs.append(lb)
-        return lb
-    yield make
-    for lb in labs:
-        lb.down()
 
 
 def login(lb):

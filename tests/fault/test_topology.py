@@ -9,23 +9,12 @@ import json, os, signal, subprocess, threading
 
 import pytest
 
-from cluster_lab import Lab, SECD, master_of
+from cluster_lab import SECD, master_of
 from lab import SECTL, wait_for
 
 T = 30  # generous deadline, s (machines are shared and noisy)
 
 
-@pytest.fixture
-def lab(tmp_path):
-    labs = []
-
-    def make(**kw):
-        lb = Lab(str(tmp_path), **kw)
-        labs.append(lb)
-        return lb
-    yield make
-    for lb in labs:
-        lb.down()
 
 
 def sectl(lb, *args, check=True):
