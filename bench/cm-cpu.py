@@ -16,20 +16,11 @@ CPU is the sum of every thread's time on a CPU (/proc/PID/task/*/schedstat, ns).
 Prints CPU %, ms of CPU per second per unit, RSS. Every process is ended by its PID
 (hb-sim: SIGTERM; the lab: sectl lab down). By hand; not a test.
 """
-import argparse, json, os, signal, statistics, subprocess, tempfile, time
+import argparse, json, os, signal, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def wait_for(cond, timeout, what, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise SystemExit(f"cm-cpu: timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+sys.path.insert(0, os.path.join(HERE, "../tests/fault"))
+from lab import wait_for  # noqa: E402  (the fault tier's: a condition with a deadline)
 
 
 def proc(pid):

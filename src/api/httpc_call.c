@@ -87,7 +87,7 @@ int httpc_call_new(struct httpc *c, const char *addr, const char *method, const 
 		return -EINVAL;
 	}
 	k->c = c;
-	strcpy(k->method, method);
+	snprintf(k->method, sizeof(k->method), "%s", method);
 	k->path = strdup(path);
 	k->body = malloc(len + 1);
 	if (!k->path || !k->body) {

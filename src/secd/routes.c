@@ -250,6 +250,15 @@ static void query_run(struct logbook *lb, struct lbq_job *j)
 		q->r = lb_event_query(lb, &q->f, q->offset, q->limit, &q->ep);
 }
 
+/* A page of docs/api.md: "Total: total from all", newest first; items is stolen. */
+static void reply_page(struct query_job *q, uint64_t total, uint64_t all, const char *key,
+		       json_t *items)
+{
+	api_reply_json(q->req, 200, json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)total,
+					      "all", (json_int_t)all, "offset",
+					      (json_int_t)q->offset, key, items));
+}
+
 static void query_done(struct lbq_job *j)
 {
 	struct query_job *q = (struct query_job *)j;
@@ -271,19 +280,13 @@ static void query_done(struct lbq_job *j)
 		a = json_array();
 		for (size_t i = 0; i < q->ap.n; i++)
 			json_array_append_new(a, lbj_audit(&q->ap.au[i]));
-		api_reply_json(q->req, 200, json_pack("{s:I, s:I, s:I, s:o}", "total",
-						      (json_int_t)q->ap.total, "all",
-						      (json_int_t)q->ap.all, "offset",
-						      (json_int_t)q->offset, "entries", a));
+		reply_page(q, q->ap.total, q->ap.all, "entries", a);
 		lb_audit_page_release(&q->ap);
 	} else {
 		a = json_array();
 		for (size_t i = 0; i < q->ep.n; i++)
 			json_array_append_new(a, lbj_event(&q->ep.ev[i]));
-		api_reply_json(q->req, 200, json_pack("{s:I, s:I, s:I, s:o}", "total",
-						      (json_int_t)q->ep.total, "all",
-						      (json_int_t)q->ep.all, "offset",
-						      (json_int_t)q->offset, "events", a));
+		reply_page(q, q->ep.total, q->ep.all, "events", a);
 		lb_event_page_release(&q->ep);
 	}
 	free(q);
