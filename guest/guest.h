@@ -50,6 +50,8 @@ void mem_init(uint64_t seed, uint32_t ws_kib);
 /* Rewrites pages for one tick at dirty_kib KiB per second. */
 void mem_dirty_tick(uint32_t dirty_kib);
 void mem_check(struct mem_check *ret);
+/* Test hook (test_corrupt=k): flips one word in the working set and one in the fixed region. */
+void mem_corrupt(void);
 
 /* virtio.c: the marker disk (legacy virtio-blk-pci, polled, one request at a time) */
 #define SECTOR 512u

@@ -29,7 +29,8 @@ static char cmdline[CMDLINE_MAX];
 static struct {
 	char marker[MARKER_MAX + 1];
 	uint32_t dirty_kib, report_ms, ws_kib;
-} cfg = { "A001", 256, 500, 1024 };
+	uint32_t test_corrupt;	/* test hook: before report k of this boot, break memory */
+} cfg = { "A001", 256, 500, 1024, 0 };
 
 void isr_dispatch(uint32_t vec)
 {
@@ -157,6 +158,8 @@ static void cmdline_parse(const char *s)
 			num = &cfg.report_ms, min = 10, max = 60000;
 		} else if (k == 6 && memcmp(w, "ws_kib", 6) == 0) {
 			num = &cfg.ws_kib, min = 64, max = 32768;
+		} else if (k == 12 && memcmp(w, "test_corrupt", 12) == 0) {
+			num = &cfg.test_corrupt, min = 1, max = 0xffffffffu;
 		} else {
 			continue;			/* a key for someone else */
 		}
@@ -245,7 +248,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	uint32_t every = cfg.report_ms * TICK_HZ / 1000u;
 	if (every == 0)
 		every = 1;
-	uint32_t done = ticks, since = 0;
+	uint32_t done = ticks, since = 0, nrep = 0;
 	for (;;) {
 		__asm__ volatile("cli");
 		if (done == ticks)
@@ -257,6 +260,8 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 			mem_dirty_tick(cfg.dirty_kib);
 			if (++since >= every) {
 				since = 0;
+				if (++nrep == cfg.test_corrupt)
+					mem_corrupt();
 				report(boot_id, n++, disk);
 			}
 		}

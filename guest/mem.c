@@ -81,3 +81,10 @@ void mem_check(struct mem_check *ret)
 		if (f[i] != seed_hi + i * GOLDEN)
 			ret->fixed_bad++;
 }
+
+void mem_corrupt(void)
+{
+	if (npages)
+		((volatile uint32_t *)(WS_BASE + (npages / 2) * PAGE))[7] ^= 1;
+	((volatile uint32_t *)FIXED_BASE)[FIXED_BYTES / 8] ^= 0x100;
+}
