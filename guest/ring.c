@@ -4,8 +4,10 @@
  * of counter n is in sector RING_FIRST + n % RING_LEN. At boot the whole ring is read and
  * the counter continues after the highest valid record, whose crc becomes `prev` (the
  * chain the checker follows). Before each append the guest reads back the sector of its
- * previous record: if that is no longer the record it wrote (or found), another writer or a
- * rollback has been at the disk, and the report says ring=foreign.
+ * previous record and the sector it is about to overwrite: if the first is no longer the
+ * record it wrote (or found), or the second holds a counter not below its own, another
+ * writer has been at the disk or this guest runs from stale memory (a rollback, a second
+ * instance), and the report says ring=foreign.
  */
 #include "guest.h"
 
@@ -83,14 +85,21 @@ uint32_t ring_open(uint64_t boot_id)
 enum ring_state ring_append(uint64_t boot_id, uint32_t n, bool ok)
 {
 	enum ring_state st = RING_OK;
+	uint32_t slot = RING_FIRST + n % RING_LEN;
+	const struct ring_rec *old = (const struct ring_rec *)sec;
+	/* the record we wrote last must still be there ... */
 	if (have_prev) {
-		uint32_t slot = RING_FIRST + prev_n % RING_LEN;
-		if (vblk_read(slot, sec, 1) < 0)
+		uint32_t pslot = RING_FIRST + prev_n % RING_LEN;
+		if (vblk_read(pslot, sec, 1) < 0)
 			return RING_IOERR;
-		const struct ring_rec *old = (const struct ring_rec *)sec;
-		if (!rec_valid(old, slot) || old->crc != prev_crc || old->counter != prev_n)
+		if (!rec_valid(old, pslot) || old->crc != prev_crc || old->counter != prev_n)
 			st = RING_FOREIGN;
 	}
+	/* ... and the slot we overwrite must hold an older counter (else we are stale) */
+	if (vblk_read(slot, sec, 1) < 0)
+		return RING_IOERR;
+	if (rec_valid(old, slot) && old->counter >= n)
+		st = RING_FOREIGN;
 	memset(sec, 0, sizeof(sec));
 	struct ring_rec *r = (struct ring_rec *)sec;
 	memcpy(r->magic, REC_MAGIC, 8);
@@ -101,7 +110,7 @@ enum ring_state ring_append(uint64_t boot_id, uint32_t n, bool ok)
 	r->flags = ok && st == RING_OK ? 1 : 0;
 	r->crc = crc32c(r, REC_CRC_OFF);
 	uint32_t crc = r->crc;
-	if (vblk_write(RING_FIRST + n % RING_LEN, sec, 1) < 0)
+	if (vblk_write(slot, sec, 1) < 0)
 		return RING_IOERR;
 	have_prev = true;
 	prev_crc = crc;

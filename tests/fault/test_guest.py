@@ -6,7 +6,7 @@ The guest boots from build/guest/secguest.elf with a marker disk A001 and an IPL
 report's record is on the disk: tests/lib/guestcheck.py finds one run per boot, the second
 boot continuing the first's counter. The IPL disk is never written; without a marker disk
 the guest says marker=none; memory broken by the test hook makes it say check=BAD. A record overwritten behind the guest's back makes it report
-check=BAD ring=foreign. guestcheck itself fails on crafted rings and logs: boot ids that
+check=BAD ring=foreign, and so do two instances on one marker disk. guestcheck itself fails on crafted rings and logs: boot ids that
 interleave (A B A), a counter that goes backwards, a rollback (chain break), check=BAD.
 Every QEMU is ended by its PID; waits have deadlines.
 """
@@ -26,14 +26,15 @@ need_qemu = pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 not inst
 class Guest:
     """One QEMU running the demo guest, laid out as the SU does (shared.md)."""
 
-    def __init__(self, d, name, disks, append):
+    def __init__(self, d, name, disks, append, locking=True):
         self.log = os.path.join(d, f"{name}.console.log")
         args = [QEMU, "-machine", "pc-i440fx-7.2", "-cpu", "qemu64", "-accel", "tcg",
                 "-nodefaults", "-no-user-config", "-display", "none", "-no-shutdown",
                 "-m", "64M", "-name", name, "-kernel", GUEST, "-append", append,
                 "-chardev", f"file,id=ser0,path={self.log},append=on", "-serial", "chardev:ser0"]
         for mn, path in disks:
-            args += ["-drive", f"file={path},format=raw,if=none,id=drv-{mn},cache=none",
+            lock = "" if locking else ",file.locking=off"
+            args += ["-drive", f"file={path},format=raw,if=none,id=drv-{mn},cache=none{lock}",
                      "-device", f"virtio-blk-pci,drive=drv-{mn},id=dev-{mn},serial={mn}"]
         self.stderr = open(os.path.join(d, f"{name}.qemu.err"), "wb")
         self.t0 = time.monotonic()
@@ -88,8 +89,8 @@ def guests(tmp_path):
     """start(name, disks, append) boots a Guest; every one is killed by PID at the end."""
     started = []
 
-    def start(name, disks, append="marker=A001 dirty_kib=256 report_ms=250"):
-        g = Guest(str(tmp_path), name, disks, append)
+    def start(name, disks, append="marker=A001 dirty_kib=256 report_ms=250", **kw):
+        g = Guest(str(tmp_path), name, disks, append, **kw)
         started.append(g)
         return g
     yield start
@@ -194,6 +195,25 @@ def test_guest_sees_a_foreign_record(tmp_path, guests):
     g.kill()
     assert bad and "ring=foreign" in bad[0][2], g.text()
     assert any("check=BAD" in e for e in gc.check_console(g.boots()))
+
+
+@need_qemu
+def test_guest_running_twice_shows(tmp_path, guests):
+    """Two instances on one marker disk (QEMU's image lock switched off, as if on two
+    hosts): the ring says so, and so does a console."""
+    _, marker = make_disks(str(tmp_path))
+    a = guests("a", [("A001", marker)], "marker=A001 report_ms=200", locking=False)
+    a.wait_ready()
+    a.wait_reports(2)
+    b = guests("b", [("A001", marker)], "marker=A001 report_ms=200", locking=False)
+    b.wait_ready()
+    b.wait_reports(3)
+    a.kill()
+    b.kill()
+    bad = gc.check_console(a.boots()) + gc.check_console(b.boots())
+    assert any("ring=foreign" in e for e in bad), (a.text(), b.text())
+    errs = gc.check_ring(gc.read_ring(marker))
+    assert errs, gc.runs(gc.read_ring(marker))
 
 
 def test_guestcheck_ring_fails_on_interleaving_and_backwards(tmp_path):
