@@ -10,10 +10,15 @@
 #define MB_BOOT_MAGIC 0x2badb002u
 #define MB_INFO_MEM (1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MMAP (1u << 6)
 #define CMDLINE_MAX 512
 #define MARKER_MAX 20
 
-struct mb_info { uint32_t flags, mem_lower, mem_upper, boot_device, cmdline; };
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+};
+struct mb_mmap { uint32_t size; uint64_t base, len; uint32_t type; } __attribute__((packed));
 
 struct idt_entry { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; } __attribute__((packed));
 struct idt_ptr { uint16_t limit; uint32_t base; } __attribute__((packed));
@@ -190,6 +195,27 @@ static void report(uint64_t boot_id, uint32_t n, bool disk)
 	con_puts(rs == RING_OK ? " ring=ok\n" : rs == RING_FOREIGN ? " ring=foreign\n" : " ring=ioerr\n");
 }
 
+/* RAM in MiB: the available regions of the memory map, rounded up (the BIOS keeps a few
+ * hundred KiB below 1 MiB and at the top), else mem_upper (which stops at the PCI hole
+ * below 4 GiB); 0 when the loader said nothing. */
+static uint32_t mem_mib_get(const struct mb_info *mbi)
+{
+	if (mbi->flags & MB_INFO_MMAP) {
+		uint64_t total = 0;
+		for (uint32_t off = 0; off + sizeof(struct mb_mmap) <= mbi->mmap_length;) {
+			const struct mb_mmap *e = (const struct mb_mmap *)(mbi->mmap_addr + off);
+			if (e->type == 1)
+				total += e->len;
+			off += e->size + 4;
+		}
+		if (total)
+			return (uint32_t)((total + (1u << 20) - 1) >> 20);
+	}
+	if (mbi->flags & MB_INFO_MEM)
+		return (mbi->mem_upper + 1024u + 512u) / 1024u;
+	return 0;
+}
+
 void guest_main(uint32_t magic, const struct mb_info *mbi)
 {
 	con_init();
@@ -197,8 +223,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 	if (magic != MB_BOOT_MAGIC) {
 		con_puts("GUEST WARN not booted by a Multiboot loader\n");
 	} else {
-		if (mbi->flags & MB_INFO_MEM)
-			mem_mib = (mbi->mem_upper + 1024u + 512u) / 1024u;
+		mem_mib = mem_mib_get(mbi);
 		if (mbi->flags & MB_INFO_CMDLINE) {
 			const char *c = (const char *)mbi->cmdline;
 			size_t i = 0;
