@@ -269,3 +269,7 @@ def test_guestcheck_console(tmp_path):
     errs = gc.check_console(gc.parse_console(gc.read_logs([src, dst])))
     assert any("backwards" in e for e in errs) and any("check=BAD ws=3" in e for e in errs), errs
     assert gc.main(["console", str(src), str(dst)]) == 1
+
+    dst.write_text("2 check=ok\nGUEST PANIC exception=13\n")
+    errs = gc.check_console(gc.parse_console(gc.read_logs([src, dst])))
+    assert errs == ["boot 00000000000000aa: PANIC exception=13"], errs

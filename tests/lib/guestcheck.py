@@ -28,6 +28,7 @@ assert struct.calcsize(HDR_FMT) == HDR_CRC_OFF and struct.calcsize(REC_FMT) == R
 
 READY_RE = re.compile(r"GUEST READY boot=([0-9a-f]{16}) mem=(\d+) marker=(\S+)")
 REPORT_RE = re.compile(r"GUEST n=(\d+) check=(ok|BAD)\b(.*)")
+PANIC_RE = re.compile(r"GUEST PANIC (.*)")
 
 
 def _crc_table():
@@ -65,7 +66,7 @@ def read_logs(paths):
 
 def parse_console(text):
     """Boots seen in console text: a list of dicts {"boot": hex id, "mem": MiB, "marker":
-    MN or "none", "reports": [(n, ok, rest of line), ...]}. Reports before any READY line
+    MN or "none", "reports": [(n, ok, rest of line), ...], "panics": [text, ...]}. Reports before any READY line
     go to a boot with "boot": None. Only complete lines count: an unterminated last line is
     still being written. Lines that are not GUEST lines are ignored."""
     boots = []
@@ -75,15 +76,18 @@ def parse_console(text):
         m = READY_RE.search(line)
         if m:
             cur = {"boot": m.group(1), "mem": int(m.group(2)), "marker": m.group(3),
-                   "reports": []}
+                   "reports": [], "panics": []}
             boots.append(cur)
             continue
         m = REPORT_RE.search(line)
+        p = PANIC_RE.search(line)
+        if (m or p) and cur is None:
+            cur = {"boot": None, "mem": None, "marker": None, "reports": [], "panics": []}
+            boots.append(cur)
         if m:
-            if cur is None:
-                cur = {"boot": None, "mem": None, "marker": None, "reports": []}
-                boots.append(cur)
             cur["reports"].append((int(m.group(1)), m.group(2) == "ok", m.group(3).strip()))
+        elif p:
+            cur["panics"].append(p.group(1).strip())
     return boots
 
 
@@ -97,8 +101,8 @@ def last_report(boots):
 
 
 def check_console(boots):
-    """Errors (strings) of parsed console boots: every report check=ok; within a boot n
-    grows by exactly 1 per line; no boot id READY twice (a second READY of one id would be
+    """Errors (strings) of parsed console boots: every report check=ok; no PANIC; within a
+    boot n grows by exactly 1 per line; no boot id READY twice (a second READY of one id would be
     a rollback or a second instance writing into the same log)."""
     errs = []
     seen = set()
@@ -108,6 +112,8 @@ def check_console(boots):
             if b["boot"] in seen:
                 errs.append(f"boot {bid}: READY seen twice")
             seen.add(b["boot"])
+        for p in b["panics"]:
+            errs.append(f"boot {bid}: PANIC {p}")
         prev = None
         for n, ok, rest in b["reports"]:
             if not ok:
