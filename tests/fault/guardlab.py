@@ -55,14 +55,16 @@ class Guard:
         self.sock = os.path.join(d, "guard.sock")
         self.log = os.path.join(d, "guard.log")
         args = [GUARD, "--dir", d, "-v"]
+        start = len(self.text()) if os.path.exists(self.log) else 0
         if fake_wd:
             args += ["--fake-watchdog", fake_wd]
         with open(self.log, "ab") as lf:
             self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf,
                                       pass_fds=pass_fds)
         self.pid = self.p.pid
-        wait_for(lambda: os.path.exists(self.sock) or self.p.poll() is not None, 10,
-                 "the guard's socket")
+        # "listening" in this start's log lines (a killed guard leaves its socket file)
+        wait_for(lambda: "listening on" in self.text()[start:] or self.p.poll() is not None,
+                 10, "the guard listening")
         assert self.p.poll() is None, self.text()
 
     def text(self):

@@ -308,6 +308,7 @@ def test_fake_watchdog_kills_stopped_guard_and_guest(tmp_path):
         took = time.monotonic() - t0
         assert took >= W_MS / 1000 - 0.3 - 0.05, f"fired after {took:.3f} s"  # last pet <= W/4 before
         assert took <= W_MS / 1000 + SLACK, f"fired after {took:.3f} s"
+        print(f"fake watchdog fired {took:.3f} s after SIGSTOP")
         assert "fired: not petted" in open(wlog).read()
         wait_for(lambda: g.p.poll() is not None, 10, "the guard killed")
         assert g.p.returncode == -signal.SIGKILL
