@@ -163,8 +163,9 @@ static void do_renew(struct guard *g, uint64_t now)
 	char text[GUARD_TEXT_BYTES];
 
 	if (!r->fence_timeout_ms || !r->w_ms || r->issue_ns > now) {
-		snprintf(text, sizeof(text), "invalid renewal: fence_timeout %u ms, W %u ms, issued "
-			 "%s", r->fence_timeout_ms, r->w_ms, r->issue_ns > now ? "in the future" : "");
+		snprintf(text, sizeof(text), "invalid renewal: fence_timeout %u ms, W %u ms%s",
+			 r->fence_timeout_ms, r->w_ms,
+			 r->issue_ns > now ? ", issued in the future" : "");
 		log_warnx("%s", text);
 		reply_result(g, EINVAL, 0, text);
 		return;

@@ -345,3 +345,32 @@ def test_fake_watchdog_not_armed_without_pets(tmp_path):
     finally:
         end(w)
         end(victim)
+
+
+def test_fake_watchdog_petted_after_fencing(tmp_path):
+    """Renewals stop: the guard fences and reaps its guest and, every guest reaped, keeps
+    petting (crd.md §4 layer 4 (b)): the fake watchdog does not fire."""
+    d = str(tmp_path)
+    wd_sock = os.path.join(d, "wd.sock")
+    g = s = w = None
+    try:
+        g = Guard(d, fake_wd=wd_sock)
+        w, wlog = fakewd(wd_sock, ["--pgid-of", str(g.pid)])
+        wait_for(lambda: "armed by pid" in open(wlog).read(), 10, "the fake watchdog armed")
+        s = Session(g.sock)
+        s.send(AUTORENEW)
+        pid = int(spawn(s, "VM1", "sleep", "1000")["pid"])
+        s.send("autorenew off")
+        s.wait_line(lambda l: l.startswith("EXITED key=VM1 ") and "fenced=1" in l,
+                    FENCE_MS / 1000 + SLACK + 2, "EXITED of the fenced guest")
+        assert not alive(pid)
+        end_t = time.monotonic() + 4 * W_MS / 1000
+        while time.monotonic() < end_t:
+            assert w.poll() is None, open(wlog).read()
+            assert g.p.poll() is None
+            time.sleep(0.05)
+    finally:
+        for p in (s, g):
+            if p:
+                p.stop()
+        end(w)
