@@ -374,3 +374,25 @@ def test_fake_watchdog_petted_after_fencing(tmp_path):
             if p:
                 p.stop()
         end(w)
+
+
+def test_renewal_checks(tmp_path):
+    """A renewal already expired or older than the last is ignored (ESTALE); a zero
+    fence_timeout or W is refused (EINVAL); neither makes the guard fresh."""
+    d = str(tmp_path)
+    g = s = None
+    try:
+        g = Guard(d)
+        s = Session(g.sock)
+        assert int(s.request(f"renew {FENCE_MS} {W_MS} {FENCE_MS + 100}")["err"]) == errno.ESTALE
+        assert int(s.request(f"renew 0 {W_MS}")["err"]) == errno.EINVAL
+        assert int(s.request(f"renew {FENCE_MS} 0")["err"]) == errno.EINVAL
+        assert int(spawn(s, "VM1", "sleep", "1000")["err"]) == errno.EKEYEXPIRED
+        assert int(s.request(f"renew {FENCE_MS} {W_MS} 100")["err"]) == 0
+        assert int(s.request(f"renew {FENCE_MS} {W_MS} 500")["err"]) == errno.ESTALE  # older
+        h = s.request("hello", "HELLO")
+        assert int(h["flags"], 16) & 0x3 == 0x3 and h["fence_timeout_ms"] == str(FENCE_MS), h
+    finally:
+        for p in (s, g):
+            if p:
+                p.stop()
