@@ -3,7 +3,7 @@
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
  * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c), DIR/global
- * (a topology file and a region-0 document). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * (a topology file and a region-0 document), DIR/guardmsg (one sec-guard record of each type). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "crd/owner.h"
 #include "cluster/global.h"
 #include "cluster/hbmsg.h"
+#include "guard/guardmsg.h"
 
 static const char *dir;
 
@@ -51,6 +52,30 @@ static crd_uuid uuid_of(int n)
 	u.b[8] = 0x80;
 	u.b[15] = (uint8_t)(n * 7 + 1);
 	return u;
+}
+
+/* One record of each sec-guard type (fuzz_guardmsg.c). */
+static int put_guardmsg(void)
+{
+	static struct guard_msg m;
+	static uint8_t buf[GUARD_MSG_SIZE_MAX];
+	static const char *const argv[] = {"qemu-system-x86_64", "-name", "VM3", NULL};
+
+	for (int t = 1; t < GUARD_MSG_TYPE_MAX; t++) {
+		memset(&m, 0, sizeof(m));
+		m.type = (enum guard_msg_type)t;
+		m.seq = (uint32_t)t;
+		snprintf(m.spawn.key, sizeof(m.spawn.key), "VM%d", t); /* the key of every type */
+		if (t == GUARD_MSG_SPAWN) {
+			snprintf(m.spawn.out_path, sizeof(m.spawn.out_path), "/d/vm/3/qemu.log");
+			if (guard_spawn_set_argv(&m.spawn, argv) < 0)
+				return 1;
+		}
+		if (t == GUARD_MSG_RENEW)
+			m.renew = (struct guard_renew){123456789, 2000, 500};
+		put("guardmsg", t, buf, guard_msg_out(&m, buf));
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -176,5 +201,5 @@ int main(int argc, char **argv)
 		return 1;
 	put("global", 1, s, strlen(s));
 	free(s);
-	return 0;
+	return put_guardmsg();
 }
