@@ -188,7 +188,12 @@ static void call_done(void *arg, const struct httpc_result *res)
 	else if (res->status < 200 || res->status > 599)
 		api_reply_error(c->req, 502, "su_error", "SU '%s' answered HTTP %ld", c->su,
 				res->status);
-	else {
+	else if (res->status >= 400) { /* the SU's error, said to be the SU's */
+		const char *code = json_string_value(json_object_get(json_object_get(j, "error"),
+								     "code"));
+		api_reply_error(c->req, (unsigned)res->status, code ? code : "su_error",
+				"SU '%s': %.400s", c->su, error_message(j));
+	} else {
 		api_reply_json(c->req, (unsigned)res->status, j);
 		j = NULL;
 	}
@@ -459,7 +464,7 @@ static void gather_done(void *arg, const struct httpc_result *res)
 	if (res->err) {
 		snprintf(g->why[c->slot], sizeof(g->why[c->slot]), "did not answer (%.100s)",
 			 res->errmsg);
-	} else if (res->status != 200 || !(j = json_loadb(res->body, res->len, 0, NULL)) ||
+	} else if (!(j = json_loadb(res->body, res->len, 0, NULL)) || res->status != 200 ||
 		   !json_is_array(list = json_object_get(j, "systems"))) {
 		snprintf(g->why[c->slot], sizeof(g->why[c->slot]), "answered HTTP %ld %.80s",
 			 res->status, error_message(j));
