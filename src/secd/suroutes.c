@@ -245,7 +245,7 @@ static struct su_call *call_new(struct secd *d, struct api_req *r, enum su_kind 
 
 /* ---- POST /api/v1/sus/{name}/sdf ---- */
 
-void secd_route_su_sdf(struct api_req *r, void *arg)
+void secd_route_sus_sdf(struct api_req *r, void *arg)
 {
 	struct secd *d = arg;
 	struct sec_err err = {0};
@@ -347,7 +347,7 @@ static void pct_encode(const char *s, char *buf)
 	*buf = '\0';
 }
 
-void secd_route_su_console(struct api_req *r, void *arg)
+void secd_route_sus_console(struct api_req *r, void *arg)
 {
 	struct secd *d = arg;
 	const struct cluster_unit *u = find_su(d, r, api_req_param(r, "name"));
