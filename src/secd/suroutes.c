@@ -32,11 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SU_SDF_TIMEOUT_MS     60000 /* a command may start QEMU; sectl waits a bit longer */
-#define SU_READ_TIMEOUT_MS    5000  /* console lines, the systems list */
-#define SU_COMMAND_MAX        4096  /* bytes of one VM2000 command line (with continuation) */
-#define SU_CONSOLE_LIMIT_MAX  1000  /* lines of one console page */
-#define SU_VM_NAME_MAX        8     /* VM-NAME = <name 1..8> (vm2000-facts.md §1.3) */
+#define SU_SDF_TIMEOUT_MS    60000 /* a command may start QEMU; sectl waits a bit longer */
+#define SU_READ_TIMEOUT_MS   5000  /* console lines, the systems list */
+#define SU_COMMAND_MAX	     4096  /* bytes of one VM2000 command line (with continuation) */
+#define SU_CONSOLE_LIMIT_MAX 1000  /* lines of one console page */
+#define SU_VM_NAME_MAX	     8	   /* VM-NAME = <name 1..8> (vm2000-facts.md §1.3) */
 
 enum su_kind { SU_SDF = 1, SU_CONSOLE, SU_SYSTEMS };
 
@@ -47,9 +47,9 @@ struct su_call {
 	enum su_kind kind;
 	char su[CLUSTER_NAME_MAX];
 	char account[LB_ACCOUNT_MAX];
-	char *command;       /* SU_SDF: for the audit entry */
+	char *command;	     /* SU_SDF: for the audit entry */
 	struct su_gather *g; /* SU_SYSTEMS: the merge this call belongs to */
-	size_t slot;         /* SU_SYSTEMS: its index in g->answers */
+	size_t slot;	     /* SU_SYSTEMS: its index in g->answers */
 };
 
 /* GET /api/v1/systems: one call per SU, merged when the last one is done. */
@@ -57,10 +57,10 @@ struct su_gather {
 	struct secd *d;
 	struct api_req *req; /* NULL once the server answered it */
 	size_t n, pending;
-	json_t *answers[CRD_UNITS_MAX];   /* the SU's "systems" list, or NULL: no answer */
+	json_t *answers[CRD_UNITS_MAX]; /* the SU's "systems" list, or NULL: no answer */
 	char names[CRD_UNITS_MAX][CLUSTER_NAME_MAX];
 	char servers[CRD_UNITS_MAX][CLUSTER_NAME_MAX];
-	char why[CRD_UNITS_MAX][128];     /* no answer: why */
+	char why[CRD_UNITS_MAX][128]; /* no answer: why */
 };
 
 /* The SU of the global data named name, or NULL after replying 404 to r. */
@@ -69,7 +69,8 @@ static const struct cluster_unit *find_su(struct secd *d, struct api_req *r, con
 	int k = name ? cluster_global_find_unit(d->global, name) : -1;
 
 	if (k < 0) {
-		api_reply_error(r, 404, "not_found", "no SU '%.63s' in the cluster", name ? name : "");
+		api_reply_error(r, 404, "not_found", "no SU '%.63s' in the cluster",
+				name ? name : "");
 		return NULL;
 	}
 	if (d->global->units[k].role != CRD_UNIT_SU) {
@@ -113,7 +114,7 @@ static const char *printable(const char *s, char *buf, size_t size)
 }
 
 static void audit_result(struct su_call *c, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void audit_result(struct su_call *c, bool ok, const char *fmt, ...)
 {
@@ -149,32 +150,39 @@ static void call_done(void *arg, const struct httpc_result *res)
 
 	if (res->err == -ECANCELED) {
 		if (c->kind == SU_SDF)
-			audit_result(c, false, "Failed (the MU stopped; it may have been carried out)");
+			audit_result(c, false,
+				     "Failed (the MU stopped; it may have been carried out)");
 		if (c->req)
-			api_reply_error(c->req, 503, "unavailable", "the MU is stopping; the call to "
-					"SU '%s' may or may not have been carried out", c->su);
+			api_reply_error(c->req, 503, "unavailable",
+					"the MU is stopping; the call to "
+					"SU '%s' may or may not have been carried out",
+					c->su);
 		goto out;
 	}
 	if (res->err) {
 		if (c->kind == SU_SDF)
 			audit_result(c, false, "Failed (SU '%s' did not answer%s)", c->su,
-				     res->err == -ETIMEDOUT ? "; it may have been carried out" : "");
+				     res->err == -ETIMEDOUT ? "; it may have been carried out"
+							    : "");
 		if (c->req)
-			api_reply_error(c->req, 503, "su_unreachable", "SU '%s' did not answer (%s)%s",
-					c->su, res->errmsg,
+			api_reply_error(c->req, 503, "su_unreachable",
+					"SU '%s' did not answer (%s)%s", c->su, res->errmsg,
 					c->kind == SU_SDF && res->err == -ETIMEDOUT
-						? "; the command may have been carried out: check "
-						  "with /SHOW-VM-STATUS before retrying"
-						: "");
+					    ? "; the command may have been carried out: check "
+					      "with /SHOW-VM-STATUS before retrying"
+					    : "");
 		goto out;
 	}
 	j = json_loadb(res->body, res->len, 0, NULL);
 	if (!json_is_object(j)) {
 		if (c->kind == SU_SDF)
-			audit_result(c, false, "Failed (SU answered HTTP %ld without JSON)", res->status);
+			audit_result(c, false, "Failed (SU answered HTTP %ld without JSON)",
+				     res->status);
 		if (c->req)
-			api_reply_error(c->req, 502, "su_error", "SU '%s' answered HTTP %ld without a "
-					"JSON object", c->su, res->status);
+			api_reply_error(c->req, 502, "su_error",
+					"SU '%s' answered HTTP %ld without a "
+					"JSON object",
+					c->su, res->status);
 		goto out;
 	}
 	if (c->kind == SU_SDF)
@@ -182,15 +190,16 @@ static void call_done(void *arg, const struct httpc_result *res)
 	if (!c->req)
 		goto out;
 	if (res->status == 401 || res->status == 403)
-		api_reply_error(c->req, 502, "su_error", "SU '%s' refused this MU's call (HTTP %ld: "
-				"%.160s): do both hold the same cluster key?", c->su, res->status,
-				error_message(j));
+		api_reply_error(c->req, 502, "su_error",
+				"SU '%s' refused this MU's call (HTTP %ld: "
+				"%.160s): do both hold the same cluster key?",
+				c->su, res->status, error_message(j));
 	else if (res->status < 200 || res->status > 599)
 		api_reply_error(c->req, 502, "su_error", "SU '%s' answered HTTP %ld", c->su,
 				res->status);
 	else if (res->status >= 400) { /* the SU's error, said to be the SU's */
-		const char *code = json_string_value(json_object_get(json_object_get(j, "error"),
-								     "code"));
+		const char *code =
+		    json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 		api_reply_error(c->req, (unsigned)res->status, code ? code : "su_error",
 				"SU '%s': %.400s", c->su, error_message(j));
 	} else {
@@ -264,8 +273,10 @@ void secd_route_sus_sdf(struct api_req *r, void *arg)
 	cmd = json_string_value(json_object_get(j, "command"));
 	if (!cmd || !cmd[strspn(cmd, " \t")] || strlen(cmd) > SU_COMMAND_MAX) {
 		json_decref(j);
-		api_reply_error(r, 400, "bad_request", "the body needs \"command\": a VM2000 "
-				"command of 1..%d characters, e.g. \"/SHOW-VM-STATUS\"", SU_COMMAND_MAX);
+		api_reply_error(r, 400, "bad_request",
+				"the body needs \"command\": a VM2000 "
+				"command of 1..%d characters, e.g. \"/SHOW-VM-STATUS\"",
+				SU_COMMAND_MAX);
 		return;
 	}
 	if (!(c = call_new(d, r, SU_SDF, u))) {
@@ -274,8 +285,8 @@ void secd_route_sus_sdf(struct api_req *r, void *arg)
 	}
 	c->command = strdup(cmd);
 	json_decref(j);
-	body = c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account)
-			  : NULL;
+	body =
+	    c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account) : NULL;
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text) {
@@ -307,8 +318,10 @@ static int64_t query_num(struct api_req *r, const char *key, int64_t def, int64_
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (!*s || *end || errno || v < 0 || v > max) {
-		api_reply_error(r, 400, "bad_request", "query parameter '%s': '%.40s' is not a "
-				"number 0..%" PRId64, key, s, max);
+		api_reply_error(r, 400, "bad_request",
+				"query parameter '%s': '%.40s' is not a "
+				"number 0..%" PRId64,
+				key, s, max);
 		return -1;
 	}
 	return v;
@@ -335,8 +348,8 @@ static void pct_encode(const char *s, char *buf)
 
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~", ch)) {
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch)) {
 			*buf++ = (char)ch;
 		} else {
 			*buf++ = '%';
@@ -360,8 +373,10 @@ void secd_route_sus_console(struct api_req *r, void *arg)
 	if (!u)
 		return;
 	if (vm && *vm && !vm_name_ok(vm)) {
-		api_reply_error(r, 400, "bad_request", "query parameter 'vm': '%.40s' is not a VM "
-				"name (1..8 letters, digits, $, #, @)", vm);
+		api_reply_error(r, 400, "bad_request",
+				"query parameter 'vm': '%.40s' is not a VM "
+				"name (1..8 letters, digits, $, #, @)",
+				vm);
 		return;
 	}
 	if ((after = query_num(r, "after", 0, INT64_MAX)) < 0 ||
@@ -374,11 +389,13 @@ void secd_route_sus_console(struct api_req *r, void *arg)
 	}
 	if (vm && *vm) {
 		pct_encode(vm, vmq);
-		n = snprintf(path, sizeof(path), "/api/v1/internal/console?vm=%s&after=%" PRId64
-			     "&limit=%" PRId64, vmq, after, limit);
+		n = snprintf(path, sizeof(path),
+			     "/api/v1/internal/console?vm=%s&after=%" PRId64 "&limit=%" PRId64, vmq,
+			     after, limit);
 	} else {
-		n = snprintf(path, sizeof(path), "/api/v1/internal/console?after=%" PRId64
-			     "&limit=%" PRId64, after, limit);
+		n = snprintf(path, sizeof(path),
+			     "/api/v1/internal/console?after=%" PRId64 "&limit=%" PRId64, after,
+			     limit);
 	}
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		api_reply_error(r, 500, "internal", "console path too long");
@@ -404,7 +421,8 @@ static json_t *unreachable_row(struct su_gather *g, size_t i, const json_t *snap
 	const char *status = "UNKNOWN";
 	size_t k;
 
-	json_array_foreach(units, k, u) {
+	json_array_foreach(units, k, u)
+	{
 		const char *name = json_string_value(json_object_get(u, "name"));
 		const char *st = json_string_value(json_object_get(u, "system_status"));
 		if (name && st && !strcmp(name, g->names[i]))
@@ -428,7 +446,8 @@ static void gather_finish(struct su_gather *g)
 			unreachable++;
 			continue;
 		}
-		json_array_foreach(g->answers[i], k, s) {
+		json_array_foreach(g->answers[i], k, s)
+		{
 			json_t *row = json_deep_copy(s);
 			if (!json_is_object(row)) {
 				json_decref(row);
@@ -444,9 +463,9 @@ static void gather_finish(struct su_gather *g)
 		if (!rows)
 			api_reply_error(g->req, 500, "internal", "out of memory");
 		else
-			api_reply_json(g->req, 200, json_pack("{s:O, s:i, s:i}", "systems", rows,
-							      "sus", (int)g->n, "unreachable",
-							      (int)unreachable));
+			api_reply_json(g->req, 200,
+				       json_pack("{s:O, s:i, s:i}", "systems", rows, "sus",
+						 (int)g->n, "unreachable", (int)unreachable));
 	}
 	json_decref(rows);
 	json_decref(snap);
@@ -491,15 +510,16 @@ void secd_route_systems(struct api_req *r, void *arg)
 	g->req = r;
 	for (unsigned i = 0; i < d->global->n_units && g->n < CRD_UNITS_MAX; i++)
 		if (d->global->units[i].role == CRD_UNIT_SU) {
-			snprintf(g->names[g->n], sizeof(g->names[0]), "%s", d->global->units[i].name);
+			snprintf(g->names[g->n], sizeof(g->names[0]), "%s",
+				 d->global->units[i].name);
 			snprintf(g->servers[g->n], sizeof(g->servers[0]), "%s",
 				 d->global->units[i].server);
 			g->n++;
 		}
 	g->pending = g->n + 1; /* + 1: held until every call is started */
 	for (size_t i = 0; i < g->n; i++) {
-		const struct cluster_unit *u = &d->global->units[cluster_global_find_unit(d->global,
-											  g->names[i])];
+		const struct cluster_unit *u =
+		    &d->global->units[cluster_global_find_unit(d->global, g->names[i])];
 		struct su_call *c = calloc(1, sizeof(*c));
 		if (!c) {
 			snprintf(g->why[i], sizeof(g->why[i]), "out of memory");
@@ -508,10 +528,11 @@ void secd_route_systems(struct api_req *r, void *arg)
 		}
 		*c = (struct su_call){.d = d, .kind = SU_SYSTEMS, .g = g, .slot = i};
 		snprintf(c->su, sizeof(c->su), "%s", u->name);
-		rc = httpc_call(d->httpc, u->unit_id, u->api, "GET", "/api/v1/internal/systems", NULL,
-				0, SU_READ_TIMEOUT_MS, gather_done, c);
+		rc = httpc_call(d->httpc, u->unit_id, u->api, "GET", "/api/v1/internal/systems",
+				NULL, 0, SU_READ_TIMEOUT_MS, gather_done, c);
 		if (rc < 0) {
-			snprintf(g->why[i], sizeof(g->why[i]), "cannot be called (%s)", strerror(-rc));
+			snprintf(g->why[i], sizeof(g->why[i]), "cannot be called (%s)",
+				 strerror(-rc));
 			call_free(c);
 			g->pending--;
 		}

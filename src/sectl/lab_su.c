@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #define SOCKET_WAIT_MS 10000 /* a started guard or fake watchdog has its socket by then */
-#define STOP_TERM_MS 10000
-#define STOP_KILL_MS 5000
-#define POLL_MS 20
+#define STOP_TERM_MS   10000
+#define STOP_KILL_MS   5000
+#define POLL_MS	       20
 
 /* ---- the programs ---- */
 
@@ -40,8 +40,7 @@ static bool executable(const char *path)
 }
 
 /* $env, else DIR/../guard/NAME (build tree), else DIR/NAME (installed; DIR = sectl's). */
-static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX],
-		     struct sec_err *err)
+static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], struct sec_err *err)
 {
 	char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64];
 	const char *e = getenv(env);
@@ -64,9 +63,11 @@ static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX],
 			return 0;
 		}
 	}
-	return sec_errf(err, -ENOENT, "cannot find %s (the SUs' guard, src/guard): not in "
+	return sec_errf(err, -ENOENT,
+			"cannot find %s (the SUs' guard, src/guard): not in "
 			"%s/../guard/ nor in %s/; build it, set %s to its path, or run the SUs "
-			"without guests: 'sectl lab up --no-guard'", name, dir, dir, env);
+			"without guests: 'sectl lab up --no-guard'",
+			name, dir, dir, env);
 }
 
 int lab_find_bins(const struct lab *lab, struct lab_bins *b, struct sec_err *err)
@@ -105,8 +106,10 @@ int lab_find_guest_image(struct lab *lab, const char *path, struct sec_err *err)
 		path = e;
 	if (path) {
 		if (!readable_file(path) || strlen(path) >= LAB_PATH_MAX)
-			return sec_errf(err, -ENOENT, "guest image '%s' is not a readable file (build "
-					"it: ninja -C build builds %s)", path, LAB_GUEST_IMAGE);
+			return sec_errf(err, -ENOENT,
+					"guest image '%s' is not a readable file (build "
+					"it: ninja -C build builds %s)",
+					path, LAB_GUEST_IMAGE);
 		snprintf(lab->guest_image, sizeof(lab->guest_image), "%s", path);
 		return 0;
 	}
@@ -234,7 +237,8 @@ int lab_su_unit_files(const struct lab *lab, const struct lab_unit *u, struct se
 
 	if (strlen(lab_su_guard_socket(lab, u, path)) >= LAB_SUN_PATH_MAX ||
 	    strlen(lab_su_fakewd_socket(lab, u, path)) >= LAB_SUN_PATH_MAX)
-		return sec_errf(err, -ENAMETOOLONG, "the guard socket '%s' of SU '%s' is longer "
+		return sec_errf(err, -ENAMETOOLONG,
+				"the guard socket '%s' of SU '%s' is longer "
 				"than a unix socket path may be (%d bytes): choose a shorter --dir",
 				path, u->name, LAB_SUN_PATH_MAX - 1);
 	snprintf(rel, sizeof(rel), "units/%s/L0.img", u->name);
@@ -247,8 +251,10 @@ int lab_su_unit_files(const struct lab *lab, const struct lab_unit *u, struct se
 			     "# MN  device type  class  host connector  unit id  backing file\n",
 			     u->name);
 	for (int i = 0; i < LAB_SHARED_DISKS; i++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "A%03X D3490-30 disk C0 %02X "
-				      "%s/A%03X.img\n", i, i, disks, i);
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+				      "A%03X D3490-30 disk C0 %02X "
+				      "%s/A%03X.img\n",
+				      i, i, disks, i);
 	n += (size_t)snprintf(text + n, sizeof(text) - n, "T0 TAPE-U4 tape C1 00 %s/tapes/T0.img\n",
 			      lab->dir);
 	snprintf(text + n, sizeof(text) - n, "L0 D3435 local-disk C2 00 %s\n", path);
@@ -338,9 +344,10 @@ static int wait_socket(const struct lab_unit *u, const char *what, pid_t pid, co
 			return sec_errf(err, -ECHILD, "SU '%s': %s (pid %d) ended at start; see %s",
 					u->name, what, (int)pid, log);
 		if (clock_monotonic_ns() >= deadline)
-			return sec_errf(err, -ETIMEDOUT, "SU '%s': %s (pid %d) has no socket '%s' "
-					"after %d ms; see %s", u->name, what, (int)pid, path,
-					SOCKET_WAIT_MS, log);
+			return sec_errf(err, -ETIMEDOUT,
+					"SU '%s': %s (pid %d) has no socket '%s' "
+					"after %d ms; see %s",
+					u->name, what, (int)pid, path, SOCKET_WAIT_MS, log);
 		sleep_ms(POLL_MS);
 	}
 }

@@ -24,23 +24,22 @@
 #include <string.h>
 #include <time.h>
 
-#define SDF_TIMEOUT_MS	  70000 /* the MU waits up to 60 s for the SU */
-#define CONSOLE_PAGE	  1000  /* lines per request (the API's maximum) */
-#define CONSOLE_POLL_MS	  500
-#define COMMAND_MAX	  4096
-#define SYSTEMS_COLS	  8
+#define SDF_TIMEOUT_MS	70000 /* the MU waits up to 60 s for the SU */
+#define CONSOLE_PAGE	1000  /* lines per request (the API's maximum) */
+#define CONSOLE_POLL_MS 500
+#define COMMAND_MAX	4096
+#define SYSTEMS_COLS	8
 
 static const char systems_usage[] = "usage: sectl systems [--json] [--config FILE] [-v]\n";
-static const char sdf_usage[] =
-	"usage: sectl sdf SU 'COMMAND' [--json] [--config FILE] [-v]\n"
-	"runs a VM2000 command on SU's monitor system, e.g.\n"
-	"  sectl sdf su1 '/SHOW-VM-STATUS'\n"
-	"exit status 0 when the command completed, 1 when it failed\n";
+static const char sdf_usage[] = "usage: sectl sdf SU 'COMMAND' [--json] [--config FILE] [-v]\n"
+				"runs a VM2000 command on SU's monitor system, e.g.\n"
+				"  sectl sdf su1 '/SHOW-VM-STATUS'\n"
+				"exit status 0 when the command completed, 1 when it failed\n";
 static const char console_usage[] =
-	"usage: sectl console SU [--vm NAME] [--follow] [--after SEQ] [--json] [--config FILE] "
-	"[-v]\n"
-	"the monitor console of SU, or with --vm the KVP console (serial line) of a guest;\n"
-	"--after SEQ shows the lines after that sequence number only\n";
+    "usage: sectl console SU [--vm NAME] [--follow] [--after SEQ] [--json] [--config FILE] "
+    "[-v]\n"
+    "the monitor console of SU, or with --vm the KVP console (serial line) of a guest;\n"
+    "--after SEQ shows the lines after that sequence number only\n";
 
 /* ---- shared ---- */
 
@@ -97,7 +96,8 @@ static int api_opts(const char *group, const char *usage, int argc, char **argv,
 			return r;
 	}
 	if (k < nargs)
-		return sectl_usage_error(group, usage, "%s", k == 0 ? "missing SU" : "missing COMMAND");
+		return sectl_usage_error(group, usage, "%s",
+					 k == 0 ? "missing SU" : "missing COMMAND");
 	return -1;
 }
 
@@ -105,9 +105,9 @@ static int api_opts(const char *group, const char *usage, int argc, char **argv,
 
 static int show_systems(const json_t *ans)
 {
-	static const char *const hdr[SYSTEMS_COLS] = {"Name", "Host name", "Type",
-						      "Operating system", "Server", "Unit",
-						      "Description", "Status"};
+	static const char *const hdr[SYSTEMS_COLS] = {
+	    "Name",   "Host name", "Type",	  "Operating system",
+	    "Server", "Unit",	   "Description", "Status"};
 	struct table *t = table_new(SYSTEMS_COLS, hdr);
 	const json_t *s;
 	char status[96];
@@ -115,10 +115,12 @@ static int show_systems(const json_t *ans)
 
 	if (!t)
 		return SECTL_EXIT_FAIL;
-	json_array_foreach(json_object_get(ans, "systems"), i, s) {
+	json_array_foreach(json_object_get(ans, "systems"), i, s)
+	{
 		const char *st = show_str(s, "status");
 		if (json_is_false(json_object_get(s, "reachable"))) {
-			snprintf(status, sizeof(status), "%s (SU not answering)", st ? st : "UNKNOWN");
+			snprintf(status, sizeof(status), "%s (SU not answering)",
+				 st ? st : "UNKNOWN");
 			st = status;
 			down++;
 		}
@@ -177,7 +179,8 @@ static void print_sdf(const json_t *ans, const char *cmd)
 	char name[64];
 	size_t i;
 
-	json_array_foreach(json_object_get(ans, "messages"), i, m) {
+	json_array_foreach(json_object_get(ans, "messages"), i, m)
+	{
 		const char *s = json_string_value(m);
 		if (!s)
 			continue;
@@ -206,8 +209,9 @@ int sectl_sdf_main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	if (!args[1][strspn(args[1], " \t")] || strlen(args[1]) > COMMAND_MAX)
-		return sectl_usage_error("sdf", sdf_usage, "%s",
-					 "COMMAND must be 1..4096 characters, e.g. '/SHOW-VM-STATUS'");
+		return sectl_usage_error(
+		    "sdf", sdf_usage, "%s",
+		    "COMMAND must be 1..4096 characters, e.g. '/SHOW-VM-STATUS'");
 	if (!*args[0] || !pct(args[0], su, sizeof(su)))
 		return sectl_usage_error("sdf", sdf_usage, "bad SU name '%s'", args[0]);
 	snprintf(path, sizeof(path), "/api/v1/sus/%s/sdf", su);
@@ -306,7 +310,8 @@ static int console_page(struct sectl_client *c, const char *base, struct console
 		 k->after, CONSOLE_PAGE);
 	if ((n = sectl_client_call(c, "GET", path, NULL, 0, &ans, err)) < 0)
 		return n;
-	json_array_foreach(json_object_get(ans, "lines"), i, l) {
+	json_array_foreach(json_object_get(ans, "lines"), i, l)
+	{
 		if (collect)
 			json_array_append(collect, l);
 		else
@@ -316,10 +321,10 @@ static int console_page(struct sectl_client *c, const char *base, struct console
 	next = json_object_get(ans, "next");
 	if (json_is_integer(next) && json_integer_value(next) > 0)
 		k->after = (long long)json_integer_value(next) - 1;
-	else if (n > 0 && json_is_integer(json_object_get(json_array_get(json_object_get(ans, "lines"),
-									   (size_t)n - 1), "seq")))
+	else if (n > 0 && json_is_integer(json_object_get(
+			      json_array_get(json_object_get(ans, "lines"), (size_t)n - 1), "seq")))
 		k->after = (long long)json_integer_value(json_object_get(
-			json_array_get(json_object_get(ans, "lines"), (size_t)n - 1), "seq"));
+		    json_array_get(json_object_get(ans, "lines"), (size_t)n - 1), "seq"));
 	json_decref(ans);
 	fflush(stdout);
 	return n;
@@ -380,7 +385,8 @@ int sectl_console_main(int argc, char **argv)
 	char su[256], vm[64], base[400];
 	json_t *lines = NULL;
 	int rc = api_opts("console", console_usage, argc, argv, extra, console_take, &k, &o, args,
-			  1), n;
+			  1),
+	    n;
 
 	if (rc >= 0)
 		return rc;
