@@ -247,9 +247,11 @@ const char *lab_su_guard_socket(const struct lab *lab, const struct lab_unit *u,
 				char buf[LAB_PATH_MAX]);
 const char *lab_su_fakewd_socket(const struct lab *lab, const struct lab_unit *u,
 				 char buf[LAB_PATH_MAX]);
-/* Starts whatever of u does not run: for an SU (unless --no-guard) sec-fakewd, then
- * sec-guard (each waited for until its socket exists, 10 s), then secd (lab_unit_start).
- * Sets the pids. On failure what this call started is stopped again. */
+/* Starts whatever of u does not run: for an SU (unless --no-guard) sec-guard, then
+ * sec-fakewd of the guard's process group (docs/guard.md "Processes"; a fake watchdog left
+ * from an earlier guard is ended first), each waited for until its socket exists (10 s),
+ * then secd (lab_unit_start). Sets the pids. On failure what this call started is stopped
+ * again. */
 int lab_unit_start_all(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
 		       struct sec_err *reterr);
 /* True when u's recorded guard / fake watchdog pid runs that program for u. */

@@ -10,6 +10,7 @@
  * are sparse: 16 disks of 64 MiB cost nothing until written. */
 #include "sectl/lab.h"
 
+#include "crd/timing.h"
 #include "lib/clock.h"
 
 #include <dirent.h>
@@ -358,23 +359,6 @@ static void stop_pid(pid_t pid)
 		waitpid(pid, NULL, 0);
 }
 
-/* sec-fakewd for u: `sec-fakewd --socket DIR/units/NAME/fakewd.sock` (it SIGKILLs the
- * process group of whoever pets it when the pets stop for W). */
-static int start_fakewd(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
-			struct sec_err *err)
-{
-	char sock[LAB_PATH_MAX], log[LAB_PATH_MAX];
-	char *argv[] = {(char *)b->fakewd, "--socket", sock, NULL};
-	int r;
-
-	lab_su_fakewd_socket(lab, u, sock);
-	log_path(lab, u, "fakewd.log", log);
-	unlink(sock); /* a socket left by a killed one */
-	if ((r = lab_spawn(lab, u, b->fakewd, argv, NULL, log, &u->fakewd_pid, err)) < 0)
-		return r;
-	return wait_socket(u, "sec-fakewd", u->fakewd_pid, sock, log, err);
-}
-
 /* sec-guard for u: `sec-guard --dir DATA --fake-watchdog SOCK`. */
 static int start_guard(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
 		       struct sec_err *err)
@@ -393,6 +377,46 @@ static int start_guard(const struct lab *lab, struct lab_unit *u, const struct l
 	return wait_socket(u, "sec-guard", u->guard_pid, sock, log, err);
 }
 
+/* sec-fakewd for u, after its guard: `sec-fakewd --socket DIR/units/NAME/fakewd.sock
+ * --pgid-of GUARD_PID --timeout-ms W` (W: the watchdog time of the lab's timing profile,
+ * what secd advertises); it SIGKILLs the guard's process group when the pets stop for W
+ * (docs/guard.md "Processes"). */
+static int start_fakewd(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
+			struct sec_err *err)
+{
+	char sock[LAB_PATH_MAX], log[LAB_PATH_MAX], pid[24], w[24];
+	char *argv[] = {(char *)b->fakewd, "--socket", sock, "--pgid-of", pid, "--timeout-ms", w,
+			NULL};
+	int r;
+
+	lab_su_fakewd_socket(lab, u, sock);
+	log_path(lab, u, "fakewd.log", log);
+	snprintf(pid, sizeof(pid), "%d", (int)u->guard_pid);
+	snprintf(w, sizeof(w), "%u", crd_timing_profile(lab->profile).watchdog_ms);
+	unlink(sock); /* a socket left by a killed one */
+	if ((r = lab_spawn(lab, u, b->fakewd, argv, NULL, log, &u->fakewd_pid, err)) < 0)
+		return r;
+	return wait_socket(u, "sec-fakewd", u->fakewd_pid, sock, log, err);
+}
+
+/* Ends u's fake watchdog when it runs (it watches a guard that is gone): SIGTERM, then
+ * SIGKILL after STOP_TERM_MS. */
+static void fakewd_end(const struct lab_unit *u)
+{
+	uint64_t deadline = clock_monotonic_ns() + (uint64_t)STOP_TERM_MS * NSEC_PER_MSEC;
+
+	if (!lab_fakewd_running(u) || kill(u->fakewd_pid, SIGTERM) < 0)
+		return;
+	while (lab_fakewd_running(u)) {
+		waitpid(u->fakewd_pid, NULL, WNOHANG); /* ours: reap */
+		if (clock_monotonic_ns() >= deadline) {
+			kill(u->fakewd_pid, SIGKILL);
+			deadline = UINT64_MAX;
+		}
+		sleep_ms(POLL_MS);
+	}
+}
+
 int lab_unit_start_all(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
 		       struct sec_err *err)
 {
@@ -400,16 +424,20 @@ int lab_unit_start_all(const struct lab *lab, struct lab_unit *u, const struct l
 	bool wd = false, guard = false;
 	int r;
 
+	/* the guard first (it calls setpgid), then the fake watchdog of its process group
+	 * (docs/guard.md: the guard ignores pets that fail until then); a fake watchdog of an
+	 * earlier guard is replaced with the guard */
 	if (!u->mu && !u->sim && b->guard[0]) {
+		if (!lab_guard_running(u)) {
+			fakewd_end(u);
+			if ((r = start_guard(lab, u, b, err)) < 0)
+				goto fail;
+			guard = true;
+		}
 		if (!lab_fakewd_running(u)) {
 			if ((r = start_fakewd(lab, u, b, err)) < 0)
 				goto fail;
 			wd = true;
-		}
-		if (!lab_guard_running(u)) {
-			if ((r = start_guard(lab, u, b, err)) < 0)
-				goto fail;
-			guard = true;
 		}
 	}
 	if ((r = lab_unit_start(lab, u, b->secd, err)) < 0)

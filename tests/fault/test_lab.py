@@ -172,35 +172,52 @@ def test_su_guard_and_fake_watchdog_run(lab):
     assert f"{su1['guard']['pid']}, 0 QEMU" in human
 
 
-def test_kill_only_guard_then_all_then_start_su(lab):
-    """kill --only guard ends the guard alone; kill (all) ends secd and the fake watchdog;
-    start brings the three back (new PIDs, recorded)."""
-    before = next(u for u in lab.status()["units"] if u["name"] == "su2")
-    r = lab.run("kill", "su2", "--only", "guard")
+def test_kill_only_then_start_su(lab):
+    """kill --only ends the processes named and no other: the fake watchdog, then secd,
+    then the guard; start brings the three back (new PIDs, recorded in lab.json)."""
+    def su2():
+        return next(u for u in lab.status()["units"] if u["name"] == "su2")
+    before = su2()
+    g = before["guard"]
+    r = lab.run("kill", "su2", "--only", "fakewd")
     assert r.returncode == 0, r.stderr
-    assert f"killed the guard of su2 (pid {before['guard']['pid']}) with SIGKILL" in r.stdout
-    u = next(u for u in lab.status()["units"] if u["name"] == "su2")
-    assert u["running"] and u["guard"]["fakewd_running"] and not u["guard"]["running"]
+    assert r.stdout == f"killed the fake watchdog of su2 (pid {g['fakewd_pid']}) with SIGKILL\n"
+    u = su2()
+    assert u["running"] and u["guard"]["running"] and not u["guard"]["fakewd_running"]
+    r = lab.run("kill", "su2", "--only", "secd")
+    assert r.returncode == 0 and r.stdout == f"killed su2 (pid {before['pid']}) with SIGKILL\n"
+    u = su2()
+    assert not u["running"] and u["guard"]["running"]  # the guests' owner outlives secd
+    r = lab.run("kill", "su2", "--only", "guard,qemu")
+    assert r.returncode == 0, r.stderr
+    assert f"killed the guard of su2 (pid {g['pid']}) with SIGKILL" in r.stdout
+    assert not su2()["guard"]["running"]
     r = lab.run("kill", "su2", "--only", "guard")
     assert r.returncode == 1 and "none of --only runs" in r.stderr
+    r = lab.run("kill", "su2")
+    assert r.returncode == 1 and "unit 'su2' is not running" in r.stderr
     r = lab.run("kill", "su2", "--only", "disk")
     assert r.returncode == 2 and "--only 'disk'" in r.stderr
     r = lab.run("kill", "mu1", "--only", "qemu")
     assert r.returncode == 1 and "is an MU" in r.stderr
-    r = lab.run("kill", "su2")
-    assert r.returncode == 0, r.stderr
-    assert f"killed su2 (pid {before['pid']}) with SIGKILL" in r.stdout
-    assert f"killed the fake watchdog of su2 (pid {before['guard']['fakewd_pid']})" in r.stdout
-    u = next(u for u in lab.status()["units"] if u["name"] == "su2")
-    assert not u["running"] and not u["guard"]["fakewd_running"]
     r = lab.run("start", "su2", timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
-    u = next(u for u in lab.status()["units"] if u["name"] == "su2")
+    u = su2()
     assert u["running"] and u["guard"]["running"] and u["guard"]["fakewd_running"], u
-    assert u["pid"] != before["pid"] and u["guard"]["pid"] != before["guard"]["pid"]
+    assert u["pid"] != before["pid"] and u["guard"]["pid"] != g["pid"]
     rec = next(x for x in lab.recorded()["units"] if x["name"] == "su2")
     assert (rec["pid"], rec["guard_pid"], rec["fakewd_pid"]) == \
         (u["pid"], u["guard"]["pid"], u["guard"]["fakewd_pid"])
+    # the default: every process of the SU (the host going away), then back again
+    r = lab.run("kill", "su2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == f"killed su2 (pid {u['pid']}) with SIGKILL"
+    assert f"killed the guard of su2 (pid {u['guard']['pid']}) with SIGKILL" in r.stdout
+    assert f"killed the fake watchdog of su2 (pid {u['guard']['fakewd_pid']})" in r.stdout
+    u = su2()
+    assert not (u["running"] or u["guard"]["running"] or u["guard"]["fakewd_running"]), u
+    r = lab.run("start", "su2", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_up_refuses_a_running_lab(lab):
