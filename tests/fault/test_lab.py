@@ -306,6 +306,37 @@ exec {SECD} "$@"
             lab.close()
 
 
+def test_guest_image_and_no_guard():
+    """--guest-image: A000 is a copy of it (a missing one is refused before anything is
+    made); --no-guard: the SU runs secd alone, status says the guard is off."""
+    with tempfile.TemporaryDirectory(prefix="sec-lab-") as d:
+        bad = SectlLab(os.path.join(d, "bad"), "--servers", "1", "--mus-per-server", "1",
+                       "--sus-per-server", "1", "--guest-image", os.path.join(d, "none.elf"))
+        r = bad.up(check=False)
+        assert r.returncode == 1 and f"guest image '{d}/none.elf' is not a readable file" \
+            in r.stderr
+        assert not os.path.exists(os.path.join(d, "bad"))
+        image = os.path.join(d, "guest.elf")
+        with open(image, "wb") as f:
+            f.write(b"\x7fELF" + bytes(range(256)) * 9)
+        lab = SectlLab(os.path.join(d, "lab"), "--profile", "test", "--servers", "1",
+                       "--mus-per-server", "1", "--sus-per-server", "1", "--guest-image", image,
+                       "--no-guard")
+        try:
+            r = lab.up()
+            assert "no demo guest image" not in r.stdout
+            assert open(os.path.join(lab.d, "disks/A000.img"), "rb").read() == \
+                open(image, "rb").read()
+            assert lab.recorded()["guest_image"] == image and lab.recorded()["no_guard"]
+            su = next(u for u in lab.status()["units"] if u["role"] == "SU")
+            assert su["running"] and su["guard"]["enabled"] is False
+            assert su["guard"]["pid"] == 0 and not su["guard"]["running"]
+            r = lab.run("kill", "su1", "--only", "guard")
+            assert r.returncode == 1 and "none of --only runs" in r.stderr
+        finally:
+            lab.close()
+
+
 def test_usage_and_refusals():
     with tempfile.TemporaryDirectory(prefix="sec-lab-") as d:
         lab = SectlLab(os.path.join(d, "lab"), "--servers", "9")
