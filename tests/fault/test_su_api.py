@@ -15,6 +15,7 @@ import json, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
 import pytest
+from cluster_lab import Lab
 from lab import wait_for
 
 T = 15
@@ -101,9 +102,17 @@ class FakeSU:
         self.thread.join(10)
 
 
-@pytest.fixture
-def su_lab(lab):
-    lb = lab(servers=1, mus=1, sim=2)
+@pytest.fixture(scope="module")
+def su_lab(tmp_path_factory):
+    """One lab for the module (each test leaves it as it found it)."""
+    lb = Lab(str(tmp_path_factory.mktemp("su_api")), servers=1, mus=1, sim=2)
+    try:
+        yield from _su_lab(lb)
+    finally:
+        lb.down()
+
+
+def _su_lab(lb):
     st = lb.status()
     sim1 = next(u for u in st["units"] if u["name"] == "sim1")
     fake = FakeSU(sim1["api"], "sim1")
@@ -125,10 +134,11 @@ def test_sdf_relayed_signed_and_audited(su_lab):
     lb, mu, fake = su_lab
     r = lb.sectl("sdf", "sim1", "/START-VM VM-NAME=G1")
     assert r.returncode == 0, r.stdout + r.stderr
+    assert len(fake.seen("/api/v1/internal/sdf")) == 1
     assert r.stdout.splitlines() == [
         "% VMS3000 PROCESSED SUCCESSFULLY",
         "% NBR0740 COMMAND COMPLETED 'START-VM'; (RESULT: SC2=000, SC1=000, MC=CMD0001)"]
-    (req,) = fake.seen("/api/v1/internal/sdf")
+    req = fake.seen("/api/v1/internal/sdf")[0]
     assert json.loads(req["body"]) == {"command": "/START-VM VM-NAME=G1", "user": "admin"}
     assert req["unit"] and req["auth"] and req["bearer"] is None  # the MU's key, no token
     r = lb.sectl("sdf", "sim1", "/START-VM VM-NAME=G9")
@@ -145,13 +155,14 @@ def test_sdf_relayed_signed_and_audited(su_lab):
 
 def test_sdf_unknown_mu_and_silent_su(su_lab):
     lb, mu, fake = su_lab
+    relayed = len(fake.seen("/api/v1/internal/sdf"))
     st, b = lb.call(mu, "POST", "/api/v1/sus/nosuch/sdf", {"command": "/SHOW-VM-STATUS"})
     assert st == 404 and b["error"]["message"] == "no SU 'nosuch' in the cluster"
     st, b = lb.call(mu, "POST", f"/api/v1/sus/{mu['name']}/sdf", {"command": "/X"})
     assert st == 404 and b["error"]["message"] == f"unit '{mu['name']}' is an MU, not an SU"
     st, b = lb.call(mu, "POST", "/api/v1/sus/sim1/sdf", {"command": " "})
     assert st == 400 and "\"command\"" in b["error"]["message"]
-    assert not fake.seen("/api/v1/internal/sdf")  # nothing bad was relayed
+    assert len(fake.seen("/api/v1/internal/sdf")) == relayed  # nothing bad was relayed
     r = lb.sectl("sdf", "sim2", "/SHOW-VM-STATUS")
     assert r.returncode == 1
     assert "sectl: SU 'sim2' did not answer (" in r.stderr and "HTTP 503 su_unreachable" in r.stderr
