@@ -95,6 +95,12 @@ static int api_opts(const char *group, const char *usage, int argc, char **argv,
 		if (r > 0)
 			return r;
 	}
+	for (; optind < argc; optind++) { /* after "--" */
+		if (k >= nargs)
+			return sectl_usage_error(group, usage, "unexpected argument '%s'",
+						 argv[optind]);
+		args[k++] = argv[optind];
+	}
 	if (k < nargs)
 		return sectl_usage_error(group, usage, "%s",
 					 k == 0 ? "missing SU" : "missing COMMAND");

@@ -111,6 +111,12 @@ def test_sdf_completed(api, conf):
     assert sent[0]["auth"] == f"Bearer {TOKEN}"
 
 
+def test_sdf_command_after_double_dash(api, conf):
+    r = sectl(conf, "sdf", "--json", "su1", "--", "-not-an-option")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(api.seen("/api/v1/sus/su1/sdf")[-1]["body"]) == {"command": "-not-an-option"}
+
+
 def test_sdf_failed_exits_1(api, conf):
     r = sectl(conf, "sdf", "su1", "/START-VM VM-NAME=G9")
     assert r.returncode == 1
