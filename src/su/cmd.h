@@ -107,7 +107,7 @@ struct su_cmd {
 	uint64_t memory_mib;            /* MEMORY-SIZE with DIMENSION applied; 0 = unchanged */
 	unsigned cpus;                  /* multiprocessor level; 0 = *STD (1) / unchanged */
 	char pool[SU_VM_NAME_MAX + 2];  /* CPU-POOL-NAME; "" = *STDPOOL / unchanged */
-	char group[SU_VM_NAME_MAX + 2]; /* VM-GROUP-NAME (/390); "" = none / unchanged */
+	char group[SU_VM_NAME_MAX + 1]; /* VM-GROUP-NAME (/390); "" = none / unchanged */
 	int persistent;                 /* PERSISTENT: 1 *YES, 0 *NO, -1 default/unchanged */
 	char monjv[SU_MONJV_MAX + 1];   /* MONJV (CREATE-VM, ACTIVATE-VM-DEFINITION), "" none */
 	/* devices: CREATE-*: DEVICES=list; ADD/REMOVE-VM-DEVICES: UNITS=; MODIFY-VM-DEFINITION:
@@ -129,8 +129,10 @@ struct su_cmd {
 };
 
 enum su_effect_kind {
-	SU_EFF_QEMU_START = 1, /* start QEMU paused (-S) for vm_index with the devices and
-				* memory of the VM in plan->next; the daemon fills eff.pid */
+	SU_EFF_QEMU_START = 1, /* start QEMU paused (-S) for vm_index with the name, memory,
+				* CPUs and devices of that VM in plan->next; mn = the IPL disk
+				* ("" = none known yet: no -kernel, no bootindex); the daemon
+				* fills eff.pid */
 	SU_EFF_QEMU_CONT,      /* QMP cont (first start, RESUME-VM) */
 	SU_EFF_QEMU_RESET_CONT,/* QMP system_reset + cont (START-VM from DOWN) */
 	SU_EFF_QEMU_STOP,      /* QMP stop (HOLD-VM, /390) */
@@ -151,13 +153,14 @@ struct su_effect {
 	unsigned vm_index;                 /* 0 for REGION_WRITE */
 	char vm_name[SU_VM_NAME_MAX + 1];
 	crd_uuid vm_uuid;
-	char mn[SU_MN_MAX + 1];            /* DEVICE_*, MEDIUM_*; "" otherwise */
+	char mn[SU_MN_MAX + 1];            /* DEVICE_*, MEDIUM_*; QEMU_START: IPL disk */
 	uint32_t grace_ms;                 /* POWERDOWN */
 	int32_t pid;                       /* out: QEMU_START fills the QEMU's pid */
 	bool done;                         /* out: the daemon sets it when carried out */
 };
 
 #define SU_MSG_MAX 256
+#define SU_SHUTDOWN_GRACE_MS 10000 /* POWERDOWN: then stop and DOWN */
 #define SU_MAINCODE_MAX 8
 
 struct su_rc {
@@ -180,6 +183,7 @@ struct su_plan {
 	char **commit_msgs;       /* messages that count only after commit (VMS3000 ...) */
 	size_t n_commit_msgs, cap_commit_msgs;
 	bool finished;            /* committed or aborted */
+	struct su_hooks live_hooks; /* internal: the live model's hooks at planning time */
 };
 
 /* The name in the command text form, "CREATE-VM" (no slash); "?" out of range. */

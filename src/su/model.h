@@ -134,6 +134,7 @@ struct su_vm_rt {
 	int64_t running_ms;   /* wall clock of the last RUNNING, 0 = never */
 	bool migr;            /* "(MIGR)" suffix: an LM of this VM runs (later issue) */
 	bool aterm;           /* DOWN because the VM admin/SU killed it (MONJV ATERM) */
+	char qemu_ipl[SU_MN_MAX + 1]; /* IPL disk QEMU was started with ("" = none) */
 	char monjv[SU_MONJV_MAX + 1]; /* MONJV name given at activation, "" = none */
 	int64_t monjv_ms;     /* monitoring start (MONJV opened) */
 };
@@ -241,7 +242,7 @@ const char *su_usage_to_string(enum su_usage u);
  *    "vms": [{"vm_uuid", "name", "index", "memory_mib", "cpus", "pool", "group",
  *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
  *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
- *             "migr", "aterm", "monjv", "monjv_ms"}}],
+ *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"}}],
  *    "ownership": { crd_owner_to_json() }}
  * su_model_to_json: malloc'd text; NULL on out-of-memory.
  * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
