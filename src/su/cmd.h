@@ -36,35 +36,9 @@
 
 #include "lib/err.h"
 #include "su/model.h"
+#include "su/syntax.h"
 
-enum su_cmd_id {
-	SU_CMD_CREATE_VM = 1,
-	SU_CMD_CREATE_VM_DEFINITION,
-	SU_CMD_MODIFY_VM_DEFINITION,
-	SU_CMD_ACTIVATE_VM_DEFINITION,
-	SU_CMD_DELETE_VM_DEFINITION,
-	SU_CMD_SHOW_VM_DEFINITION,
-	SU_CMD_START_VM,
-	SU_CMD_SHUTDOWN_VM,
-	SU_CMD_DELETE_VM,
-	SU_CMD_HOLD_VM,
-	SU_CMD_RESUME_VM,
-	SU_CMD_ADD_VM_DEVICES,
-	SU_CMD_REMOVE_VM_DEVICES,
-	SU_CMD_MODIFY_VM_ATTRIBUTES,
-	SU_CMD_SHOW_VM_RESOURCES,
-	SU_CMD_SHOW_VM_ATTRIBUTES,
-	SU_CMD_SHOW_JV,
-	SU_CMD_HELP_MSG_INFORMATION,
-	/* later issues: answered with VMS9010 "not yet available" */
-	SU_CMD_CHECK_VM_MIGRATION,
-	SU_CMD_MIGRATE_VM,
-	SU_CMD_MIGRATE_VM_DEFINITION,
-	SU_CMD_RECOVER_VM_DEFINITION,
-	SU_CMD_SHOW_SYSTEM_INFORMATION,
-	SU_CMD_SHOW_LIVE_MIGRATION_HISTORY,
-	SU_CMD_MAX
-};
+/* enum su_cmd_id (the command ids) comes from su/syntax.h (the sdf branch). */
 
 /* VM-IDENTIFICATION (or VM-NAME of the *-VM-DEFINITION commands). */
 enum su_vmid_kind {
@@ -73,6 +47,7 @@ enum su_vmid_kind {
 	SU_VMID_NAME,      /* <name 1..8> (SHOW-*: may hold wildcards '*') */
 	SU_VMID_ALL,       /* *ALL (SHOW-VM-DEFINITION VM-NAME=*ALL, SHOW-VM-ATTRIBUTES *VM2000) */
 	SU_VMID_VM_GUESTS, /* SHUTDOWN-VM *VM-GUESTS */
+	SU_VMID_VM2000,    /* SHUTDOWN-VM *VM2000 (not yet available) */
 	SU_VMID_KIND_MAX
 };
 
@@ -82,10 +57,14 @@ struct su_vmid {
 	char name[SU_VM_NAME_MAX + 1];
 };
 
-/* One UNITS element: a single MN (to = "") or *DEVICE-RANGE(FROM, TO). */
+/* One UNITS element: a single MN (to = "", pattern = ""), *DEVICE-RANGE(FROM, TO), or an
+ * MN pattern with wildcards (pattern != "": '*' any string, '/' one character). usage:
+ * the range's own USAGE (MODIFY-VM-DEFINITION *ADD), 0 = the command's. */
 struct su_units_item {
 	char from[SU_MN_MAX + 1];
 	char to[SU_MN_MAX + 1];
+	char pattern[21];
+	enum su_usage usage;
 };
 #define SU_UNITS_MAX 28 /* list-poss(28) */
 
@@ -186,7 +165,8 @@ struct su_plan {
 	struct su_hooks live_hooks; /* internal: the live model's hooks at planning time */
 };
 
-/* The name in the command text form, "CREATE-VM" (no slash); "?" out of range. */
+/* The name in the command text form, "CREATE-VM" (no slash); "?" out of range
+ * (= su_cmd_id_to_string() of su/syntax.h). */
 const char *su_cmd_name(enum su_cmd_id id);
 
 /* Plans command c against live (not changed). now_ms: wall clock, ms since the epoch
@@ -235,12 +215,15 @@ int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, bool fenced, const ch
 		    char *msg);
 
 /* ---- the parse tree ----
- * Fills ret from a parse tree of src/sdf (struct sdf_cmd, the table of su/syntax.h).
+ * Fills ret from a parse tree of src/sdf (sdf_parse() with su_syntax of su/syntax.h).
+ * text: the command as entered (kept as a pointer in ret->text; may be NULL).
  * Returns 0, or -EINVAL with reterr for a value the syntax table let through but the
- * command cannot use (e.g. an MN of 3 characters), -ENOTSUP for a command this processor
- * does not know. Defined in cmd_sdf.c (needs src/sdf). */
-struct sdf_cmd;
+ * command cannot use (an MN pattern with wildcards, *PUBSET-DEVICES, a MEMORY-SIZE above
+ * 2^40 MiB); secd then answers "% CMD0202 ..." with rc {CMD0202, 1, 0}.
+ * su_cmd_plan_text() does all of it: parse, convert, plan; a syntax error gives a plan with
+ * "% CMD0202 SYNTAX ERROR IN COMMAND: position N: ..." and rc {CMD0202, 1, 0}. */
 int su_cmd_from_sdf(const struct sdf_cmd *tree, const char *text, struct su_cmd *ret,
 		    struct sec_err *reterr);
+struct su_plan *su_cmd_plan_text(const struct su_model *live, const char *text, int64_t now_ms);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_check.c — checks shared by the commands: VM identification, devices, pools,
  * activation (cmd_priv.h). Each check reports its own messages. */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -74,6 +75,18 @@ static void devreq_add(struct devreq *r, const char *mn, enum su_usage u)
 	r->n++;
 }
 
+/* An MN pattern: '*' any string, '/' one character (SDF with-wild). */
+static bool pattern_match(const char *pattern, const char *mn)
+{
+	char p[sizeof(((struct su_units_item *)0)->pattern)];
+
+	snprintf(p, sizeof(p), "%s", pattern);
+	for (char *s = p; *s; s++)
+		if (*s == '/')
+			*s = '?';
+	return fnmatch(p, mn, FNM_CASEFOLD) == 0;
+}
+
 static int check_range(struct plan_ctx *x, const struct su_units_item *it)
 {
 	if (!su_mn_range_valid(it->from, it->to)) {
@@ -91,13 +104,27 @@ int cmd_expand_units_io(struct plan_ctx *x, enum su_usage usage, struct devreq *
 	out->n = 0;
 	for (unsigned i = 0; i < x->c->n_units; i++) {
 		const struct su_units_item *it = &x->c->units[i];
+		enum su_usage u = it->usage ? it->usage : usage;
+		if (it->pattern[0]) {
+			unsigned found = 0;
+			for (unsigned k = 0; k < io->n; k++)
+				if (pattern_match(it->pattern, io->dev[k].mn)) {
+					devreq_add(out, io->dev[k].mn, u);
+					found++;
+				}
+			if (!found) {
+				plan_msg(x, "VMS4001", it->pattern, x->live->res.host_name);
+				bad = -1;
+			}
+			continue;
+		}
 		if (!it->to[0]) {
 			if (!su_model_iodev(x->live, it->from)) {
 				plan_msg(x, "VMS4001", it->from, x->live->res.host_name);
 				bad = -1;
 				continue;
 			}
-			devreq_add(out, su_model_iodev(x->live, it->from)->mn, usage);
+			devreq_add(out, su_model_iodev(x->live, it->from)->mn, u);
 			continue;
 		}
 		if (check_range(x, it) < 0) {
@@ -107,7 +134,7 @@ int cmd_expand_units_io(struct plan_ctx *x, enum su_usage usage, struct devreq *
 		unsigned found = 0;
 		for (unsigned k = 0; k < io->n; k++)
 			if (su_mn_in_range(it->from, it->to, io->dev[k].mn)) {
-				devreq_add(out, io->dev[k].mn, usage);
+				devreq_add(out, io->dev[k].mn, u);
 				found++;
 			}
 		if (!found) {
@@ -137,15 +164,17 @@ int cmd_expand_units_vm(struct plan_ctx *x, const struct su_vm *vm, struct devre
 			continue;
 		}
 		for (unsigned k = 0; k < vm->ndevs; k++) {
-			bool hit = it->to[0] ? su_mn_in_range(it->from, it->to, vm->devs[k].mn)
-					     : strcasecmp(it->from, vm->devs[k].mn) == 0;
+			bool hit = it->pattern[0] ? pattern_match(it->pattern, vm->devs[k].mn)
+				   : it->to[0]	  ? su_mn_in_range(it->from, it->to, vm->devs[k].mn)
+						  : strcasecmp(it->from, vm->devs[k].mn) == 0;
 			if (hit) {
 				devreq_add(out, vm->devs[k].mn, vm->devs[k].usage);
 				found++;
 			}
 		}
 		if (!found && !it->to[0]) {
-			plan_msg(x, "VMS4007", it->from, su_vmstr(vm, b));
+			plan_msg(x, "VMS4007", it->pattern[0] ? it->pattern : it->from,
+				 su_vmstr(vm, b));
 			bad = -1;
 		} else if (!found) {
 			plan_msg(x, "VMS4008", it->from, it->to);

@@ -117,6 +117,10 @@ int cmd_shutdown_vm(struct plan_ctx *x)
 	char b[VMSTR_MAX];
 	unsigned n = 0;
 
+	if (x->c->vm.kind == SU_VMID_VM2000) {
+		plan_msg(x, "VMS9010", "SHUTDOWN-VM VM-IDENTIFICATION=*VM2000");
+		return plan_reject(x, "VMS9010", 64);
+	}
 	if (x->c->vm.kind == SU_VMID_VM_GUESTS) {
 		for (unsigned i = 0; i < x->live->nvms; i++) {
 			const struct su_vm *vm = &x->live->vms[i];
