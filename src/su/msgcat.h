@@ -33,4 +33,7 @@ void su_msg_inserts(const char *tmpl, char *out, size_t cap);
  * strings, *n set; NULL on out-of-memory). */
 char **su_msg_help(const struct su_msgdef *d, size_t *n);
 
+/* docs/messages.md as it must read (malloc'd; NULL on out-of-memory). */
+char *su_msg_doc_markdown(void);
+
 #endif
