@@ -12,7 +12,7 @@ Targets run FUZZ_JOBS at a time, so the tier takes about 3 x SECONDS for 6 targe
 """
 import os, shutil, subprocess, sys, tempfile, time
 
-TARGETS = ["sb", "slot", "lease", "region_hdr", "owner_json", "hbmsg", "global"]
+TARGETS = ["sb", "slot", "lease", "region_hdr", "owner_json", "hbmsg", "global", "su_unit"]
 
 def main():
     build = sys.argv[1]
