@@ -102,7 +102,12 @@ static struct su_vm *store(struct plan_ctx *x, const struct su_vm *vm)
 	if (!n) {
 		plan_msg(x, "CMD0221", err.msg);
 		plan_reject(x, "CMD0221", 32);
+		return NULL;
 	}
+	char ev[80], b[VMSTR_MAX];
+	snprintf(ev, sizeof(ev), "VM definition %s created (%s)", su_vmstr(n, b),
+		 su_cmd_name(x->c->id));
+	su_model_emit(next, n, CRD_WEIGHT_NOTICE, ev);
 	return n;
 }
 
@@ -277,6 +282,9 @@ int cmd_delete_def(struct plan_ctx *x)
 	if (!next)
 		return -1;
 	su_vmstr(vm, b);
+	char ev[80];
+	snprintf(ev, sizeof(ev), "VM definition %s deleted (%s)", b, su_cmd_name(x->c->id));
+	su_model_emit(next, vm, CRD_WEIGHT_NOTICE, ev);
 	int r = su_model_remove_vm(next, &vm->vm_uuid);
 	if (r < 0) {
 		plan_msg(x, "CMD0221", "no room for the tombstone of the VM definition");

@@ -18,8 +18,8 @@ struct plan_ctx {
 	bool oom;
 };
 
-/* "% ID text" with the catalogue's template of id (abort()s in tests when id is missing:
- * see test_su_msgcat; here an unknown id gives "% ID ?"). */
+/* "% ID text" with the catalogue's template of id ("% ID ?" for an id missing from the
+ * catalogue, which test_su_msgcat prevents). */
 void plan_msg(struct plan_ctx *x, const char *id, ...);
 /* The same, appended at commit only. */
 void plan_commit_msg(struct plan_ctx *x, const char *id, ...);
@@ -46,8 +46,9 @@ struct su_vm *su_vmid_find(const struct su_model *m, const struct su_vmid *id);
 /* id as the user wrote it: "VM1" or "5". */
 const char *su_vmid_str(const struct su_vmid *id, char out[VMSTR_MAX]);
 
-/* Resolves c->vm to an initialized VM of the copy-to-be (the live model): VMS4041 for the
- * monitor, VMS4000 when no initialized VM matches. Returns the live VM or NULL (rejected). */
+/* Resolves c->vm to an initialized (or FENCED) VM of the live model: VMS4041 for the
+ * monitor, VMS4000 when no such VM matches, VMS3042 while it migrates. Returns the live VM
+ * or NULL (rejected). */
 const struct su_vm *cmd_resolve_initialized(struct plan_ctx *x);
 
 /* Device list helpers. A requested device set: MNs with a usage. */

@@ -162,6 +162,12 @@ static int terminate(struct plan_ctx *x, const struct su_vm *vm)
 	if (su_vm_set_state(x->p->next, n, vm->state, SU_VM_DEFINED_ONLY, su_cmd_name(x->c->id)) < 0)
 		return state_refused(x, vm);
 	memset(&n->rt, 0, sizeof(n->rt));
+	if (!n->persistent) {
+		char ev[80];
+		snprintf(ev, sizeof(ev), "VM definition %s deleted (%s, not persistent)", b,
+			 su_cmd_name(x->c->id));
+		su_model_emit(x->p->next, n, CRD_WEIGHT_NOTICE, ev);
+	}
 	if (!n->persistent && su_model_remove_vm(x->p->next, &n->vm_uuid) < 0) {
 		plan_msg(x, "CMD0221", "no room for the tombstone of the VM definition");
 		return plan_reject(x, "CMD0221", 32);
@@ -412,7 +418,11 @@ int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, int32_t pid, bool fen
 	memset(&vm->rt, 0, sizeof(vm->rt));
 	if (msg)
 		su_msg_format(msg, SU_MSG_MAX, "VMS4022", b, why ? why : "");
-	if (!vm->persistent)
+	if (!vm->persistent) {
+		char ev[80];
+		snprintf(ev, sizeof(ev), "VM definition %s deleted (not persistent)", b);
+		su_model_emit(m, vm, CRD_WEIGHT_NOTICE, ev);
 		su_model_remove_vm(m, &vm->vm_uuid);
+	}
 	return 1;
 }

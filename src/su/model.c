@@ -222,8 +222,8 @@ int su_model_remove_vm(struct su_model *m, const crd_uuid *u)
 	return 0;
 }
 
-static void emit(struct su_model *m, const struct su_vm *vm, enum crd_event_weight w,
-		 const char *msg)
+void su_model_emit(struct su_model *m, const struct su_vm *vm, enum crd_event_weight w,
+		   const char *msg)
 {
 	struct su_event ev = {.weight = w, .component = "Sys-Mgmt", .vm_index = vm->index};
 
@@ -246,7 +246,7 @@ int su_model_sync_owner(struct su_model *m)
 			snprintf(msg, sizeof(msg),
 				 "VM definition (%u,%s) dropped: another SU owns it (crd.md §6)",
 				 vm->index, vm->name);
-			emit(m, vm, CRD_WEIGHT_WARNING, msg);
+			su_model_emit(m, vm, CRD_WEIGHT_WARNING, msg);
 			memmove(vm, vm + 1, (m->nvms - i - 1) * sizeof(*vm));
 			m->nvms--;
 			dropped++;

@@ -226,6 +226,11 @@ int su_model_remove_vm(struct su_model *m, const crd_uuid *u);
  * longer owned (an event each), marks CONFLICT copies. Returns the number dropped. */
 int su_model_sync_owner(struct su_model *m);
 
+/* Emits one event about vm (component "Sys-Mgmt") through m's event hook: used for the
+ * events that are not state changes ("VM definition (3,VM1) created"). */
+void su_model_emit(struct su_model *m, const struct su_vm *vm, enum crd_event_weight w,
+		   const char *msg);
+
 /* "x86" / "390". */
 const char *su_type_to_string(enum su_type t);
 /* "disk", "tape", "local-disk", "console". */

@@ -91,6 +91,7 @@ static void test_create_activate_start(void **state)
 	assert_int_equal(vm->state, SU_VM_DEFINED_ONLY);
 	assert_true(vm->persistent);
 	assert_non_null(crd_owner_find(&f->m->own, &vm->vm_uuid));
+	assert_int_equal(f->nev, 1);
 
 	/* activate: QEMU paused, then the region */
 	p = fx_plan(f, "/ACTIVATE-VM-DEFINITION VM-NAME=VM1,MONJV=MON.VM1");
@@ -99,7 +100,7 @@ static void test_create_activate_start(void **state)
 	assert_int_equal(p->eff[0].vm_index, 2);
 	assert_string_equal(p->eff[0].mn, ""); /* no IPL unit known yet */
 	assert_int_equal(su_model_vm_by_name(f->m, "VM1")->state, SU_VM_DEFINED_ONLY);
-	assert_int_equal(f->nev, 0); /* events only at commit */
+	assert_int_equal(f->nev, 1); /* events only at commit */
 	p->eff[0].pid = 4242;
 	assert_int_equal(su_cmd_commit(f->m, p), 0);
 	expect_msg(p, "% VMS3050 VIRTUAL MACHINE (2,VM1) CREATED");
@@ -109,8 +110,9 @@ static void test_create_activate_start(void **state)
 	vm = su_model_vm_by_name(f->m, "VM1");
 	assert_int_equal(vm->state, SU_VM_INIT_ONLY);
 	assert_int_equal(vm->rt.qemu_pid, 4242);
-	assert_int_equal(f->nev, 1);
-	assert_string_equal(f->ev[0].msg,
+	assert_int_equal(f->nev, 2);
+	assert_string_equal(f->ev[0].msg, "VM definition (2,VM1) created (CREATE-VM-DEFINITION)");
+	assert_string_equal(f->ev[1].msg,
 			    "VM (2,VM1) state NOT INITIALIZED -> INIT-ONLY (ACTIVATE-VM-DEFINITION)");
 
 	/* first start without IPL unit: refused */
@@ -127,7 +129,7 @@ static void test_create_activate_start(void **state)
 	assert_int_equal(vm->state, SU_VM_RUNNING);
 	assert_string_equal(vm->ipl_unit, "A000");
 	assert_string_equal(vm->rt.qemu_ipl, "A000");
-	assert_string_equal(f->ev[1].msg, "VM (2,VM1) state INIT-ONLY -> RUNNING (START-VM)");
+	assert_string_equal(f->ev[2].msg, "VM (2,VM1) state INIT-ONLY -> RUNNING (START-VM)");
 
 	/* running: START-VM again refused unless CHECK-VM-STATE=*NO */
 	expect_refused(f, "/START-VM VM-ID=2", "VMS4040", 64,
@@ -561,6 +563,31 @@ static void test_modify_devices_and_attrs(void **state)
 	fx_free(f);
 }
 
+/* A definition that was ever recovered leaves a tombstone when deleted (crd.md §6), and the
+ * tombstone is in the region payload. */
+static void test_delete_recovered_leaves_tombstone(void **state)
+{
+	struct fx *f = fx_new(SU_TYPE_X86);
+	fx_ok(f, "/CREATE-VM-DEFINITION VM-NAME=VM1,MEMORY-SIZE=256");
+	struct su_vm *vm = su_model_vm_by_name(f->m, "VM1");
+	crd_uuid u = vm->vm_uuid;
+	for (unsigned i = 0; i < f->m->own.ndefs; i++)
+		if (crd_uuid_eq(&f->m->own.defs[i].vm_uuid, &u))
+			f->m->own.defs[i].recovered_from = 4;
+	fx_ok(f, "/DELETE-VM-DEFINITION VM-NAME=VM1");
+	assert_int_equal(f->m->own.ndefs, 0);
+	assert_non_null(crd_owner_find_tomb(&f->m->own, &u));
+	char *s = su_model_to_json(f->m);
+	assert_non_null(strstr(s, "\"tombstones\":[{"));
+	struct sec_err err = {0};
+	struct su_model *m2 = su_model_from_json(s, strlen(s), &err);
+	assert_non_null(m2);
+	assert_non_null(crd_owner_find_tomb(&m2->own, &u));
+	su_model_free(m2);
+	free(s);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_show_other),
 		cmocka_unit_test(test_not_yet_and_syntax),
 		cmocka_unit_test(test_modify_devices_and_attrs),
+		cmocka_unit_test(test_delete_recovered_leaves_tombstone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
