@@ -321,7 +321,8 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 			}
 		}
 		if (k < 0 && !alt && range)
-			return sdf_errat(c->e, -EINVAL, tpos(c, t), "%s for %s", why, od->name);
+			return sdf_errat(c->e, -EINVAL, tpos(c, t), "value %s for %s %s",
+					 found(t, fb, sizeof(fb)), od->name, why);
 		if (k < 0 && !alt && w[0] != '*') {
 			/* a keyword without its '*': no variable alternative took the word */
 			char star[64];
@@ -344,13 +345,23 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 	}
 	v->def = alt;
 	v->num = num;
-	v->text = dup(c, alt->type == SDF_T_KEYWORD ? alt->keyword : t->text);
+	if (alt->type == SDF_T_INTEGER)
+		snprintf(why, sizeof(why), "%lld", (long long)num);
+	else if (alt->type == SDF_T_FIXED)
+		snprintf(why, sizeof(why), "%lld.%02lld", (long long)(num / 100),
+			 (long long)(num % 100));
+	v->text = dup(c, alt->type == SDF_T_KEYWORD			     ? alt->keyword
+			 : alt->type == SDF_T_INTEGER || alt->type == SDF_T_FIXED ? why
+										   : t->text);
 	if (!v->text)
 		return -E2BIG;
 	advance(c);
 	if (cur(c)->kind != SDF_TOK_LPAREN) {
 		if (!alt->sub)
 			return 0;
+		if (depth + 1 > SDF_MAX_DEPTH)
+			return sdf_errat(c->e, -E2BIG, tpos(c, cur(c)),
+					 "structures nested deeper than %d levels", SDF_MAX_DEPTH);
 		v->n_sub = alt->n_sub;
 		return parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, true, alt->keyword ?
 				      alt->keyword : od->name, depth + 1, &v->sub);

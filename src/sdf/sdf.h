@@ -17,8 +17,9 @@
  *
  * Shapes of a value (struct sdf_value):
  *  - a single value: def = the alternative that matched; text = its canonical text (keyword
- *    in full "*ANY"; names, x-text and integers upper-cased as typed; c-string and x-string
- *    contents without quotes, '' turned into '); num = the integer (SDF_T_FIXED: value × 100,
+ *    in full "*ANY"; integers in decimal "5" for "+05"; fixed with two decimals "1.50";
+ *    names and x-text upper-cased; c-string contents as typed without quotes, '' turned
+ *    into '; x-string contents upper-cased without quotes); num = the integer (SDF_T_FIXED: value × 100,
  *    "1.5" → 150); sub/n_sub = the structure this value opens (every operand of def->sub,
  *    defaults filled) when def->sub != NULL, else NULL/0. A variable value can open a
  *    structure too: MEMORY-SIZE=2(DIMENSION=*GIGABYTE) is an SDF_T_INTEGER with num 2 and
@@ -154,7 +155,7 @@ bool sdf_value_is(const struct sdf_value *v, const char *kw);
  * snprintf). Used by tests and for logging a command. */
 size_t sdf_cmd_format(const struct sdf_cmd *c, char *buf, size_t size);
 
-/* "KEYWORD", "INTEGER", ... for messages and logs. */
+/* "keyword", "integer", "alphanum-name", ... (the SDF metasyntax names) for messages. */
 const char *sdf_type_to_string(enum sdf_type t);
 
 #endif

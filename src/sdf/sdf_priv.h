@@ -63,7 +63,7 @@ int sdf_lookup(const char *w, size_t n, const char *(*get)(size_t i, const void 
 enum sdf_check {
 	SDF_CHECK_NO = 0, /* not this type at all */
 	SDF_CHECK_OK,	  /* this type, value in range; *num set */
-	SDF_CHECK_RANGE,  /* this type, but length or range wrong (why filled) */
+	SDF_CHECK_RANGE,  /* this type, but length or range wrong; why: "out of range; expected <..>" */
 };
 
 /* Checks a word (upper case) against a variable alternative. */

@@ -80,9 +80,9 @@ static enum sdf_check range(const struct sdf_value_def *d, const char *w, char *
 {
 	char desc[64];
 
+	(void)w;
 	sdf_value_def_describe(d, desc, sizeof(desc));
-	snprintf(why, why_size, "%s '%.40s%s'; expected %s", what, w, strlen(w) > 40 ? "..." : "",
-		 desc);
+	snprintf(why, why_size, "%s; expected %s", what, desc);
 	return SDF_CHECK_RANGE;
 }
 
@@ -117,7 +117,7 @@ static enum sdf_check check_integer(const struct sdf_value_def *d, const char *w
 	if (neg)
 		v = -v;
 	if (v < d->min || v > d->max)
-		return range(d, w, why, why_size, "value out of range");
+		return range(d, w, why, why_size, "out of range");
 	*num = v;
 	return SDF_CHECK_OK;
 }
@@ -145,11 +145,11 @@ static enum sdf_check check_fixed(const struct sdf_value_def *d, const char *w, 
 	if (digits == 0)
 		return SDF_CHECK_NO;
 	if (strlen(w) > 10 || decimals > 2)
-		return range(d, w, why, why_size, "too many digits in");
+		return range(d, w, why, why_size, "has too many digits");
 	for (int k = decimals < 0 ? 0 : decimals; k < 2; k++)
 		v *= 10;
 	if (v < d->min || v > d->max)
-		return range(d, w, why, why_size, "value out of range");
+		return range(d, w, why, why_size, "out of range");
 	*num = v;
 	return SDF_CHECK_OK;
 }
@@ -172,7 +172,7 @@ static enum sdf_check check_chars(const struct sdf_value_def *d, const char *w, 
 			return SDF_CHECK_NO;
 	}
 	if (wild)
-		return len > SDF_MAX_WILD ? range(d, w, why, why_size, "pattern too long") : SDF_CHECK_OK;
+		return len > SDF_MAX_WILD ? range(d, w, why, why_size, "too long for a pattern") : SDF_CHECK_OK;
 	return check_len(d, w, len, why, why_size);
 }
 
