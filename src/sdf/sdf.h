@@ -155,6 +155,12 @@ bool sdf_value_is(const struct sdf_value *v, const char *kw);
  * snprintf). Used by tests and for logging a command. */
 size_t sdf_cmd_format(const struct sdf_cmd *c, char *buf, size_t size);
 
+/* The command as input text with every operand explicit, defaults included:
+ * "/CMD OP=V,OP=V,..." (structures, lists and strings as in sdf_cmd_format). It parses to
+ * the same tree, every operand given (the fuzz target checks this). For echoing a command
+ * in full on the console. Returns the length it needed, like snprintf. */
+size_t sdf_cmd_format_input(const struct sdf_cmd *c, char *buf, size_t size);
+
 /* "keyword", "integer", "alphanum-name", ... (the SDF metasyntax names) for messages. */
 const char *sdf_type_to_string(enum sdf_type t);
 

@@ -3,7 +3,8 @@
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
  * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c), DIR/global
- * (a topology file and a region-0 document). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * (a topology file and a region-0 document), DIR/sdf (every command line of the SDF table
+ * test, tests/unit/sdf_cases.h). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "crd/owner.h"
 #include "cluster/global.h"
 #include "cluster/hbmsg.h"
+#include "../unit/sdf_cases.h"
 
 static const char *dir;
 
@@ -176,5 +178,7 @@ int main(int argc, char **argv)
 		return 1;
 	put("global", 1, s, strlen(s));
 	free(s);
+	for (size_t i = 0; i < SDF_N_CASES; i++)
+		put("sdf", (int)i, sdf_cases[i].in, strlen(sdf_cases[i].in));
 	return 0;
 }
