@@ -361,7 +361,8 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 			return 0;
 		if (depth + 1 > SDF_MAX_DEPTH)
 			return sdf_errat(c->e, -E2BIG, tpos(c, cur(c)),
-					 "structures nested deeper than %d levels", SDF_MAX_DEPTH);
+					 "structures nested deeper than %d levels; expected at most %d",
+				 SDF_MAX_DEPTH, SDF_MAX_DEPTH);
 		v->n_sub = alt->n_sub;
 		return parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, true, alt->keyword ?
 				      alt->keyword : od->name, depth + 1, &v->sub);
@@ -372,7 +373,8 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 				 found(t, fb, sizeof(fb)), od->name);
 	if (depth + 1 > SDF_MAX_DEPTH)
 		return sdf_errat(c->e, -E2BIG, tpos(c, cur(c)),
-				 "structures nested deeper than %d levels", SDF_MAX_DEPTH);
+				 "structures nested deeper than %d levels; expected at most %d",
+				 SDF_MAX_DEPTH, SDF_MAX_DEPTH);
 	advance(c);
 	v->n_sub = alt->n_sub;
 	r = parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, false,

@@ -342,7 +342,7 @@ static void test_limits(void **state)
 	for (int i = 0; i < 9; i++)
 		strcat(in, ")");
 	assert_int_equal(parse_test(in, &e, out, sizeof(out)), -E2BIG);
-	assert_string_equal(e.msg, "structures nested deeper than 8 levels");
+	assert_string_equal(e.msg, "structures nested deeper than 8 levels; expected at most 8");
 	assert_int_equal(e.pos, 16 + 8 * 3 + 2);
 
 	/* input length */
