@@ -130,9 +130,8 @@ static int fill_default(struct ctx *c, const struct sdf_operand_def *od, struct 
 		sdf_lexed_release(&lx);
 	}
 	if (r < 0)
-		return sdf_errat(c->e, r == -EINVAL ? -EINVAL : r, at,
-				 "internal error: default '%s' of operand %s: %s", od->def, od->name,
-				 derr.msg);
+		return sdf_errat(c->e, r, at, "internal error: default '%s' of operand %s: %s",
+				 od->def, od->name, derr.msg);
 	return 0;
 }
 
@@ -214,8 +213,9 @@ static int parse_operands(struct ctx *c, const struct sdf_operand_def *defs, siz
 		}
 		if (t->kind == closer)
 			break;
-		return sdf_errat(c->e, -EINVAL, t->pos, "expected ',' or %s after the value of %s; "
-				 "found %s", closer == SDF_TOK_END ? "the end of the command" : "')'",
+		return sdf_errat(c->e, -EINVAL, t->pos,
+				 "expected ',' or %s after the value of %s; found %s",
+				 closer == SDF_TOK_END ? "the end of the command" : "')'",
 				 defs[idx].name, found(t, fb, sizeof(fb)));
 	}
 filled:
@@ -257,8 +257,8 @@ static int keyword(struct ctx *c, const struct sdf_operand_def *od, const struct
 	int k = sdf_lookup(w, od->n_alt, altname, od, list, sizeof(list));
 
 	if (k == -2)
-		sdf_errat(c->e, -EINVAL, tpos(c, t), "ambiguous value '%.40s' for %s; candidates: %s",
-			  w, od->name, list);
+		sdf_errat(c->e, -EINVAL, tpos(c, t),
+			  "ambiguous value '%.40s' for %s; candidates: %s", w, od->name, list);
 	return k;
 }
 
@@ -278,7 +278,6 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 	const struct sdf_value_def *alt = NULL;
 	char why[200] = "", fb[64];
 	int64_t num = 0;
-	int r;
 
 	v->pos = tpos(c, t);
 	if (t->kind == SDF_TOK_STRING) {
@@ -321,7 +320,8 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 			}
 		}
 		if (k < 0 && !alt && range)
-			return sdf_errat(c->e, -EINVAL, tpos(c, t), "%s for %s", why, od->name);
+			return sdf_errat(c->e, -EINVAL, tpos(c, t), "value %s for %s %s",
+					 found(t, fb, sizeof(fb)), od->name, why);
 		if (k < 0 && !alt && w[0] != '*') {
 			/* a keyword without its '*': no variable alternative took the word */
 			char star[64];
@@ -338,35 +338,41 @@ static int parse_single(struct ctx *c, const struct sdf_operand_def *od, struct 
 			return value_error(c, od, t, "unknown value");
 	} else {
 		sdf_operand_def_describe(od, why, sizeof(why));
-		return sdf_errat(c->e, -EINVAL, tpos(c, t), "expected a value for %s (%s); found %s",
-				 od->name, why, t->kind == SDF_TOK_END ? "the end of the input"
-								       : found(t, fb, sizeof(fb)));
+		return sdf_errat(c->e, -EINVAL, tpos(c, t),
+				 "expected a value for %s (%s); found %s", od->name, why,
+				 t->kind == SDF_TOK_END ? "the end of the input"
+							: found(t, fb, sizeof(fb)));
 	}
 	v->def = alt;
 	v->num = num;
-	v->text = dup(c, alt->type == SDF_T_KEYWORD ? alt->keyword : t->text);
+	if (alt->type == SDF_T_INTEGER)
+		snprintf(why, sizeof(why), "%lld", (long long)num);
+	else if (alt->type == SDF_T_FIXED)
+		snprintf(why, sizeof(why), "%lld.%02lld", (long long)(num / 100),
+			 (long long)(num % 100));
+	v->text = dup(c, alt->type == SDF_T_KEYWORD				  ? alt->keyword
+			 : alt->type == SDF_T_INTEGER || alt->type == SDF_T_FIXED ? why
+										  : t->text);
 	if (!v->text)
 		return -E2BIG;
 	advance(c);
-	if (cur(c)->kind != SDF_TOK_LPAREN) {
-		if (!alt->sub)
-			return 0;
-		v->n_sub = alt->n_sub;
-		return parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, true, alt->keyword ?
-				      alt->keyword : od->name, depth + 1, &v->sub);
-	}
-	if (!alt->sub)
+	bool open = cur(c)->kind == SDF_TOK_LPAREN;
+	if (open && !alt->sub)
 		return sdf_errat(c->e, -EINVAL, tpos(c, cur(c)),
 				 "value %s of %s opens no structure; expected ',' instead of '('",
 				 found(t, fb, sizeof(fb)), od->name);
+	if (!alt->sub)
+		return 0;
 	if (depth + 1 > SDF_MAX_DEPTH)
 		return sdf_errat(c->e, -E2BIG, tpos(c, cur(c)),
-				 "structures nested deeper than %d levels", SDF_MAX_DEPTH);
-	advance(c);
+				 "structures nested deeper than %d levels; expected at most %d",
+				 SDF_MAX_DEPTH, SDF_MAX_DEPTH);
+	if (open)
+		advance(c);
+	/* without '(' the structure gets its defaults (a required operand is an error) */
 	v->n_sub = alt->n_sub;
-	r = parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, false,
-			   alt->keyword ? alt->keyword : od->name, depth + 1, &v->sub);
-	return r;
+	return parse_operands(c, alt->sub, alt->n_sub, SDF_TOK_RPAREN, !open,
+			      alt->keyword ? alt->keyword : od->name, depth + 1, &v->sub);
 }
 
 static int parse_value(struct ctx *c, const struct sdf_operand_def *od, struct sdf_value *v,
@@ -380,7 +386,8 @@ static int parse_value(struct ctx *c, const struct sdf_operand_def *od, struct s
 		if (t->kind == SDF_TOK_LPAREN) {
 			sdf_operand_def_describe(od, list, sizeof(list));
 			return sdf_errat(c->e, -EINVAL, tpos(c, t),
-					 "%s takes no list; expected one value: %s", od->name, list);
+					 "%s takes no list; expected one value: %s", od->name,
+					 list);
 		}
 		return parse_single(c, od, v, depth);
 	}
@@ -414,8 +421,8 @@ static int parse_value(struct ctx *c, const struct sdf_operand_def *od, struct s
 			break;
 		if (t->kind != SDF_TOK_COMMA)
 			return sdf_errat(c->e, -EINVAL, tpos(c, t),
-					 "expected ',' or ')' in the list of %s; found %s", od->name,
-					 found(t, fb, sizeof(fb)));
+					 "expected ',' or ')' in the list of %s; found %s",
+					 od->name, found(t, fb, sizeof(fb)));
 		advance(c);
 	}
 	advance(c);
@@ -428,8 +435,8 @@ static int parse_value(struct ctx *c, const struct sdf_operand_def *od, struct s
 	return 0;
 }
 
-int sdf_parse(const struct sdf_command_def *tab, size_t n, const char *text,
-	      struct sdf_cmd **ret, struct sdf_error *err)
+int sdf_parse(const struct sdf_command_def *tab, size_t n, const char *text, struct sdf_cmd **ret,
+	      struct sdf_error *err)
 {
 	struct sdf_errctx e = {.err = err};
 	struct sdf_lexed lx;
@@ -480,7 +487,8 @@ int sdf_parse(const struct sdf_command_def *tab, size_t n, const char *text,
 	if (cur(&c)->kind != SDF_TOK_END && cur(&c)->pos == t->end) {
 		r = sdf_errat(&e, -EINVAL, cur(&c)->pos,
 			      "expected a blank between the command name and its operands; "
-			      "found %s", found(cur(&c), fb, sizeof(fb)));
+			      "found %s",
+			      found(cur(&c), fb, sizeof(fb)));
 		goto out;
 	}
 	snprintf(owner, sizeof(owner), "/%s", tab[k].name);

@@ -16,13 +16,15 @@
  * never the abbreviations that were typed; keyword values appear in full with their `*`.
  *
  * Shapes of a value (struct sdf_value):
- *  - a single value: def = the alternative that matched; text = its canonical text (keyword
- *    in full "*ANY"; names, x-text and integers upper-cased as typed; c-string and x-string
- *    contents without quotes, '' turned into '); num = the integer (SDF_T_FIXED: value × 100,
- *    "1.5" → 150); sub/n_sub = the structure this value opens (every operand of def->sub,
- *    defaults filled) when def->sub != NULL, else NULL/0. A variable value can open a
- *    structure too: MEMORY-SIZE=2(DIMENSION=*GIGABYTE) is an SDF_T_INTEGER with num 2 and
- *    sub = {DIMENSION=*GIGABYTE}; MEMORY-SIZE=2048 has the same sub with the default.
+ *  - a single value: def = the alternative that matched; text = its canonical text
+ *    (keyword in full "*ANY"; integers in decimal, "5" for "+05"; fixed with two decimals,
+ *    "1.50"; names and x-text upper-cased; c-string contents as typed without quotes, ''
+ *    turned into '; x-string contents upper-cased without quotes); num = the integer
+ *    (SDF_T_FIXED: value × 100, "1.5" → 150); sub/n_sub = the structure this value opens
+ *    (every operand of def->sub, defaults filled) when def->sub != NULL, else NULL/0. A
+ *    variable value can open a structure too: MEMORY-SIZE=2(DIMENSION=*GIGABYTE) is an
+ *    SDF_T_INTEGER with num 2 and sub = {DIMENSION=*GIGABYTE}; MEMORY-SIZE=2048 has the
+ *    same sub with the default.
  *  - the value of an operand with list_max > 0 is ALWAYS a list, even when one element or
  *    the default was given: def = NULL, is_list = true, items[0..n_items-1] single values
  *    (n_items >= 1). Only alternatives with SDF_F_LIST may appear in a list of two or more.
@@ -40,11 +42,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDF_MAX_INPUT 16384 /* bytes of raw input (continuation lines included) */
-#define SDF_MAX_DEPTH 8	    /* nested structure levels below the command */
-#define SDF_MAX_LIST 64	    /* list-poss(n): n at most this */
-#define SDF_MAX_TREE (1u << 20) /* bytes of result tree */
-#define SDF_MAX_WILD 20	    /* length of a with-wild(20) pattern */
+#define SDF_MAX_INPUT 16384	 /* bytes of raw input (continuation lines included) */
+#define SDF_MAX_DEPTH 8		 /* nested structure levels below the command */
+#define SDF_MAX_LIST  64	 /* list-poss(n): n at most this */
+#define SDF_MAX_TREE  (1u << 20) /* bytes of result tree */
+#define SDF_MAX_WILD  20	 /* length of a with-wild(20) pattern */
 
 enum sdf_type {
 	SDF_T_KEYWORD = 1, /* keyword value: def->keyword, e.g. "*ANY" */
@@ -55,7 +57,7 @@ enum sdf_type {
 	SDF_T_X_STRING,	   /* <x-string min..max>: X'hex'; min/max count hex digits */
 	SDF_T_C_STRING,	   /* <c-string min..max>: C'...' or '...', '' = one quote; case kept */
 	SDF_T_FIXED,	   /* <fixed min..max>: digits[.digits] (≤ 2 decimals); min/max × 100 */
-	SDF_T_FILENAME,	   /* <filename min..max>: [:catid:][$user.]name.parts (A-Z 0-9 $ # @ - .) */
+	SDF_T_FILENAME, /* <filename min..max>: [:catid:][$user.]name.parts (A-Z 0-9 $ # @ - .) */
 	SDF_T_COMPOSED_NAME, /* <composed-name min..max>: A-Z 0-9 $ # @ - . */
 	SDF_T_TYPE_MAX,
 };
@@ -69,19 +71,19 @@ struct sdf_operand_def;
 /* One alternative of an operand's value: a keyword or a typed variable. */
 struct sdf_value_def {
 	enum sdf_type type;
-	const char *keyword;	/* SDF_T_KEYWORD: the full keyword with '*' ("*ANY"); else NULL */
-	int64_t min, max;	/* integer/fixed range (fixed × 100), or length range of text types */
-	unsigned flags;		/* SDF_F_* */
+	const char *keyword; /* SDF_T_KEYWORD: the full keyword with '*' ("*ANY"); else NULL */
+	int64_t min, max;    /* integer/fixed range (fixed × 100), or length range of text types */
+	unsigned flags;	     /* SDF_F_* */
 	const struct sdf_operand_def *sub; /* the structure this value opens, or NULL */
 	size_t n_sub;
 };
 
 struct sdf_operand_def {
-	const char *name;	/* full name, e.g. "VM-IDENTIFICATION" */
+	const char *name;		 /* full name, e.g. "VM-IDENTIFICATION" */
 	const struct sdf_value_def *alt; /* alternatives in the order of the manual */
 	size_t n_alt;
-	const char *def;	/* default as input text ("*STD", "*MEGABYTE"); NULL = required */
-	unsigned list_max;	/* 0: no list; n: list-poss(n) */
+	const char *def;   /* default as input text ("*STD", "*MEGABYTE"); NULL = required */
+	unsigned list_max; /* 0: no list; n: list-poss(n) */
 };
 
 struct sdf_command_def {
@@ -121,9 +123,9 @@ struct sdf_cmd {
 };
 
 struct sdf_error {
-	size_t pos;	/* 1-based character position in the joined input (continuations removed) */
-	char msg[256];	/* what was found and what was expected, e.g. "unknown operand 'FOO' of
-			 * /START-VM; expected one of IPL-UNIT, MAIN-CONSOLE, ..." */
+	size_t pos;    /* 1-based character position in the joined input (continuations removed) */
+	char msg[256]; /* what was found and what was expected, e.g. "unknown operand 'FOO' of
+			* /START-VM; expected one of IPL-UNIT, MAIN-CONSOLE, ..." */
 };
 
 /* Parses one command. tab: n command definitions; text: NUL-terminated input, optionally
@@ -131,8 +133,8 @@ struct sdf_error {
  * Returns 0 and *ret (owned by the caller, free with sdf_cmd_free) or, with nothing
  * allocated and *ret untouched: -EINVAL (syntax or value error, err filled), -E2BIG (input,
  * nesting, list or tree limit exceeded, err filled), -ENOMEM (err filled). err may be NULL. */
-int sdf_parse(const struct sdf_command_def *tab, size_t n, const char *text,
-	      struct sdf_cmd **ret, struct sdf_error *err);
+int sdf_parse(const struct sdf_command_def *tab, size_t n, const char *text, struct sdf_cmd **ret,
+	      struct sdf_error *err);
 
 /* Frees the tree; accepts NULL; returns NULL. */
 struct sdf_cmd *sdf_cmd_free(struct sdf_cmd *c);
@@ -154,7 +156,13 @@ bool sdf_value_is(const struct sdf_value *v, const char *kw);
  * snprintf). Used by tests and for logging a command. */
 size_t sdf_cmd_format(const struct sdf_cmd *c, char *buf, size_t size);
 
-/* "KEYWORD", "INTEGER", ... for messages and logs. */
+/* The command as input text with every operand explicit, defaults included:
+ * "/CMD OP=V,OP=V,..." (structures, lists and strings as in sdf_cmd_format). It parses to
+ * the same tree, every operand given (the fuzz target checks this). For echoing a command
+ * in full on the console. Returns the length it needed, like snprintf. */
+size_t sdf_cmd_format_input(const struct sdf_cmd *c, char *buf, size_t size);
+
+/* "keyword", "integer", "alphanum-name", ... (the SDF metasyntax names) for messages. */
 const char *sdf_type_to_string(enum sdf_type t);
 
 #endif

@@ -60,9 +60,9 @@ static int join(const char *text, size_t len, char *out, size_t *ret_len, struct
 		for (size_t i = a; i < lend; i++) {
 			unsigned char c = (unsigned char)text[i];
 			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				return sdf_errat(e, -EINVAL, j + (i - a) + 1,
-						 "invalid character 0x%02x; expected printable text",
-						 c);
+				return sdf_errat(
+				    e, -EINVAL, j + (i - a) + 1,
+				    "invalid character 0x%02x; expected printable text", c);
 		}
 		t = lend;
 		while (t > a && is_blank(text[t - 1]))
@@ -177,7 +177,7 @@ int sdf_lex(const char *text, bool skip_slash, struct sdf_lexed *ret, struct sdf
 		while (s[i] == ' ')
 			i++;
 		char c = s[i];
-		enum sdf_tok_kind k = c == '\0' ? SDF_TOK_END
+		enum sdf_tok_kind k = c == '\0'	 ? SDF_TOK_END
 				      : c == '=' ? SDF_TOK_EQ
 				      : c == ',' ? SDF_TOK_COMMA
 				      : c == '(' ? SDF_TOK_LPAREN
@@ -189,7 +189,10 @@ int sdf_lex(const char *text, bool skip_slash, struct sdf_lexed *ret, struct sdf
 				goto fail;
 			if (k == SDF_TOK_END)
 				break;
-			l.toks[l.n - 1].text = (char *)(c == '=' ? "=" : c == ',' ? "," : c == '(' ? "(" : ")");
+			l.toks[l.n - 1].text = (char *)(c == '='   ? "="
+							: c == ',' ? ","
+							: c == '(' ? "("
+								   : ")");
 			l.toks[l.n - 1].len = 1;
 			i++;
 			continue;

@@ -44,7 +44,7 @@ struct sdf_errctx {
 };
 
 int sdf_errat(struct sdf_errctx *e, int code, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* Joins and tokenizes text (sdf_lex.c). Returns 0, -EINVAL, -E2BIG or -ENOMEM (error filled).
  * skip_slash: drop one leading '/' (commands; not for table defaults). */
@@ -63,12 +63,13 @@ int sdf_lookup(const char *w, size_t n, const char *(*get)(size_t i, const void 
 enum sdf_check {
 	SDF_CHECK_NO = 0, /* not this type at all */
 	SDF_CHECK_OK,	  /* this type, value in range; *num set */
-	SDF_CHECK_RANGE,  /* this type, but length or range wrong (why filled) */
+	SDF_CHECK_RANGE, /* this type, but length or range wrong; why: "out of range; expected <..>"
+			  */
 };
 
 /* Checks a word (upper case) against a variable alternative. */
-enum sdf_check sdf_check_word(const struct sdf_value_def *d, const char *w, int64_t *num,
-			      char *why, size_t why_size);
+enum sdf_check sdf_check_word(const struct sdf_value_def *d, const char *w, int64_t *num, char *why,
+			      size_t why_size);
 
 /* "<integer 2..99>", "*ANY", ... for messages. */
 void sdf_value_def_describe(const struct sdf_value_def *d, char *buf, size_t size);

@@ -104,6 +104,7 @@ bool sdf_value_is(const struct sdf_value *v, const char *kw)
 struct out {
 	char *buf;
 	size_t size, len;
+	bool input; /* sdf_cmd_format_input(): no brackets, ',' between operands */
 };
 
 static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -160,9 +161,10 @@ static void put_value(struct out *o, const struct sdf_value *v)
 static void put_operands(struct out *o, const struct sdf_operand *ops, size_t n, const char *sep)
 {
 	for (size_t i = 0; i < n; i++) {
-		put(o, "%s%s%s=", i ? sep : "", ops[i].given ? "" : "[", ops[i].def->name);
+		bool mark = !ops[i].given && !o->input;
+		put(o, "%s%s%s=", i ? sep : "", mark ? "[" : "", ops[i].def->name);
 		put_value(o, &ops[i].val);
-		if (!ops[i].given)
+		if (mark)
 			put(o, "]");
 	}
 }
@@ -177,5 +179,18 @@ size_t sdf_cmd_format(const struct sdf_cmd *c, char *buf, size_t size)
 	if (c->n_ops)
 		put(&o, " ");
 	put_operands(&o, c->ops, c->n_ops, " ");
+	return o.len;
+}
+
+size_t sdf_cmd_format_input(const struct sdf_cmd *c, char *buf, size_t size)
+{
+	struct out o = {.buf = buf, .size = size, .input = true};
+
+	if (size)
+		buf[0] = '\0';
+	put(&o, "/%s", c->def->name);
+	if (c->n_ops)
+		put(&o, " ");
+	put_operands(&o, c->ops, c->n_ops, ",");
 	return o.len;
 }

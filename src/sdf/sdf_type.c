@@ -61,8 +61,7 @@ int sdf_lookup(const char *w, size_t n, const char *(*get)(size_t i, const void 
 
 static bool is_alnum(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' || c == '#' ||
-	       c == '@';
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '$' || c == '#' || c == '@';
 }
 
 static bool is_digit(char c)
@@ -80,18 +79,17 @@ static enum sdf_check range(const struct sdf_value_def *d, const char *w, char *
 {
 	char desc[64];
 
+	(void)w;
 	sdf_value_def_describe(d, desc, sizeof(desc));
-	snprintf(why, why_size, "%s '%.40s%s'; expected %s", what, w, strlen(w) > 40 ? "..." : "",
-		 desc);
+	snprintf(why, why_size, "%s; expected %s", what, desc);
 	return SDF_CHECK_RANGE;
 }
 
-static enum sdf_check check_len(const struct sdf_value_def *d, const char *w, size_t len,
-				char *why, size_t why_size)
+static enum sdf_check check_len(const struct sdf_value_def *d, const char *w, size_t len, char *why,
+				size_t why_size)
 {
 	if ((int64_t)len < d->min || (int64_t)len > d->max)
-		return range(d, w, why, why_size,
-			     (int64_t)len < d->min ? "too short" : "too long");
+		return range(d, w, why, why_size, (int64_t)len < d->min ? "too short" : "too long");
 	return SDF_CHECK_OK;
 }
 
@@ -117,7 +115,7 @@ static enum sdf_check check_integer(const struct sdf_value_def *d, const char *w
 	if (neg)
 		v = -v;
 	if (v < d->min || v > d->max)
-		return range(d, w, why, why_size, "value out of range");
+		return range(d, w, why, why_size, "out of range");
 	*num = v;
 	return SDF_CHECK_OK;
 }
@@ -145,11 +143,11 @@ static enum sdf_check check_fixed(const struct sdf_value_def *d, const char *w, 
 	if (digits == 0)
 		return SDF_CHECK_NO;
 	if (strlen(w) > 10 || decimals > 2)
-		return range(d, w, why, why_size, "too many digits in");
+		return range(d, w, why, why_size, "has too many digits");
 	for (int k = decimals < 0 ? 0 : decimals; k < 2; k++)
 		v *= 10;
 	if (v < d->min || v > d->max)
-		return range(d, w, why, why_size, "value out of range");
+		return range(d, w, why, why_size, "out of range");
 	*num = v;
 	return SDF_CHECK_OK;
 }
@@ -172,7 +170,8 @@ static enum sdf_check check_chars(const struct sdf_value_def *d, const char *w, 
 			return SDF_CHECK_NO;
 	}
 	if (wild)
-		return len > SDF_MAX_WILD ? range(d, w, why, why_size, "pattern too long") : SDF_CHECK_OK;
+		return len > SDF_MAX_WILD ? range(d, w, why, why_size, "too long for a pattern")
+					  : SDF_CHECK_OK;
 	return check_len(d, w, len, why, why_size);
 }
 
@@ -214,8 +213,8 @@ static enum sdf_check check_filename(const struct sdf_value_def *d, const char *
 	return check_len(d, w, strlen(w), why, why_size);
 }
 
-enum sdf_check sdf_check_word(const struct sdf_value_def *d, const char *w, int64_t *num,
-			      char *why, size_t why_size)
+enum sdf_check sdf_check_word(const struct sdf_value_def *d, const char *w, int64_t *num, char *why,
+			      size_t why_size)
 {
 	*num = 0;
 	switch (d->type) {
@@ -245,16 +244,11 @@ enum sdf_check sdf_check_word(const struct sdf_value_def *d, const char *w, int6
 }
 
 static const char *const type_names[SDF_T_TYPE_MAX] = {
-	[SDF_T_KEYWORD] = "keyword",
-	[SDF_T_INTEGER] = "integer",
-	[SDF_T_NAME] = "name",
-	[SDF_T_ALNUM_NAME] = "alphanum-name",
-	[SDF_T_X_TEXT] = "x-text",
-	[SDF_T_X_STRING] = "x-string",
-	[SDF_T_C_STRING] = "c-string",
-	[SDF_T_FIXED] = "fixed",
-	[SDF_T_FILENAME] = "filename",
-	[SDF_T_COMPOSED_NAME] = "composed-name",
+    [SDF_T_KEYWORD] = "keyword",   [SDF_T_INTEGER] = "integer",
+    [SDF_T_NAME] = "name",	   [SDF_T_ALNUM_NAME] = "alphanum-name",
+    [SDF_T_X_TEXT] = "x-text",	   [SDF_T_X_STRING] = "x-string",
+    [SDF_T_C_STRING] = "c-string", [SDF_T_FIXED] = "fixed",
+    [SDF_T_FILENAME] = "filename", [SDF_T_COMPOSED_NAME] = "composed-name",
 };
 
 const char *sdf_type_to_string(enum sdf_type t)

@@ -3,8 +3,10 @@
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
  * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c), DIR/global
- * (a topology file and a region-0 document), DIR/su_unit (an SU region payload with VMs
- * and the lab's I/O configuration, see fuzz_su_unit.c). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * (a topology file and a region-0 document), DIR/sdf (every command line of the SDF table
+ * test, tests/unit/sdf_cases.h), DIR/su_unit (an SU region payload with VMs and the lab's
+ * I/O configuration, see fuzz_su_unit.c). Run by scripts/fuzz-tier.py; nothing of the
+ * corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "cluster/global.h"
 #include "cluster/hbmsg.h"
 #include "su/su.h"
+#include "../unit/sdf_cases.h"
 
 static const char *dir;
 
@@ -229,5 +232,7 @@ int main(int argc, char **argv)
 		return 1;
 	put("global", 1, s, strlen(s));
 	free(s);
+	for (size_t i = 0; i < SDF_N_CASES; i++)
+		put("sdf", (int)i, sdf_cases[i].in, strlen(sdf_cases[i].in));
 	return 0;
 }
