@@ -217,30 +217,30 @@ static int not_yet(struct plan_ctx *x)
 typedef int (*handler_fn)(struct plan_ctx *x);
 
 static const handler_fn handlers[SU_CMD_MAX] = {
-	[SU_CMD_CREATE_VM] = cmd_create_vm,
-	[SU_CMD_CREATE_VM_DEFINITION] = cmd_create_def,
-	[SU_CMD_MODIFY_VM_DEFINITION] = cmd_modify_def,
-	[SU_CMD_ACTIVATE_VM_DEFINITION] = cmd_activate_def,
-	[SU_CMD_DELETE_VM_DEFINITION] = cmd_delete_def,
-	[SU_CMD_SHOW_VM_DEFINITION] = cmd_show_def,
-	[SU_CMD_START_VM] = cmd_start_vm,
-	[SU_CMD_SHUTDOWN_VM] = cmd_shutdown_vm,
-	[SU_CMD_DELETE_VM] = cmd_delete_vm,
-	[SU_CMD_HOLD_VM] = cmd_hold_vm,
-	[SU_CMD_RESUME_VM] = cmd_resume_vm,
-	[SU_CMD_ADD_VM_DEVICES] = cmd_add_devices,
-	[SU_CMD_REMOVE_VM_DEVICES] = cmd_remove_devices,
-	[SU_CMD_MODIFY_VM_ATTRIBUTES] = cmd_modify_attr,
-	[SU_CMD_SHOW_VM_RESOURCES] = cmd_show_res,
-	[SU_CMD_SHOW_VM_ATTRIBUTES] = cmd_show_attr,
-	[SU_CMD_SHOW_JV] = cmd_show_jv,
-	[SU_CMD_HELP_MSG_INFORMATION] = cmd_help_msg,
-	[SU_CMD_CHECK_VM_MIGRATION] = not_yet,
-	[SU_CMD_MIGRATE_VM] = not_yet,
-	[SU_CMD_MIGRATE_VM_DEFINITION] = not_yet,
-	[SU_CMD_RECOVER_VM_DEFINITION] = not_yet,
-	[SU_CMD_SHOW_SYSTEM_INFORMATION] = not_yet,
-	[SU_CMD_SHOW_LIVE_MIGRATION_HISTORY] = not_yet,
+    [SU_CMD_CREATE_VM] = cmd_create_vm,
+    [SU_CMD_CREATE_VM_DEFINITION] = cmd_create_def,
+    [SU_CMD_MODIFY_VM_DEFINITION] = cmd_modify_def,
+    [SU_CMD_ACTIVATE_VM_DEFINITION] = cmd_activate_def,
+    [SU_CMD_DELETE_VM_DEFINITION] = cmd_delete_def,
+    [SU_CMD_SHOW_VM_DEFINITION] = cmd_show_def,
+    [SU_CMD_START_VM] = cmd_start_vm,
+    [SU_CMD_SHUTDOWN_VM] = cmd_shutdown_vm,
+    [SU_CMD_DELETE_VM] = cmd_delete_vm,
+    [SU_CMD_HOLD_VM] = cmd_hold_vm,
+    [SU_CMD_RESUME_VM] = cmd_resume_vm,
+    [SU_CMD_ADD_VM_DEVICES] = cmd_add_devices,
+    [SU_CMD_REMOVE_VM_DEVICES] = cmd_remove_devices,
+    [SU_CMD_MODIFY_VM_ATTRIBUTES] = cmd_modify_attr,
+    [SU_CMD_SHOW_VM_RESOURCES] = cmd_show_res,
+    [SU_CMD_SHOW_VM_ATTRIBUTES] = cmd_show_attr,
+    [SU_CMD_SHOW_JV] = cmd_show_jv,
+    [SU_CMD_HELP_MSG_INFORMATION] = cmd_help_msg,
+    [SU_CMD_CHECK_VM_MIGRATION] = not_yet,
+    [SU_CMD_MIGRATE_VM] = not_yet,
+    [SU_CMD_MIGRATE_VM_DEFINITION] = not_yet,
+    [SU_CMD_RECOVER_VM_DEFINITION] = not_yet,
+    [SU_CMD_SHOW_SYSTEM_INFORMATION] = not_yet,
+    [SU_CMD_SHOW_LIVE_MIGRATION_HISTORY] = not_yet,
 };
 
 struct su_plan *su_cmd_plan(const struct su_model *live, const struct su_cmd *c, int64_t now_ms)
@@ -295,7 +295,8 @@ int su_cmd_commit(struct su_model *live, struct su_plan *p)
 				h.event(h.ctx, &p->events[i]);
 	}
 	for (size_t i = 0; i < p->n_commit_msgs; i++) {
-		push_str(&p->msgs, &p->n_msgs, &p->cap_msgs, p->commit_msgs[i]); /* frees on failure */
+		push_str(&p->msgs, &p->n_msgs, &p->cap_msgs,
+			 p->commit_msgs[i]); /* frees on failure */
 		p->commit_msgs[i] = NULL;
 	}
 	return 0;
@@ -322,27 +323,36 @@ int su_cmd_abort(struct su_plan *p, int failed_eff, const char *reason)
 enum su_effect_kind su_effect_undo(enum su_effect_kind k)
 {
 	switch (k) {
-	case SU_EFF_QEMU_START: return SU_EFF_QEMU_QUIT;
-	case SU_EFF_QEMU_CONT: return SU_EFF_QEMU_STOP;
-	case SU_EFF_QEMU_STOP: return SU_EFF_QEMU_CONT;
-	case SU_EFF_DEVICE_ADD: return SU_EFF_DEVICE_REMOVE;
-	case SU_EFF_DEVICE_REMOVE: return SU_EFF_DEVICE_ADD;
-	case SU_EFF_MEDIUM_DETACH: return SU_EFF_MEDIUM_ATTACH;
-	case SU_EFF_MEDIUM_ATTACH: return SU_EFF_MEDIUM_DETACH;
-	case SU_EFF_REGION_WRITE: return SU_EFF_REGION_WRITE;
-	default: return 0;
+	case SU_EFF_QEMU_START:
+		return SU_EFF_QEMU_QUIT;
+	case SU_EFF_QEMU_CONT:
+		return SU_EFF_QEMU_STOP;
+	case SU_EFF_QEMU_STOP:
+		return SU_EFF_QEMU_CONT;
+	case SU_EFF_DEVICE_ADD:
+		return SU_EFF_DEVICE_REMOVE;
+	case SU_EFF_DEVICE_REMOVE:
+		return SU_EFF_DEVICE_ADD;
+	case SU_EFF_MEDIUM_DETACH:
+		return SU_EFF_MEDIUM_ATTACH;
+	case SU_EFF_MEDIUM_ATTACH:
+		return SU_EFF_MEDIUM_DETACH;
+	case SU_EFF_REGION_WRITE:
+		return SU_EFF_REGION_WRITE;
+	default:
+		return 0;
 	}
 }
 
 const char *su_effect_kind_to_string(enum su_effect_kind k)
 {
 	static const char *const n[SU_EFF_KIND_MAX] = {
-		[SU_EFF_QEMU_START] = "qemu-start",	 [SU_EFF_QEMU_CONT] = "qemu-cont",
-		[SU_EFF_QEMU_RESET_CONT] = "qemu-reset-cont", [SU_EFF_QEMU_STOP] = "qemu-stop",
-		[SU_EFF_QEMU_POWERDOWN] = "qemu-powerdown", [SU_EFF_QEMU_QUIT] = "qemu-quit",
-		[SU_EFF_DEVICE_ADD] = "device-add",	 [SU_EFF_DEVICE_REMOVE] = "device-remove",
-		[SU_EFF_MEDIUM_DETACH] = "medium-detach", [SU_EFF_MEDIUM_ATTACH] = "medium-attach",
-		[SU_EFF_REGION_WRITE] = "region-write"};
+	    [SU_EFF_QEMU_START] = "qemu-start",		  [SU_EFF_QEMU_CONT] = "qemu-cont",
+	    [SU_EFF_QEMU_RESET_CONT] = "qemu-reset-cont", [SU_EFF_QEMU_STOP] = "qemu-stop",
+	    [SU_EFF_QEMU_POWERDOWN] = "qemu-powerdown",	  [SU_EFF_QEMU_QUIT] = "qemu-quit",
+	    [SU_EFF_DEVICE_ADD] = "device-add",		  [SU_EFF_DEVICE_REMOVE] = "device-remove",
+	    [SU_EFF_MEDIUM_DETACH] = "medium-detach",	  [SU_EFF_MEDIUM_ATTACH] = "medium-attach",
+	    [SU_EFF_REGION_WRITE] = "region-write"};
 	return k >= SU_EFF_QEMU_START && k < SU_EFF_KIND_MAX ? n[k] : "?";
 }
 

@@ -43,11 +43,11 @@
 /* VM-IDENTIFICATION (or VM-NAME of the *-VM-DEFINITION commands). */
 enum su_vmid_kind {
 	SU_VMID_NONE = 0,  /* operand not given / *CURRENT on the monitor = the monitor */
-	SU_VMID_INDEX,     /* <integer 1..99> */
-	SU_VMID_NAME,      /* <name 1..8> (SHOW-*: may hold wildcards '*') */
-	SU_VMID_ALL,       /* *ALL (SHOW-VM-DEFINITION VM-NAME=*ALL, SHOW-VM-ATTRIBUTES *VM2000) */
+	SU_VMID_INDEX,	   /* <integer 1..99> */
+	SU_VMID_NAME,	   /* <name 1..8> (SHOW-*: may hold wildcards '*') */
+	SU_VMID_ALL,	   /* *ALL (SHOW-VM-DEFINITION VM-NAME=*ALL, SHOW-VM-ATTRIBUTES *VM2000) */
 	SU_VMID_VM_GUESTS, /* SHUTDOWN-VM *VM-GUESTS */
-	SU_VMID_VM2000,    /* SHUTDOWN-VM *VM2000 (not yet available) */
+	SU_VMID_VM2000,	   /* SHUTDOWN-VM *VM2000 (not yet available) */
 	SU_VMID_KIND_MAX
 };
 
@@ -69,8 +69,16 @@ struct su_units_item {
 #define SU_UNITS_MAX 28 /* list-poss(28) */
 
 enum su_info {
-	SU_INFO_STD = 1, SU_INFO_CPU, SU_INFO_MEMORY, SU_INFO_PRIVILEGES, SU_INFO_IPL,
-	SU_INFO_UNITS, SU_INFO_MONJV, SU_INFO_CONFIGURATION, SU_INFO_ALL, SU_INFO_MAX
+	SU_INFO_STD = 1,
+	SU_INFO_CPU,
+	SU_INFO_MEMORY,
+	SU_INFO_PRIVILEGES,
+	SU_INFO_IPL,
+	SU_INFO_UNITS,
+	SU_INFO_MONJV,
+	SU_INFO_CONFIGURATION,
+	SU_INFO_ALL,
+	SU_INFO_MAX
 };
 
 enum su_devop { SU_DEVOP_UNCHANGED = 0, SU_DEVOP_ADD, SU_DEVOP_REMOVE, SU_DEVOP_MAX };
@@ -80,67 +88,67 @@ enum su_devop { SU_DEVOP_UNCHANGED = 0, SU_DEVOP_ADD, SU_DEVOP_REMOVE, SU_DEVOP_
  * removes the group). */
 struct su_cmd {
 	enum su_cmd_id id;
-	const char *text;               /* the command as entered (may be NULL); not owned */
-	struct su_vmid vm;              /* VM-IDENTIFICATION / VM-NAME */
-	int vm_index;                   /* VM-INDEX: 0 = *ANY, -1 = *UNCHANGED, else 2..99 */
-	uint64_t memory_mib;            /* MEMORY-SIZE with DIMENSION applied; 0 = unchanged */
-	unsigned cpus;                  /* multiprocessor level; 0 = *STD (1) / unchanged */
-	char pool[SU_VM_NAME_MAX + 2];  /* CPU-POOL-NAME; "" = *STDPOOL / unchanged */
+	const char *text;		/* the command as entered (may be NULL); not owned */
+	struct su_vmid vm;		/* VM-IDENTIFICATION / VM-NAME */
+	int vm_index;			/* VM-INDEX: 0 = *ANY, -1 = *UNCHANGED, else 2..99 */
+	uint64_t memory_mib;		/* MEMORY-SIZE with DIMENSION applied; 0 = unchanged */
+	unsigned cpus;			/* multiprocessor level; 0 = *STD (1) / unchanged */
+	char pool[SU_VM_NAME_MAX + 2];	/* CPU-POOL-NAME; "" = *STDPOOL / unchanged */
 	char group[SU_VM_NAME_MAX + 1]; /* VM-GROUP-NAME (/390); "" = none / unchanged */
-	int persistent;                 /* PERSISTENT: 1 *YES, 0 *NO, -1 default/unchanged */
-	char monjv[SU_MONJV_MAX + 1];   /* MONJV (CREATE-VM, ACTIVATE-VM-DEFINITION), "" none */
+	int persistent;			/* PERSISTENT: 1 *YES, 0 *NO, -1 default/unchanged */
+	char monjv[SU_MONJV_MAX + 1];	/* MONJV (CREATE-VM, ACTIVATE-VM-DEFINITION), "" none */
 	/* devices: CREATE-*: DEVICES=list; ADD/REMOVE-VM-DEVICES: UNITS=; MODIFY-VM-DEFINITION:
 	 * DEVICES=*ADD(UNITS=...,USAGE=) / *REMOVE(UNITS=...) */
 	enum su_devop devop;
 	unsigned n_units;
 	struct su_units_item units[SU_UNITS_MAX];
-	bool units_all;                 /* REMOVE-VM-DEVICES UNITS=*ALL */
-	enum su_usage usage;            /* 0 = default (*EXCLUSIVE); TYPE=*SD -> SHARED */
+	bool units_all;	     /* REMOVE-VM-DEVICES UNITS=*ALL */
+	enum su_usage usage; /* 0 = default (*EXCLUSIVE); TYPE=*SD -> SHARED */
 	/* START-VM */
-	char ipl_unit[SU_MN_MAX + 1];   /* "" = *STD (the IPL unit last used) */
-	bool hold;                      /* HOLD=*YES (/390) */
-	bool check_state_no;            /* CHECK-VM-STATE=*NO (DELETE-VM, START-VM) */
+	char ipl_unit[SU_MN_MAX + 1]; /* "" = *STD (the IPL unit last used) */
+	bool hold;		      /* HOLD=*YES (/390) */
+	bool check_state_no;	      /* CHECK-VM-STATE=*NO (DELETE-VM, START-VM) */
 	/* SHOW-* */
-	enum su_info info;              /* 0 = *STD */
+	enum su_info info; /* 0 = *STD */
 	/* HELP-MSG-INFORMATION / SHOW-JV */
-	char msg_id[16];                /* "VMS4013" */
+	char msg_id[16];		/* "VMS4013" */
 	char jv_name[SU_MONJV_MAX + 1]; /* SHOW-JV JV-NAME: a MONJV name, or a VM name */
 };
 
 enum su_effect_kind {
-	SU_EFF_QEMU_START = 1, /* start QEMU paused (-S) for vm_index with the name, memory,
-				* CPUs and devices of that VM in plan->next; mn = the IPL disk
-				* ("" = none known yet: no -kernel, no bootindex); the daemon
-				* fills eff.pid */
-	SU_EFF_QEMU_CONT,      /* QMP cont (first start, RESUME-VM) */
-	SU_EFF_QEMU_RESET_CONT,/* QMP system_reset + cont (START-VM from DOWN) */
-	SU_EFF_QEMU_STOP,      /* QMP stop (HOLD-VM, /390) */
-	SU_EFF_QEMU_POWERDOWN, /* QMP system_powerdown; when no SHUTDOWN event arrives within
-				* grace_ms: QMP stop and su_vm_guest_down() (state DOWN) */
-	SU_EFF_QEMU_QUIT,      /* QMP quit, or kill by the guard; wait until reaped */
-	SU_EFF_DEVICE_ADD,     /* hot-add mn to the running QEMU (disk: blockdev-add +
-				* device_add; tape/local disk: medium into its drive) */
-	SU_EFF_DEVICE_REMOVE,  /* hot-remove mn (disk: device_del; tape/local disk: eject) */
-	SU_EFF_MEDIUM_DETACH,  /* blockdev-open-tray(force) + blockdev-remove-medium (LM) */
-	SU_EFF_MEDIUM_ATTACH,  /* blockdev-add + insert-medium + close-tray */
-	SU_EFF_REGION_WRITE,   /* write su_model_to_json(plan->next) as the SU's CRD region */
+	SU_EFF_QEMU_START = 1,	/* start QEMU paused (-S) for vm_index with the name, memory,
+				 * CPUs and devices of that VM in plan->next; mn = the IPL disk
+				 * ("" = none known yet: no -kernel, no bootindex); the daemon
+				 * fills eff.pid */
+	SU_EFF_QEMU_CONT,	/* QMP cont (first start, RESUME-VM) */
+	SU_EFF_QEMU_RESET_CONT, /* QMP system_reset + cont (START-VM from DOWN) */
+	SU_EFF_QEMU_STOP,	/* QMP stop (HOLD-VM, /390) */
+	SU_EFF_QEMU_POWERDOWN,	/* QMP system_powerdown; when no SHUTDOWN event arrives within
+				 * grace_ms: QMP stop and su_vm_guest_down() (state DOWN) */
+	SU_EFF_QEMU_QUIT,	/* QMP quit, or kill by the guard; wait until reaped */
+	SU_EFF_DEVICE_ADD,	/* hot-add mn to the running QEMU (disk: blockdev-add +
+				 * device_add; tape/local disk: medium into its drive) */
+	SU_EFF_DEVICE_REMOVE,	/* hot-remove mn (disk: device_del; tape/local disk: eject) */
+	SU_EFF_MEDIUM_DETACH,	/* blockdev-open-tray(force) + blockdev-remove-medium (LM) */
+	SU_EFF_MEDIUM_ATTACH,	/* blockdev-add + insert-medium + close-tray */
+	SU_EFF_REGION_WRITE,	/* write su_model_to_json(plan->next) as the SU's CRD region */
 	SU_EFF_KIND_MAX
 };
 
 struct su_effect {
 	enum su_effect_kind kind;
-	unsigned vm_index;                 /* 0 for REGION_WRITE */
+	unsigned vm_index; /* 0 for REGION_WRITE */
 	char vm_name[SU_VM_NAME_MAX + 1];
 	crd_uuid vm_uuid;
-	char mn[SU_MN_MAX + 1];            /* DEVICE_*, MEDIUM_*; QEMU_START: IPL disk */
-	uint32_t grace_ms;                 /* POWERDOWN */
-	int32_t pid;                       /* out: QEMU_START fills the QEMU's pid */
-	bool done;                         /* out: the daemon sets it when carried out */
+	char mn[SU_MN_MAX + 1]; /* DEVICE_*, MEDIUM_*; QEMU_START: IPL disk */
+	uint32_t grace_ms;	/* POWERDOWN */
+	int32_t pid;		/* out: QEMU_START fills the QEMU's pid */
+	bool done;		/* out: the daemon sets it when carried out */
 };
 
-#define SU_MSG_MAX 256
+#define SU_MSG_MAX	     256
 #define SU_SHUTDOWN_GRACE_MS 10000 /* POWERDOWN: then stop and DOWN */
-#define SU_MAINCODE_MAX 8
+#define SU_MAINCODE_MAX	     8
 
 struct su_rc {
 	char maincode[SU_MAINCODE_MAX + 1]; /* "CMD0001", "VMS4013" */
@@ -149,19 +157,19 @@ struct su_rc {
 };
 
 struct su_plan {
-	bool ok;                  /* command accepted (so far: abort makes it false) */
+	bool ok; /* command accepted (so far: abort makes it false) */
 	enum su_cmd_id id;
 	struct su_rc rc;
-	char **msgs;              /* console lines, owned */
+	char **msgs; /* console lines, owned */
 	size_t n_msgs, cap_msgs;
-	struct su_effect *eff;    /* owned */
+	struct su_effect *eff; /* owned */
 	size_t n_eff, cap_eff;
-	struct su_model *next;    /* the model after the change (owned); NULL: no change */
-	struct su_event *events;  /* state events of next, emitted at commit (owned) */
+	struct su_model *next;	 /* the model after the change (owned); NULL: no change */
+	struct su_event *events; /* state events of next, emitted at commit (owned) */
 	size_t n_events, cap_events;
-	char **commit_msgs;       /* messages that count only after commit (VMS3000 ...) */
+	char **commit_msgs; /* messages that count only after commit (VMS3000 ...) */
 	size_t n_commit_msgs, cap_commit_msgs;
-	bool finished;            /* committed or aborted */
+	bool finished;		    /* committed or aborted */
 	struct su_hooks live_hooks; /* internal: the live model's hooks at planning time */
 };
 

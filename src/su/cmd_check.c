@@ -184,8 +184,8 @@ int cmd_expand_units_vm(struct plan_ctx *x, const struct su_vm *vm, struct devre
 	return bad;
 }
 
-int cmd_check_dev_conflicts(struct plan_ctx *x, const struct su_model *m,
-			    const struct su_vm *vm, const struct su_vmdev *devs, unsigned n)
+int cmd_check_dev_conflicts(struct plan_ctx *x, const struct su_model *m, const struct su_vm *vm,
+			    const struct su_vmdev *devs, unsigned n)
 {
 	char b[VMSTR_MAX];
 	int bad = 0;
@@ -198,7 +198,8 @@ int cmd_check_dev_conflicts(struct plan_ctx *x, const struct su_model *m,
 		}
 		for (unsigned k = 0; k < m->nvms; k++) {
 			const struct su_vm *o = &m->vms[k];
-			if (crd_uuid_eq(&o->vm_uuid, &vm->vm_uuid) || !su_vm_state_initialized(o->state))
+			if (crd_uuid_eq(&o->vm_uuid, &vm->vm_uuid) ||
+			    !su_vm_state_initialized(o->state))
 				continue;
 			for (unsigned j = 0; j < o->ndevs; j++) {
 				if (strcasecmp(o->devs[j].mn, devs[i].mn) != 0)

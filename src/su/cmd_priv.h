@@ -65,8 +65,8 @@ int cmd_expand_units_vm(struct plan_ctx *x, const struct su_vm *vm, struct devre
 /* Checks that vm's devices (all of them, vm about to be initialized, or the extra ones
  * in add) do not conflict with other initialized VMs of m: VMS4001 (not generated),
  * VMS4003, VMS4004. Reports every conflict. Returns 0 or -1. */
-int cmd_check_dev_conflicts(struct plan_ctx *x, const struct su_model *m,
-			    const struct su_vm *vm, const struct su_vmdev *devs, unsigned n);
+int cmd_check_dev_conflicts(struct plan_ctx *x, const struct su_model *m, const struct su_vm *vm,
+			    const struct su_vmdev *devs, unsigned n);
 /* Activation checks for vm (max VMs VMS4016, memory VMS4504, devices). Returns 0 or -1
  * (rejected with the first failure's maincode). */
 int cmd_check_activation(struct plan_ctx *x, const struct su_vm *vm);

@@ -103,9 +103,9 @@ static int units_in(const struct sdf_operand *o, struct su_cmd *c, struct sec_er
 		else if (strlen(v->text) == 2 || strlen(v->text) == 4)
 			snprintf(it->from, sizeof(it->from), "%s", v->text);
 		else
-			return sec_errf(reterr, -EINVAL,
-					"UNITS: '%s' is not an MN (2 alphanumerics or 4 hex digits)",
-					v->text);
+			return sec_errf(
+			    reterr, -EINVAL,
+			    "UNITS: '%s' is not an MN (2 alphanumerics or 4 hex digits)", v->text);
 	}
 	return 0;
 }
@@ -169,10 +169,10 @@ static enum su_info info_in(const struct sdf_operand *o)
 	static const struct {
 		const char *kw;
 		enum su_info info;
-	} t[] = {{"*STD", SU_INFO_STD},	  {"*CPU", SU_INFO_CPU},
+	} t[] = {{"*STD", SU_INFO_STD},	      {"*CPU", SU_INFO_CPU},
 		 {"*MEMORY", SU_INFO_MEMORY}, {"*PRIVILEGES", SU_INFO_PRIVILEGES},
-		 {"*IPL", SU_INFO_IPL},	  {"*UNITS", SU_INFO_UNITS},
-		 {"*MONJV", SU_INFO_MONJV},	  {"*CONFIGURATION", SU_INFO_CONFIGURATION},
+		 {"*IPL", SU_INFO_IPL},	      {"*UNITS", SU_INFO_UNITS},
+		 {"*MONJV", SU_INFO_MONJV},   {"*CONFIGURATION", SU_INFO_CONFIGURATION},
 		 {"*ALL", SU_INFO_ALL}};
 	for (size_t i = 0; o && i < sizeof(t) / sizeof(t[0]); i++)
 		if (sdf_value_is(&o->val, t[i].kw))

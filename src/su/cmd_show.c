@@ -41,8 +41,8 @@ static void def_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info i
 	char st[24], uuid[37];
 
 	plan_line(x, "%-8s  %5u  %-16s  %7llu  %4u  %-8s  %-4s", vm->name, vm->index,
-		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus,
-		  vm->pool, vm->persistent ? "YES" : "NO");
+		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus, vm->pool,
+		  vm->persistent ? "YES" : "NO");
 	if (info == SU_INFO_STD)
 		return;
 	if (want(info, SU_INFO_CPU) || want(info, SU_INFO_MEMORY) || info == SU_INFO_ALL) {
@@ -60,7 +60,8 @@ static void def_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info i
 		line_units(x, vm);
 }
 
-static const char def_header[] = "VM-NAME   INDEX  STATE             MEMORY(MB)  CPUS  CPU-POOL  PERS";
+static const char def_header[] =
+    "VM-NAME   INDEX  STATE             MEMORY(MB)  CPUS  CPU-POOL  PERS";
 
 int cmd_show_def(struct plan_ctx *x)
 {
@@ -73,8 +74,7 @@ int cmd_show_def(struct plan_ctx *x)
 		const struct su_vm *vm = su_model_vm_by_index(x->live, idx);
 		if (!vm)
 			continue;
-		if (c->vm.kind == SU_VMID_NAME &&
-		    fnmatch(c->vm.name, vm->name, FNM_CASEFOLD) != 0)
+		if (c->vm.kind == SU_VMID_NAME && fnmatch(c->vm.name, vm->name, FNM_CASEFOLD) != 0)
 			continue;
 		def_block(x, vm, info);
 		n++;
@@ -91,13 +91,13 @@ static void attr_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info 
 	char st[24], b[VMSTR_MAX];
 
 	plan_line(x, "%-10s  %-16s  %7llu  %4u  %-8s  %s", su_vmstr(vm, b),
-		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus,
-		  vm->pool, vm->rt.monjv[0] ? vm->rt.monjv : "*NONE");
+		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus, vm->pool,
+		  vm->rt.monjv[0] ? vm->rt.monjv : "*NONE");
 	if (want(info, SU_INFO_UNITS))
 		line_units(x, vm);
 	if (want(info, SU_INFO_IPL) || info == SU_INFO_ALL)
-		plan_line(x, "   IPL-UNIT: %s  QEMU-PID: %d", vm->ipl_unit[0] ? vm->ipl_unit : "*NONE",
-			  (int)vm->rt.qemu_pid);
+		plan_line(x, "   IPL-UNIT: %s  QEMU-PID: %d",
+			  vm->ipl_unit[0] ? vm->ipl_unit : "*NONE", (int)vm->rt.qemu_pid);
 }
 
 static const char attr_header[] = "VM          STATE             MEMORY(MB)  CPUS  CPU-POOL  MONJV";
@@ -146,7 +146,8 @@ int cmd_show_res(struct plan_ctx *x)
 			  r->host_name, r->type == SU_TYPE_X86 ? "SU X86" : "SU /390",
 			  su_model_nvms_initialized(m), r->max_vms,
 			  r->max_vms - (su_model_nvms_initialized(m) < r->max_vms
-						? su_model_nvms_initialized(m) : r->max_vms),
+					    ? su_model_nvms_initialized(m)
+					    : r->max_vms),
 			  (unsigned long long)su_model_mem_free(m));
 		plan_line(x, "%-10s  %-16s  %10s", "VM", "STATE", "MEMORY(MB)");
 		plan_line(x, "%-10s  %-16s  %10s", "(1,MONITOR)", "RUNNING", "-");
@@ -160,7 +161,8 @@ int cmd_show_res(struct plan_ctx *x)
 	}
 	if (want(info, SU_INFO_MEMORY))
 		plan_line(x, "MEMORY: %llu MB  USED: %llu MB  FREE: %llu MB",
-			  (unsigned long long)r->memory_mib, (unsigned long long)su_model_mem_used(m),
+			  (unsigned long long)r->memory_mib,
+			  (unsigned long long)su_model_mem_used(m),
 			  (unsigned long long)su_model_mem_free(m));
 	if (want(info, SU_INFO_CPU)) {
 		for (unsigned i = 0; i < r->npools; i++)
@@ -181,10 +183,13 @@ int cmd_show_res(struct plan_ctx *x)
 				if (!su_vm_state_initialized(vm->state))
 					continue;
 				for (unsigned j = 0; j < vm->ndevs; j++)
-					if (strcasecmp(vm->devs[j].mn, d->mn) == 0 && o + 40 < sizeof(as))
-						o += (size_t)snprintf(as + o, sizeof(as) - o, "%s%s%s",
-							o ? " " : "", su_vmstr(vm, b),
-							vm->devs[j].usage == SU_USAGE_SHARED ? "(SD)" : "");
+					if (strcasecmp(vm->devs[j].mn, d->mn) == 0 &&
+					    o + 40 < sizeof(as))
+						o += (size_t)snprintf(
+						    as + o, sizeof(as) - o, "%s%s%s", o ? " " : "",
+						    su_vmstr(vm, b),
+						    vm->devs[j].usage == SU_USAGE_SHARED ? "(SD)"
+											 : "");
 			}
 			plan_line(x, "%-4s  %-16s  %-10s  %-4s  %-4s  %s", d->mn, d->type,
 				  su_dev_class_to_string(d->cls), d->connector, d->unit_id, as);
@@ -193,9 +198,11 @@ int cmd_show_res(struct plan_ctx *x)
 	if (want(info, SU_INFO_MONJV))
 		for (unsigned k = 0; k < m->nvms; k++)
 			if (m->vms[k].rt.monjv[0])
-				plan_line(x, "MONJV %s: %s", su_vmstr(&m->vms[k], b), m->vms[k].rt.monjv);
+				plan_line(x, "MONJV %s: %s", su_vmstr(&m->vms[k], b),
+					  m->vms[k].rt.monjv);
 	if (want(info, SU_INFO_CONFIGURATION))
-		plan_line(x, "SU-TYPE: %s  MAX-VMS: %u  MAX-VM-DEFINITIONS: %u  VM-DEFINITIONS: %u  "
+		plan_line(x,
+			  "SU-TYPE: %s  MAX-VMS: %u  MAX-VM-DEFINITIONS: %u  VM-DEFINITIONS: %u  "
 			  "CPUS: %u",
 			  r->type == SU_TYPE_X86 ? "X86" : "/390", r->max_vms, r->max_defs, m->nvms,
 			  r->cpus);

@@ -159,7 +159,8 @@ static int terminate(struct plan_ctx *x, const struct su_vm *vm)
 	su_vmstr(vm, b);
 	if (vm->state != SU_VM_FENCED)
 		plan_effect(x, SU_EFF_QEMU_QUIT, vm, NULL);
-	if (su_vm_set_state(x->p->next, n, vm->state, SU_VM_DEFINED_ONLY, su_cmd_name(x->c->id)) < 0)
+	if (su_vm_set_state(x->p->next, n, vm->state, SU_VM_DEFINED_ONLY, su_cmd_name(x->c->id)) <
+	    0)
 		return state_refused(x, vm);
 	memset(&n->rt, 0, sizeof(n->rt));
 	if (!n->persistent) {
@@ -226,7 +227,8 @@ static int hold_resume(struct plan_ctx *x, bool hold)
 			if (vm->state != from || vm->rt.migr)
 				continue;
 			struct su_vm *nv = next_vm(x, vm);
-			if (!nv || su_vm_set_state(x->p->next, nv, from, to, su_cmd_name(x->c->id)) < 0)
+			if (!nv ||
+			    su_vm_set_state(x->p->next, nv, from, to, su_cmd_name(x->c->id)) < 0)
 				return -1;
 			plan_effect(x, hold ? SU_EFF_QEMU_STOP : SU_EFF_QEMU_CONT, vm, NULL);
 			n++;

@@ -54,9 +54,10 @@ bool su_mn_in_range(const char *from, const char *to, const char *mn)
 
 int su_dev_class_parse(const char *s, enum su_dev_class *ret)
 {
-	static const char *const names[SU_DEV_CLASS_MAX] = {
-		[SU_DEV_DISK] = "disk", [SU_DEV_TAPE] = "tape", [SU_DEV_LOCAL_DISK] = "local-disk",
-		[SU_DEV_CONSOLE] = "console"};
+	static const char *const names[SU_DEV_CLASS_MAX] = {[SU_DEV_DISK] = "disk",
+							    [SU_DEV_TAPE] = "tape",
+							    [SU_DEV_LOCAL_DISK] = "local-disk",
+							    [SU_DEV_CONSOLE] = "console"};
 
 	for (int i = SU_DEV_DISK; i < SU_DEV_CLASS_MAX; i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -88,7 +89,7 @@ static int token_ok(const char *t, size_t max)
 static int parse_line(const char *name, unsigned lineno, char *line, struct su_iodev *d,
 		      struct sec_err *reterr)
 {
-	static const char *const fields[] = {"MN", "device type", "class", "host connector",
+	static const char *const fields[] = {"MN",	"device type", "class", "host connector",
 					     "unit id", "backing file"};
 	char *tok[7];
 	unsigned n = 0;
@@ -124,14 +125,15 @@ static int parse_line(const char *name, unsigned lineno, char *line, struct su_i
 				"local-disk, console",
 				name, lineno, tok[2]);
 	if (token_ok(tok[3], SU_CONN_MAX) < 0)
-		return sec_errf(reterr, -EINVAL,
-				"%s:%u: field 4 (host connector): '%s' is longer than %d characters",
-				name, lineno, tok[3], SU_CONN_MAX);
+		return sec_errf(
+		    reterr, -EINVAL,
+		    "%s:%u: field 4 (host connector): '%s' is longer than %d characters", name,
+		    lineno, tok[3], SU_CONN_MAX);
 	snprintf(d->connector, sizeof(d->connector), "%s", tok[3]);
 	if (token_ok(tok[4], SU_CONN_MAX) < 0)
 		return sec_errf(reterr, -EINVAL,
-				"%s:%u: field 5 (unit id): '%s' is longer than %d characters",
-				name, lineno, tok[4], SU_CONN_MAX);
+				"%s:%u: field 5 (unit id): '%s' is longer than %d characters", name,
+				lineno, tok[4], SU_CONN_MAX);
 	snprintf(d->unit_id, sizeof(d->unit_id), "%s", tok[4]);
 	bool dash = strcmp(tok[5], "-") == 0;
 	if ((dash && d->cls != SU_DEV_CONSOLE) || (!dash && tok[5][0] != '/') ||
@@ -167,8 +169,9 @@ int su_iocfg_parse(const char *name, const char *text, size_t len, struct su_ioc
 			goto out;
 		}
 		if (memchr(text + pos, '\0', end - pos)) {
-			r = sec_errf(reterr, -EINVAL, "%s:%u: NUL byte in the line (not a text file?)",
-				     name, lineno);
+			r = sec_errf(reterr, -EINVAL,
+				     "%s:%u: NUL byte in the line (not a text file?)", name,
+				     lineno);
 			goto out;
 		}
 		memcpy(line, text + pos, end - pos);
@@ -223,16 +226,17 @@ int su_iocfg_load(const char *path, struct su_iocfg *ret, struct sec_err *reterr
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = sec_errf(reterr, -errno, "cannot read I/O configuration '%s': %s",
-				     path, strerror(errno));
+			r = sec_errf(reterr, -errno, "cannot read I/O configuration '%s': %s", path,
+				     strerror(errno));
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len == IOCFG_FILE_MAX) {
-			r = sec_errf(reterr, -E2BIG, "I/O configuration '%s' is larger than %u bytes",
-				     path, IOCFG_FILE_MAX - 1);
+			r = sec_errf(reterr, -E2BIG,
+				     "I/O configuration '%s' is larger than %u bytes", path,
+				     IOCFG_FILE_MAX - 1);
 			goto out;
 		}
 	}

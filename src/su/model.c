@@ -179,7 +179,8 @@ struct su_vm *su_model_add_vm(struct su_model *m, const struct su_vm *vm, struct
 		sec_errf(reterr, -EEXIST, "VM name '%s' is in use", vm->name);
 		return NULL;
 	}
-	if (vm->index < SU_INDEX_MIN || vm->index > SU_INDEX_MAX || su_model_vm_by_index(m, vm->index)) {
+	if (vm->index < SU_INDEX_MIN || vm->index > SU_INDEX_MAX ||
+	    su_model_vm_by_index(m, vm->index)) {
 		sec_errf(reterr, -EEXIST, "VM index %u is not available", vm->index);
 		return NULL;
 	}
@@ -264,28 +265,39 @@ int su_model_sync_owner(struct su_model *m)
 const char *su_type_to_string(enum su_type t)
 {
 	switch (t) {
-	case SU_TYPE_X86: return "x86";
-	case SU_TYPE_390: return "390";
-	default: return "?";
+	case SU_TYPE_X86:
+		return "x86";
+	case SU_TYPE_390:
+		return "390";
+	default:
+		return "?";
 	}
 }
 
 const char *su_dev_class_to_string(enum su_dev_class c)
 {
 	switch (c) {
-	case SU_DEV_DISK: return "disk";
-	case SU_DEV_TAPE: return "tape";
-	case SU_DEV_LOCAL_DISK: return "local-disk";
-	case SU_DEV_CONSOLE: return "console";
-	default: return "?";
+	case SU_DEV_DISK:
+		return "disk";
+	case SU_DEV_TAPE:
+		return "tape";
+	case SU_DEV_LOCAL_DISK:
+		return "local-disk";
+	case SU_DEV_CONSOLE:
+		return "console";
+	default:
+		return "?";
 	}
 }
 
 const char *su_usage_to_string(enum su_usage u)
 {
 	switch (u) {
-	case SU_USAGE_EXCLUSIVE: return "*EXCLUSIVE";
-	case SU_USAGE_SHARED: return "*SHARED";
-	default: return "?";
+	case SU_USAGE_EXCLUSIVE:
+		return "*EXCLUSIVE";
+	case SU_USAGE_SHARED:
+		return "*SHARED";
+	default:
+		return "?";
 	}
 }

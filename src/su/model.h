@@ -35,31 +35,31 @@
 #include "crd/status.h"
 #include "lib/err.h"
 
-#define SU_NAME_MAX 64        /* SU name / host name, bytes */
-#define SU_VM_NAME_MAX 8      /* VM names: <name 1..8> */
-#define SU_MN_MAX 4           /* MN: 2 alphanumerics or 4 hex digits */
-#define SU_DEVTYPE_MAX 16     /* device type, e.g. D3490-30 */
-#define SU_CONN_MAX 8         /* host connector, unit id */
-#define SU_PATH_MAX 256       /* backing file */
-#define SU_IODEV_MAX 256      /* devices in the I/O configuration */
-#define SU_VM_DEVS_MAX 64     /* devices assigned to one VM */
-#define SU_POOLS_MAX 16
-#define SU_GROUPS_MAX 16
-#define SU_INDEX_MIN 2        /* guests: VM index 2..99 */
-#define SU_INDEX_MAX 99
-#define SU_MONITOR_INDEX 1
-#define SU_MONITOR_NAME "MONITOR"
-#define SU_VMS_CAP CRD_OWNER_DEFS_MAX /* capacity of definitions (limit below is smaller) */
-#define SU_MONJV_MAX 54
-#define SU_DEFAULT_MAX_VMS 32
+#define SU_NAME_MAX	    64	/* SU name / host name, bytes */
+#define SU_VM_NAME_MAX	    8	/* VM names: <name 1..8> */
+#define SU_MN_MAX	    4	/* MN: 2 alphanumerics or 4 hex digits */
+#define SU_DEVTYPE_MAX	    16	/* device type, e.g. D3490-30 */
+#define SU_CONN_MAX	    8	/* host connector, unit id */
+#define SU_PATH_MAX	    256 /* backing file */
+#define SU_IODEV_MAX	    256 /* devices in the I/O configuration */
+#define SU_VM_DEVS_MAX	    64	/* devices assigned to one VM */
+#define SU_POOLS_MAX	    16
+#define SU_GROUPS_MAX	    16
+#define SU_INDEX_MIN	    2 /* guests: VM index 2..99 */
+#define SU_INDEX_MAX	    99
+#define SU_MONITOR_INDEX    1
+#define SU_MONITOR_NAME	    "MONITOR"
+#define SU_VMS_CAP	    CRD_OWNER_DEFS_MAX /* capacity of definitions (limit below is smaller) */
+#define SU_MONJV_MAX	    54
+#define SU_DEFAULT_MAX_VMS  32
 #define SU_DEFAULT_MAX_DEFS 98
-#define SU_STDPOOL "*STDPOOL"
+#define SU_STDPOOL	    "*STDPOOL"
 
 enum su_type { SU_TYPE_X86 = 1, SU_TYPE_390, SU_TYPE_MAX };
 
 enum su_dev_class {
 	SU_DEV_DISK = 1,
-	SU_DEV_TAPE,       /* removable medium (scsi-cd) */
+	SU_DEV_TAPE,	   /* removable medium (scsi-cd) */
 	SU_DEV_LOCAL_DISK, /* removable medium (scsi-hd,removable=on) */
 	SU_DEV_CONSOLE,
 	SU_DEV_CLASS_MAX
@@ -69,12 +69,12 @@ enum su_usage { SU_USAGE_EXCLUSIVE = 1, SU_USAGE_SHARED, SU_USAGE_MAX };
 
 /* One device of the I/O configuration. Strings NUL-terminated. */
 struct su_iodev {
-	char mn[SU_MN_MAX + 1];          /* upper case */
-	char type[SU_DEVTYPE_MAX + 1];   /* device type */
+	char mn[SU_MN_MAX + 1];	       /* upper case */
+	char type[SU_DEVTYPE_MAX + 1]; /* device type */
 	enum su_dev_class cls;
 	char connector[SU_CONN_MAX + 1]; /* host connector */
 	char unit_id[SU_CONN_MAX + 1];
-	char backing[SU_PATH_MAX];       /* backing file (absolute path) */
+	char backing[SU_PATH_MAX]; /* backing file (absolute path) */
 };
 
 struct su_iocfg {
@@ -84,7 +84,7 @@ struct su_iocfg {
 
 struct su_pool {
 	char name[SU_VM_NAME_MAX + 2]; /* "*STDPOOL" (8) or <name 1..8> */
-	unsigned cpus;                 /* real CPUs in the pool */
+	unsigned cpus;		       /* real CPUs in the pool */
 };
 
 struct su_group { /* VM groups: SU /390 only */
@@ -95,15 +95,15 @@ struct su_group { /* VM groups: SU /390 only */
 /* The SU's resources (vm2000.md §1). */
 struct su_res {
 	enum su_type type;
-	char name[SU_NAME_MAX + 1];      /* SU name (SE Manager) */
+	char name[SU_NAME_MAX + 1];	 /* SU name (SE Manager) */
 	char host_name[SU_NAME_MAX + 1]; /* host name (VM2000 commands); = name on x86 */
-	uint32_t unit_id;                /* CRD unit id of this SU */
-	uint64_t memory_mib;             /* guest memory, MiB */
-	unsigned cpus;                   /* real CPUs for guests */
-	unsigned max_vms;                /* initialized guests at most (32) */
-	unsigned max_defs;               /* VM definitions at most (98) */
+	uint32_t unit_id;		 /* CRD unit id of this SU */
+	uint64_t memory_mib;		 /* guest memory, MiB */
+	unsigned cpus;			 /* real CPUs for guests */
+	unsigned max_vms;		 /* initialized guests at most (32) */
+	unsigned max_defs;		 /* VM definitions at most (98) */
 	unsigned npools, ngroups;
-	struct su_pool pools[SU_POOLS_MAX];   /* pools[0] is *STDPOOL, always */
+	struct su_pool pools[SU_POOLS_MAX]; /* pools[0] is *STDPOOL, always */
 	struct su_group groups[SU_GROUPS_MAX];
 	struct su_iocfg io;
 };
@@ -113,11 +113,11 @@ enum su_vm_state {
 	SU_VM_DEFINED_ONLY = 1,
 	SU_VM_INIT_ONLY,
 	SU_VM_RUNNING,
-	SU_VM_IN_HOLD,    /* IN HOLD (WAIT): SU /390 only */
+	SU_VM_IN_HOLD, /* IN HOLD (WAIT): SU /390 only */
 	SU_VM_DOWN,
 	SU_VM_SETUP_MIGR, /* LM target (later issue) */
-	SU_VM_FENCED,     /* the guard killed its guest (crd.md §4) */
-	SU_VM_CONFLICT,   /* same vm_uuid valid-looking on two SUs (crd.md §6) */
+	SU_VM_FENCED,	  /* the guard killed its guest (crd.md §4) */
+	SU_VM_CONFLICT,	  /* same vm_uuid valid-looking on two SUs (crd.md §6) */
 	SU_VM_STATE_MAX
 };
 
@@ -129,28 +129,28 @@ struct su_vmdev {
 
 /* Runtime of an initialized VM (unit data, not a definition attribute). */
 struct su_vm_rt {
-	int32_t qemu_pid;     /* 0 = none */
-	int64_t started_ms;   /* wall clock of INIT-ONLY (QEMU start), ms since epoch */
-	int64_t running_ms;   /* wall clock of the last RUNNING, 0 = never */
-	bool migr;            /* "(MIGR)" suffix: an LM of this VM runs (later issue) */
-	bool aterm;           /* DOWN because the VM admin/SU killed it (MONJV ATERM) */
+	int32_t qemu_pid;	      /* 0 = none */
+	int64_t started_ms;	      /* wall clock of INIT-ONLY (QEMU start), ms since epoch */
+	int64_t running_ms;	      /* wall clock of the last RUNNING, 0 = never */
+	bool migr;		      /* "(MIGR)" suffix: an LM of this VM runs (later issue) */
+	bool aterm;		      /* DOWN because the VM admin/SU killed it (MONJV ATERM) */
 	char qemu_ipl[SU_MN_MAX + 1]; /* IPL disk QEMU was started with ("" = none) */
 	char monjv[SU_MONJV_MAX + 1]; /* MONJV name given at activation, "" = none */
-	int64_t monjv_ms;     /* monitoring start (MONJV opened) */
+	int64_t monjv_ms;	      /* monitoring start (MONJV opened) */
 };
 
 /* A VM definition with its state. vm_uuid/epoch/... are in model->own (same vm_uuid). */
 struct su_vm {
 	crd_uuid vm_uuid;
-	char name[SU_VM_NAME_MAX + 1];  /* upper case */
-	unsigned index;                 /* 2..99 */
+	char name[SU_VM_NAME_MAX + 1]; /* upper case */
+	unsigned index;		       /* 2..99 */
 	uint64_t memory_mib;
-	unsigned cpus;                  /* virtual CPUs, >= 1 */
-	char pool[SU_VM_NAME_MAX + 2];  /* CPU pool, "*STDPOOL" */
+	unsigned cpus;			/* virtual CPUs, >= 1 */
+	char pool[SU_VM_NAME_MAX + 2];	/* CPU pool, "*STDPOOL" */
 	char group[SU_VM_NAME_MAX + 1]; /* VM group (/390), "" = none */
 	unsigned ndevs;
 	struct su_vmdev devs[SU_VM_DEVS_MAX];
-	char ipl_unit[SU_MN_MAX + 1];   /* IPL unit last used, "" = none yet */
+	char ipl_unit[SU_MN_MAX + 1]; /* IPL unit last used, "" = none yet */
 	bool persistent;
 	enum su_vm_state state;
 	struct su_vm_rt rt;
@@ -159,10 +159,10 @@ struct su_vm {
 /* Something that happened, for the logbook (component "Sys-Mgmt"). */
 struct su_event {
 	enum crd_event_weight weight;
-	const char *component;           /* "Sys-Mgmt" (static) */
+	const char *component; /* "Sys-Mgmt" (static) */
 	unsigned vm_index;
 	char vm_name[SU_VM_NAME_MAX + 1];
-	char msg[256];                   /* `VM (3,VM1) state INIT-ONLY -> RUNNING (START-VM)` */
+	char msg[256]; /* `VM (3,VM1) state INIT-ONLY -> RUNNING (START-VM)` */
 };
 
 /* Caller-supplied hooks. All may be NULL. */
@@ -176,12 +176,12 @@ struct su_hooks {
 
 struct su_model {
 	struct su_res res;
-	char server[SU_NAME_MAX + 1];   /* the SE server of this SU (systems overview) */
-	unsigned session;               /* system session number 1..999 (MONJV bytes 18–20) */
+	char server[SU_NAME_MAX + 1]; /* the SE server of this SU (systems overview) */
+	unsigned session;	      /* system session number 1..999 (MONJV bytes 18–20) */
 	unsigned nvms;
-	struct su_vm vms[SU_VMS_CAP];   /* VM definitions, no monitor; unordered */
-	struct crd_owner_region own;    /* ownership of the same vm_uuids (crd.md §6) */
-	struct su_hooks hooks;          /* not serialized, not copied by su_model_copy */
+	struct su_vm vms[SU_VMS_CAP]; /* VM definitions, no monitor; unordered */
+	struct crd_owner_region own;  /* ownership of the same vm_uuids (crd.md §6) */
+	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
 };
 
 /* Resources with defaults: *STDPOOL with all CPUs, max_vms 32, max_defs 98, host name =

@@ -12,7 +12,7 @@
 #include "su/vmstate.h"
 
 #define SU_FORMAT 1
-#define SU_KIND "secluster-su"
+#define SU_KIND	  "secluster-su"
 
 /* ---- out ---- */
 
@@ -40,11 +40,10 @@ static json_t *io_json(const struct su_iocfg *io)
 
 	for (unsigned i = 0; i < io->n; i++) {
 		const struct su_iodev *d = &io->dev[i];
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "mn", d->mn,
-						   "type", d->type, "class",
-						   su_dev_class_to_string(d->cls), "connector",
-						   d->connector, "unit", d->unit_id, "backing",
-						   d->backing));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "mn", d->mn, "type", d->type,
+				 "class", su_dev_class_to_string(d->cls), "connector", d->connector,
+				 "unit", d->unit_id, "backing", d->backing));
 	}
 	return a;
 }
@@ -56,9 +55,9 @@ static json_t *vm_json(const struct su_vm *vm)
 
 	crd_uuid_to_string(&vm->vm_uuid, uuid);
 	for (unsigned i = 0; i < vm->ndevs; i++)
-		json_array_append_new(devs, json_pack("{s:s, s:s}", "mn", vm->devs[i].mn, "usage",
-						      vm->devs[i].usage == SU_USAGE_SHARED
-							      ? "SHARED" : "EXCLUSIVE"));
+		json_array_append_new(
+		    devs, json_pack("{s:s, s:s}", "mn", vm->devs[i].mn, "usage",
+				    vm->devs[i].usage == SU_USAGE_SHARED ? "SHARED" : "EXCLUSIVE"));
 	json_t *rt = json_pack("{s:i, s:I, s:I, s:b, s:b, s:s, s:s, s:I}", "qemu_pid",
 			       (int)vm->rt.qemu_pid, "started_ms", (json_int_t)vm->rt.started_ms,
 			       "running_ms", (json_int_t)vm->rt.running_ms, "migr", vm->rt.migr,
@@ -66,9 +65,10 @@ static json_t *vm_json(const struct su_vm *vm)
 			       vm->rt.monjv, "monjv_ms", (json_int_t)vm->rt.monjv_ms);
 	return json_pack("{s:s, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:s, s:b, s:s, s:o}", "vm_uuid",
 			 uuid, "name", vm->name, "index", (int)vm->index, "memory_mib",
-			 (json_int_t)vm->memory_mib, "cpus", (int)vm->cpus, "pool", vm->pool, "group",
-			 vm->group, "devices", devs, "ipl_unit", vm->ipl_unit, "persistent",
-			 vm->persistent, "state", su_vm_state_to_sem(vm->state), "runtime", rt);
+			 (json_int_t)vm->memory_mib, "cpus", (int)vm->cpus, "pool", vm->pool,
+			 "group", vm->group, "devices", devs, "ipl_unit", vm->ipl_unit,
+			 "persistent", vm->persistent, "state", su_vm_state_to_sem(vm->state),
+			 "runtime", rt);
 }
 
 char *su_model_to_json(const struct su_model *m)
@@ -114,16 +114,15 @@ static int get_str(json_t *o, const char *path, const char *key, size_t minlen, 
 {
 	json_t *v = json_object_get(o, key);
 
-	if (!json_is_string(v) || json_string_length(v) < minlen ||
-	    json_string_length(v) >= cap || strlen(json_string_value(v)) != json_string_length(v))
+	if (!json_is_string(v) || json_string_length(v) < minlen || json_string_length(v) >= cap ||
+	    strlen(json_string_value(v)) != json_string_length(v))
 		return BAD("'%s%s' must be a string of %zu..%zu characters", path, key, minlen,
 			   cap - 1);
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
 
-static int get_bool(json_t *o, const char *path, const char *key, bool *ret,
-		    struct sec_err *reterr)
+static int get_bool(json_t *o, const char *path, const char *key, bool *ret, struct sec_err *reterr)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -176,7 +175,8 @@ static int res_in(json_t *o, struct su_res *r, struct sec_err *reterr)
 		snprintf(p, sizeof(p), "su.pools[%u].", i);
 		if (!json_is_object(e))
 			return BAD("'su.pools[%u]' must be an object", i);
-		if (get_str(e, p, "name", 1, r->pools[i].name, sizeof(r->pools[i].name), reterr) < 0 ||
+		if (get_str(e, p, "name", 1, r->pools[i].name, sizeof(r->pools[i].name), reterr) <
+			0 ||
 		    get_int(e, p, "cpus", 0, 4096, &v, reterr) < 0)
 			return -EINVAL;
 		r->pools[i].cpus = (unsigned)v;
@@ -190,8 +190,10 @@ static int res_in(json_t *o, struct su_res *r, struct sec_err *reterr)
 		snprintf(p, sizeof(p), "su.groups[%u].", i);
 		if (!json_is_object(e))
 			return BAD("'su.groups[%u]' must be an object", i);
-		if (get_str(e, p, "name", 1, r->groups[i].name, sizeof(r->groups[i].name), reterr) < 0 ||
-		    get_str(e, p, "pool", 1, r->groups[i].pool, sizeof(r->groups[i].pool), reterr) < 0)
+		if (get_str(e, p, "name", 1, r->groups[i].name, sizeof(r->groups[i].name), reterr) <
+			0 ||
+		    get_str(e, p, "pool", 1, r->groups[i].pool, sizeof(r->groups[i].pool), reterr) <
+			0)
 			return -EINVAL;
 	}
 	return 0;
@@ -220,8 +222,8 @@ static int io_in(json_t *a, struct su_iocfg *io, struct sec_err *reterr)
 		if (!su_mn_valid(d->mn))
 			return BAD("'io[%u].mn' '%s' is not a valid MN", i, d->mn);
 		if (su_dev_class_parse(cls, &d->cls) < 0)
-			return BAD("'io[%u].class' '%s' is not disk, tape, local-disk or console", i,
-				   cls);
+			return BAD("'io[%u].class' '%s' is not disk, tape, local-disk or console",
+				   i, cls);
 		io->n++;
 	}
 	return 0;
@@ -353,7 +355,8 @@ static int model_in(json_t *root, struct su_model *m, struct sec_err *reterr)
 				return BAD("'vms[%u].name' '%s' is also the name of 'vms[%u]'", i,
 					   vm->name, k);
 			if (crd_uuid_eq(&m->vms[k].vm_uuid, &vm->vm_uuid))
-				return BAD("'vms[%u].vm_uuid' is also the vm_uuid of 'vms[%u]'", i, k);
+				return BAD("'vms[%u].vm_uuid' is also the vm_uuid of 'vms[%u]'", i,
+					   k);
 		}
 		if (!crd_owner_find(&m->own, &vm->vm_uuid))
 			return BAD("'vms[%u].vm_uuid' is missing from 'ownership.vms'", i);

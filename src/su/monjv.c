@@ -20,12 +20,28 @@ void su_monjv_build(const struct su_model *m, const struct su_vm *vm, char out[S
 
 	memset(out, ' ', SU_MONJV_LEN);
 	switch (vm->state) {
-	case SU_VM_INIT_ONLY: st = "$I "; gs = "NONE "; break;
-	case SU_VM_RUNNING: st = "$R "; gs = "READY"; break;
-	case SU_VM_IN_HOLD: st = "$H "; gs = "READY"; break;
-	case SU_VM_DOWN: st = "$D "; gs = vm->rt.aterm ? "ATERM" : "NTERM"; break;
-	case SU_VM_SETUP_MIGR: st = "$S "; gs = "NONE "; break;
-	default: break;
+	case SU_VM_INIT_ONLY:
+		st = "$I ";
+		gs = "NONE ";
+		break;
+	case SU_VM_RUNNING:
+		st = "$R ";
+		gs = "READY";
+		break;
+	case SU_VM_IN_HOLD:
+		st = "$H ";
+		gs = "READY";
+		break;
+	case SU_VM_DOWN:
+		st = "$D ";
+		gs = vm->rt.aterm ? "ATERM" : "NTERM";
+		break;
+	case SU_VM_SETUP_MIGR:
+		st = "$S ";
+		gs = "NONE ";
+		break;
+	default:
+		break;
 	}
 	put(out, 1, 3, st);
 	out[3] = '0';

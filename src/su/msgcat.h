@@ -11,11 +11,11 @@
 #include <stddef.h>
 
 struct su_msgdef {
-	const char *id;       /* "VMS4013", "CMD0001" */
-	const char *text;     /* printf template of the message text */
+	const char *id;	  /* "VMS4013", "CMD0001" */
+	const char *text; /* printf template of the message text */
 	const char *meaning;
 	const char *response; /* what the operator does */
-	bool ours;            /* text written by this project ("our text" in the doc) */
+	bool ours;	      /* text written by this project ("our text" in the doc) */
 };
 
 /* The entry of id (case-insensitive), or NULL. */

@@ -29,8 +29,9 @@ char *su_systems_json(const struct su_model *m)
 		char st[24];
 		if (!vm)
 			continue;
-		json_array_append_new(a, row(m, vm->name, vm->index, gtype, "BS2000",
-					     su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st)));
+		json_array_append_new(a,
+				      row(m, vm->name, vm->index, gtype, "BS2000",
+					  su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st)));
 	}
 	o = json_pack("{s:s, s:o}", "su", m->res.name, "systems", a);
 	if (!o)

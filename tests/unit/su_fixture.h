@@ -36,18 +36,17 @@ static void fx_event(void *ctx, const struct su_event *ev)
 		f->ev[f->nev++] = *ev;
 }
 
-static const char fx_io[] =
-	"# the lab's I/O configuration\n"
-	"A000 D3490-30 disk C0 00 /lab/disks/A000.img\n"
-	"A001 D3490-30 disk C0 01 /lab/disks/A001.img\n"
-	"A002 D3490-30 disk C0 02 /lab/disks/A002.img\n"
-	"A003 D3490-30 disk C0 03 /lab/disks/A003.img\n"
-	"A004 D3490-30 disk C0 04 /lab/disks/A004.img\n"
-	"A005 D3490-30 disk C0 05 /lab/disks/A005.img\n"
-	"A00F D3490-30 disk C0 0F /lab/disks/A00F.img\n"
-	"T0 TAPE-U4 tape C1 00 /lab/tapes/T0.img\n"
-	"L0 D3435 local-disk C2 00 /lab/su1/L0.img   # per SU\n"
-	"C0 KVP console C3 00 -\n";
+static const char fx_io[] = "# the lab's I/O configuration\n"
+			    "A000 D3490-30 disk C0 00 /lab/disks/A000.img\n"
+			    "A001 D3490-30 disk C0 01 /lab/disks/A001.img\n"
+			    "A002 D3490-30 disk C0 02 /lab/disks/A002.img\n"
+			    "A003 D3490-30 disk C0 03 /lab/disks/A003.img\n"
+			    "A004 D3490-30 disk C0 04 /lab/disks/A004.img\n"
+			    "A005 D3490-30 disk C0 05 /lab/disks/A005.img\n"
+			    "A00F D3490-30 disk C0 0F /lab/disks/A00F.img\n"
+			    "T0 TAPE-U4 tape C1 00 /lab/tapes/T0.img\n"
+			    "L0 D3435 local-disk C2 00 /lab/su1/L0.img   # per SU\n"
+			    "C0 KVP console C3 00 -\n";
 
 static inline struct fx *fx_new(enum su_type type)
 {

@@ -13,8 +13,7 @@
 
 #include "su_fixture.h"
 
-static void expect_rc(const struct su_plan *p, bool ok, const char *mc, unsigned sc1,
-		      unsigned sc2)
+static void expect_rc(const struct su_plan *p, bool ok, const char *mc, unsigned sc1, unsigned sc2)
 {
 	if (p->ok != ok || strcmp(p->rc.maincode, mc) || p->rc.subcode1 != sc1 ||
 	    p->rc.subcode2 != sc2) {
@@ -64,10 +63,10 @@ static void expect_effects(const struct su_plan *p, const enum su_effect_kind *k
 				 su_effect_kind_to_string(p->eff[i].kind),
 				 su_effect_kind_to_string(k[i]));
 }
-#define EFFECTS(p, ...)                                                                 \
-	do {                                                                            \
-		const enum su_effect_kind k_[] = {__VA_ARGS__};                         \
-		expect_effects(p, k_, sizeof(k_) / sizeof(k_[0]));                      \
+#define EFFECTS(p, ...)                                                                            \
+	do {                                                                                       \
+		const enum su_effect_kind k_[] = {__VA_ARGS__};                                    \
+		expect_effects(p, k_, sizeof(k_) / sizeof(k_[0]));                                 \
 	} while (0)
 
 static void test_create_activate_start(void **state)
@@ -112,8 +111,8 @@ static void test_create_activate_start(void **state)
 	assert_int_equal(vm->rt.qemu_pid, 4242);
 	assert_int_equal(f->nev, 2);
 	assert_string_equal(f->ev[0].msg, "VM definition (2,VM1) created (CREATE-VM-DEFINITION)");
-	assert_string_equal(f->ev[1].msg,
-			    "VM (2,VM1) state NOT INITIALIZED -> INIT-ONLY (ACTIVATE-VM-DEFINITION)");
+	assert_string_equal(
+	    f->ev[1].msg, "VM (2,VM1) state NOT INITIALIZED -> INIT-ONLY (ACTIVATE-VM-DEFINITION)");
 
 	/* first start without IPL unit: refused */
 	expect_refused(f, "/START-VM VM-ID=VM1", "VMS4032", 64,
@@ -225,10 +224,12 @@ static void test_exclusive_device_conflicts(void **state)
 	expect_msg(p, "% VMS4005 DEVICE 'A004' ASSIGNED TO VIRTUAL MACHINE (2,VM1) (TYPE=SD)");
 	su_plan_free(p);
 	/* a device that is not generated */
-	expect_refused(f, "/ADD-VM-DEVICES UNITS=B000,VM-ID=VM1", "VMS4001", 64,
-		       "% VMS4001 DEVICE 'B000' NOT GENERATED IN THE I/O CONFIGURATION OF SU 'su1'");
+	expect_refused(
+	    f, "/ADD-VM-DEVICES UNITS=B000,VM-ID=VM1", "VMS4001", 64,
+	    "% VMS4001 DEVICE 'B000' NOT GENERATED IN THE I/O CONFIGURATION OF SU 'su1'");
 	expect_refused(f, "/ADD-VM-DEVICES UNITS=*DEVICE-RANGE(FROM=B000,TO=B007),VM-ID=VM1",
-		       "VMS4008", 64, "NO DEVICE OF THE I/O CONFIGURATION IN RANGE 'B000' TO 'B007'");
+		       "VMS4008", 64,
+		       "NO DEVICE OF THE I/O CONFIGURATION IN RANGE 'B000' TO 'B007'");
 	expect_refused(f, "/ADD-VM-DEVICES UNITS=*DEVICE-RANGE(FROM=A00F,TO=A000),VM-ID=VM1",
 		       "VMS4010", 64, "DEVICE RANGE 'A00F' TO 'A000' INVALID");
 	/* remove: a device not assigned; then a real one */
@@ -267,8 +268,8 @@ static void test_index_and_name_conflicts(void **state)
 	fx_ok(f, "/CREATE-VM VM-NAME=VM1,VM-INDEX=3,MEMORY-SIZE=256");
 	expect_refused(f, "/CREATE-VM VM-NAME=VM2,VM-INDEX=3,MEMORY-SIZE=256", "VMS4011", 64,
 		       "% VMS4011 VM INDEX 3 NOT AVAILABLE");
-	expect_refused(f, "/CREATE-VM-DEFINITION VM-NAME=VM2,VM-INDEX=3,MEMORY-SIZE=256",
-		       "VMS4011", 64, "VM INDEX 3 NOT AVAILABLE");
+	expect_refused(f, "/CREATE-VM-DEFINITION VM-NAME=VM2,VM-INDEX=3,MEMORY-SIZE=256", "VMS4011",
+		       64, "VM INDEX 3 NOT AVAILABLE");
 	expect_refused(f, "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256", "VMS4013", 64,
 		       "% VMS4013 VM NAME 'VM1' NOT AVAILABLE");
 	expect_refused(f, "/CREATE-VM-DEFINITION VM-NAME=vm1,MEMORY-SIZE=256", "VMS4013", 64,
@@ -392,14 +393,18 @@ static void test_monitor_protected(void **state)
 {
 	struct fx *f = fx_new(SU_TYPE_X86);
 	static const char *const cmds[] = {
-		"/START-VM VM-ID=1,IPL-UNIT=A000", "/START-VM",	     "/DELETE-VM VM-ID=MONITOR",
-		"/SHUTDOWN-VM VM-ID=1",		   "/ADD-VM-DEVICES UNITS=A000,VM-ID=1",
-		"/MODIFY-VM-ATTRIBUTES VM-ID=MONITOR,PERSISTENT=*YES",
-		"/ACTIVATE-VM-DEFINITION VM-NAME=MONITOR",
-		"/DELETE-VM-DEFINITION VM-NAME=MONITOR",
+	    "/START-VM VM-ID=1,IPL-UNIT=A000",
+	    "/START-VM",
+	    "/DELETE-VM VM-ID=MONITOR",
+	    "/SHUTDOWN-VM VM-ID=1",
+	    "/ADD-VM-DEVICES UNITS=A000,VM-ID=1",
+	    "/MODIFY-VM-ATTRIBUTES VM-ID=MONITOR,PERSISTENT=*YES",
+	    "/ACTIVATE-VM-DEFINITION VM-NAME=MONITOR",
+	    "/DELETE-VM-DEFINITION VM-NAME=MONITOR",
 	};
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		expect_refused(f, cmds[i], "VMS4041", 64, "NOT ALLOWED FOR THE MONITOR SYSTEM (1,MONITOR)");
+		expect_refused(f, cmds[i], "VMS4041", 64,
+			       "NOT ALLOWED FOR THE MONITOR SYSTEM (1,MONITOR)");
 	fx_free(f);
 }
 
@@ -438,7 +443,8 @@ static void test_shutdown_and_qemu_gone(void **state)
 	/* QEMU killed: NOT INITIALIZED, a non-persistent definition goes */
 	char msg[SU_MSG_MAX];
 	f->nev = 0;
-	assert_int_equal(su_vm_qemu_gone(f->m, 2, 999, false, "old QEMU", msg), 0); /* not its pid */
+	assert_int_equal(su_vm_qemu_gone(f->m, 2, 999, false, "old QEMU", msg),
+			 0); /* not its pid */
 	assert_string_equal(msg, "");
 	assert_int_equal(su_vm_qemu_gone(f->m, 2, 1002, false, "killed by signal 9", msg), 1);
 	assert_string_equal(msg, "% VMS4022 VIRTUAL MACHINE (2,VM1) ENDED ABNORMALLY: killed by "
@@ -530,13 +536,16 @@ static void test_not_yet_and_syntax(void **state)
 		       "% VMS9010 COMMAND /MIGRATE-VM NOT YET AVAILABLE IN THIS VERSION");
 	expect_refused(f, "/RECOVER-VM-DEFINITION VM-NAME=VM1", "VMS9010", 64, "VMS9010");
 	expect_refused(f, "/CHECK-VM-MIGRATION VM-ID=VM1", "VMS9010", 64, "VMS9010");
-	expect_refused(f, "/START-VM FOO=1", "CMD0202", 1, "% CMD0202 SYNTAX ERROR IN COMMAND: position");
-	expect_refused(f, "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256,"
-			  "DEVICES=*PARAMETERS(UNITS=*PUBSET-DEVICES(PUBSET=ABC))",
+	expect_refused(f, "/START-VM FOO=1", "CMD0202", 1,
+		       "% CMD0202 SYNTAX ERROR IN COMMAND: position");
+	expect_refused(f,
+		       "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256,"
+		       "DEVICES=*PARAMETERS(UNITS=*PUBSET-DEVICES(PUBSET=ABC))",
 		       "CMD0202", 1, "position 66: unknown value '*PUBSET-DEVICES'");
 	fx_ok(f, "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256");
 	expect_refused(f, "/ADD-VM-DEVICES UNITS=*PUBSET-DEVICES(PUBSET=ABC),VM-ID=VM1", "CMD0202",
-		       1, "% CMD0202 SYNTAX ERROR IN COMMAND: UNITS=*PUBSET-DEVICES is not supported");
+		       1,
+		       "% CMD0202 SYNTAX ERROR IN COMMAND: UNITS=*PUBSET-DEVICES is not supported");
 	fx_free(f);
 }
 
@@ -591,23 +600,23 @@ static void test_delete_recovered_leaves_tombstone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_activate_start),
-		cmocka_unit_test(test_create_vm_and_delete),
-		cmocka_unit_test(test_exclusive_device_conflicts),
-		cmocka_unit_test(test_memory_exhaustion),
-		cmocka_unit_test(test_index_and_name_conflicts),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_failed_effect_changes_nothing),
-		cmocka_unit_test(test_x86_hold_resume),
-		cmocka_unit_test(test_390_hold_resume),
-		cmocka_unit_test(test_monitor_protected),
-		cmocka_unit_test(test_ipl_unit_checks),
-		cmocka_unit_test(test_shutdown_and_qemu_gone),
-		cmocka_unit_test(test_show_vm_definition),
-		cmocka_unit_test(test_show_other),
-		cmocka_unit_test(test_not_yet_and_syntax),
-		cmocka_unit_test(test_modify_devices_and_attrs),
-		cmocka_unit_test(test_delete_recovered_leaves_tombstone),
+	    cmocka_unit_test(test_create_activate_start),
+	    cmocka_unit_test(test_create_vm_and_delete),
+	    cmocka_unit_test(test_exclusive_device_conflicts),
+	    cmocka_unit_test(test_memory_exhaustion),
+	    cmocka_unit_test(test_index_and_name_conflicts),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_failed_effect_changes_nothing),
+	    cmocka_unit_test(test_x86_hold_resume),
+	    cmocka_unit_test(test_390_hold_resume),
+	    cmocka_unit_test(test_monitor_protected),
+	    cmocka_unit_test(test_ipl_unit_checks),
+	    cmocka_unit_test(test_shutdown_and_qemu_gone),
+	    cmocka_unit_test(test_show_vm_definition),
+	    cmocka_unit_test(test_show_other),
+	    cmocka_unit_test(test_not_yet_and_syntax),
+	    cmocka_unit_test(test_modify_devices_and_attrs),
+	    cmocka_unit_test(test_delete_recovered_leaves_tombstone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,19 +19,31 @@ static bool expected_legal(enum su_vm_state a, enum su_vm_state b)
 	static const struct {
 		enum su_vm_state a, b;
 	} t[] = {
-		{SU_VM_DEFINED_ONLY, SU_VM_INIT_ONLY}, {SU_VM_DEFINED_ONLY, SU_VM_CONFLICT},
-		{SU_VM_DEFINED_ONLY, SU_VM_SETUP_MIGR}, {SU_VM_INIT_ONLY, SU_VM_RUNNING},
-		{SU_VM_INIT_ONLY, SU_VM_IN_HOLD},     {SU_VM_DOWN, SU_VM_RUNNING},
-		{SU_VM_DOWN, SU_VM_IN_HOLD},	      {SU_VM_RUNNING, SU_VM_IN_HOLD},
-		{SU_VM_IN_HOLD, SU_VM_RUNNING},	      {SU_VM_RUNNING, SU_VM_DOWN},
-		{SU_VM_IN_HOLD, SU_VM_DOWN},	      {SU_VM_INIT_ONLY, SU_VM_DEFINED_ONLY},
-		{SU_VM_RUNNING, SU_VM_DEFINED_ONLY},  {SU_VM_IN_HOLD, SU_VM_DEFINED_ONLY},
-		{SU_VM_DOWN, SU_VM_DEFINED_ONLY},     {SU_VM_INIT_ONLY, SU_VM_FENCED},
-		{SU_VM_RUNNING, SU_VM_FENCED},	      {SU_VM_IN_HOLD, SU_VM_FENCED},
-		{SU_VM_DOWN, SU_VM_FENCED},	      {SU_VM_FENCED, SU_VM_DEFINED_ONLY},
-		{SU_VM_CONFLICT, SU_VM_DEFINED_ONLY}, {SU_VM_SETUP_MIGR, SU_VM_INIT_ONLY},
-		{SU_VM_SETUP_MIGR, SU_VM_RUNNING},    {SU_VM_SETUP_MIGR, SU_VM_DOWN},
-		{SU_VM_SETUP_MIGR, SU_VM_DEFINED_ONLY},
+	    {SU_VM_DEFINED_ONLY, SU_VM_INIT_ONLY},
+	    {SU_VM_DEFINED_ONLY, SU_VM_CONFLICT},
+	    {SU_VM_DEFINED_ONLY, SU_VM_SETUP_MIGR},
+	    {SU_VM_INIT_ONLY, SU_VM_RUNNING},
+	    {SU_VM_INIT_ONLY, SU_VM_IN_HOLD},
+	    {SU_VM_DOWN, SU_VM_RUNNING},
+	    {SU_VM_DOWN, SU_VM_IN_HOLD},
+	    {SU_VM_RUNNING, SU_VM_IN_HOLD},
+	    {SU_VM_IN_HOLD, SU_VM_RUNNING},
+	    {SU_VM_RUNNING, SU_VM_DOWN},
+	    {SU_VM_IN_HOLD, SU_VM_DOWN},
+	    {SU_VM_INIT_ONLY, SU_VM_DEFINED_ONLY},
+	    {SU_VM_RUNNING, SU_VM_DEFINED_ONLY},
+	    {SU_VM_IN_HOLD, SU_VM_DEFINED_ONLY},
+	    {SU_VM_DOWN, SU_VM_DEFINED_ONLY},
+	    {SU_VM_INIT_ONLY, SU_VM_FENCED},
+	    {SU_VM_RUNNING, SU_VM_FENCED},
+	    {SU_VM_IN_HOLD, SU_VM_FENCED},
+	    {SU_VM_DOWN, SU_VM_FENCED},
+	    {SU_VM_FENCED, SU_VM_DEFINED_ONLY},
+	    {SU_VM_CONFLICT, SU_VM_DEFINED_ONLY},
+	    {SU_VM_SETUP_MIGR, SU_VM_INIT_ONLY},
+	    {SU_VM_SETUP_MIGR, SU_VM_RUNNING},
+	    {SU_VM_SETUP_MIGR, SU_VM_DOWN},
+	    {SU_VM_SETUP_MIGR, SU_VM_DEFINED_ONLY},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (t[i].a == a && t[i].b == b)
@@ -66,8 +78,8 @@ static void test_transitions_every_pair(void **state)
 	for (int a = SU_VM_DEFINED_ONLY; a < SU_VM_STATE_MAX; a++)
 		for (int b = SU_VM_DEFINED_ONLY; b < SU_VM_STATE_MAX; b++) {
 			bool exp = expected_legal((enum su_vm_state)a, (enum su_vm_state)b);
-			assert_int_equal(su_vm_transition_legal((enum su_vm_state)a,
-								(enum su_vm_state)b), exp);
+			assert_int_equal(
+			    su_vm_transition_legal((enum su_vm_state)a, (enum su_vm_state)b), exp);
 			vm->state = (enum su_vm_state)a;
 			f->nev = 0;
 			int r = su_vm_set_state(f->m, vm, (enum su_vm_state)a, (enum su_vm_state)b,
@@ -114,10 +126,10 @@ static void test_state_event_text(void **state)
 static void test_state_names(void **state)
 {
 	static const char *const v[] = {"NOT INITIALIZED", "INIT-ONLY", "RUNNING",
-					"IN HOLD (WAIT)", "DOWN", "SETUP(MIGR)", "FENCED",
-					"CONFLICT"};
-	static const char *const s[] = {"DEFINED_ONLY", "INIT_ONLY", "RUNNING", "IN_HOLD",
-					"DOWN", "SETUP_MIGR", "FENCED", "CONFLICT"};
+					"IN HOLD (WAIT)",  "DOWN",	"SETUP(MIGR)",
+					"FENCED",	   "CONFLICT"};
+	static const char *const s[] = {"DEFINED_ONLY", "INIT_ONLY",  "RUNNING", "IN_HOLD",
+					"DOWN",		"SETUP_MIGR", "FENCED",	 "CONFLICT"};
 	for (int i = SU_VM_DEFINED_ONLY; i < SU_VM_STATE_MAX; i++) {
 		enum su_vm_state p;
 		assert_string_equal(su_vm_state_to_string((enum su_vm_state)i), v[i - 1]);
@@ -161,16 +173,16 @@ static void test_iocfg_errors(void **state)
 	static const struct {
 		const char *text, *err;
 	} t[] = {
-		{"A000 D3490 disk C0 00\n", "io.conf:1: field 6 (backing file) is missing"},
-		{"\n# c\nA0000 D3490 disk C0 00 /x\n", "io.conf:3: field 1 (MN): 'A0000'"},
-		{"A000 D3490 dsk C0 00 /x\n", "io.conf:1: field 3 (class): 'dsk' is not one of"},
-		{"A000 D3490 disk C0 00 rel/x\n", "io.conf:1: field 6 (backing file): 'rel/x'"},
-		{"A000 D3490 disk C0 00 /x extra\n", "io.conf:1: field 7: 'extra'"},
-		{"A000 D3490 disk C0 00 /x\na000 D3490 disk C0 01 /y\n",
-		 "io.conf:2: field 1 (MN): 'A000' is already defined"},
-		{"A000 D3490 disk C0 00 -\n", "io.conf:1: field 6 (backing file): '-'"},
-		{"A000 D3490-0123456789ABCDEF disk C0 00 /x\n", "io.conf:1: field 2 (device type)"},
-		{"A000 D3490 disk CONNECTOR9 00 /x\n", "io.conf:1: field 4 (host connector)"},
+	    {"A000 D3490 disk C0 00\n", "io.conf:1: field 6 (backing file) is missing"},
+	    {"\n# c\nA0000 D3490 disk C0 00 /x\n", "io.conf:3: field 1 (MN): 'A0000'"},
+	    {"A000 D3490 dsk C0 00 /x\n", "io.conf:1: field 3 (class): 'dsk' is not one of"},
+	    {"A000 D3490 disk C0 00 rel/x\n", "io.conf:1: field 6 (backing file): 'rel/x'"},
+	    {"A000 D3490 disk C0 00 /x extra\n", "io.conf:1: field 7: 'extra'"},
+	    {"A000 D3490 disk C0 00 /x\na000 D3490 disk C0 01 /y\n",
+	     "io.conf:2: field 1 (MN): 'A000' is already defined"},
+	    {"A000 D3490 disk C0 00 -\n", "io.conf:1: field 6 (backing file): '-'"},
+	    {"A000 D3490-0123456789ABCDEF disk C0 00 /x\n", "io.conf:1: field 2 (device type)"},
+	    {"A000 D3490 disk CONNECTOR9 00 /x\n", "io.conf:1: field 4 (host connector)"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct su_iocfg io = {.n = 77};
@@ -183,7 +195,8 @@ static void test_iocfg_errors(void **state)
 	}
 	struct su_iocfg io;
 	struct sec_err err = {0};
-	assert_int_equal(su_iocfg_parse("io.conf", "A000 D disk C0 00 /x\0", 21, &io, &err), -EINVAL);
+	assert_int_equal(su_iocfg_parse("io.conf", "A000 D disk C0 00 /x\0", 21, &io, &err),
+			 -EINVAL);
 	assert_non_null(strstr(err.msg, "NUL"));
 	assert_int_equal(su_iocfg_load("/nonexistent/io.conf", &io, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "/nonexistent/io.conf"));
@@ -200,7 +213,7 @@ static void test_json_round_trip(void **state)
 	fx_ok(f, "/START-VM VM-ID=VM1,IPL-UNIT=A001");
 	struct su_vm *d = su_model_vm_by_name(f->m, "DEF1");
 	assert_int_equal(crd_owner_delete(&f->m->own, &d->vm_uuid), 0); /* leaves nothing */
-	assert_int_equal(su_model_sync_owner(f->m), 1);                 /* DEF1 dropped */
+	assert_int_equal(su_model_sync_owner(f->m), 1);			/* DEF1 dropped */
 	assert_null(su_model_vm_by_name(f->m, "DEF1"));
 
 	char *s = su_model_to_json(f->m);
@@ -239,24 +252,24 @@ static void test_json_damaged(void **state)
 	static const struct {
 		const char *path, *value, *err;
 	} t[] = {
-		{"/kind", "\"something-else\"", "'kind' must be \"secluster-su\""},
-		{"/format", "2", "'format' 2 is newer"},
-		{"/format", "\"1\"", "'format' must be an integer"},
-		{"/su/type", "\"s390\"", "'su.type'"},
-		{"/su/memory_mib", "-1", "'su.memory_mib'"},
-		{"/su/pools", "[]", "'su.pools'"},
-		{"/io/0/mn", "\"A00000\"", "'io[0].mn'"},
-		{"/io/1/class", "\"floppy\"", "'io[1].class'"},
-		{"/vms/0/index", "1", "'vms[0].index' must be an integer 2..99"},
-		{"/vms/0/name", "\"TOOLONGNAME\"", "'vms[0].name'"},
-		{"/vms/0/state", "\"WALKING\"", "'vms[0].state'"},
-		{"/vms/0/vm_uuid", "\"not-a-uuid-------------------------x\"", "'vms[0].vm_uuid'"},
-		{"/vms/0/devices/0/usage", "\"MOSTLY\"", "'vms[0].devices[0].usage'"},
-		{"/vms/0/runtime/qemu_pid", "\"x\"", "'vms[0].runtime.qemu_pid'"},
-		{"/vms/0/runtime", "null", "'vms[0].runtime' must be an object"},
-		{"/ownership/vms", "[]", "'vms[0].vm_uuid' is missing from 'ownership.vms'"},
-		{"/ownership", "7", "'ownership' must be an object"},
-		{"/vms", "{}", "'vms' must be an array"},
+	    {"/kind", "\"something-else\"", "'kind' must be \"secluster-su\""},
+	    {"/format", "2", "'format' 2 is newer"},
+	    {"/format", "\"1\"", "'format' must be an integer"},
+	    {"/su/type", "\"s390\"", "'su.type'"},
+	    {"/su/memory_mib", "-1", "'su.memory_mib'"},
+	    {"/su/pools", "[]", "'su.pools'"},
+	    {"/io/0/mn", "\"A00000\"", "'io[0].mn'"},
+	    {"/io/1/class", "\"floppy\"", "'io[1].class'"},
+	    {"/vms/0/index", "1", "'vms[0].index' must be an integer 2..99"},
+	    {"/vms/0/name", "\"TOOLONGNAME\"", "'vms[0].name'"},
+	    {"/vms/0/state", "\"WALKING\"", "'vms[0].state'"},
+	    {"/vms/0/vm_uuid", "\"not-a-uuid-------------------------x\"", "'vms[0].vm_uuid'"},
+	    {"/vms/0/devices/0/usage", "\"MOSTLY\"", "'vms[0].devices[0].usage'"},
+	    {"/vms/0/runtime/qemu_pid", "\"x\"", "'vms[0].runtime.qemu_pid'"},
+	    {"/vms/0/runtime", "null", "'vms[0].runtime' must be an object"},
+	    {"/ownership/vms", "[]", "'vms[0].vm_uuid' is missing from 'ownership.vms'"},
+	    {"/ownership", "7", "'ownership' must be an object"},
+	    {"/vms", "{}", "'vms' must be an array"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		json_t *root = json_loads(s, 0, NULL);
@@ -363,16 +376,16 @@ static void test_free_index_and_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transitions_every_pair),
-		cmocka_unit_test(test_state_event_text),
-		cmocka_unit_test(test_state_names),
-		cmocka_unit_test(test_iocfg_ok),
-		cmocka_unit_test(test_iocfg_errors),
-		cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_json_damaged),
-		cmocka_unit_test(test_systems_json),
-		cmocka_unit_test(test_monjv_layout),
-		cmocka_unit_test(test_free_index_and_limits),
+	    cmocka_unit_test(test_transitions_every_pair),
+	    cmocka_unit_test(test_state_event_text),
+	    cmocka_unit_test(test_state_names),
+	    cmocka_unit_test(test_iocfg_ok),
+	    cmocka_unit_test(test_iocfg_errors),
+	    cmocka_unit_test(test_json_round_trip),
+	    cmocka_unit_test(test_json_damaged),
+	    cmocka_unit_test(test_systems_json),
+	    cmocka_unit_test(test_monjv_layout),
+	    cmocka_unit_test(test_free_index_and_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,8 @@ static unsigned scan_dir(const char *dir, const char *prefix)
 		return 0;
 	for (struct dirent *e; (e = readdir(d));) {
 		size_t n = strlen(e->d_name);
-		if (n < 3 || strcmp(e->d_name + n - 2, ".c") || strncmp(e->d_name, prefix, strlen(prefix)))
+		if (n < 3 || strcmp(e->d_name + n - 2, ".c") ||
+		    strncmp(e->d_name, prefix, strlen(prefix)))
 			continue;
 		if (strcmp(e->d_name, "msgcat.c") == 0 || strcmp(e->d_name, "msgdoc.c") == 0)
 			continue;
@@ -114,7 +115,8 @@ static void test_catalogue_shape(void **state)
 	/* the texts VM2000 documents are used as documented */
 	assert_false(su_msg_find("VMS3050")->ours);
 	assert_string_equal(su_msg_find("VMS3050")->text, "VIRTUAL MACHINE %s CREATED");
-	assert_string_equal(su_msg_find("VMS4009")->text, "DEVICE '%s' REMOVED FROM VIRTUAL MACHINE %s");
+	assert_string_equal(su_msg_find("VMS4009")->text,
+			    "DEVICE '%s' REMOVED FROM VIRTUAL MACHINE %s");
 }
 
 static void test_doc_matches(void **state)
@@ -155,9 +157,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_code_ids_in_catalogue),
-		cmocka_unit_test(test_catalogue_shape),
-		cmocka_unit_test(test_doc_matches),
+	    cmocka_unit_test(test_code_ids_in_catalogue),
+	    cmocka_unit_test(test_catalogue_shape),
+	    cmocka_unit_test(test_doc_matches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
