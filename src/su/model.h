@@ -261,6 +261,9 @@ struct su_model *su_model_from_json(const char *buf, size_t len, struct sec_err 
  *   {"su": NAME, "systems": [{"name", "vm_index", "host_name", "type", "os", "server",
  *    "unit", "description", "status", "state"}]}, the monitor first, then by VM index.
  * "status" is the SE Manager spelling (INIT_ONLY), "state" the VM2000 one (INIT-ONLY).
+ * The monitor row: host_name = the SU's host name, type "BS2000 (monitor)", os "VM2000";
+ * a guest row: host_name "" (the guest's own host name is not known to the SU), type
+ * "VM", os "BS2000".
  * malloc'd text; NULL on out-of-memory. */
 char *su_systems_json(const struct su_model *m);
 

@@ -5,12 +5,12 @@
 #include "su/model.h"
 #include "su/vmstate.h"
 
-static json_t *row(const struct su_model *m, const char *name, unsigned index, const char *type,
-		   const char *os, const char *status, const char *state)
+static json_t *row(const struct su_model *m, const char *name, unsigned index, const char *host,
+		   const char *type, const char *os, const char *status, const char *state)
 {
 	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
-			 "vm_index", (int)index, "host_name", m->res.host_name, "type", type, "os",
-			 os, "server", m->server, "unit", m->res.name, "description", "", "status",
+			 "vm_index", (int)index, "host_name", host, "type", type, "os", os,
+			 "server", m->server, "unit", m->res.name, "description", "", "status",
 			 status, "state", state);
 }
 
@@ -18,12 +18,11 @@ char *su_systems_json(const struct su_model *m)
 {
 	json_t *a = json_array(), *o;
 	char *s;
-	const char *gtype = m->res.type == SU_TYPE_X86 ? "BS2000 (SU x86)" : "BS2000 (SU /390)";
 
 	if (!a)
 		return NULL;
-	json_array_append_new(a, row(m, SU_MONITOR_NAME, SU_MONITOR_INDEX, "BS2000 (monitor)",
-				     "VM2000", "RUNNING", "RUNNING"));
+	json_array_append_new(a, row(m, SU_MONITOR_NAME, SU_MONITOR_INDEX, m->res.host_name,
+				     "BS2000 (monitor)", "VM2000", "RUNNING", "RUNNING"));
 	for (unsigned idx = SU_INDEX_MIN; idx <= SU_INDEX_MAX; idx++) {
 		const struct su_vm *vm = su_model_vm_by_index(m, idx);
 		char st[24];

@@ -335,7 +335,9 @@ static void test_systems_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(v2, "state")), "INIT-ONLY");
 	assert_string_equal(json_string_value(json_object_get(v2, "server")), "srv1");
 	assert_string_equal(json_string_value(json_object_get(v2, "unit")), "su1");
-	assert_string_equal(json_string_value(json_object_get(v2, "host_name")), "su1");
+	assert_string_equal(json_string_value(json_object_get(mon, "host_name")), "su1");
+	assert_string_equal(json_string_value(json_object_get(v2, "host_name")), "");
+	assert_string_equal(json_string_value(json_object_get(v2, "type")), "VM");
 	json_decref(o);
 	free(s);
 	fx_free(f);
