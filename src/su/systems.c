@@ -29,7 +29,7 @@ char *su_systems_json(const struct su_model *m)
 		if (!vm)
 			continue;
 		json_array_append_new(a,
-				      row(m, vm->name, vm->index, gtype, "BS2000",
+				      row(m, vm->name, vm->index, "", "VM", "BS2000",
 					  su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st)));
 	}
 	o = json_pack("{s:s, s:o}", "su", m->res.name, "systems", a);
