@@ -264,13 +264,25 @@ struct su_plan *su_cmd_plan(const struct su_model *live, const struct su_cmd *c,
 	return p;
 }
 
+/* Swaps n bytes of a and b through a small buffer (commit cannot fail for want of memory). */
+static void swap_bytes(void *a, void *b, size_t n)
+{
+	unsigned char t[4096], *x = a, *y = b;
+
+	for (size_t o = 0; o < n; o += sizeof(t)) {
+		size_t k = n - o < sizeof(t) ? n - o : sizeof(t);
+		memcpy(t, x + o, k);
+		memcpy(x + o, y + o, k);
+		memcpy(y + o, t, k);
+	}
+}
+
 int su_cmd_commit(struct su_model *live, struct su_plan *p)
 {
 	if (p->finished)
 		return -EALREADY;
 	if (!p->ok)
 		return -EINVAL;
-	p->finished = true;
 	if (p->next) {
 		for (size_t i = 0; i < p->n_eff; i++) {
 			struct su_effect *e = &p->eff[i];
@@ -282,18 +294,13 @@ int su_cmd_commit(struct su_model *live, struct su_plan *p)
 				vm->rt.qemu_pid = e->pid;
 		}
 		struct su_hooks h = live->hooks;
-		struct su_model *tmp = malloc(sizeof(*tmp));
-		if (!tmp)
-			return -ENOMEM;
-		*tmp = *live;
-		*live = *p->next;
+		swap_bytes(live, p->next, sizeof(*live));
 		live->hooks = h;
-		*p->next = *tmp;
-		free(tmp);
 		for (size_t i = 0; i < p->n_events; i++)
 			if (h.event)
 				h.event(h.ctx, &p->events[i]);
 	}
+	p->finished = true;
 	for (size_t i = 0; i < p->n_commit_msgs; i++) {
 		push_str(&p->msgs, &p->n_msgs, &p->cap_msgs,
 			 p->commit_msgs[i]); /* frees on failure */
@@ -309,6 +316,8 @@ int su_cmd_abort(struct su_plan *p, int failed_eff, const char *reason)
 
 	if (p->finished)
 		return -EALREADY;
+	if (!p->ok)
+		return -EINVAL;
 	p->finished = true;
 	if (failed_eff >= 0 && (size_t)failed_eff < p->n_eff && p->eff[failed_eff].vm_index)
 		snprintf(vm, sizeof(vm), "(%u,%s)", p->eff[failed_eff].vm_index,

@@ -19,9 +19,9 @@
  *
  * Effects are in the order to carry out; the model change counts only after all of them
  * succeeded and su_cmd_commit() ran. A rejected command has ok = false, its messages and
- * rc, no effects and next = NULL; an information command (SHOW-...) has ok = true, its
- * output lines as messages, no effects, next = NULL. Commit and abort of such plans only
- * free nothing and change nothing.
+ * rc, no effects and next = NULL (do not commit or abort it: both refuse with -EINVAL);
+ * an information command (SHOW-...) has ok = true, its output lines as messages, no
+ * effects, next = NULL (its commit is a no-op).
  *
  * Messages: "% VMSnnnn TEXT" lines (every number in the catalogue, msgcat.h) and plain
  * output lines of the SHOW commands. rc: maincode "CMD0001" / "VMSnnnn", subcode1 (error
@@ -186,12 +186,15 @@ struct su_plan *su_cmd_plan(const struct su_model *live, const struct su_cmd *c,
  * the contents of *live and *plan->next (live keeps its hooks), emits the plan's events
  * through live's event hook, and appends the commit messages (VMS3000 ...) to msgs.
  * Returns 0, or -EALREADY when the plan was already committed or aborted, -EINVAL when
- * the plan is not ok. A plan without next (SHOW, rejected) commits as a no-op (0). */
+ * the plan is not ok (rejected); never fails otherwise (no allocation needed, but a
+ * commit message may be lost on out-of-memory). A plan without next (SHOW, SHUTDOWN-VM)
+ * changes no model; its commit messages are appended. */
 int su_cmd_commit(struct su_model *live, struct su_plan *p);
 
 /* Effect number failed_eff (or -1 for "before any effect") could not be carried out:
  * nothing of the change counts. Adds "% VMS4050 COMMAND /X FOR VM (i,name) NOT EXECUTED.
- * REASON: <reason>", rc {VMS4050, 32, 0}, ok = false. Returns 0 or -EALREADY. */
+ * REASON: <reason>", rc {VMS4050, 32, 0}, ok = false. Returns 0, -EALREADY (already
+ * committed or aborted) or -EINVAL (a rejected plan: nothing to abort). */
 int su_cmd_abort(struct su_plan *p, int failed_eff, const char *reason);
 
 /* The effect that undoes a carried-out effect of kind k (START -> QUIT, CONT -> STOP,
