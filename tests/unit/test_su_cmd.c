@@ -535,6 +535,22 @@ static void test_not_yet_and_syntax(void **state)
 	expect_refused(f, "/MIGRATE-VM VM-ID=VM1,SERVER-UNIT-NAME=su2", "VMS9010", 64,
 		       "% VMS9010 COMMAND /MIGRATE-VM NOT YET AVAILABLE IN THIS VERSION");
 	expect_refused(f, "/RECOVER-VM-DEFINITION VM-NAME=VM1", "VMS9010", 64, "VMS9010");
+	/* a rejected plan is neither committed nor aborted; a SHOW plan commits as a no-op */
+	struct su_plan *p = fx_plan(f, "/DELETE-VM VM-ID=NOVM");
+	assert_false(p->ok);
+	assert_int_equal(su_cmd_commit(f->m, p), -EINVAL);
+	assert_int_equal(su_cmd_abort(p, -1, "x"), -EINVAL);
+	assert_int_equal(fx_find(p, "VMS4050"), -1);
+	su_plan_free(p);
+	p = fx_plan(f, "/SHOW-VM-RESOURCES");
+	assert_true(p->ok);
+	assert_null(p->next);
+	assert_int_equal(su_cmd_commit(f->m, p), 0);
+	char *j = su_plan_result_json(p);
+	assert_non_null(strstr(j, "\"rc\":{\"maincode\":\"CMD0001\",\"subcode1\":0,\"subcode2\":0}"));
+	assert_non_null(strstr(j, "\"ok\":true"));
+	free(j);
+	su_plan_free(p);
 	expect_refused(f, "/CHECK-VM-MIGRATION VM-ID=VM1", "VMS9010", 64, "VMS9010");
 	expect_refused(f, "/START-VM FOO=1", "CMD0202", 1,
 		       "% CMD0202 SYNTAX ERROR IN COMMAND: position");
