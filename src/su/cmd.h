@@ -220,13 +220,11 @@ char *su_plan_result_json(const struct su_plan *p);
 /* The guest shut down (QMP SHUTDOWN with -no-shutdown), or the POWERDOWN grace ran out:
  * RUNNING/IN_HOLD -> DOWN; QEMU stays. */
 int su_vm_guest_down(struct su_model *m, unsigned vm_index, const char *why, char *msg);
-/* The VM's QEMU with this pid is gone (exit status / signal in why): -> NOT INITIALIZED
- * (DEFINED_ONLY); a non-persistent definition is removed. fenced: the guard fenced it ->
- * FENCED. A pid other than the VM's rt.qemu_pid (a QEMU that a command quit on purpose,
- * e.g. /START-VM restarting a never-run QEMU with its IPL disk, /DELETE-VM) changes
- * nothing (0); pid 0 matches any. */
-int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, int32_t pid, bool fenced,
-		    const char *why, char *msg);
+/* The VM's QEMU is gone (exit status / signal in why): -> NOT INITIALIZED (DEFINED_ONLY);
+ * a non-persistent definition is removed. fenced: the guard fenced it -> FENCED. The
+ * caller reports only exits it did not ask for (not the QEMU_QUIT of an effect, e.g.
+ * /START-VM restarting a never-run QEMU with its IPL disk, or /DELETE-VM). */
+int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, bool fenced, const char *why, char *msg);
 
 /* ---- the parse tree ----
  * Fills ret from a parse tree of src/sdf (sdf_parse() with su_syntax of su/syntax.h).

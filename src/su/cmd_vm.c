@@ -391,8 +391,7 @@ int su_vm_guest_down(struct su_model *m, unsigned vm_index, const char *why, cha
 	return 1;
 }
 
-int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, int32_t pid, bool fenced,
-		    const char *why, char *msg)
+int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, bool fenced, const char *why, char *msg)
 {
 	struct su_vm *vm = su_model_vm_by_index(m, vm_index);
 	char b[VMSTR_MAX], w[160];
@@ -402,8 +401,6 @@ int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, int32_t pid, bool fen
 	if (!vm)
 		return -ENOENT;
 	if (!su_vm_state_initialized(vm->state) || vm->state == SU_VM_SETUP_MIGR)
-		return 0;
-	if (pid && pid != vm->rt.qemu_pid)
 		return 0;
 	snprintf(w, sizeof(w), "QEMU %s", why ? why : "ended");
 	su_vmstr(vm, b);

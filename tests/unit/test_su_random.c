@@ -171,7 +171,7 @@ static void test_random_sequences(void **state)
 				if (rnd(2))
 					su_vm_guest_down(f->m, vm->index, "random", NULL);
 				else
-					su_vm_qemu_gone(f->m, vm->index, 0, rnd(4) == 0, "random",
+					su_vm_qemu_gone(f->m, vm->index, rnd(4) == 0, "random",
 							NULL);
 			}
 			check_invariants(f->m);
