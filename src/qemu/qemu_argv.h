@@ -23,7 +23,7 @@
  * -chardev file,id=ser0,path=<console>,append=on -serial chardev:ser0
  * -qmp unix:<sock>,server=on,wait=off, then per disk MN (by MN)
  * -drive file=<f>,format=raw,if=none,id=drv-<MN>,cache=none|writeback
- * -device virtio-blk-pci,drive=drv-<MN>,id=dev-<MN>,serial=<MN>[,bootindex=0];
+ * -device virtio-blk-pci,drive=drv-<MN>,id=dev-<MN>,serial=<MN>[,share-rw=on][,bootindex=0];
  * when a tape or local disk exists -device virtio-scsi-pci,id=scsi0, then per MN
  * -drive [file=<f>,format=raw,]if=none,id=drv-<MN>[,media=cdrom,readonly=on],cache=...
  * -device scsi-cd|scsi-hd,bus=scsi0.0,drive=drv-<MN>,id=dev-<MN>,serial=<MN>[,removable=on];
@@ -60,6 +60,8 @@ struct qemu_dev {
 	enum qemu_dev_class cls;
 	const char *backing;	/* absolute path of the backing file; NULL: an empty drive
 				 * (a detached tape or local disk; not for QEMU_DEV_DISK) */
+	bool shared;		/* *SHARED usage: share-rw=on, so that other QEMUs may open
+				 * the file read-write too (QEMU's image lock no longer fences) */
 };
 
 enum qemu_boot {
@@ -81,7 +83,8 @@ struct qemu_vm_spec {
 	size_t n_devs;		   /* 0..QEMU_DEVS_MAX, MNs unique */
 	const char *ipl_mn;	   /* MN of a QEMU_DEV_DISK in devs, or NULL (no boot device) */
 	enum qemu_boot boot;
-	const char *append;	   /* guest kernel command line (kernel boot), may be NULL */
+	const char *append;	   /* guest kernel command line, used for kernel boot only;
+				    * may be NULL */
 	const char *console_path;  /* the KVP console log (COM1), absolute */
 	const char *qmp_path;	   /* the QMP socket, absolute, <= 107 bytes */
 };

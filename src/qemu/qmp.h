@@ -36,6 +36,8 @@
 #define SEC_QEMU_QMP_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 

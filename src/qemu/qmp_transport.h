@@ -43,6 +43,8 @@ int qmp_framer_feed(struct qmp_framer *f, const char *data, size_t n, qmp_line_f
 		    void *arg);
 void qmp_framer_release(struct qmp_framer *f);
 
+#define QMP_TRANSPORT_PATH_MAX 107u /* sun_path less the NUL */
+
 struct qmp_transport;
 
 struct qmp_transport_callbacks {
