@@ -1,10 +1,15 @@
 /* qmp_transport.c — the line-framed transport of qmp_transport.h: connect with retries,
- * read and cut into lines, queue writes. Handles (a timer, a pipe per connect attempt) are
- * counted; the object is freed when the last one has been closed by libuv, so it stays
- * valid for the rest of any callback that called qmp_transport_free(). */
+ * read and cut into lines, buffer writes. The socket is ours (non-blocking, SOCK_CLOEXEC)
+ * and watched by a uv_poll: writes use send(MSG_NOSIGNAL), so a QEMU that died never
+ * raises SIGPIPE in secd (uv_write would). The handles (a timer, the poll) are counted; the
+ * object is freed when libuv has closed the last one, so it stays valid for the rest of any
+ * callback that called qmp_transport_free(). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -14,30 +19,24 @@
 
 struct qmp_transport {
 	uv_loop_t *loop;
-	uv_timer_t timer;	/* connect retry */
-	uv_pipe_t pipe;
-	uv_connect_t creq;
-	bool pipe_init;		/* pipe initialised and not yet closed */
-	bool pipe_closing;
-	bool retry_after_close; /* start the retry timer when the pipe has closed */
+	uv_timer_t timer; /* connect retry */
+	uv_poll_t poll;
+	int fd;		  /* the socket, -1 when none */
+	bool poll_init;	  /* poll initialised and not yet closing */
 	bool connected;
-	bool ended;		/* closed() reported or free() called: no more callbacks */
+	bool ended;	  /* closed() reported or free() called: no more callbacks */
 	bool freed;
-	unsigned handles;	/* handles not yet closed by libuv */
+	unsigned handles; /* handles not yet closed by libuv */
 	char path[QMP_TRANSPORT_PATH_MAX + 1];
 	uint64_t deadline_ns;
 	uint32_t retry_ms;
 	struct qmp_framer framer;
+	char *out;	  /* bytes not yet sent */
+	size_t out_len, out_cap;
 	struct qmp_transport_callbacks cb;
 	void *arg;
 	uint64_t read_ns;
 	char rbuf[QMP_READ_CHUNK];
-};
-
-struct qmp_wreq {
-	uv_write_t req;
-	size_t len;
-	char data[];
 };
 
 /* ---- framer ---- */
@@ -115,39 +114,32 @@ static void maybe_release(struct qmp_transport *t)
 	if (!t->freed || t->handles > 0)
 		return;
 	qmp_framer_release(&t->framer);
+	free(t->out);
 	free(t);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
 	struct qmp_transport *t = h->data;
 
-	t->handles--;
-	maybe_release(t);
-}
-
-static void on_attempt(uv_timer_t *tm);
-
-static void on_pipe_closed(uv_handle_t *h)
-{
-	struct qmp_transport *t = h->data;
-
-	t->handles--;
-	t->pipe_init = false;
-	t->pipe_closing = false;
-	if (t->retry_after_close && !t->ended) {
-		t->retry_after_close = false;
-		uv_timer_start(&t->timer, on_attempt, t->retry_ms, 0);
+	if (h == (uv_handle_t *)&t->poll && t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
 	}
+	t->handles--;
 	maybe_release(t);
 }
 
-static void pipe_close(struct qmp_transport *t)
+static void sock_close(struct qmp_transport *t)
 {
-	if (!t->pipe_init || t->pipe_closing)
-		return;
-	t->pipe_closing = true;
-	uv_close((uv_handle_t *)&t->pipe, on_pipe_closed);
+	if (t->poll_init) {
+		t->poll_init = false;
+		uv_poll_stop(&t->poll);
+		uv_close((uv_handle_t *)&t->poll, on_handle_closed); /* closes fd */
+	} else if (t->fd >= 0) {
+		close(t->fd);
+		t->fd = -1;
+	}
 }
 
 /* Ends the transport by itself: reports err once. */
@@ -157,21 +149,13 @@ static void end(struct qmp_transport *t, int err)
 		return;
 	t->ended = true;
 	t->connected = false;
-	t->retry_after_close = false;
 	uv_timer_stop(&t->timer);
-	pipe_close(t);
+	sock_close(t);
 	if (t->cb.closed)
 		t->cb.closed(t->arg, err);
 }
 
-/* ---- reading ---- */
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	struct qmp_transport *t = h->data;
-
-	*buf = uv_buf_init(t->rbuf, sizeof(t->rbuf));
-}
+/* ---- I/O ---- */
 
 static int on_framed_line(void *arg, char *line, size_t len)
 {
@@ -183,84 +167,125 @@ static int on_framed_line(void *arg, char *line, size_t len)
 	return r;
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void do_read(struct qmp_transport *t)
 {
-	struct qmp_transport *t = s->data;
+	ssize_t n = recv(t->fd, t->rbuf, sizeof(t->rbuf), 0);
 	int r;
 
-	if (t->ended)
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (nread == UV_EOF || nread == UV_ECONNRESET) {
+	if (n < 0) {
+		end(t, errno == ECONNRESET ? -ECONNRESET : -errno);
+		return;
+	}
+	if (n == 0) {
 		end(t, -ECONNRESET);
 		return;
 	}
-	if (nread < 0) {
-		end(t, (int)nread); /* libuv errors are -errno on Linux */
-		return;
-	}
-	if (nread == 0)
-		return;
 	t->read_ns = clock_monotonic_ns();
-	r = qmp_framer_feed(&t->framer, buf->base, (size_t)nread, on_framed_line, t);
+	r = qmp_framer_feed(&t->framer, t->rbuf, (size_t)n, on_framed_line, t);
 	if (r < 0 && !t->ended)
 		end(t, r);
 }
 
-/* ---- connecting ---- */
+static void on_poll(uv_poll_t *h, int status, int events);
+static int watch(struct qmp_transport *t);
 
-static bool retryable(int status)
+/* Sends what is buffered; watches for writability while some is left. */
+static int flush_out(struct qmp_transport *t)
 {
-	return status == UV_ENOENT || status == UV_ECONNREFUSED || status == UV_EAGAIN;
+	size_t off = 0;
+
+	while (off < t->out_len) {
+		ssize_t n = send(t->fd, t->out + off, t->out_len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0)
+			return errno == EPIPE ? -ECONNRESET : -errno;
+		off += (size_t)n;
+	}
+	memmove(t->out, t->out + off, t->out_len - off);
+	t->out_len -= off;
+	return watch(t);
 }
 
-static void on_connect(uv_connect_t *req, int status)
+static int watch(struct qmp_transport *t)
 {
-	struct qmp_transport *t = req->data;
+	return uv_poll_start(&t->poll, UV_READABLE | (t->out_len ? UV_WRITABLE : 0), on_poll);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+	struct qmp_transport *t = h->data;
 	int r;
 
 	if (t->ended)
 		return;
 	if (status < 0) {
-		if (retryable(status) &&
-		    clock_monotonic_ns() + t->retry_ms * NSEC_PER_MSEC < t->deadline_ns) {
-			t->retry_after_close = true;
-			pipe_close(t);
-			return;
-		}
-		end(t, retryable(status) ? -ETIMEDOUT : status);
+		end(t, status);
 		return;
 	}
+	if (events & UV_WRITABLE) {
+		r = flush_out(t);
+		if (r < 0) {
+			end(t, r);
+			return;
+		}
+	}
+	if (events & UV_READABLE)
+		do_read(t);
+}
+
+/* ---- connecting ---- */
+
+static void on_attempt(uv_timer_t *tm)
+{
+	struct qmp_transport *t = tm->data;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int r;
+
+	if (t->ended)
+		return;
+	t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (t->fd < 0) {
+		end(t, -errno);
+		return;
+	}
+	memcpy(sa.sun_path, t->path, strlen(t->path) + 1);
+	if (connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(t->fd);
+		t->fd = -1;
+		/* missing, not yet listening, or its backlog full: try again */
+		if (r != -ENOENT && r != -ECONNREFUSED && r != -EAGAIN) {
+			end(t, r);
+		} else if (clock_monotonic_ns() + t->retry_ms * NSEC_PER_MSEC < t->deadline_ns) {
+			uv_timer_start(&t->timer, on_attempt, t->retry_ms, 0);
+		} else {
+			end(t, -ETIMEDOUT);
+		}
+		return;
+	}
+	r = uv_poll_init(t->loop, &t->poll, t->fd);
+	if (r < 0) {
+		end(t, r);
+		return;
+	}
+	t->poll.data = t;
+	t->poll_init = true;
+	t->handles++;
 	t->connected = true;
-	r = uv_read_start((uv_stream_t *)&t->pipe, on_alloc, on_read);
+	r = watch(t);
 	if (r < 0) {
 		end(t, r);
 		return;
 	}
 	if (t->cb.connected)
 		t->cb.connected(t->arg);
-}
-
-static void start_connect(struct qmp_transport *t)
-{
-	int r;
-
-	if (t->ended)
-		return;
-	r = uv_pipe_init(t->loop, &t->pipe, 0);
-	if (r < 0) {
-		end(t, r);
-		return;
-	}
-	t->pipe.data = t;
-	t->pipe_init = true;
-	t->handles++;
-	t->creq.data = t;
-	uv_pipe_connect(&t->creq, &t->pipe, t->path, on_connect);
-}
-
-static void on_attempt(uv_timer_t *tm)
-{
-	start_connect(tm->data);
 }
 
 int qmp_transport_new(uv_loop_t *loop, const char *path, uint64_t deadline_ns, uint32_t retry_ms,
@@ -281,6 +306,7 @@ int qmp_transport_new(uv_loop_t *loop, const char *path, uint64_t deadline_ns, u
 	if (!t)
 		return -ENOMEM;
 	t->loop = loop;
+	t->fd = -1;
 	memcpy(t->path, path, plen + 1);
 	t->deadline_ns = deadline_ns;
 	t->retry_ms = retry_ms ? retry_ms : 1;
@@ -296,38 +322,28 @@ int qmp_transport_new(uv_loop_t *loop, const char *path, uint64_t deadline_ns, u
 	return 0;
 }
 
-/* ---- writing ---- */
-
-static void on_written(uv_write_t *req, int status)
-{
-	struct qmp_wreq *w = (struct qmp_wreq *)req;
-	struct qmp_transport *t = req->data;
-
-	free(w);
-	if (status < 0 && status != UV_ECANCELED && !t->ended)
-		end(t, status);
-}
-
 int qmp_transport_send(struct qmp_transport *t, const char *data, size_t len)
 {
-	struct qmp_wreq *w;
-	uv_buf_t b;
-	int r;
-
 	if (t->ended || !t->connected)
 		return -ENOTCONN;
-	w = malloc(sizeof(*w) + len);
-	if (!w)
-		return -ENOMEM;
-	memcpy(w->data, data, len);
-	w->len = len;
-	w->req.data = t;
-	b = uv_buf_init(w->data, (unsigned)len);
-	r = uv_write(&w->req, (uv_stream_t *)&t->pipe, &b, 1, on_written);
-	if (r < 0) {
-		free(w);
-		return r;
+	if (t->out_len + len > t->out_cap) {
+		size_t cap = t->out_cap ? t->out_cap : 4096;
+		char *o;
+
+		while (cap < t->out_len + len)
+			cap *= 2;
+		o = realloc(t->out, cap);
+		if (!o)
+			return -ENOMEM;
+		t->out = o;
+		t->out_cap = cap;
 	}
+	memcpy(t->out + t->out_len, data, len);
+	t->out_len += len;
+	/* a write error shows up as a read error or EOF on the next turn; report it there,
+	 * never from inside send */
+	if (flush_out(t) < 0)
+		t->out_len = 0;
 	return 0;
 }
 
@@ -343,8 +359,7 @@ struct qmp_transport *qmp_transport_free(struct qmp_transport *t)
 	t->freed = true;
 	t->ended = true;
 	t->connected = false;
-	t->retry_after_close = false;
-	pipe_close(t);
-	uv_close((uv_handle_t *)&t->timer, on_timer_closed);
+	sock_close(t);
+	uv_close((uv_handle_t *)&t->timer, on_handle_closed);
 	return NULL;
 }
