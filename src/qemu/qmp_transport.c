@@ -122,7 +122,8 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	struct qmp_transport *t = h->data;
 
-	if (h == (uv_handle_t *)&t->poll && t->fd >= 0) {
+	if (h == (uv_handle_t *)&t->poll) {
+		t->poll_init = false;
 		close(t->fd);
 		t->fd = -1;
 	}
@@ -130,12 +131,15 @@ static void on_handle_closed(uv_handle_t *h)
 	maybe_release(t);
 }
 
+/* Closes the socket: at once when no poll watches it, else when libuv has closed the poll
+ * (on_handle_closed), never twice. */
 static void sock_close(struct qmp_transport *t)
 {
 	if (t->poll_init) {
-		t->poll_init = false;
-		uv_poll_stop(&t->poll);
-		uv_close((uv_handle_t *)&t->poll, on_handle_closed); /* closes fd */
+		if (!uv_is_closing((uv_handle_t *)&t->poll)) {
+			uv_poll_stop(&t->poll);
+			uv_close((uv_handle_t *)&t->poll, on_handle_closed);
+		}
 	} else if (t->fd >= 0) {
 		close(t->fd);
 		t->fd = -1;
@@ -226,7 +230,14 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	if (t->ended)
 		return;
 	if (status < 0) {
-		end(t, status);
+		/* libuv reports POLLERR as UV_EBADF: the socket's own error says what it was
+		 * (EPIPE after QEMU closed, or none) */
+		int e = 0;
+		socklen_t el = sizeof(e);
+
+		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+			e = -status;
+		end(t, e == 0 || e == EPIPE || e == ECONNRESET ? -ECONNRESET : -e);
 		return;
 	}
 	if (events & UV_WRITABLE) {

@@ -330,6 +330,8 @@ static void run_end(enum end_kind kind, int want_err, bool want_ready, bool with
 			uv_run(&c.loop, UV_RUN_ONCE);
 	}
 	assert_true(cl_run_until(&c, cl_is_closed, WAIT_MS));
+	if (c.closed_err != want_err)
+		print_message("closed: %d %s\n", c.closed_err, c.closed_msg);
 	assert_int_equal(c.closed_err, want_err);
 	assert_int_equal(c.ready, want_ready);
 	assert_true(c.closed_msg[0] != '\0');
