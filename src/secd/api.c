@@ -41,6 +41,9 @@ static const struct api_route mu_routes[] = {
 
 static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
+	{"POST", "/api/v1/internal/sdf", API_AUTH_UNIT, ANY, secd_route_su_sdf},
+	{"GET", "/api/v1/internal/console", API_AUTH_UNIT, ANY, secd_route_su_console},
+	{"GET", "/api/v1/internal/systems", API_AUTH_UNIT, ANY, secd_route_su_systems},
 };
 
 static int check_person(void *arg, const char *token, struct auth_token_claims *ret)

@@ -38,6 +38,10 @@ static const struct su_msgdef cat[] = {
      "The SU already holds the maximum number of VM definitions (setting "
      "max_vm_definitions, default 98).",
      "Delete a VM definition that is no longer needed (/DELETE-VM-DEFINITION).", true},
+    {"VMS2330", "VM DEFINITIONS OF SU '%s' COMPARED WITH THE CRD: %u DEFINITION(S); VM2000 READY",
+     "The SU daemon read its VM definitions from the CRD and reconciled them with the guests its "
+     "guard still runs (a restart re-attaches them); it accepts VM2000 commands from now on.",
+     "None.", true},
     {"VMS3000", "VM2000 COMMAND /%s FOR VIRTUAL MACHINE %s PROCESSED SUCCESSFULLY",
      "The command was carried out completely.", "None.", false},
     {"VMS3001", "SHUTDOWN OF GUEST SYSTEM ON VIRTUAL MACHINE %s INITIATED",
@@ -163,6 +167,12 @@ static const struct su_msgdef cat[] = {
     {"VMS4622", "%u CPUS REQUESTED FOR VIRTUAL MACHINE %s: CPU POOL '%s' HAS %u REAL CPUS",
      "A VM cannot have more virtual CPUs than its CPU pool has real CPUs.", "Request fewer CPUs.",
      true},
+    {"VMS6000", "VM2000 NOT AVAILABLE ON SU '%s': %s",
+     "Return code (subcode 1 = 130): the monitor system does not accept commands now: the SU "
+     "daemon is starting (reading its VM definitions, connecting to sec-guard), cannot read "
+     "its CRD region, or is stopping. The text says which.",
+     "Wait until the SU is ready (its monitor console shows VMS2330) and enter the command "
+     "again; if it stays, look at the SU's events and sec-guard.", true},
     {"VMS9004", "FUNCTION NOT SUPPORTED ON THIS SU",
      "Return code (subcode 1 = 64): not supported on the current SU type or with the "
      "current parameters.",
