@@ -299,18 +299,25 @@ static int suvm_spawn(struct secd_su *s, struct secd_suvm *v, char *msg, size_t 
 		return -ENOTCONN;
 	}
 	m = v->cmd && secd_sucmd_plan(v->cmd)->next ? secd_sucmd_plan(v->cmd)->next : s->m;
+	/* the VM's disks; and a drive for every tape and local disk of the I/O configuration,
+	 * with its medium only when assigned: assigning one later inserts the medium, and both
+	 * ends of an LM have the same device set (vm2000.md §5 "Devices") */
 	size_t n = 0;
-	for (unsigned i = 0; i < vm->ndevs; i++) {
-		const struct su_iodev *io = su_model_iodev(m, vm->devs[i].mn);
-		if (!io || io->cls == SU_DEV_CONSOLE)
+	for (unsigned i = 0; i < m->res.io.n && n < SU_VM_DEVS_MAX; i++) {
+		const struct su_iodev *io = &m->res.io.dev[i];
+		const struct su_vmdev *vd = NULL;
+		for (unsigned k = 0; k < vm->ndevs && !vd; k++)
+			if (!strcmp(vm->devs[k].mn, io->mn))
+				vd = &vm->devs[k];
+		if (io->cls == SU_DEV_CONSOLE || (io->cls == SU_DEV_DISK && !vd))
 			continue;
 		devs[n++] = (struct qemu_dev){
 			.mn = io->mn,
 			.cls = io->cls == SU_DEV_TAPE ? QEMU_DEV_TAPE
 			       : io->cls == SU_DEV_LOCAL_DISK ? QEMU_DEV_LOCAL_DISK
 							       : QEMU_DEV_DISK,
-			.backing = io->backing,
-			.shared = vm->devs[i].usage == SU_USAGE_SHARED,
+			.backing = vd ? io->backing : NULL,
+			.shared = vd && vd->usage == SU_USAGE_SHARED,
 		};
 	}
 	secd_suvm_path(s, v->index, "dir", dir, sizeof(dir));
@@ -519,14 +526,14 @@ static void suvm_step(struct secd_suvm *v)
 			suvm_fail(v, -ENOENT, "MN %s is not in the I/O configuration", v->eff->mn);
 			return;
 		}
-		qmp_media_node_name(node, sizeof(node), io->mn, v->media_n + 1);
+		qmp_media_node_name(node, sizeof(node), io->mn, ++v->media_n); /* fresh each time */
 		r = v->qmp ? qmp_blockdev_add(v->qmp, node, io->backing, io->cls == SU_DEV_TAPE,
 					      !strcmp(qemu_cache_mode(io->backing), "none"),
 					      SECD_SU_QMP_CMD_MS, suvm_on_reply, v)
 			   : -ENOTCONN;
 		break;
 	case OP_INSERT_MEDIUM:
-		qmp_media_node_name(node, sizeof(node), v->eff->mn, ++v->media_n);
+		qmp_media_node_name(node, sizeof(node), v->eff->mn, v->media_n);
 		r = v->qmp ? qmp_blockdev_insert_medium(v->qmp, dev, node, SECD_SU_QMP_CMD_MS,
 							suvm_on_reply, v)
 			   : -ENOTCONN;
@@ -604,7 +611,8 @@ static int suvm_plan_ops(struct secd_su *s, struct secd_suvm *v, const struct su
 			v->nops = 0;
 			return 0;
 		}
-		if (add) {
+		if (add) { /* the tray of an empty drive is closed: open it first */
+			v->ops[n++] = OP_OPEN_TRAY;
 			v->ops[n++] = OP_BLOCKDEV_ADD;
 			v->ops[n++] = OP_INSERT_MEDIUM;
 			v->ops[n++] = OP_CLOSE_TRAY;
