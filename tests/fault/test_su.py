@@ -233,3 +233,42 @@ def test_secd_away_longer_than_fence_timeout_fences(su_lab):
                          for e in lab.events("mu1", text="VMF")), 20, "an event: VMF FENCED")
     assert qemu_pid(lab, 10) is None  # never restarted by the SU itself
     remove_guest(lab, "VMF")
+
+
+def slot_state(lab, unit_name):
+    """The unit_state of unit_name's alive message on the first external CRD disk."""
+    r = lab.sectl("crd", "inspect", os.path.join(lab.dir, "crd", "ext1"), "--json")
+    assert r.returncode == 0, r.stderr
+    uid = lab.unit(unit_name)["unit_id"]
+    return next(s["unit_state"] for s in json.loads(r.stdout)["slots"] if s["unit"] == uid)
+
+
+def test_stopping_secd_with_guests_writes_restarting(su_lab):
+    """crd.md §4: with guests running a stopping SU writes RESTARTING, never LEFT (its guests
+    are not known dead); without guests it writes LEFT."""
+    lab = su_lab
+    start_guest(lab, "VMS", 11)
+    pid = lab.unit(SU)["pid"]
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+             30, "secd of su1 exiting after SIGTERM")
+    assert slot_state(lab, SU) == "RESTARTING"
+    r = lab.sectl("lab", "start", "--dir", lab.dir, SU)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: sdf(lab, "/SHOW-VM-RESOURCES")[0] == 0, 30, "the SU serving again")
+    # the guest was re-attached, or fenced if the stop took longer than fence_timeout:
+    # either way it is reported, never silently lost
+    wait_for(lambda: systems(lab).get("VMS", {}).get("status") in ("RUNNING", "FENCED"), 20,
+             "VMS RUNNING or FENCED after the restart")
+    remove_guest(lab, "VMS")
+    wait_for(lambda: qemu_pid(lab, 11) is None, 20, "VMS's QEMU gone")
+    pid = lab.unit(SU)["pid"]
+    os.kill(pid, signal.SIGTERM)
+    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+             30, "secd of su1 exiting after SIGTERM")
+    assert slot_state(lab, SU) == "LEFT"
+    r = lab.sectl("lab", "start", "--dir", lab.dir, SU)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: sdf(lab, "/SHOW-VM-RESOURCES")[0] == 0, 30, "the SU serving again")
