@@ -45,7 +45,6 @@ enum secd_suvm_wait {
 	SUVM_WAIT_SPAWN,    /* the guard's SPAWN result */
 	SUVM_WAIT_QMP,      /* the QMP handshake of a new QEMU */
 	SUVM_WAIT_REPLY,    /* a QMP command's reply (sequence in step) */
-	SUVM_WAIT_SHUTDOWN, /* the SHUTDOWN event after system_powerdown */
 	SUVM_WAIT_EXIT,     /* the guard's EXITED of the QEMU */
 	SUVM_WAIT_MAX
 };
@@ -71,6 +70,7 @@ struct secd_suvm {
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */
+	uv_timer_t pdtimer;     /* /SHUTDOWN-VM: the guest's grace to shut down by itself */
 	bool timer_init;
 };
 

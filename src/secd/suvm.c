@@ -58,6 +58,8 @@ void secd_suvm_init(struct secd_su *s, struct secd_suvm *v, unsigned index)
 	v->index = index;
 	uv_timer_init(&s->d->loop, &v->timer);
 	v->timer.data = v;
+	uv_timer_init(&s->d->loop, &v->pdtimer);
+	v->pdtimer.data = v;
 	v->timer_init = true;
 }
 
@@ -154,10 +156,6 @@ static void suvm_on_timeout(uv_timer_t *t)
 
 	snprintf(key, sizeof(key), "%u", v->index);
 	switch (v->wait) {
-	case SUVM_WAIT_SHUTDOWN: /* the guest ignored the powerdown: stop it (state DOWN) */
-		v->ops[v->step] = OP_STOP;
-		suvm_step(v);
-		return;
 	case SUVM_WAIT_EXIT:
 		if (v->ops[v->step] == OP_QUIT && s->g && v->child) {
 			log_info("%s: VM index %u: QEMU did not quit in time; killing it", v->d->who,
@@ -185,6 +183,28 @@ static void suvm_wait(struct secd_suvm *v, enum secd_suvm_wait w, uint32_t ms)
 
 /* ---- QMP ---- */
 
+static void suvm_stopped(void *arg, const struct qmp_reply *r)
+{
+	struct secd_suvm *v = arg;
+	char why[96];
+
+	if (r->err < 0) /* QEMU gone or refusing: the guard's EXITED tells the rest */
+		return;
+	snprintf(why, sizeof(why), "the guest did not shut down by itself: stopped after the "
+		 "grace of /SHUTDOWN-VM");
+	secd_su_vm_event(suvm_su(v), v->index, false, false, why);
+}
+
+/* /SHUTDOWN-VM's grace ran out without the guest's SHUTDOWN: stop it; the VM is DOWN. */
+static void suvm_on_grace(uv_timer_t *t)
+{
+	struct secd_suvm *v = t->data;
+
+	if (!v->qmp || qmp_stop(v->qmp, SECD_SU_QMP_CMD_MS, suvm_stopped, v) < 0)
+		log_warnx("%s: VM index %u: cannot stop the guest after its shutdown grace",
+			  v->d->who, v->index);
+}
+
 static void suvm_on_reply(void *arg, const struct qmp_reply *r)
 {
 	struct secd_suvm *v = arg;
@@ -206,10 +226,9 @@ static void suvm_on_reply(void *arg, const struct qmp_reply *r)
 			suvm_wait(v, SUVM_WAIT_EXIT, SECD_SU_EXIT_WAIT_MS);
 		return;
 	}
-	if (v->ops[v->step] == OP_POWERDOWN) {
-		suvm_wait(v, SUVM_WAIT_SHUTDOWN, v->eff && v->eff->grace_ms ? v->eff->grace_ms : 10000);
-		return;
-	}
+	if (v->ops[v->step] == OP_POWERDOWN) /* initiated: the guest has its grace from now */
+		uv_timer_start(&v->pdtimer, suvm_on_grace,
+			       v->eff && v->eff->grace_ms ? v->eff->grace_ms : 10000, 0);
 	suvm_advance(v);
 }
 
@@ -233,10 +252,7 @@ static void suvm_on_event(void *arg, const struct qmp_event *ev)
 	/* a quit or kill of ours shows as SHUTDOWN with "guest": false: not the guest's */
 	if (!json_is_true(json_object_get(ev->data, "guest")))
 		return;
-	if (v->wait == SUVM_WAIT_SHUTDOWN) { /* the effect asked for it */
-		suvm_advance(v);
-		return;
-	}
+	uv_timer_stop(&v->pdtimer);
 	secd_su_vm_event(s, v->index, false, false, "the guest shut down");
 }
 
@@ -412,6 +428,7 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	v->child = false;
 	v->pid = 0;
 	v->booted_ipl[0] = 0;
+	uv_timer_stop(&v->pdtimer);
 	snprintf(key, sizeof(key), "%u", v->index);
 	if (s->g && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
 		guardc_forget(s->g, key);
@@ -694,6 +711,7 @@ void secd_suvm_close(struct secd_su *s, struct secd_suvm *v)
 	if (v->timer_init) {
 		uv_timer_stop(&v->timer);
 		uv_close((uv_handle_t *)&v->timer, NULL);
+		uv_close((uv_handle_t *)&v->pdtimer, NULL);
 		v->timer_init = false;
 	}
 	v->cmd = NULL;

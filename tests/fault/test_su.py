@@ -272,3 +272,24 @@ def test_stopping_secd_with_guests_writes_restarting(su_lab):
     r = lab.sectl("lab", "start", "--dir", lab.dir, SU)
     assert r.returncode == 0, r.stderr
     wait_for(lambda: sdf(lab, "/SHOW-VM-RESOURCES")[0] == 0, 30, "the SU serving again")
+
+
+def test_shutdown_then_start_again(su_lab):
+    """/SHUTDOWN-VM is initiated at once; a guest that does not shut down by itself (ours
+    ignores ACPI) is stopped after the grace: DOWN, QEMU kept. /START-VM from DOWN resets and
+    boots it again: a new boot whose counter goes on from its disk marker."""
+    lab = su_lab
+    start_guest(lab, "VMD", 12)
+    boot, n, _ = counter(lab, "VMD")
+    t0 = time.monotonic()
+    res = ok(lab, "/SHUTDOWN-VM VM-ID=VMD")
+    assert time.monotonic() - t0 < 5, "SHUTDOWN-VM waited for the guest"
+    assert any("VMS3001" in m for m in res["messages"]), res
+    wait_for(lambda: systems(lab)["VMD"]["status"] == "DOWN", 30, "VMD DOWN")
+    pid = qemu_pid(lab, 12)
+    assert pid, "QEMU went with the guest: a DOWN VM stays initialized"
+    ok(lab, "/START-VM VM-ID=VMD")
+    wait_for(lambda: counter(lab, "VMD")[0] not in (None, boot), 20, "VMD booting again")
+    wait_for(lambda: counter(lab, "VMD")[1] > n, 20, "VMD counting past its last report")
+    assert systems(lab)["VMD"]["status"] == "RUNNING"
+    remove_guest(lab, "VMD")
