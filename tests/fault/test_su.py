@@ -293,3 +293,25 @@ def test_shutdown_then_start_again(su_lab):
     wait_for(lambda: counter(lab, "VMD")[1] > n, 20, "VMD counting past its last report")
     assert systems(lab)["VMD"]["status"] == "RUNNING"
     remove_guest(lab, "VMD")
+
+
+def test_su_events_wait_for_an_mu(su_lab):
+    """Events of the SU while no MU answers are kept in the SU's logbook and reach the MU
+    when it is back: none lost."""
+    lab = su_lab
+    start_guest(lab, "VMQ", 13)
+    mu = lab.unit("mu1")["pid"]
+    lab.kill("mu1")
+    wait_for(lambda: not os.path.exists(f"/proc/{mu}") or
+             open(f"/proc/{mu}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
+             20, "mu1 gone")
+    os.kill(qemu_pid(lab, 13), signal.SIGKILL)  # an event on the SU while no MU runs
+    mon = os.path.join(lab.dir, "units", SU, "data", "console", "monitor.log")
+    wait_for(lambda: any("VMS4022" in l and "VMQ" in l for l in open(mon)), 20,
+             "the SU noticing VMQ's QEMU gone (its monitor console)")
+    lab.restart("mu1")
+    wait_for(lambda: lab.try_status("mu1"), 30, "mu1 answering again")
+    wait_for(lambda: any("VMQ" in e["message"] and "signal 9" in e["message"]
+                         for e in lab.events("mu1", text="VMQ")), 30,
+             "the SU's event from while no MU ran")
+    remove_guest(lab, "VMQ")
