@@ -29,7 +29,8 @@ struct fakepeer {
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, " \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u18\"}, \"capabilities\": [\"oob\"]}}\r\n"
 
-/* Binds path (unless delay_bind_ms: then the thread binds later) and starts the script. */
+/* Binds path (unless p->delay_bind_ms: then the thread binds that late) and starts the
+ * script. p must be zero-initialised apart from delay_bind_ms. */
 void fakepeer_start(struct fakepeer *p, const char *path, void (*script)(struct fakepeer *),
 		    void *arg);
 /* Waits for the script; returns p->failed ("" = fine). Closes everything, unlinks path. */

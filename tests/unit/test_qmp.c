@@ -113,7 +113,7 @@ static void script_basic(struct fakepeer *p)
 
 static void test_basic(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 	uint64_t t0 = clock_monotonic_ns();
 	struct qmp_status st;
@@ -186,7 +186,7 @@ static void script_split(struct fakepeer *p)
 
 static void test_split(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	fakepeer_start(&p, sock_path, script_split, NULL);
@@ -233,7 +233,7 @@ static bool three_replies(struct cl *c)
 
 static void test_error_timeout(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 	uint64_t t0;
 
@@ -315,7 +315,7 @@ static void script_end(struct fakepeer *p)
 
 static void run_end(enum end_kind kind, int want_err, bool want_ready, bool with_cmd)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	end_kind = kind;
@@ -458,7 +458,7 @@ static bool freed(struct cl *c)
 
 static void run_free(intptr_t how)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	fakepeer_start(&p, sock_path, script_free, (void *)how);
