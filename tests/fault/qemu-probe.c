@@ -7,7 +7,8 @@
  *   qemu-probe media --sock PATH --pid QEMU_PID [--dev MN=FILE[:ro]]...
  *       connects, then per device runs twice detach (blockdev-open-tray force +
  *       blockdev-remove-medium [+ blockdev-del of our node]) and attach (blockdev-add +
- *       blockdev-insert-medium + blockdev-close-tray), with query-block around each, and
+ *       blockdev-insert-medium + blockdev-close-tray), then once each as one operation
+ *       (qmp_medium_detach/attach), with query-block around each, and
  *       prints one JSON line per reply / event: {"step", "dev", "err", "class", "desc",
  *       "ms" (sent to reply), "open" (FILE among QEMU's open files), "block" (that
  *       device's query-block entry)}; then {"done": true}; then waits for the connection to
@@ -27,10 +28,11 @@
 #define MAX_DEVS 8
 #define TIMEOUT_MS 10000
 
-enum step_kind { S_QUERY = 1, S_OPEN, S_REMOVE, S_DEL, S_ADD, S_INSERT, S_CLOSE };
+enum step_kind { S_QUERY = 1, S_OPEN, S_REMOVE, S_DEL, S_ADD, S_INSERT, S_CLOSE, S_MDETACH,
+		 S_MATTACH };
 static const char *const kind_name[] = { "", "query-block", "blockdev-open-tray",
 	"blockdev-remove-medium", "blockdev-del", "blockdev-add", "blockdev-insert-medium",
-	"blockdev-close-tray" };
+	"blockdev-close-tray", "medium-detach", "medium-attach" };
 
 struct pdev {
 	char mn[8];
@@ -90,7 +92,8 @@ static void on_step(void *arg, const struct qmp_reply *r)
 {
 	struct step *s = &steps[cur];
 	struct pdev *d = &devs[s->dev];
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:f, s:b}", "step", kind_name[s->kind],
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:f, s:b}", "step",
+			      kind_name[s->kind], "command", r->command,
 			      "dev", d->mn, "err", r->err, "class", r->error_class, "desc",
 			      r->error_desc, "ms",
 			      r->recv_ns ? (double)(r->recv_ns - r->sent_ns) / 1e6 : -1.0, "open",
@@ -159,6 +162,14 @@ static void run_next(void)
 		break;
 	case S_CLOSE:
 		r = qmp_blockdev_close_tray(q, d->id, TIMEOUT_MS, on_step, NULL);
+		break;
+	case S_MDETACH:
+		r = qmp_medium_detach(q, d->id, node, TIMEOUT_MS, on_step, NULL);
+		break;
+	case S_MATTACH:
+		r = qmp_medium_attach(q, d->id, node, d->file, d->ro,
+				      !strcmp(qemu_cache_mode(d->file), "none"), TIMEOUT_MS,
+				      on_step, NULL);
 		break;
 	}
 	if (r < 0) {
@@ -247,6 +258,11 @@ static int cmd_media(int argc, char **argv)
 			add_step(S_INSERT, d, round);
 			add_step(S_CLOSE, d, 0);
 		}
+		add_step(S_QUERY, d, 0);
+		/* round 3: the same as one operation each (qmpmedia.c) */
+		add_step(S_MDETACH, d, 2);
+		add_step(S_QUERY, d, 0);
+		add_step(S_MATTACH, d, 3);
 		add_step(S_QUERY, d, 0);
 	}
 	uv_loop_init(&loop);

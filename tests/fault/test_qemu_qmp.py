@@ -62,14 +62,15 @@ def by_step(lines, dev):
 
 
 def check_device(steps, ro, file):
-    """The 17 steps of qemu-probe for one device: see qemu-probe.c."""
+    """The 20 steps of qemu-probe for one device: see qemu-probe.c."""
     names = [s["step"] for s in steps]
     assert names == ["query-block", "blockdev-open-tray", "blockdev-remove-medium",
                      "query-block", "blockdev-add", "blockdev-insert-medium",
                      "blockdev-close-tray",
                      "query-block", "blockdev-open-tray", "blockdev-remove-medium",
                      "blockdev-del", "query-block", "blockdev-add", "blockdev-insert-medium",
-                     "blockdev-close-tray", "query-block"], names
+                     "blockdev-close-tray", "query-block",
+                     "medium-detach", "query-block", "medium-attach", "query-block"], names
     for s in steps:
         assert s["err"] == 0, s
     q0, q1, q2, q3, q4 = (steps[i] for i in (0, 3, 7, 11, 15))
@@ -86,6 +87,13 @@ def check_device(steps, ro, file):
     assert steps[9]["open"] and not steps[10]["open"], (steps[9], steps[10])
     assert not q3["block"]["inserted"] and q3["block"]["tray_open"], q3
     assert q4["block"]["inserted"] and q4["block"]["node"] == steps[12]["node"], q4
+    # the same as one operation each: detach ends with blockdev-del, attach with close-tray
+    md, q5, ma, q6 = steps[16:20]
+    assert md["command"] == "blockdev-del" and not md["open"], md
+    assert not q5["block"]["inserted"] and q5["block"]["tray_open"], q5
+    assert ma["command"] == "blockdev-close-tray" and ma["open"], ma
+    assert q6["block"]["inserted"] and not q6["block"]["tray_open"], q6
+    assert q6["block"]["node"] == ma["node"] and q6["block"]["ro"] == ro, q6
 
 
 def test_detach_attach_and_death(vmdir):
@@ -126,8 +134,8 @@ def test_detach_attach_and_death(vmdir):
     check_device(by_step(lines, "L0"), False, f"{d}/L0.img")
     trays = [(m["data"]["id"], m["data"]["tray-open"]) for m in lines
              if m.get("event") == "DEVICE_TRAY_MOVED"]
-    assert trays == [("dev-T0", True), ("dev-T0", False)] * 2 + \
-        [("dev-L0", True), ("dev-L0", False)] * 2, trays
+    assert trays == [("dev-T0", True), ("dev-T0", False)] * 3 + \
+        [("dev-L0", True), ("dev-L0", False)] * 3, trays
     # QEMU's death is noticed at once: the closed callback within 1 s of the SIGKILL
     closed = lines[-1]
     assert killed_ns is not None and "closed" in closed, lines[-3:]
