@@ -22,7 +22,7 @@ struct fakepeer {
 	char rbuf[1 << 16];
 	size_t rlen;
 	int delay_bind_ms; /* create the socket this late (connect retry test) */
-	volatile int done; /* the script has returned */
+	int done;	   /* the script has returned: read with fakepeer_done() */
 };
 
 #define PEER_GREETING                                                                     \
@@ -33,6 +33,8 @@ struct fakepeer {
  * script. p must be zero-initialised apart from delay_bind_ms. */
 void fakepeer_start(struct fakepeer *p, const char *path, void (*script)(struct fakepeer *),
 		    void *arg);
+/* true once the script has returned and the client socket is closed (any thread) */
+bool fakepeer_done(struct fakepeer *p);
 /* Waits for the script; returns p->failed ("" = fine). Closes everything, unlinks path. */
 const char *fakepeer_join(struct fakepeer *p);
 

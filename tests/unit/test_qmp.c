@@ -327,7 +327,7 @@ static void run_end(enum end_kind kind, int want_err, bool want_ready, bool with
 		assert_int_equal(qmp_cont(c.q, 0, cl_done, &c), 0);
 	if (kind == END_CLOSE || kind == END_CLOSE_AFTER_GREETING) {
 		/* the peer closes when its script returns */
-		while (!p.done)
+		while (!fakepeer_done(&p))
 			uv_run(&c.loop, UV_RUN_ONCE);
 	}
 	assert_true(cl_run_until(&c, cl_is_closed, WAIT_MS));
@@ -554,7 +554,7 @@ static void run_free(intptr_t how)
 	assert_int_equal(qmp_stop(c.q, 0, cl_done, &c), 0); /* id 2 */
 	assert_int_equal(qmp_cont(c.q, 0, cl_done, &c), 0); /* id 3 */
 	if (how == 3)
-		while (!p.done)
+		while (!fakepeer_done(&p))
 			uv_run(&c.loop, UV_RUN_ONCE);
 	assert_true(cl_run_until(&c, freed, WAIT_MS));
 	assert_int_equal(c.nrep, 2);
