@@ -25,6 +25,9 @@
  *     }
  *     qmp_free(q);   // pending done() get -ECANCELED; closed() is not called
  *
+ * QEMU serves one QMP client at a time: a second connection is accepted but gets no
+ * greeting until the first one closes, so it ends with -ETIMEDOUT (docs/qemu.md).
+ *
  * Nothing blocks: QMP is silent for up to ~0.9 s during the stop-and-copy of a migration
  * (qemu-lm.md §9.7), so per-command timeouts must allow for that (0 = no timeout). Lines
  * above QMP_LINE_MAX bytes end the connection (-EMSGSIZE). qmp_free() may be called from
