@@ -165,3 +165,36 @@ def test_second_qemu_fails_on_image_lock(vmdir):
         err = f.read()
     assert 'Failed to get "write" lock' in err, err
     assert first.poll() is None
+
+
+GUEST = os.path.join(BUILD, "guest/secguest.elf")
+
+
+@pytest.mark.skipif(not os.path.exists(GUEST), reason="the demo guest (guest/) is not built")
+def test_kernel_boot_from_ipl_disk(vmdir):
+    """The IPL disk's backing file is the demo guest (a Multiboot ELF): the argv boots it
+    with -kernel and the command line, and the guest finds its marker disk A001 by the
+    virtio-blk serial."""
+    d, procs = vmdir
+    shutil.copy(GUEST, f"{d}/A000.img")
+    with open(f"{d}/A001.img", "wb") as f:
+        f.truncate(1 << 20)
+    argv = json.loads(subprocess.run(
+        [PROBE, "argv", "--dir", d, "--name", "BOOT", "--disk", f"A000={d}/A000.img",
+         "--disk", f"A001={d}/A001.img", "--ipl", "A000", "--append", "marker=A001"],
+        check=True, capture_output=True, text=True).stdout)
+    assert argv[argv.index("-kernel") + 1] == f"{d}/A000.img"
+    assert argv[argv.index("-append") + 1] == "marker=A001"
+    assert not any("bootindex" in a for a in argv)
+    err = open(f"{d}/qemu.stderr", "w")
+    procs.append(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=err))
+    err.close()
+    deadline, text = time.monotonic() + 60, ""
+    while "GUEST n=" not in text:
+        assert time.monotonic() < deadline, f"no guest counter on the console: {text!r}"
+        time.sleep(0.05)  # polling the console file for a condition, not a fixed wait
+        if os.path.exists(f"{d}/console.log"):
+            with open(f"{d}/console.log") as f:
+                text = f.read()
+    assert "GUEST READY" in text and "marker=A001" in text, text
