@@ -383,6 +383,43 @@ static void test_handshake_timeout(void **state)
 	run_end(END_SILENT, -ETIMEDOUT, false, true);
 }
 
+/* ---- quit: QEMU answers, sends SHUTDOWN and closes; all of it arrives first ---- */
+
+static void script_quit(struct fakepeer *p)
+{
+	char buf[256];
+	long id;
+
+	if (!peer_handshake(p) || (id = peer_expect(p, "quit", NULL)) < 0)
+		return;
+	snprintf(buf, sizeof(buf), "{\"return\": {}, \"id\": %ld}\r\n{\"timestamp\": {\"seconds\": "
+		 "1, \"microseconds\": 0}, \"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, "
+		 "\"reason\": \"host-qmp-quit\"}}\r\n", id);
+	peer_send(p, buf); /* then close, query-status unanswered (maybe unread: a reset) */
+}
+
+static void test_quit(void **state)
+{
+	struct fakepeer p = { 0 };
+	struct cl c;
+
+	fakepeer_start(&p, sock_path, script_quit, NULL);
+	cl_init(&c);
+	assert_int_equal(cl_connect(&c, sock_path, WAIT_MS), 0);
+	assert_int_equal(qmp_quit(c.q, WAIT_MS, cl_done, &c), 0);
+	assert_int_equal(qmp_query_status(c.q, WAIT_MS, cl_done, &c), 0);
+	assert_true(cl_run_until(&c, cl_is_closed, WAIT_MS));
+	assert_int_equal(c.nrep, 2);
+	assert_int_equal(c.rep[0].err, 0);
+	assert_string_equal(c.rep[0].cmd, "quit");
+	assert_int_equal(c.rep[1].err, -ECONNRESET);
+	assert_int_equal(c.nev, 1);
+	assert_string_equal(c.ev[0].name, "SHUTDOWN");
+	assert_int_equal(c.closed_err, -ECONNRESET);
+	assert_int_equal(cl_fini(&c), 0);
+	assert_string_equal(fakepeer_join(&p), "");
+}
+
 /* ---- connecting ---- */
 
 static void script_handshake_then_eof(struct fakepeer *p)
@@ -603,6 +640,7 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_greeting, setup),
 		cmocka_unit_test_setup(test_caps_refused, setup),
 		cmocka_unit_test_setup(test_handshake_timeout, setup),
+		cmocka_unit_test_setup(test_quit, setup),
 		cmocka_unit_test_setup(test_connect_retry, setup),
 		cmocka_unit_test_setup(test_connect_deadline, setup),
 		cmocka_unit_test_setup(test_medium_ops, setup),
