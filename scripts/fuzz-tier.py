@@ -8,11 +8,12 @@ The seed corpus is generated into a temporary directory by BUILD_DIR/tests/fuzz/
 A target that runs its time without a crash counts as one pass; a crash, a sanitizer report
 or a failed contract check (fuzz.h) as one failure, with libFuzzer's output and the crashing
 input (kept under build-fuzz/fuzz-crashes/) printed. Ends with "N passed, N failed".
-Targets run FUZZ_JOBS at a time, so the tier takes about 3 x SECONDS for 6 targets on 2 cores.
+Targets run FUZZ_JOBS at a time, so the tier takes about 4 x SECONDS for 8 targets on 2 cores.
 """
 import os, shutil, subprocess, sys, tempfile, time
 
-TARGETS = ["sb", "slot", "lease", "region_hdr", "owner_json", "hbmsg", "global"]
+TARGETS = ["sb", "slot", "lease", "region_hdr", "owner_json", "hbmsg", "global", "guardmsg",
+           "sdf", "su_unit"]
 
 def main():
     build = sys.argv[1]

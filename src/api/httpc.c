@@ -231,7 +231,7 @@ int httpc_call(struct httpc *c, uint32_t to, const char *addr, const char *metho
 		return -EINVAL;
 	if (c->closing)
 		return -ECANCELED;
-	r = httpc_call_new(c, addr, method, path, false, body, len, timeout_ms, done, arg, &k);
+	r = httpc_call_new(c, addr, method, path, true, body, len, timeout_ms, done, arg, &k);
 	if (r < 0)
 		return r;
 	k->to = to;

@@ -75,8 +75,11 @@ typedef void httpc_done_fn(void *arg, const struct httpc_result *res);
 
 /* Starts one call to unit `to` (1..256) at addr ("127.0.0.1:7302" or
  * "[::1]:7302": an IP literal and a port). method is 1..16 uppercase letters ("GET",
- * "POST"); path starts with '/', 1..4096 printable bytes without '?' or '#' (the tag covers
- * the path exactly as sent; internal routes take no query). body (may be NULL when len is
+ * "POST"); path starts with '/', 1..4096 printable bytes without '#', and may end in a
+ * query ("/api/v1/internal/console?vm=G1&after=12", percent-encoded by the caller). The tag
+ * covers the path before '?' (what the receiving server checks), NOT the query: a query
+ * carries only what a reader asks for (which lines, how many), where a change in flight
+ * could do no more than a change of the answer, which is not signed either. body (may be NULL when len is
  * 0) is copied and sent with Content-Type application/json. The call is signed with the
  * cluster key (X-Sec-Unit, X-Sec-Auth; auth_unitmsg_sign) just before it is sent.
  * timeout_ms (>= 1) bounds the whole call from now, time queued behind an earlier call to

@@ -178,9 +178,12 @@ static int headers_sign(struct httpc_call *k)
 {
 	char hu[AUTH_UNITMSG_UNIT_HDR_MAX], ha[AUTH_UNITMSG_AUTH_HDR_MAX];
 	char line[sizeof(AUTH_UNITMSG_AUTH_HDR) + 2 + AUTH_UNITMSG_AUTH_HDR_MAX];
+	char path[HTTPC_PATH_MAX + 1];
 	int r;
 
-	r = auth_unitmsg_sign(&k->c->sender, &k->c->key, k->to, k->method, k->path, k->body, k->len,
+	/* the tag covers the path without its query: what the receiving server checks */
+	snprintf(path, sizeof(path), "%.*s", (int)strcspn(k->path, "?"), k->path);
+	r = auth_unitmsg_sign(&k->c->sender, &k->c->key, k->to, k->method, path, k->body, k->len,
 			      hu, ha);
 	if (r < 0)
 		return r;

@@ -284,6 +284,10 @@ static void slot_write_done(struct crd_unit *u, const struct unit_done *d)
 		u->timing = u->me.timing;
 		u->timing_pending = u->inflight_advertises = false;
 	}
+	uint64_t last;
+	if (u->renew_cb && crd_renewals_last(&u->renewals, &last))
+		u->renew_cb(u->renew_arg, last, u->last_slot.timing.fence_ms,
+			    u->last_slot.timing.watchdog_ms);
 }
 
 /* Takes the completions queued by the disk threads. */
@@ -416,6 +420,8 @@ int crd_unit_start(const struct crd_unit_cfg *cfg, struct crd_unit **ret,
 		goto fail;
 	}
 	crd_renewals_init(&u->renewals, (uint32_t)cfg->n_external);
+	u->renew_cb = cfg->renew_cb;
+	u->renew_arg = cfg->renew_arg;
 	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (u->efd < 0) {
 		r = sec_errf(reterr, -errno, "eventfd: %s", strerror(errno));

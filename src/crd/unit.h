@@ -82,6 +82,10 @@
  * thread; ev is valid during the call only. */
 typedef void crd_unit_event_cb(void *arg, const struct crd_status_event *ev);
 
+/* See crd_unit_cfg.renew_cb. */
+typedef void crd_unit_renew_cb(void *arg, uint64_t issue_ns, uint32_t fence_ms,
+			       uint32_t watchdog_ms);
+
 struct crd_unit_cfg {
 	uint32_t unit_id;          /* 1..256 */
 	enum crd_unit_role role;   /* CRD_UNIT_MU runs the master lease */
@@ -107,6 +111,12 @@ struct crd_unit_cfg {
 	/* Optional: every change of a disk's CRD status (crd_unit_crd_status). */
 	crd_unit_event_cb *crd_event_cb;
 	void *crd_event_arg;
+	/* Optional (SU): after every successful alive-message renewal, on the owner thread:
+	 * the issue time that counts for fencing (crd_renewals_last, CLOCK_BOOTTIME ns) and
+	 * the fence_timeout and watchdog W (ms) this renewal advertised — what secd sends to
+	 * its guard (crd.md §4 fencing layer 2). */
+	crd_unit_renew_cb *renew_cb;
+	void *renew_arg;
 };
 
 /* One unit's liveness as this unit's observer sees it (crd.md §4; status.md §1 "Alive

@@ -104,6 +104,8 @@ struct crd_unit {
 	struct unit_disk disk[CRD_SET_DISKS_MAX];
 	crd_unit_event_cb *event_cb;
 	void *event_arg;
+	crd_unit_renew_cb *renew_cb; /* cfg.renew_cb */
+	void *renew_arg;
 	struct crd_rthread *rt;
 	struct crd_region_writer own_w, r0_w; /* region thread only */
 	struct crd_unit_stats stats;

@@ -31,6 +31,9 @@ static const struct api_route mu_routes[] = {
 	{"DELETE", "/api/v1/servers/{name}", API_AUTH_PERSON, ADMIN, secd_route_server_remove},
 	{"POST", "/api/v1/units", API_AUTH_PERSON, ADMIN, secd_route_unit_add},
 	{"DELETE", "/api/v1/units/{name}", API_AUTH_PERSON, ADMIN, secd_route_unit_remove},
+	{"POST", "/api/v1/sus/{name}/sdf", API_AUTH_PERSON, OPERATOR, secd_route_sus_sdf},
+	{"GET", "/api/v1/sus/{name}/console", API_AUTH_PERSON, ANY, secd_route_sus_console},
+	{"GET", "/api/v1/systems", API_AUTH_PERSON, ANY, secd_route_systems},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
 	{"POST", "/api/v1/internal/events/ack", API_AUTH_UNIT, ANY, secd_route_ack_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
@@ -38,6 +41,9 @@ static const struct api_route mu_routes[] = {
 
 static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
+	{"POST", "/api/v1/internal/sdf", API_AUTH_UNIT, ANY, secd_route_su_sdf},
+	{"GET", "/api/v1/internal/console", API_AUTH_UNIT, ANY, secd_route_su_console},
+	{"GET", "/api/v1/internal/systems", API_AUTH_UNIT, ANY, secd_route_su_systems},
 };
 
 static int check_person(void *arg, const char *token, struct auth_token_claims *ret)

@@ -18,7 +18,8 @@
 static const char *const role_names[] = {"mu", "su", NULL};
 static const char *const su_type_names[] = {"none", "x86", "390", NULL};
 static const char *const profile_names[] = {"test", "lab", "production", NULL};
-static const char *const section_names[] = {"unit", "crd", "net", "cluster", "timing", NULL};
+static const char *const section_names[] = {"unit", "crd", "net", "cluster", "timing", "su", NULL};
+static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
 
 enum { R = SECD_OPT_REQUIRED, RS = SECD_OPT_RESTART, T = SECD_OPT_TIMING };
 
@@ -74,6 +75,23 @@ static const struct secd_option options[] = {
 	 NULL, "network heartbeat interval of the Master MU (status.md §1)"},
 	{"timing", "hb_misses", SECD_OPT_UINT, "3", 0, OFF(hb_misses), 1, 100, NULL,
 	 "missed heartbeat replies in a row before a unit is NOT_ACCESSIBLE (status.md §1)"},
+	{"su", "memory_mib", SECD_OPT_UINT, "4096", RS, OFF(su_memory_mib), 64, 16777216, NULL,
+	 "SU only: main memory for guests, MiB (vm2000.md §1)"},
+	{"su", "cpus", SECD_OPT_UINT, "2", RS, OFF(su_cpus), 1, 1024, NULL,
+	 "SU only: real CPUs for guests (the CPU pool *STDPOOL)"},
+	{"su", "max_vms", SECD_OPT_UINT, "32", RS, OFF(su_max_vms), 1, 98, NULL,
+	 "SU only: initialized VMs (guests) at most"},
+	{"su", "max_vm_definitions", SECD_OPT_UINT, "98", RS, OFF(su_max_vm_definitions), 1, 98,
+	 NULL, "SU only: VM definitions at most (VMS2311 beyond)"},
+	{"su", "io_config", SECD_OPT_PATH, "", RS, OFF(su_io_config), 0, 0, NULL,
+	 "SU only: the I/O configuration (device table, docs/su.md); empty = DATA_DIR/io.conf"},
+	{"su", "accel", SECD_OPT_ENUM, "auto", RS, OFF(su_accel), 0, 0, accel_names,
+	 "SU only: QEMU accelerator: auto (KVM only where /dev/kvm works and the CPU has "
+	 "vmx/svm), kvm or tcg"},
+	{"su", "qemu", SECD_OPT_STRING, "qemu-system-x86_64", RS, OFF(su_qemu), 0, 0, NULL,
+	 "SU only: the QEMU binary (looked up in PATH when not absolute)"},
+	{"su", "guard_socket", SECD_OPT_PATH, "", RS, OFF(su_guard_socket), 0, 0, NULL,
+	 "SU only: the socket of this SU's sec-guard; empty = DATA_DIR/guard.sock"},
 };
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -421,6 +439,14 @@ static void cfg_finish(struct cfg_parse *p)
 	    (size_t)snprintf(c->key_file, sizeof(c->key_file), "%s/cluster.key", c->data_dir) >=
 		    sizeof(c->key_file))
 		cfg_fail(p, 0, "key 'key_file': data_dir/cluster.key is too long");
+	if (!c->su_io_config[0] &&
+	    (size_t)snprintf(c->su_io_config, sizeof(c->su_io_config), "%s/io.conf", c->data_dir) >=
+		    sizeof(c->su_io_config))
+		cfg_fail(p, 0, "key 'io_config': data_dir/io.conf is too long");
+	if (!c->su_guard_socket[0] &&
+	    (size_t)snprintf(c->su_guard_socket, sizeof(c->su_guard_socket), "%s/guard.sock",
+			     c->data_dir) >= sizeof(c->su_guard_socket))
+		cfg_fail(p, 0, "key 'guard_socket': data_dir/guard.sock is too long");
 	/* timings: the profile, then every override given */
 	t = crd_timing_profile((enum crd_profile)c->profile);
 	for (size_t i = 0; i < N_OPTIONS; i++) {

@@ -69,6 +69,22 @@ struct secd_config {
 	struct crd_timing timing; /* effective: the profile plus the overrides */
 	uint32_t hb_interval_ms;
 	uint32_t hb_misses;
+	/* [su] (SU only; vm2000.md §1) */
+	uint32_t su_memory_mib;
+	uint32_t su_cpus;
+	uint32_t su_max_vms;
+	uint32_t su_max_vm_definitions;
+	char su_io_config[SECD_PATH_MAX];    /* default data_dir/io.conf */
+	int su_accel;                        /* enum secd_accel */
+	char su_qemu[SECD_STR_MAX];
+	char su_guard_socket[SECD_PATH_MAX]; /* default data_dir/guard.sock */
+};
+
+enum secd_accel {
+	SECD_ACCEL_AUTO = 0,
+	SECD_ACCEL_KVM,
+	SECD_ACCEL_TCG,
+	SECD_ACCEL_MAX
 };
 
 enum secd_opt_type {

@@ -15,6 +15,7 @@
 #include "lib/log.h"
 #include "logbook/logbook.h"
 #include "secd/secd.h"
+#include "secd/su.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,6 +192,9 @@ static void secd_start_unit(struct secd *d)
 		.observe = d->cfg.role == SECD_ROLE_MU, /* MUs watch every alive message */
 		.crd_event_cb = secd_on_crd_event,
 		.crd_event_arg = d,
+		/* an SU forwards every renewal to its sec-guard (crd.md §4 layer 2) */
+		.renew_cb = d->cfg.role == SECD_ROLE_SU ? secd_su_on_renew : NULL,
+		.renew_arg = d,
 	};
 
 	for (uint32_t i = 0; i < d->cfg.n_external; i++)
@@ -373,7 +377,9 @@ void secd_stop(struct secd *d, const char *why)
 	secd_drain_start(d);
 	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s deactivated",
 		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
-	crd_unit_stop(d->unit, false); /* an SU with guests will pass true (RESTARTING) */
+	/* an SU whose guard still runs guests writes RESTARTING, never LEFT (crd.md §4) */
+	crd_unit_stop(d->unit, secd_su_has_guests(d));
+	secd_su_stop(d);
 	uv_timer_start(&d->timer, secd_on_timer, 0, 0); /* not secd_step(): we may be inside it */
 }
 
@@ -455,6 +461,8 @@ static void secd_start_loop(struct secd *d)
 	uv_poll_start(&d->lbq_poll, UV_READABLE, secd_on_lbq);
 	if (secd_global_sync_start(d, &err) < 0)
 		secd_start_failed(d, "the global data", err.msg);
+	if (d->cfg.role == SECD_ROLE_SU && secd_su_start(d, &err) < 0)
+		secd_start_failed(d, "the Server Unit", err.msg);
 	secd_start_net(d);
 	secd_step(d);
 }
@@ -463,6 +471,7 @@ static void secd_finish(struct secd *d)
 {
 	uv_loop_close(&d->loop);
 	d->unit = crd_unit_free(d->unit);
+	secd_su_free(d); /* after the unit: its cancelled region jobs still use it */
 	secd_force_free(d);
 	secd_global_free(d);
 	secd_snapshot_free(d);

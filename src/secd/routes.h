@@ -28,9 +28,17 @@ void secd_route_server_add(struct api_req *r, void *arg);
 void secd_route_server_remove(struct api_req *r, void *arg);
 void secd_route_unit_add(struct api_req *r, void *arg);
 void secd_route_unit_remove(struct api_req *r, void *arg);
+/* suroutes.c: people, relayed to the SU named in the path (unit-signed calls) */
+void secd_route_sus_sdf(struct api_req *r, void *arg);
+void secd_route_sus_console(struct api_req *r, void *arg);
+void secd_route_systems(struct api_req *r, void *arg);
 /* internal.c: units */
 void secd_route_ack_in(struct api_req *r, void *arg);
 void secd_route_snapshot_in(struct api_req *r, void *arg);
 void secd_route_logbook_pull(struct api_req *r, void *arg);
+/* suapi.c: an SU's routes between units (VM2000 commands, consoles, systems) */
+void secd_route_su_sdf(struct api_req *r, void *arg);
+void secd_route_su_console(struct api_req *r, void *arg);
+void secd_route_su_systems(struct api_req *r, void *arg);
 
 #endif

@@ -45,6 +45,7 @@ struct secd_manager; /* manager.c */
 struct secd_force;   /* force.c */
 struct secd_repl;    /* internal.c */
 struct secd_gstate;  /* gwrite.c */
+struct secd_su;      /* su.c: the Server Unit part (SU only) */
 
 /* drain.c: what a stopping unit waits for before it exits (its last events replicated). */
 struct secd_drain {
@@ -81,6 +82,7 @@ struct secd {
 	struct secd_manager *mgr;    /* MU only */
 	struct secd_repl *repl;      /* MU only */
 	struct secd_force *force;    /* MU only: force-master and its aftermath (force.c) */
+	struct secd_su *su;          /* SU only: VMs, guard, VM2000 commands (su.h) */
 
 	/* the last published snapshot (snapshot.c) */
 	struct clev_tracker *tracker;

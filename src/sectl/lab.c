@@ -30,12 +30,13 @@
 static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
-	"                    [--sim-units S]\n"
+	"                    [--sim-units S] [--guest-image PATH] [--no-guard]\n"
 	"       sectl lab status --dir DIR [--json]\n"
 	"       sectl lab down --dir DIR\n"
 	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n"
 	"       sectl lab start --dir DIR UNIT\n"
-	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]\n";
+	"       sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]\n"
+	"                          [--only secd,guard,fakewd,qemu]\n";
 
 static volatile sig_atomic_t interrupted;
 
@@ -128,6 +129,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 					     {"netns", no_argument, NULL, 'n'},
 					     {"faults", no_argument, NULL, 'f'},
 					     {"sim-units", required_argument, NULL, 'S'},
+					     {"guest-image", required_argument, NULL, 'g'},
+					     {"no-guard", no_argument, NULL, 'G'},
 					     {0}};
 	int ch, port = 0;
 
@@ -162,6 +165,8 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 			break;
 		case 'n': o->lab.netns = true; break;
 		case 'f': o->lab.faults = true; break;
+		case 'g': o->lab.guest_image = optarg; break;
+		case 'G': o->lab.no_guard = true; break;
 		case 'S':
 			r = parse_count("sim-units", optarg, 0, LAB_SIM_UNITS_MAX,
 					&o->lab.sim_units);
@@ -333,18 +338,18 @@ static int up_wait(struct lab *lab, struct lab_view *v)
 	return -ETIMEDOUT;
 }
 
-static int up_start(struct lab *lab, struct sec_err *err)
+static int up_start(struct lab *lab, const struct lab_bins *bins, struct sec_err *err)
 {
-	char secd[LAB_PATH_MAX];
 	int r;
 
-	if ((r = lab_find_secd(secd, err)) < 0)
-		return r;
 	for (int i = 0; i < lab->n_units; i++) {
 		if (lab->units[i].sim)
 			continue;
-		if ((r = lab_unit_start(lab, &lab->units[i], secd, err)) < 0)
+		r = lab_unit_start_all(lab, &lab->units[i], bins, err);
+		if (r < 0) {
+			lab_state_write(lab, NULL);
 			return r;
+		}
 		/* recorded at once: `down` can stop what was started, even after a crash */
 		if ((r = lab_state_write(lab, err)) < 0)
 			return r;
@@ -352,20 +357,38 @@ static int up_start(struct lab *lab, struct sec_err *err)
 	return 0;
 }
 
+/* "-" (MU, --no-guard), "12345" or, with running_col, "12345 no" / "12345 3 QEMU". */
+static const char *guard_cell(const struct lab *lab, const struct lab_unit *u, bool running_col,
+			      char *buf, size_t size)
+{
+	pid_t q[64];
+
+	if (u->mu || lab->no_guard || !u->guard_pid)
+		return "-";
+	if (!running_col)
+		snprintf(buf, size, "%d", (int)u->guard_pid);
+	else if (!lab_guard_running(u))
+		snprintf(buf, size, "%d no", (int)u->guard_pid);
+	else
+		snprintf(buf, size, "%d, %d QEMU", (int)u->guard_pid, lab_qemu_pids(u, q, 64));
+	return buf;
+}
+
 static void print_units(const struct lab *lab, const struct lab_view *v, bool running_col)
 {
-	char server[16];
+	char server[16], guard[48];
 
-	printf("  %-6s %-4s %-9s %-8s %s%s\n", "Unit", "Role", "Server", "PID",
-	       running_col ? "Running  " : "", "API");
+	printf("  %-6s %-4s %-9s %-8s %s%-13s %s\n", "Unit", "Role", "Server", "PID",
+	       running_col ? "Running  " : "", "Guard", "API");
 	for (int i = 0; i < lab->n_units; i++) {
 		const struct lab_unit *u = &lab->units[i];
 		if (u->sim)
 			continue;
-		printf("  %-6s %-4s %-9s %-8d %s%s%s\n", u->name, u->mu ? "MU" : "SU",
+		printf("  %-6s %-4s %-9s %-8d %s%-13s %s%s\n", u->name, u->mu ? "MU" : "SU",
 		       lab_server_name(u->server, server), (int)u->pid,
 		       running_col ? (lab_unit_running(u) ? "yes      " : "no       ") : "",
-		       u->api, v->master == i ? "  (Master MU)" : "");
+		       guard_cell(lab, u, running_col, guard, sizeof(guard)), u->api,
+		       v->master == i ? "  (Master MU)" : "");
 	}
 	if (lab->sim_units)
 		printf("  and %d simulated units sim1..sim%d (SU, no secd): heartbeat on %s..%s, "
@@ -405,6 +428,7 @@ static int up_abort(struct lab *lab, const char *msg)
 	if (msg)
 		fprintf(stderr, "sectl lab: %s\n", msg);
 	lab_units_stop(lab, stderr);
+	lab_guards_stop(lab, stderr);
 	lab_netns_down(lab, stderr);
 	fprintf(stderr, "sectl lab: up failed; nothing of the lab runs; its files and logs "
 			"stay in %s\n", lab->dir);
@@ -417,6 +441,7 @@ static int cmd_up(int argc, char **argv)
 	struct sec_err err = {0};
 	struct lab *lab = NULL;
 	struct lab_view v;
+	struct lab_bins bins;
 	char pw[LAB_PASSWORD_LEN + 1] = "";
 	bool created = false;
 	int lockfd = -1, rc = SECTL_EXIT_FAIL, r;
@@ -432,7 +457,9 @@ static int cmd_up(int argc, char **argv)
 	o.lab.dir = o.dir;
 	if (lab_password_generate(pw) < 0)
 		sec_errf(&err, -EIO, "cannot initialise libsodium");
-	if (!pw[0] || lab_plan(lab, &o.lab, &err) < 0 || lab_setup_files(lab, pw, &err) < 0 ||
+	if (!pw[0] || lab_plan(lab, &o.lab, &err) < 0 || lab_find_bins(lab, &bins, &err) < 0 ||
+	    (lab->sus_per_server && lab_find_guest_image(lab, o.lab.guest_image, &err) < 0) ||
+	    lab_setup_files(lab, pw, &err) < 0 ||
 	    (lab->netns.on && lab_netns_up(lab, &err) < 0)) {
 		up_remove_dir(o.dir, created);
 		goto out;
@@ -441,7 +468,11 @@ static int cmd_up(int argc, char **argv)
 	signal(SIGTERM, on_interrupt);
 	printf("starting %d units (secd) in %s ...\n", lab->n_units - lab->sim_units, lab->dir);
 	fflush(stdout);
-	if (up_start(lab, &err) < 0) {
+	if (lab->sus_per_server && !lab->guest_image[0])
+		printf("note: no demo guest image (%s in the build directory; build guest/ or give "
+		       "--guest-image PATH): A000 is an empty placeholder that boots nothing\n",
+		       LAB_GUEST_IMAGE);
+	if (up_start(lab, &bins, &err) < 0) {
 		rc = up_abort(lab, err.msg);
 		goto out_nomsg;
 	}
@@ -468,6 +499,22 @@ out_nomsg:
 
 /* ---- status ---- */
 
+/* An SU's guard, fake watchdog and QEMUs in `lab status --json`. */
+static json_t *guard_json(const struct lab *lab, const struct lab_unit *u)
+{
+	pid_t q[64];
+	int n = lab_qemu_pids(u, q, 64);
+	json_t *qemu = json_array();
+	char sock[LAB_PATH_MAX];
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(qemu, json_integer(q[i]));
+	return json_pack("{s:b, s:I, s:b, s:I, s:b, s:s, s:o}", "enabled", !lab->no_guard, "pid",
+			 (json_int_t)u->guard_pid, "running", lab_guard_running(u), "fakewd_pid",
+			 (json_int_t)u->fakewd_pid, "fakewd_running", lab_fakewd_running(u),
+			 "socket", lab_su_guard_socket(lab, u, sock), "qemu_pids", qemu);
+}
+
 static int status_json(const struct lab *lab, const struct lab_view *v)
 {
 	json_t *j = json_object(), *units = json_array();
@@ -487,6 +534,8 @@ static int status_json(const struct lab *lab, const struct lab_view *v)
 				      u->heartbeat, "log", u->log);
 		if (o && u->sim)
 			json_object_set_new(o, "simulated", json_true());
+		if (o && !u->mu && !u->sim)
+			json_object_set_new(o, "guard", guard_json(lab, u));
 		json_array_append_new(units, o);
 	}
 	json_object_set_new(j, "units", units);
@@ -583,6 +632,7 @@ static int cmd_down(int argc, char **argv)
 		return fail(err.msg);
 	}
 	n = lab_units_stop(lab, stdout);
+	n += lab_guards_stop(lab, stdout);
 	lab_netns_down(lab, stdout);
 	if (!n)
 		printf("no unit of the lab in %s was running\n", dir);

@@ -57,7 +57,16 @@ struct lab_unit {
 	char heartbeat[LAB_ADDR_MAX]; /* "127.0.0.1:20401" */
 	char config[LAB_PATH_MAX];    /* DIR/units/NAME/secd.conf */
 	char log[LAB_PATH_MAX];       /* DIR/units/NAME/secd.log */
+	/* SU (lab_su.c): its sec-guard and the lab's fake watchdog, started before secd */
+	pid_t guard_pid;              /* 0 = not started (or the lab runs --no-guard) */
+	pid_t fakewd_pid;
 };
+
+/* The shared devices of every SU's I/O configuration (lab_su.c; README "The local lab"). */
+#define LAB_SHARED_DISKS 16            /* A000..A00F in DIR/disks/ */
+#define LAB_DISK_MIB 64                /* size of each disk, tape and local disk file (sparse) */
+#define LAB_GUEST_IMAGE "guest/secguest.elf" /* the demo guest, relative to the build dir */
+#define LAB_SUN_PATH_MAX 108           /* sun_path: the guard's socket must fit */
 
 /* --netns: one network namespace per SE Server, veths on one bridge (lab_netns.c). */
 struct lab_netns {
@@ -75,6 +84,8 @@ struct lab {
 	unsigned base_port;
 	struct lab_netns netns;
 	bool faults;           /* --faults: each unit reads SECLUSTER_FAULT_FILE=DIR/units/NAME/faults */
+	bool no_guard;         /* --no-guard: SUs run secd only (no sec-guard, no guests) */
+	char guest_image[LAB_PATH_MAX]; /* what A000 was copied from; "" = a placeholder */
 	int n_units;
 	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), SUs, simulated */
 };
@@ -90,6 +101,8 @@ struct lab_opts {
 	unsigned base_port;   /* 0 = pick a free range */
 	bool netns;
 	bool faults;          /* a fault file per unit (lab_unit_start) */
+	bool no_guard;        /* SUs without sec-guard and the fake watchdog */
+	const char *guest_image; /* --guest-image PATH (absolute), NULL = look for it */
 };
 
 /* A zeroed lab, or NULL (ENOMEM). lab_free accepts NULL and returns NULL. */
@@ -180,6 +193,15 @@ int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *reterr);
  * Sets u->pid. */
 int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		   struct sec_err *reterr);
+/* Forks prog (argv, envp; NULL = environ) for unit u as lab_unit_start does (own
+ * session, stdin /dev/null, stdout and stderr appended to log, no other fd, u's namespace
+ * with --netns); the pid into *ret. 0 or -errno naming the unit. */
+int lab_spawn(const struct lab *lab, const struct lab_unit *u, const char *prog,
+	      char *const argv[], char *const envp[], const char *log, pid_t *ret,
+	      struct sec_err *reterr);
+/* True when /proc/PID/cmdline runs a program whose argv[0] basename contains prog, with
+ * an argument equal to arg (a recycled pid is not taken for ours; a zombie does not run). */
+bool lab_pid_runs(pid_t pid, const char *prog, const char *arg);
 /* True when u->pid is a live process that runs secd with u's config (so that a recycled
  * pid is not taken for ours; a zombie is not running), or a live child of this process
  * (`up`: ours also before its exec). Reaps u->pid if it is our child and has ended. */
@@ -189,6 +211,58 @@ bool lab_unit_running(const struct lab_unit *u);
 int lab_units_stop(const struct lab *lab, FILE *out);
 /* The last n lines of path to out, each indented by two spaces. */
 void lab_print_tail(const char *path, int n, FILE *out);
+
+/* ---- lab_su.c: what an SU has beyond an MU ---- */
+
+/* The programs a lab runs (lab_find_bins). */
+struct lab_bins {
+	char secd[LAB_PATH_MAX];
+	char guard[LAB_PATH_MAX];  /* "" when the lab needs none (no SU, or --no-guard) */
+	char fakewd[LAB_PATH_MAX];
+};
+
+/* secd (lab_find_secd) and, when the lab has an SU that is not simulated and not
+ * lab->no_guard, sec-guard and sec-fakewd: $SECLUSTER_GUARD / $SECLUSTER_FAKEWD, else
+ * dirname(/proc/self/exe)/../guard/ (build tree), else next to sectl. -ENOENT names what
+ * was tried and how to go on (build src/guard, or --no-guard). */
+int lab_find_bins(const struct lab *lab, struct lab_bins *ret, struct sec_err *reterr);
+/* The demo guest image for A000: path (--guest-image: must be a readable file, else
+ * -ENOENT), or <build dir>/guest/secguest.elf found from /proc/self/exe
+ * (dirname/../../guest/), or $SECLUSTER_GUEST_IMAGE. Sets lab->guest_image, or leaves it
+ * "" when none was found (A000 is then a placeholder and up says so). */
+int lab_find_guest_image(struct lab *lab, const char *path, struct sec_err *reterr);
+/* The devices every SU shares, created when missing (add-server may add the first SU):
+ * DIR/disks/A000.img (a copy of lab->guest_image, or an empty placeholder of
+ * LAB_DISK_MIB), A001..A00F.img (sparse, zero; A001 the demo guest's marker disk) and
+ * DIR/tapes/T0.img. Returns 0 or -errno naming the file. */
+int lab_su_shared_files(const struct lab *lab, struct sec_err *reterr);
+/* An SU's own files: DIR/units/NAME/L0.img (sparse) and DIR/units/NAME/io.conf (the I/O
+ * configuration of shared.md: A000-A00F, T0, L0). Checks that the guard socket path fits
+ * in sun_path (-ENAMETOOLONG: choose a shorter DIR). */
+int lab_su_unit_files(const struct lab *lab, const struct lab_unit *u, struct sec_err *reterr);
+/* The [su] section of u's secd.conf into buf[size]. -ENOSPC. */
+int lab_su_config(const struct lab *lab, const struct lab_unit *u, char *buf, size_t size);
+/* DIR/units/NAME/data/guard.sock and DIR/units/NAME/fakewd.sock into buf. */
+const char *lab_su_guard_socket(const struct lab *lab, const struct lab_unit *u,
+				char buf[LAB_PATH_MAX]);
+const char *lab_su_fakewd_socket(const struct lab *lab, const struct lab_unit *u,
+				 char buf[LAB_PATH_MAX]);
+/* Starts whatever of u does not run: for an SU (unless --no-guard) sec-guard, then
+ * sec-fakewd of the guard's process group (docs/guard.md "Processes"; a fake watchdog left
+ * from an earlier guard is ended first), each waited for until its socket exists (10 s),
+ * then secd (lab_unit_start). Sets the pids. On failure what this call started is stopped
+ * again. */
+int lab_unit_start_all(const struct lab *lab, struct lab_unit *u, const struct lab_bins *b,
+		       struct sec_err *reterr);
+/* True when u's recorded guard / fake watchdog pid runs that program for u. */
+bool lab_guard_running(const struct lab_unit *u);
+bool lab_fakewd_running(const struct lab_unit *u);
+/* The QEMU processes of u: the live children of its running guard (a /proc scan; the
+ * guard's own LIST is for its one client, secd). Returns how many (at most max). */
+int lab_qemu_pids(const struct lab_unit *u, pid_t *ret, int max);
+/* Stops the guards and fake watchdogs of the lab (after lab_units_stop stopped secd): SIGTERM,
+ * up to 10 s, then SIGKILL; lines to out (NULL: silent). Returns how many ran. */
+int lab_guards_stop(const struct lab *lab, FILE *out);
 
 /* ---- lab.c, lab_add.c: the commands ---- */
 
@@ -203,14 +277,17 @@ int lab_cmd_add_server(int argc, char **argv);
 /* ---- lab_cmd.c: `sectl lab start|kill` (the commands; lab.c dispatches) ---- */
 
 /* `sectl lab start --dir DIR UNIT`: starts the secd of a unit that does not run (killed,
- * or stopped by `lab down`) with its configuration, as `up` did, records the new PID in
+ * or stopped by `lab down`) with its configuration, as `up` did (an SU's fake watchdog and
+ * guard first, when they do not run), records the new PID in
  * lab.json and waits (15 s; 30 s with the lab profile) until its alive message with a new
  * incarnation is on the CRD. Exit 0, 1 (the unit runs already, no such unit, it ended:
  * the end of its log), 2 usage. */
 int lab_cmd_start(int argc, char **argv);
-/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]` (default KILL): sends the
- * signal to the unit's recorded PID when that PID still runs the unit's secd; after KILL
- * or TERM waits (10 s) until it has ended. Exit 0, 1 (not running, still running), 2. */
+/* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP] [--only
+ * secd,guard,fakewd,qemu]` (default KILL, every process of the unit): sends the signal to
+ * the recorded PIDs that still run the unit's programs (QEMUs: the guard's children);
+ * after KILL or TERM waits (10 s) until they have ended. Exit 0, 1 (none running, still
+ * running), 2. */
 int lab_cmd_kill(int argc, char **argv);
 /* A usage error of `sectl lab` (the group's usage text); returns SECTL_EXIT_USAGE. */
 int lab_usage_error(const char *fmt, const char *arg);

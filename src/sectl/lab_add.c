@@ -146,13 +146,13 @@ static int api_add_server(const struct lab *lab, int first, struct sec_err *err)
 /* Starts the new units, each recorded in lab.json at once. */
 static int start_new(struct lab *lab, int first, struct sec_err *err)
 {
-	char secd[LAB_PATH_MAX];
+	struct lab_bins bins;
 	int r;
 
-	if ((r = lab_find_secd(secd, err)) < 0)
+	if ((r = lab_find_bins(lab, &bins, err)) < 0)
 		return r;
 	for (int i = first; i < lab->n_units; i++)
-		if ((r = lab_unit_start(lab, &lab->units[i], secd, err)) < 0 ||
+		if ((r = lab_unit_start_all(lab, &lab->units[i], &bins, err)) < 0 ||
 		    (r = lab_state_write(lab, err)) < 0)
 			return r;
 	return 0;
@@ -232,6 +232,12 @@ static int add_server(struct lab *lab, int mus, int sus)
 		return fail("the lab does not run (no MU of it runs): start it with 'sectl lab up'");
 	if (lab_plan_add_server(lab, mus, sus, &err) < 0)
 		return fail(err.msg);
+	struct lab_bins bins; /* checked before anything is made: a missing guard is named */
+	if (lab_find_bins(lab, &bins, &err) < 0 ||
+	    (sus && !lab->guest_image[0] && lab_find_guest_image(lab, NULL, &err) < 0)) {
+		remove_new_units(lab, first);
+		return fail(err.msg);
+	}
 	for (int i = first; i < lab->n_units; i++)
 		if ((r = lab_setup_unit_files(lab, &lab->units[i], &err)) < 0) {
 			remove_new_units(lab, first);

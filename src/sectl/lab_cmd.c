@@ -7,6 +7,7 @@
 #include "sectl/sectl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
@@ -32,12 +33,15 @@ static void sleep_poll(void)
 	nanosleep(&ts, NULL);
 }
 
-/* --dir DIR and one UNIT (any order); --signal for kill (sig == NULL: not accepted). */
+/* --dir DIR and one UNIT (any order); --signal and --only for kill (sig == NULL: not
+ * accepted). */
 static int parse(int argc, char **argv, const char **ret_dir, const char **ret_unit,
-		 const char **sig)
+		 const char **sig, const char **only)
 {
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'}, {"signal", required_argument, NULL, 's'}, {0}};
+	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
+					     {"signal", required_argument, NULL, 's'},
+					     {"only", required_argument, NULL, 'o'},
+					     {0}};
 	int ch;
 
 	*ret_dir = *ret_unit = NULL;
@@ -46,6 +50,8 @@ static int parse(int argc, char **argv, const char **ret_dir, const char **ret_u
 			*ret_dir = optarg;
 		else if (ch == 's' && sig)
 			*sig = optarg;
+		else if (ch == 'o' && only)
+			*only = optarg;
 		else
 			return lab_usage_error("%s", "bad option");
 	}
@@ -115,7 +121,7 @@ static int start_wait(struct lab *lab, int i, uint64_t old)
 int lab_cmd_start(int argc, char **argv)
 {
 	const char *dir_arg, *name;
-	char secd[LAB_PATH_MAX];
+	struct lab_bins bins;
 	struct sec_err err = {0};
 	struct lab *lab = lab_new();
 	struct lab_view v;
@@ -123,7 +129,7 @@ int lab_cmd_start(int argc, char **argv)
 
 	if (!lab)
 		return fail("out of memory");
-	if ((r = parse(argc, argv, &dir_arg, &name, NULL)) != 0) {
+	if ((r = parse(argc, argv, &dir_arg, &name, NULL, NULL)) != 0) {
 		lab_free(lab);
 		return r;
 	}
@@ -148,8 +154,10 @@ int lab_cmd_start(int argc, char **argv)
 		goto out;
 	}
 	lab_observe(lab, &v);
-	if (lab_find_secd(secd, &err) < 0 || lab_unit_start(lab, u, secd, &err) < 0 ||
-	    lab_state_write(lab, &err) < 0) /* recorded at once: `down` stops it */
+	if (lab_find_bins(lab, &bins, &err) < 0)
+		goto out;
+	r = lab_unit_start_all(lab, u, &bins, &err);
+	if (lab_state_write(lab, r < 0 ? NULL : &err) < 0 || r < 0) /* at once: `down` stops it */
 		goto out;
 	close(lockfd);
 	lockfd = -1;
@@ -187,32 +195,130 @@ static int signal_parse(const char *s, int *ret)
 	return -EINVAL;
 }
 
-/* After KILL or TERM: until the unit no longer runs, or KILL_WAIT_S. */
-static bool kill_wait_gone(const struct lab_unit *u)
+/* The processes of a unit `kill --only` chooses from. */
+enum kill_what { KILL_SECD = 1, KILL_GUARD = 2, KILL_FAKEWD = 4, KILL_QEMU = 8, KILL_ALL = 15 };
+
+/* "secd,guard,fakewd,qemu" (any of them, comma-separated) into *ret; -EINVAL otherwise. */
+static int only_parse(const char *s, unsigned *ret)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} kinds[] = {{"secd", KILL_SECD}, {"guard", KILL_GUARD}, {"fakewd", KILL_FAKEWD},
+		     {"qemu", KILL_QEMU}};
+	char buf[128], *save = NULL;
+	size_t k;
+
+	*ret = 0;
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && strcmp(t, kinds[k].name); k++)
+			;
+		if (k == sizeof(kinds) / sizeof(kinds[0]))
+			return -EINVAL;
+		*ret |= kinds[k].bit;
+	}
+	return *ret ? 0 : -EINVAL;
+}
+
+/* One process to signal. */
+struct target {
+	pid_t pid;
+	unsigned what;
+	bool sent;
+};
+
+#define TARGETS_MAX 72
+
+static const char *what_name(unsigned what)
+{
+	return what == KILL_SECD ? "secd" : what == KILL_GUARD ? "guard" :
+	       what == KILL_FAKEWD ? "fake watchdog" : "QEMU";
+}
+
+/* True while t still runs as what it was (a QEMU: its /proc entry, not a zombie). */
+static bool target_runs(const struct lab_unit *u, const struct target *t)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	switch (t->what) {
+	case KILL_SECD: return lab_unit_running(u);
+	case KILL_GUARD: return lab_guard_running(u);
+	case KILL_FAKEWD: return lab_fakewd_running(u);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)t->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return (p = strrchr(buf, ')')) && p[1] && p[2] != 'Z';
+}
+
+/* After KILL or TERM: until no target runs, or KILL_WAIT_S. */
+static bool kill_wait_gone(const struct lab_unit *u, const struct target *t, int n)
 {
 	uint64_t deadline = clock_monotonic_ns() + KILL_WAIT_S * NSEC_PER_SEC;
+	bool any;
 
-	while (lab_unit_running(u)) {
+	for (;;) {
+		any = false;
+		for (int i = 0; i < n; i++)
+			any |= t[i].sent && target_runs(u, &t[i]);
+		if (!any)
+			return true;
 		if (clock_monotonic_ns() >= deadline)
 			return false;
 		sleep_poll();
 	}
-	return true;
+}
+
+/* The running processes of u that `what` chooses; QEMUs before their guard is signalled. */
+static int targets(const struct lab_unit *u, unsigned what, struct target *t)
+{
+	pid_t q[TARGETS_MAX - 3];
+	int n = 0, nq;
+
+	if ((what & KILL_SECD) && lab_unit_running(u))
+		t[n++] = (struct target){u->pid, KILL_SECD, false};
+	if (what & KILL_QEMU) {
+		nq = lab_qemu_pids(u, q, TARGETS_MAX - 3);
+		for (int i = 0; i < nq; i++)
+			t[n++] = (struct target){q[i], KILL_QEMU, false};
+	}
+	if ((what & KILL_GUARD) && lab_guard_running(u))
+		t[n++] = (struct target){u->guard_pid, KILL_GUARD, false};
+	if ((what & KILL_FAKEWD) && lab_fakewd_running(u))
+		t[n++] = (struct target){u->fakewd_pid, KILL_FAKEWD, false};
+	return n;
 }
 
 int lab_cmd_kill(int argc, char **argv)
 {
-	const char *dir_arg, *name, *sig_arg = "KILL";
+	const char *dir_arg, *name, *sig_arg = "KILL", *only_arg = NULL;
 	struct sec_err err = {0};
 	struct lab *lab = lab_new();
-	int i, sig, r;
+	struct target t[TARGETS_MAX];
+	unsigned what = KILL_ALL;
+	int i, sig, r, n, sent = 0;
 
 	if (!lab)
 		return fail("out of memory");
-	if ((r = parse(argc, argv, &dir_arg, &name, &sig_arg)) != 0)
+	if ((r = parse(argc, argv, &dir_arg, &name, &sig_arg, &only_arg)) != 0)
 		goto out_free;
 	if (signal_parse(sig_arg, &sig) < 0) {
 		r = lab_usage_error("--signal '%s': one of KILL, TERM, STOP, CONT, HUP", sig_arg);
+		goto out_free;
+	}
+	if (only_arg && only_parse(only_arg, &what) < 0) {
+		r = lab_usage_error("--only '%s': any of secd, guard, fakewd, qemu (comma-separated)",
+				    only_arg);
 		goto out_free;
 	}
 	if (load(dir_arg, name, lab, &i, &err) < 0) {
@@ -220,30 +326,53 @@ int lab_cmd_kill(int argc, char **argv)
 		goto out_free;
 	}
 	const struct lab_unit *u = &lab->units[i];
-	if (!lab_unit_running(u)) {
-		snprintf(err.msg, sizeof(err.msg), "unit '%s' is not running (recorded pid %d)",
-			 u->name, (int)u->pid);
+	if (u->mu && only_arg && (what & ~(unsigned)KILL_SECD)) {
+		snprintf(err.msg, sizeof(err.msg), "unit '%s' is an MU: it has no guard, fake "
+			 "watchdog or QEMU", u->name);
 		r = fail(err.msg);
 		goto out_free;
 	}
-	if (kill(u->pid, sig) < 0) {
-		snprintf(err.msg, sizeof(err.msg), "cannot signal unit '%s' (pid %d): %s", u->name,
-			 (int)u->pid, strerror(errno));
+	if (!(n = targets(u, what, t))) {
+		snprintf(err.msg, sizeof(err.msg), "unit '%s' is not running (recorded pid %d%s)",
+			 u->name, (int)u->pid, only_arg ? "; none of --only runs" : "");
 		r = fail(err.msg);
 		goto out_free;
 	}
 	r = SECTL_EXIT_OK;
-	if ((sig == SIGKILL || sig == SIGTERM) && !kill_wait_gone(u)) {
-		fprintf(stderr,
-			"sectl lab: sent SIG%s to %s (pid %d); it still runs after %d s%s\n",
-			sigabbrev_np(sig), u->name, (int)u->pid, KILL_WAIT_S,
-			sig == SIGTERM ? " (stopped? send CONT)" : "");
+	for (int k = 0; k < n; k++) {
+		if (kill(t[k].pid, sig) < 0) {
+			fprintf(stderr, "sectl lab: cannot signal the %s of unit '%s' (pid %d): %s\n",
+				what_name(t[k].what), u->name, (int)t[k].pid, strerror(errno));
+			r = SECTL_EXIT_FAIL;
+			continue;
+		}
+		t[k].sent = true;
+		sent++;
+	}
+	if ((sig == SIGKILL || sig == SIGTERM) && sent && !kill_wait_gone(u, t, n)) {
+		for (int k = 0; k < n; k++)
+			if (t[k].sent && target_runs(u, &t[k]))
+				fprintf(stderr, "sectl lab: sent SIG%s to the %s of %s (pid %d); it still "
+					"runs after %d s%s\n", sigabbrev_np(sig), what_name(t[k].what),
+					u->name, (int)t[k].pid, KILL_WAIT_S,
+					sig == SIGTERM ? " (stopped? send CONT)" : "");
 		r = SECTL_EXIT_FAIL;
-	} else if (sig == SIGKILL || sig == SIGTERM) {
-		printf("%s %s (pid %d) with SIG%s\n", sig == SIGKILL ? "killed" : "stopped",
-		       u->name, (int)u->pid, sigabbrev_np(sig));
 	} else {
-		printf("sent SIG%s to %s (pid %d)\n", sigabbrev_np(sig), u->name, (int)u->pid);
+		for (int k = 0; k < n; k++) {
+			if (!t[k].sent)
+				continue;
+			if (t[k].what == KILL_SECD && (sig == SIGKILL || sig == SIGTERM))
+				printf("%s %s (pid %d) with SIG%s\n",
+				       sig == SIGKILL ? "killed" : "stopped", u->name, (int)t[k].pid,
+				       sigabbrev_np(sig));
+			else if (t[k].what == KILL_SECD)
+				printf("sent SIG%s to %s (pid %d)\n", sigabbrev_np(sig), u->name,
+				       (int)t[k].pid);
+			else
+				printf("%s the %s of %s (pid %d) with SIG%s\n",
+				       sig == SIGKILL ? "killed" : sig == SIGTERM ? "stopped" : "signalled",
+				       what_name(t[k].what), u->name, (int)t[k].pid, sigabbrev_np(sig));
+		}
 	}
 out_free:
 	lab_free(lab);

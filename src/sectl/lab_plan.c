@@ -177,6 +177,7 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	lab->sim_units = o->sim_units;
 	lab->netns.on = o->netns;
 	lab->faults = o->faults;
+	lab->no_guard = o->no_guard;
 	lab->n_units = 0;
 	for (int i = 1; i <= n_mu; i++)
 		plan_unit(lab, true, i, o->mus_per_server, (uint32_t)i);

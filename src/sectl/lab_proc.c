@@ -122,22 +122,18 @@ static char **unit_env(const struct lab *lab, const struct lab_unit *u, char *fa
 	return env;
 }
 
-int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
-		   struct sec_err *err)
+int lab_spawn(const struct lab *lab, const struct lab_unit *u, const char *prog,
+	      char *const argv[], char *const envp[], const char *log, pid_t *ret,
+	      struct sec_err *err)
 {
-	char *argv[] = {(char *)secd, "--role", u->mu ? "mu" : "su", "--config", u->config, NULL};
-	char fault_env[LAB_PATH_MAX + 32], **envp;
 	int nullfd, logfd, nsfd = -1, r = 0;
 	pid_t pid;
 
-	if (!(envp = unit_env(lab, u, fault_env, sizeof(fault_env), err)))
-		return err ? err->code : -ENOMEM;
-
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	logfd = open(u->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (nullfd < 0 || logfd < 0) {
 		r = sec_errf(err, -errno, "unit '%s': cannot open '%s': %s", u->name,
-			     logfd < 0 ? u->log : "/dev/null", strerror(errno));
+			     logfd < 0 ? log : "/dev/null", strerror(errno));
 		goto out;
 	}
 	if (lab->netns.on && (nsfd = lab_netns_open(lab, u->server)) < 0) {
@@ -152,8 +148,8 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 		goto out;
 	}
 	if (pid == 0)
-		child_exec(secd, argv, envp, nullfd, logfd, nsfd);
-	u->pid = pid;
+		child_exec(prog, argv, envp ? envp : environ, nullfd, logfd, nsfd);
+	*ret = pid;
 out:
 	if (nullfd >= 0)
 		close(nullfd);
@@ -161,37 +157,50 @@ out:
 		close(logfd);
 	if (nsfd >= 0)
 		close(nsfd);
+	return r;
+}
+
+int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
+		   struct sec_err *err)
+{
+	char *argv[] = {(char *)secd, "--role", u->mu ? "mu" : "su", "--config", u->config, NULL};
+	char fault_env[LAB_PATH_MAX + 32], **envp;
+	int r;
+
+	if (!(envp = unit_env(lab, u, fault_env, sizeof(fault_env), err)))
+		return err ? err->code : -ENOMEM;
+	r = lab_spawn(lab, u, secd, argv, envp, u->log, &u->pid, err);
 	free(envp);
 	return r;
 }
 
-/* True when /proc/PID/cmdline runs a secd (basename of argv[0] contains "secd") with the
- * argument config. A zombie's cmdline is empty. */
-static bool cmdline_is(pid_t pid, const char *config)
+bool lab_pid_runs(pid_t pid, const char *prog, const char *arg)
 {
 	char path[64], buf[8192];
-	bool secd = false, conf = false;
+	bool name = false, has_arg = false;
 	ssize_t n;
 	int fd;
 
+	if (pid <= 0)
+		return false;
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
+	if (n <= 0) /* a zombie's cmdline is empty */
 		return false;
 	buf[n] = '\0';
 	for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
 		if (a == buf) {
 			const char *base = strrchr(a, '/');
-			secd = strstr(base ? base + 1 : a, "secd") != NULL;
-		} else if (!strcmp(a, config)) {
-			conf = true;
+			name = strstr(base ? base + 1 : a, prog) != NULL;
+		} else if (!strcmp(a, arg)) {
+			has_arg = true;
 		}
 	}
-	return secd && conf;
+	return name && has_arg;
 }
 
 bool lab_unit_running(const struct lab_unit *u)
@@ -207,7 +216,7 @@ bool lab_unit_running(const struct lab_unit *u)
 		return true;
 	if (r == u->pid || kill(u->pid, 0) < 0)
 		return false;
-	return cmdline_is(u->pid, u->config);
+	return lab_pid_runs(u->pid, "secd", u->config);
 }
 
 static void sleep_ms(unsigned ms)

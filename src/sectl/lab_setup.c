@@ -200,7 +200,9 @@ int lab_unit_config(const struct lab *lab, const struct lab_unit *u, char *buf, 
 			 u->mu ? "mu" : "su", u->mu ? "" : "su_type = x86\n", u->unit_id, lab->dir,
 			 u->name, lab->dir, u->name, lab->dir, lab->dir, u->api, u->heartbeat,
 			 lab->dir, crd_profile_to_string(lab->profile));
-	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return u->mu ? 0 : lab_su_config(lab, u, buf + n, size - (size_t)n);
 }
 
 /* units/NAME/{data/, secd.conf}; the config passes secd's parser (`secd -n`). */
@@ -216,6 +218,9 @@ static int setup_unit(const struct lab *lab, const struct lab_unit *u, struct se
 	}
 	snprintf(rel, sizeof(rel), "units/%s/data", u->name);
 	if ((r = make_dir(lab_path(lab, rel, path), err)) < 0)
+		goto out;
+	if (!u->mu && ((r = lab_su_shared_files(lab, err)) < 0 ||
+		       (r = lab_su_unit_files(lab, u, err)) < 0))
 		goto out;
 	if (lab_unit_config(lab, u, text, 8 * LAB_PATH_MAX) < 0) {
 		r = sec_errf(err, -ENOSPC, "the configuration of unit '%s' is too long", u->name);

@@ -41,6 +41,10 @@ json_t *lab_state_to_json(const struct lab *lab)
 				      "log", u->log);
 		if (o && u->sim)
 			json_object_set_new(o, "simulated", json_true());
+		if (o && !u->mu && !u->sim) {
+			json_object_set_new(o, "guard_pid", json_integer(u->guard_pid));
+			json_object_set_new(o, "fakewd_pid", json_integer(u->fakewd_pid));
+		}
 		json_array_append_new(units, o);
 	}
 	if (json_object_set_new(j, "dir", json_string(lab->dir)) < 0 ||
@@ -51,6 +55,8 @@ json_t *lab_state_to_json(const struct lab *lab)
 	    json_object_set_new(j, "servers", servers) < 0 ||
 	    json_object_set_new(j, "netns", ns ? ns : json_null()) < 0 ||
 	    json_object_set_new(j, "faults", json_boolean(lab->faults)) < 0 ||
+	    json_object_set_new(j, "no_guard", json_boolean(lab->no_guard)) < 0 ||
+	    json_object_set_new(j, "guest_image", json_string(lab->guest_image)) < 0 ||
 	    json_object_set_new(j, "units", units) < 0)
 		goto fail_set;
 	return j;
@@ -135,6 +141,15 @@ static int read_unit(json_t *o, int i, struct lab_unit *u, const char *path,
 				what, server);
 	u->unit_id = (uint32_t)id;
 	u->pid = (pid_t)pid;
+	/* an SU's guard and fake watchdog (issue 4; absent in an older lab.json: none) */
+	if (json_object_get(o, "guard_pid") &&
+	    ((r = get_int(o, what, "guard_pid", 0, INT32_MAX, &pid, path, err)) < 0))
+		return r;
+	u->guard_pid = json_object_get(o, "guard_pid") ? (pid_t)pid : 0;
+	if (json_object_get(o, "fakewd_pid") &&
+	    ((r = get_int(o, what, "fakewd_pid", 0, INT32_MAX, &pid, path, err)) < 0))
+		return r;
+	u->fakewd_pid = json_object_get(o, "fakewd_pid") ? (pid_t)pid : 0;
 	return 0;
 }
 
@@ -207,6 +222,10 @@ int lab_state_read(const char *dir, struct lab *lab, struct sec_err *err)
 	if ((r = read_netns(json_object_get(j, "netns"), lab, path, err)) < 0)
 		goto out;
 	lab->faults = json_is_true(json_object_get(j, "faults"));
+	lab->no_guard = json_is_true(json_object_get(j, "no_guard"));
+	if (json_is_string(json_object_get(j, "guest_image")))
+		snprintf(lab->guest_image, sizeof(lab->guest_image), "%s",
+			 json_string_value(json_object_get(j, "guest_image")));
 	for (size_t i = 0; i < json_array_size(units); i++) {
 		if ((r = read_unit(json_array_get(units, i), (int)i, &lab->units[i], path, err)) < 0)
 			goto out;

@@ -20,6 +20,9 @@ static const struct {
 	{"clusters", sectl_clusters_main, "the cluster overview"},
 	{"events", sectl_events_main, "event logging: list, follow, acknowledge"},
 	{"audit", sectl_audit_main, "audit logging"},
+	{"systems", sectl_systems_main, "the systems of every SU (monitors and guests)"},
+	{"sdf", sectl_sdf_main, "run a VM2000 command on an SU's monitor"},
+	{"console", sectl_console_main, "an SU's monitor console or a guest's KVP console"},
 	{"lab", sectl_lab_main, "up, status, down, add-server of a local lab (every unit on this host)"},
 };
 

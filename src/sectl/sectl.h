@@ -49,6 +49,10 @@ int sectl_audit_main(int argc, char **argv);
  * (src/sectl/topology.c). */
 int sectl_server_main(int argc, char **argv);
 int sectl_unit_main(int argc, char **argv);
+/* `sectl systems`, `sectl sdf SU 'COMMAND'`, `sectl console SU` (src/sectl/su.c). */
+int sectl_systems_main(int argc, char **argv);
+int sectl_sdf_main(int argc, char **argv);
+int sectl_console_main(int argc, char **argv);
 /* `sectl lab up|status|down|add-server` (src/sectl/lab.c). */
 int sectl_lab_main(int argc, char **argv);
 

@@ -11,10 +11,13 @@ SECD = os.path.join(BUILD, "src/secd/secd")
 
 
 class Lab:
-    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False, faults=False):
+    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False, faults=False,
+                 sim=0):
         self.dir = os.path.join(d, "lab")
         args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
                 "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile]
+        if sim:  # SUs in the topology only (sim1..): a test answers their API
+            args += ["--sim-units", str(sim)]
         if netns:
             args.append("--netns")
         if faults:  # each unit reads DIR/units/NAME/faults (set_faults)

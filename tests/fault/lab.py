@@ -10,6 +10,17 @@ SECTL = os.path.join(BUILD, "src/sectl/sectl")
 CONTENDER = os.path.join(BUILD, "tests/fault/crd-contender")
 CLUSTER_ID = "5ec1a5e7-0000-4000-8000-00000000c0de"
 
+# An SU of the lab runs sec-fakewd and sec-guard before its secd (issue 4). Where src/guard is
+# not built, every lab of the tests runs the stand-ins of tests/fault/standin/ (they bind the
+# sockets and wait: the lab's process handling is tested, guests are not); set for every
+# process this tier starts.
+GUARD_BUILT = os.path.exists(os.path.join(BUILD, "src/guard/sec-guard")) and \
+    os.path.exists(os.path.join(BUILD, "src/guard/sec-fakewd"))
+STANDIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "standin")
+if not GUARD_BUILT:
+    os.environ.setdefault("SECLUSTER_GUARD", os.path.join(STANDIN, "sec-guard"))
+    os.environ.setdefault("SECLUSTER_FAKEWD", os.path.join(STANDIN, "sec-fakewd"))
+
 # test profile of crd.md §8, seconds
 LEASE, CLAIM, RENEW, IO = 1.2, 0.6, 0.2, 0.3
 
@@ -189,6 +200,23 @@ class SectlLab:
         for u in lab["units"]:
             if u["pid"] and pid_runs_secd(u["pid"], u["config"]):
                 os.kill(u["pid"], signal.SIGKILL)
+            data = os.path.join(os.path.dirname(u["config"]), "data")
+            wd = os.path.join(os.path.dirname(u["config"]), "fakewd.sock")
+            for key, prog, arg in (("guard_pid", "sec-guard", data),
+                                   ("fakewd_pid", "sec-fakewd", wd)):
+                if u.get(key) and pid_runs(u[key], prog, arg):
+                    os.kill(u[key], signal.SIGKILL)
+
+
+def pid_runs(pid, prog, arg):
+    """True when pid is a live (not zombie) process whose argv[0] basename contains prog and
+    which has arg among its arguments (the lab's own check, lab_pid_runs)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return bool(argv) and prog.encode() in os.path.basename(argv[0]) and arg.encode() in argv
 
 
 def pid_runs_secd(pid, config):

@@ -10,7 +10,7 @@ Every process is ended by its PID; waits have deadlines.
 """
 import json, os, shutil, signal, stat, subprocess, tempfile
 import pytest
-from lab import BUILD, SECTL, SectlLab, pid_runs_secd, wait_for
+from lab import BUILD, GUARD_BUILT, SECTL, SectlLab, pid_runs, pid_runs_secd, wait_for
 
 SECD = os.path.join(BUILD, "src/secd/secd")
 UNITS = ["mu1", "mu2", "mu3", "mu4", "su1", "su2"]
@@ -36,7 +36,9 @@ def test_up_prints_master_units_and_next_steps(lab):
     assert master in ("mu1", "mu2", "mu3", "mu4")
     assert f"Master MU: {master} (" in out
     for u in st["units"]:
-        assert f"  {u['name']:<6} {u['role']:<4} {u['server']:<9} {u['pid']:<8} {u['api']}" in out
+        guard = str(u["guard"]["pid"]) if u["role"] == "SU" else "-"
+        assert f"  {u['name']:<6} {u['role']:<4} {u['server']:<9} {u['pid']:<8} {guard:<13} " \
+            f"{u['api']}" in out
     pw_file = os.path.join(lab.d, "admin.password")
     pw = open(pw_file).read().strip()
     assert len(pw) == 16 and not set(pw) & set("0O1lI")
@@ -109,6 +111,115 @@ def test_units_inherit_no_fd(lab):
                 assert target.split(":")[0] in ("pipe", "anon_inode", "socket"), (u, fd, target)
 
 
+# ---- the SUs: devices, [su] configuration, guard and fake watchdog (issue 4) ----
+
+def test_su_devices_are_shared_files_and_one_local_disk_each(lab):
+    disks = os.path.join(lab.d, "disks")
+    assert sorted(os.listdir(disks)) == [f"A{i:03X}.img" for i in range(16)]
+    for i in range(1, 16):  # sparse 64 MiB: nothing written yet
+        st = os.stat(os.path.join(disks, f"A{i:03X}.img"))
+        assert st.st_size == 64 << 20 and st.st_blocks * 512 < 1 << 20, (i, st)
+    image = lab.recorded()["guest_image"]
+    a000 = open(os.path.join(disks, "A000.img"), "rb").read()
+    if image:  # the demo guest, as built
+        assert a000 == open(image, "rb").read() and a000[:4] == b"\x7fELF"
+        assert "no demo guest image" not in lab.up_result.stdout
+    else:
+        assert set(a000) <= {0} and "no demo guest image" in lab.up_result.stdout
+    assert os.stat(os.path.join(lab.d, "tapes/T0.img")).st_size == 64 << 20
+    confs = []
+    for su in ("su1", "su2"):
+        assert os.stat(os.path.join(lab.d, "units", su, "L0.img")).st_size == 64 << 20
+        lines = [l.split() for l in open(os.path.join(lab.d, "units", su, "io.conf"))
+                 if l.strip() and not l.startswith("#")]
+        assert [l[0] for l in lines] == [f"A{i:03X}" for i in range(16)] + ["T0", "L0"]
+        assert lines[0] == ["A000", "D3490-30", "disk", "C0", "00", f"{disks}/A000.img"]
+        assert lines[16] == ["T0", "TAPE-U4", "tape", "C1", "00", f"{lab.d}/tapes/T0.img"]
+        assert lines[17] == ["L0", "D3435", "local-disk", "C2", "00",
+                             f"{lab.d}/units/{su}/L0.img"]
+        confs.append(lines[:17])
+    assert confs[0] == confs[1]  # the same shared devices on every SU
+
+
+def test_su_config_section(lab):
+    for su in ("su1", "su2"):
+        conf = os.path.join(lab.d, "units", su, "secd.conf")
+        r = subprocess.run([SECD, "-n", "--config", conf], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        for line in (f"io_config = {lab.d}/units/{su}/io.conf", "accel = tcg",
+                     "memory_mib = 4096", "max_vms = 32", "max_vm_definitions = 98",
+                     f"guard_socket = {lab.d}/units/{su}/data/guard.sock"):
+            assert line in r.stdout, (line, r.stdout)
+
+
+def test_su_guard_and_fake_watchdog_run(lab):
+    st = lab.status()
+    for u in st["units"]:
+        if u["role"] == "MU":
+            assert "guard" not in u
+            continue
+        g = u["guard"]
+        udir = os.path.join(lab.d, "units", u["name"])
+        assert g["enabled"] and g["running"] and g["fakewd_running"], g
+        assert pid_runs(g["pid"], "sec-guard", os.path.join(udir, "data"))
+        assert pid_runs(g["fakewd_pid"], "sec-fakewd", os.path.join(udir, "fakewd.sock"))
+        assert g["socket"] == os.path.join(udir, "data/guard.sock")
+        assert stat.S_ISSOCK(os.stat(g["socket"]).st_mode)
+        assert stat.S_ISSOCK(os.stat(os.path.join(udir, "fakewd.sock")).st_mode)
+        assert g["qemu_pids"] == []
+    human = lab.run("status", check=True).stdout
+    su1 = next(u for u in st["units"] if u["name"] == "su1")
+    assert f"{su1['guard']['pid']}, 0 QEMU" in human
+
+
+def test_kill_only_then_start_su(lab):
+    """kill --only ends the processes named and no other: the fake watchdog, then secd,
+    then the guard; start brings the three back (new PIDs, recorded in lab.json)."""
+    def su2():
+        return next(u for u in lab.status()["units"] if u["name"] == "su2")
+    before = su2()
+    g = before["guard"]
+    r = lab.run("kill", "su2", "--only", "fakewd")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"killed the fake watchdog of su2 (pid {g['fakewd_pid']}) with SIGKILL\n"
+    u = su2()
+    assert u["running"] and u["guard"]["running"] and not u["guard"]["fakewd_running"]
+    r = lab.run("kill", "su2", "--only", "secd")
+    assert r.returncode == 0 and r.stdout == f"killed su2 (pid {before['pid']}) with SIGKILL\n"
+    u = su2()
+    assert not u["running"] and u["guard"]["running"]  # the guests' owner outlives secd
+    r = lab.run("kill", "su2", "--only", "guard,qemu")
+    assert r.returncode == 0, r.stderr
+    assert f"killed the guard of su2 (pid {g['pid']}) with SIGKILL" in r.stdout
+    assert not su2()["guard"]["running"]
+    r = lab.run("kill", "su2", "--only", "guard")
+    assert r.returncode == 1 and "none of --only runs" in r.stderr
+    r = lab.run("kill", "su2")
+    assert r.returncode == 1 and "unit 'su2' is not running" in r.stderr
+    r = lab.run("kill", "su2", "--only", "disk")
+    assert r.returncode == 2 and "--only 'disk'" in r.stderr
+    r = lab.run("kill", "mu1", "--only", "qemu")
+    assert r.returncode == 1 and "is an MU" in r.stderr
+    r = lab.run("start", "su2", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    u = su2()
+    assert u["running"] and u["guard"]["running"] and u["guard"]["fakewd_running"], u
+    assert u["pid"] != before["pid"] and u["guard"]["pid"] != g["pid"]
+    rec = next(x for x in lab.recorded()["units"] if x["name"] == "su2")
+    assert (rec["pid"], rec["guard_pid"], rec["fakewd_pid"]) == \
+        (u["pid"], u["guard"]["pid"], u["guard"]["fakewd_pid"])
+    # the default: every process of the SU (the host going away), then back again
+    r = lab.run("kill", "su2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == f"killed su2 (pid {u['pid']}) with SIGKILL"
+    assert f"killed the guard of su2 (pid {u['guard']['pid']}) with SIGKILL" in r.stdout
+    assert f"killed the fake watchdog of su2 (pid {u['guard']['fakewd_pid']})" in r.stdout
+    u = su2()
+    assert not (u["running"] or u["guard"]["running"] or u["guard"]["fakewd_running"]), u
+    r = lab.run("start", "su2", timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_up_refuses_a_running_lab(lab):
     r = lab.run("up", "--profile", "test")
     assert r.returncode == 1
@@ -137,8 +248,16 @@ def test_down_stops_everything(lab):
         assert not pid_runs_secd(u["pid"], u["config"]), f"{u['name']} still runs"
     st = lab.status()
     assert st["master_mu"] is None and not any(u["running"] for u in st["units"])
-    stopped = [l for l in r.stdout.splitlines() if l.startswith("stopped ")]
+    stopped = [l for l in r.stdout.splitlines()
+               if l.startswith("stopped ") and not l.startswith("stopped the ")]
     assert len(stopped) == len(UNITS) - 1  # the master was killed before
+    # each SU's guard, then its fake watchdog, after the secds (by PID)
+    for u in units:
+        if u["role"] == "SU":
+            assert f"stopped the guard of {u['name']} (pid {u['guard_pid']})" in r.stdout
+            assert f"stopped the fake watchdog of {u['name']} (pid {u['fakewd_pid']})" in r.stdout
+            assert not pid_runs(u["guard_pid"], "sec-guard", os.path.join(lab.d, "units",
+                                                                           u["name"], "data"))
     # every survivor wrote LEFT
     ins = json.loads(subprocess.run([SECTL, "crd", "inspect", "--json",
                                      os.path.join(lab.d, "crd/ext1")], check=True,
@@ -176,7 +295,44 @@ exec {SECD} "$@"
             for u in lab.recorded()["units"]:
                 assert u["pid"] > 0
                 assert not pid_runs_secd(u["pid"], u["config"]), f"{u['name']} still runs"
+                if u["role"] == "SU":  # its guard and fake watchdog were stopped too
+                    assert u["guard_pid"] > 0 and u["fakewd_pid"] > 0
+                    assert not pid_runs(u["guard_pid"], "sec-guard", os.path.join(
+                        os.path.dirname(u["config"]), "data"))
+                    assert not pid_runs(u["fakewd_pid"], "sec-fakewd", os.path.join(
+                        os.path.dirname(u["config"]), "fakewd.sock"))
             assert not os.path.exists(os.path.join(d, "lab", "sectl.conf"))
+        finally:
+            lab.close()
+
+
+def test_guest_image_and_no_guard():
+    """--guest-image: A000 is a copy of it (a missing one is refused before anything is
+    made); --no-guard: the SU runs secd alone, status says the guard is off."""
+    with tempfile.TemporaryDirectory(prefix="sec-lab-") as d:
+        bad = SectlLab(os.path.join(d, "bad"), "--servers", "1", "--mus-per-server", "1",
+                       "--sus-per-server", "1", "--guest-image", os.path.join(d, "none.elf"))
+        r = bad.up(check=False)
+        assert r.returncode == 1 and f"guest image '{d}/none.elf' is not a readable file" \
+            in r.stderr
+        assert not os.path.exists(os.path.join(d, "bad"))
+        image = os.path.join(d, "guest.elf")
+        with open(image, "wb") as f:
+            f.write(b"\x7fELF" + bytes(range(256)) * 9)
+        lab = SectlLab(os.path.join(d, "lab"), "--profile", "test", "--servers", "1",
+                       "--mus-per-server", "1", "--sus-per-server", "1", "--guest-image", image,
+                       "--no-guard")
+        try:
+            r = lab.up()
+            assert "no demo guest image" not in r.stdout
+            assert open(os.path.join(lab.d, "disks/A000.img"), "rb").read() == \
+                open(image, "rb").read()
+            assert lab.recorded()["guest_image"] == image and lab.recorded()["no_guard"]
+            su = next(u for u in lab.status()["units"] if u["role"] == "SU")
+            assert su["running"] and su["guard"]["enabled"] is False
+            assert su["guard"]["pid"] == 0 and not su["guard"]["running"]
+            r = lab.run("kill", "su1", "--only", "guard")
+            assert r.returncode == 1 and "none of --only runs" in r.stderr
         finally:
             lab.close()
 

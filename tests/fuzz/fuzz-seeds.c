@@ -3,7 +3,10 @@
  * targets complete with a CRC, see fuzz.h) and VM ownership JSON from crd_owner_to_json().
  * Usage: fuzz-seeds DIR — creates DIR/sb, DIR/slot, DIR/lease, DIR/region_hdr and
  * DIR/owner_json, DIR/hbmsg (heartbeat datagrams under the key of fuzz_hbmsg.c), DIR/global
- * (a topology file and a region-0 document). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
+ * (a topology file and a region-0 document), DIR/guardmsg (one sec-guard record of each
+ * type), DIR/sdf (every command line of the SDF table test, tests/unit/sdf_cases.h),
+ * DIR/su_unit (an SU region payload with VMs and the lab's I/O configuration, see
+ * fuzz_su_unit.c). Run by scripts/fuzz-tier.py; nothing of the corpus is committed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,9 @@
 #include "crd/owner.h"
 #include "cluster/global.h"
 #include "cluster/hbmsg.h"
+#include "guard/guardmsg.h"
+#include "su/su.h"
+#include "../unit/sdf_cases.h"
 
 static const char *dir;
 
@@ -41,6 +47,55 @@ static void put_block(const char *target, int n, const uint8_t *block)
 	put(target, 2 * n + 1, block, 256);
 }
 
+/* DIR/su_unit: byte 0 even = region payload, odd = I/O configuration (fuzz_su_unit.c) */
+static int su_seeds(void)
+{
+	static const char io[] = "\001" "A000 D3490-30 disk C0 00 /lab/disks/A000.img\n"
+				 "A001 D3490-30 disk C0 01 /lab/disks/A001.img # marker\n"
+				 "T0 TAPE-U4 tape C1 00 /lab/tapes/T0.img\n"
+				 "L0 D3435 local-disk C2 00 /lab/su1/L0.img\nC0 KVP console C3 00 -\n";
+	static const char *const cmds[] = {
+		"/CREATE-VM-DEFINITION VM-NAME=DEF1,MEMORY-SIZE=512,DEVICES=*PARAMETERS(UNITS=T0)",
+		("/CREATE-VM VM-NAME=VM1,VM-INDEX=5,MEMORY-SIZE=256,MONJV=MON.VM1,"
+		 "DEVICES=*PARAMETERS(UNITS=(A000,A001))"),
+		"/START-VM VM-ID=VM1,IPL-UNIT=A000",
+	};
+	struct su_res res;
+	struct sec_err err = {0};
+
+	put("su_unit", 0, io, sizeof(io) - 1);
+	su_res_init(&res, SU_TYPE_X86, "su1", 3);
+	res.memory_mib = 4096;
+	res.cpus = 2;
+	if (su_iocfg_parse("io", io + 1, sizeof(io) - 2, &res.io, &err) < 0)
+		return -1;
+	struct su_model *m = su_model_new(&res);
+	if (!m)
+		return -1;
+	for (size_t i = 0; i <= sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *s = su_model_to_json(m);
+		if (!s)
+			return -1;
+		size_t n = strlen(s);
+		char *b = malloc(n + 1);
+		if (!b)
+			return -1;
+		b[0] = 0;
+		memcpy(b + 1, s, n);
+		put("su_unit", 1 + (int)i, b, n + 1);
+		free(b);
+		free(s);
+		if (i == sizeof(cmds) / sizeof(cmds[0]))
+			break;
+		struct su_plan *p = su_cmd_plan_text(m, cmds[i], 1796014862000LL);
+		if (!p || !p->ok || su_cmd_commit(m, p) < 0)
+			return -1;
+		su_plan_free(p);
+	}
+	su_model_free(m);
+	return 0;
+}
+
 static crd_uuid uuid_of(int n)
 {
 	crd_uuid u;
@@ -51,6 +106,30 @@ static crd_uuid uuid_of(int n)
 	u.b[8] = 0x80;
 	u.b[15] = (uint8_t)(n * 7 + 1);
 	return u;
+}
+
+/* One record of each sec-guard type (fuzz_guardmsg.c). */
+static int put_guardmsg(void)
+{
+	static struct guard_msg m;
+	static uint8_t buf[GUARD_MSG_SIZE_MAX];
+	static const char *const argv[] = {"qemu-system-x86_64", "-name", "VM3", NULL};
+
+	for (int t = 1; t < GUARD_MSG_TYPE_MAX; t++) {
+		memset(&m, 0, sizeof(m));
+		m.type = (enum guard_msg_type)t;
+		m.seq = (uint32_t)t;
+		snprintf(m.spawn.key, sizeof(m.spawn.key), "VM%d", t); /* the key of every type */
+		if (t == GUARD_MSG_SPAWN) {
+			snprintf(m.spawn.out_path, sizeof(m.spawn.out_path), "/d/vm/3/qemu.log");
+			if (guard_spawn_set_argv(&m.spawn, argv) < 0)
+				return 1;
+		}
+		if (t == GUARD_MSG_RENEW)
+			m.renew = (struct guard_renew){123456789, 2000, 500};
+		put("guardmsg", t, buf, guard_msg_out(&m, buf));
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -105,6 +184,8 @@ int main(int argc, char **argv)
 	}
 	static struct crd_owner_region r;
 	crd_owner_init(&r, 3);
+	if (su_seeds() < 0)
+		return 1;
 	put("owner_json", 0, "{}", 2);
 	char *s = crd_owner_to_json(&r);
 	if (!s)
@@ -176,5 +257,7 @@ int main(int argc, char **argv)
 		return 1;
 	put("global", 1, s, strlen(s));
 	free(s);
-	return 0;
+	for (size_t i = 0; i < SDF_N_CASES; i++)
+		put("sdf", (int)i, sdf_cases[i].in, strlen(sdf_cases[i].in));
+	return put_guardmsg();
 }

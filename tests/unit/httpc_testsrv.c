@@ -149,6 +149,7 @@ static enum MHD_Result srv_internal(struct srv *s, struct MHD_Connection *conn, 
 	    auth_unitmsg_accept(s->peers, s->key, method, url, q->body, q->len, hu, ha, 0, &from);
 
 	pthread_mutex_lock(&mu);
+	copy_value(conn, MHD_GET_ARGUMENT_KIND, "x", s->query_x, sizeof(s->query_x));
 	if (r < 0)
 		s->refused++;
 	else if (s->accepted < 32)

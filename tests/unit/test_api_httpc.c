@@ -215,6 +215,29 @@ static void test_signed_call_accepted(void **state)
 	srv_stop(s);
 }
 
+/* A signed call may carry a query: the tag covers the path before it, as the server
+ * checks it, and the query arrives (GET /api/v1/internal/console?vm=...). */
+static void test_signed_call_with_query(void **state)
+{
+	struct srv *s = srv_start(2, SRV_OK, &key);
+	struct client *cl = client_new();
+	char addr[32];
+
+	srv_addr(s, addr);
+	assert_int_equal(httpc_call(cl->c, 2, addr, "GET", SNAP "?x=17&y=a%20b", NULL, 0, 5000,
+				    done_cb, &cl->r[0]),
+			 0);
+	wait_done(cl, 1);
+	assert_int_equal(cl->r[0].err, 0);
+	assert_int_equal(cl->r[0].status, 200);
+	assert_int_equal(json_int(cl->r[0].body, "from"), SELF);
+	assert_string_equal(srv_seen(s).query_x, "17");
+	client_free(cl);
+	assert_int_equal(s->accepted, 1);
+	assert_int_equal(s->refused, 0);
+	srv_stop(s);
+}
+
 static void test_refused_by_the_server(void **state)
 {
 	struct srv *s = srv_start(2, SRV_OK, &key), *o = srv_start(2, SRV_OK, &other_key);
@@ -559,8 +582,8 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", "api", NULL, 0, 100, done_cb, r),
 			 -EINVAL);
 	assert_int_equal(
-	    httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP "?a=1", NULL, 0, 100, done_cb, r),
-	    -EINVAL); /* the tag covers the path; no query on a signed call */
+	    httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP "#a", NULL, 0, 100, done_cb, r),
+	    -EINVAL);
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", "/a b", NULL, 0, 100, done_cb, r),
 			 -EINVAL);
 	assert_int_equal(httpc_call(c, 2, "127.0.0.1:1", "POST", SNAP, NULL, 3, 100, done_cb, r),
@@ -587,6 +610,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_signed_call_accepted),
+	    cmocka_unit_test(test_signed_call_with_query),
 	    cmocka_unit_test(test_refused_by_the_server),
 	    cmocka_unit_test(test_ten_in_a_row_same_unit),
 	    cmocka_unit_test(test_two_units_in_parallel),

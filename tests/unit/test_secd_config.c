@@ -27,7 +27,10 @@ static const char golden_base[] =
 	"[cluster]\nkey_file = /var/lib/secd/cluster.key\n\n"
 	"[timing]\nprofile = lab\nrenew_interval = 500ms\nio_timeout = 400ms\nmargin = 400ms\n"
 	"lease_timeout = 2000ms\nclaim_delay = 800ms\nfence_timeout = 4000ms\nwatchdog = 1000ms\n"
-	"stall_timeout = 10000ms\nhb_interval = 1000ms\nhb_misses = 3\n";
+	"stall_timeout = 10000ms\nhb_interval = 1000ms\nhb_misses = 3\n"
+	"\n[su]\nmemory_mib = 4096\ncpus = 2\nmax_vms = 32\nmax_vm_definitions = 98\n"
+	"io_config = /var/lib/secd/io.conf\naccel = auto\nqemu = qemu-system-x86_64\n"
+	"guard_socket = /var/lib/secd/guard.sock\n";
 
 static char *print_to_string(const struct secd_config *c)
 {

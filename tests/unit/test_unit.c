@@ -204,6 +204,58 @@ static void unit_stop_clean(struct run *r, int i)
 	r->u[i] = crd_unit_free(r->u[i]);
 }
 
+/* ---- the renewal callback (what secd forwards to sec-guard) ---- */
+
+struct renews {
+	int n;
+	uint64_t last_issue, prev_issue;
+	uint32_t fence_ms, watchdog_ms;
+};
+
+static void on_renew(void *arg, uint64_t issue_ns, uint32_t fence_ms, uint32_t watchdog_ms)
+{
+	struct renews *rn = arg;
+
+	rn->prev_issue = rn->last_issue;
+	rn->last_issue = issue_ns;
+	rn->fence_ms = fence_ms;
+	rn->watchdog_ms = watchdog_ms;
+	rn->n++;
+}
+
+static bool renewed_thrice(void *arg)
+{
+	return ((struct renews *)arg)->n >= 3;
+}
+
+/* Every successful renewal reports its issue time (never older than the previous one, never
+ * in the future) and the fence_timeout and W it advertised (crd.md §4 layer 2). */
+static void test_renew_callback_reports_advertised_values(void **state)
+{
+	struct renews rn = {0};
+	struct crd_unit_cfg cfg = {
+		.unit_id = 2, .role = CRD_UNIT_SU, .n_external = 2, .unsafe_fs = true,
+		.timing = crd_timing_profile(CRD_PROFILE_TEST), .renew_cb = on_renew,
+		.renew_arg = &rn,
+	};
+	struct run r = {{NULL}};
+	struct sec_err err = {0};
+
+	cfg.identity.b[0] = 0x5e;
+	cfg.identity.b[15] = 2;
+	cfg.external[0] = T.path[0];
+	cfg.external[1] = T.path[1];
+	if (crd_unit_start(&cfg, &r.u[0], &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(run_until(&r, renewed_thrice, &rn, 5000));
+	assert_int_equal(rn.fence_ms, cfg.timing.fence_ms);
+	assert_int_equal(rn.watchdog_ms, cfg.timing.watchdog_ms);
+	assert_true(rn.last_issue >= rn.prev_issue && rn.prev_issue > 0);
+	assert_true(rn.last_issue <= clock_boottime_ns());
+	assert_true(crd_unit_renewals(r.u[0]) >= 3);
+	unit_stop_clean(&r, 0);
+}
+
 /* ---- the observer ---- */
 
 struct peer_q {
@@ -659,6 +711,8 @@ static void test_region_jobs_done_or_cancelled_at_free(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_renew_callback_reports_advertised_values, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_observer_alive_then_left, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_observer_killed_unit_dead_after_dead_bound,
 						setup, teardown),

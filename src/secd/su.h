@@ -1,0 +1,185 @@
+/* su.h — secd as a Server Unit: the monitor system of the SU (issue 4; vm2000.md §1–§4;
+ * crd.md §4 fencing layers, §6 VM definitions). Everything runs on secd's loop.
+ *
+ * The parts:
+ *   su.c       start and stop, the SU's CRD region (the unit data: resources, I/O
+ *              configuration, VM definitions, runtime; su/model.h), the connection to
+ *              sec-guard (renewals forwarded, QEMU exits learned), re-attach after a restart
+ *   suvm.c     one VM's runtime: its QEMU (spawned by the guard), its QMP connection, its
+ *              KVP console, and the effects of a command plan carried out on it
+ *   sucmd.c    the VM2000 command processor on the loop: one command at a time, parse (sdf),
+ *              plan (su/cmd.h), effects, commit or abort, the monitor console
+ *   suapi.c    the SU's routes between units: sdf, console, systems (docs/api.md)
+ *
+ * Startup (the rejoin rule of crd.md §6, without the partner part, which comes with the SU
+ * Cluster): the CRD unit renews first; the SU then rewrites its own region (owner resync)
+ * and reads it; connects to its guard and reconciles the guard's children with the VMs of
+ * the region (a QEMU still running is attached again; one the guard fenced becomes
+ * FENCED; one that is gone becomes NOT INITIALIZED); only then it serves commands. It never
+ * starts a guest by itself. */
+#ifndef SEC_SECD_SU_H
+#define SEC_SECD_SU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "guard/guardc.h"
+#include "lib/linelog.h"
+#include "qemu/qemu_accel.h"
+#include "qemu/qmp.h"
+#include "secd/secd.h"
+#include "su/su.h"
+
+#define SECD_SU_QMP_CONNECT_MS 5000 /* QEMU exec -> QMP handshake */
+#define SECD_SU_QMP_CMD_MS 10000    /* one QMP command (QMP may be silent ~1 s under LM) */
+#define SECD_SU_EXIT_WAIT_MS 10000  /* quit -> the guard reaped QEMU */
+#define SECD_SU_GUARD_RETRY_MS 500  /* reconnect to sec-guard */
+#define SECD_SU_CONSOLE_POLL_MS 250 /* a guest console line is stamped within this */
+
+struct secd_sucmd; /* sucmd.c */
+
+/* What an effect waits for on its VM (suvm.c). */
+enum secd_suvm_wait {
+	SUVM_WAIT_NONE = 0,
+	SUVM_WAIT_SPAWN,    /* the guard's SPAWN result */
+	SUVM_WAIT_QMP,      /* the QMP handshake of a new QEMU */
+	SUVM_WAIT_REPLY,    /* a QMP command's reply (sequence in step) */
+	SUVM_WAIT_EXIT,     /* the guard's EXITED of the QEMU */
+	SUVM_WAIT_MAX
+};
+
+/* The runtime of one VM index (1..99; the monitor, index 1, has none). */
+struct secd_suvm {
+	struct secd *d;
+	unsigned index;
+	struct qmp *qmp;
+	bool qmp_ready;
+	struct linelog *kvp;    /* its KVP console (QEMU's serial file) */
+	int32_t pid;            /* the QEMU the guard runs for this index, 0 = none */
+	bool child;             /* the guard reports it running */
+	char booted_ipl[8];     /* the IPL unit the running QEMU was started with, "" none */
+	/* the effect being carried out on this VM (at most one: commands run one at a time) */
+	struct secd_sucmd *cmd;
+	struct su_effect *eff;
+	enum secd_suvm_wait wait;
+	int ops[8];             /* the effect as a sequence of steps (suvm.c) */
+	int nops;
+	int step;               /* position in ops */
+	unsigned media_n;       /* media attached so far (fresh node names) */
+	bool discard;           /* a QEMU of a failed start: its exit is expected */
+	uint32_t guard_seq;     /* the guard request waited for */
+	uv_timer_t timer;       /* the effect's deadline */
+	uv_timer_t pdtimer;     /* /SHUTDOWN-VM: the guest's grace to shut down by itself */
+	bool timer_init;
+};
+
+/* An event of a VM that arrived while a command was in flight: applied to the model after
+ * that command committed or aborted (a plan carries a copy of the whole model). */
+struct secd_su_deferred {
+	unsigned index;
+	bool gone;   /* QEMU gone (else: the guest shut down) */
+	bool fenced;
+	char why[160];
+};
+#define SECD_SU_DEFERRED_MAX 128
+
+struct secd_su {
+	struct secd *d;
+	struct su_model *m;          /* NULL until the region was read */
+	bool serving;                /* region read and guard children reconciled */
+	char not_ready[1400];        /* why it does not serve yet */
+	enum qemu_accel accel;
+	/* the CRD region: writes one at a time, in order */
+	int rw_inflight;
+	bool rw_dirty;               /* the live model changed outside a command: write it */
+	/* sec-guard */
+	struct guardc *g;
+	uv_poll_t gpoll;
+	bool gpoll_init;
+	uv_timer_t gretry;
+	uint32_t list_seq;           /* the LIST being collected, 0 none */
+	bool listed;                 /* the first LIST after a connect was reconciled */
+	uint64_t renew_issue_ns;     /* the last renewal (crd_unit renew_cb) */
+	uint32_t renew_fence_ms, renew_w_ms;
+	/* consoles */
+	struct linelog *mon;         /* the monitor console */
+	uv_timer_t contimer;         /* indexes the running guests' KVP consoles (line times) */
+	/* commands (sucmd.c) */
+	struct secd_sucmd *q_head, *q_tail;
+	struct secd_sucmd *cur;
+	struct secd_su_deferred deferred[SECD_SU_DEFERRED_MAX];
+	unsigned n_deferred;
+	struct secd_suvm vm[SU_INDEX_MAX + 1];
+	struct su_res res;           /* from the [su] section and the I/O configuration */
+	/* the children of the first LIST after a connect (reconciled with the region) */
+	struct guard_child lc[SU_INDEX_MAX + 1];
+	bool lseen[SU_INDEX_MAX + 1];
+	bool stopping;
+	int closing;                 /* uv handles still closing */
+};
+
+/* ---- su.c ---- */
+/* Starts the SU part (after the CRD unit and the logbook): resources and I/O configuration
+ * from the [su] section (errors name the file), the monitor console, the region load, the
+ * guard connection. Returns 0 or -errno with reterr (the unit then cannot start). */
+int secd_su_start(struct secd *d, struct sec_err *reterr);
+/* crd_unit renew_cb: forwards the renewal to the guard. */
+void secd_su_on_renew(void *arg, uint64_t issue_ns, uint32_t fence_ms, uint32_t w_ms);
+/* True while the guard runs a QEMU of this SU (a stopping secd then writes RESTARTING). */
+bool secd_su_has_guests(const struct secd *d);
+/* A clean stop: QMP connections and the guard connection closed; guests keep running. */
+void secd_su_stop(struct secd *d);
+void secd_su_free(struct secd *d);
+/* Writes the live model as the SU's region (coalesced; errors logged and retried). */
+void secd_su_write_live(struct secd_su *s);
+/* Region write of payload (malloc'd, stolen); done(arg, r, msg) on the loop: r 0 committed,
+ * else -errno and msg. */
+typedef void secd_su_wdone_fn(void *arg, int r, const char *msg);
+int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *done, void *arg);
+/* The model changed outside a command (QMP or guard event): apply now or defer. */
+void secd_su_vm_event(struct secd_su *s, unsigned index, bool gone, bool fenced,
+		      const char *why);
+/* The monitor console: a line (also logged at debug). */
+void secd_su_console(struct secd_su *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct secd_su *secd_su_of(struct secd *d);
+
+/* ---- suvm.c ---- */
+void secd_suvm_init(struct secd_su *s, struct secd_suvm *v, unsigned index);
+/* Carries out effect e of cmd's plan on its VM; the outcome comes back through
+ * secd_sucmd_effect_done(). Returns 0 (started) or -errno with msg (nothing started). */
+int secd_suvm_effect(struct secd_su *s, struct secd_sucmd *cmd, struct su_effect *e,
+		     char *msg, size_t size);
+/* The guard's answers about VM v (su.c dispatches them). */
+void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, int32_t pid,
+			       const char *text);
+void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c);
+/* Re-attach to a QEMU the guard still runs (after a secd restart). */
+void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid);
+/* The KVP console of VM index (opened on demand); NULL when it has none. */
+struct linelog *secd_suvm_console(struct secd_su *s, unsigned index);
+void secd_suvm_close(struct secd_su *s, struct secd_suvm *v);
+/* Paths of a VM index: the VM directory, its QMP socket, its console and QEMU log. */
+void secd_suvm_path(const struct secd_su *s, unsigned index, const char *what, char *buf,
+		    size_t size);
+
+/* ---- sucmd.c ---- */
+/* Queues a VM2000 command; done(arg, json) gets the result object of docs/api.md (owned by
+ * the caller after the call). Returns 0 or -ENOMEM. */
+typedef void secd_sucmd_done_fn(void *arg, json_t *result);
+int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
+		      secd_sucmd_done_fn *done, void *arg);
+/* An effect finished: r 0, or -errno with msg (why, for the console and the reply). */
+void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *cmd, int r, const char *msg);
+/* The plan being carried out (for suvm.c: the VM definition to start). */
+const struct su_plan *secd_sucmd_plan(const struct secd_sucmd *cmd);
+/* The SU started serving, or stops: run or fail the queue. */
+void secd_sucmd_kick(struct secd_su *s);
+void secd_sucmd_cancel_all(struct secd_su *s, const char *why);
+
+/* ---- suapi.c ---- */
+void secd_route_su_sdf(struct api_req *r, void *arg);
+void secd_route_su_console(struct api_req *r, void *arg);
+void secd_route_su_systems(struct api_req *r, void *arg);
+
+#endif

@@ -1,0 +1,387 @@
+/* sucmd.c — the VM2000 command processor of an SU on secd's loop (su.h; vm2000.md §4).
+ *
+ * Commands run one at a time, in the order they came (a FIFO): parse (src/sdf with the
+ * table of su/syntax.h), plan (su/cmd.h: never changes the live model), carry out the
+ * plan's effects in order (QEMU through suvm.c, the CRD region write here), then commit.
+ * When an effect fails, the effects already carried out are undone in reverse order (best
+ * effort, each logged) and the plan is aborted: the command is never partly applied. Every
+ * command and every message goes to the monitor console. */
+#include "secd/su.h"
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "sdf/sdf.h"
+#include "su/syntax.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct secd_sucmd {
+	struct secd_sucmd *next;
+	struct secd_su *s;
+	char *text;
+	char user[64];
+	secd_sucmd_done_fn *done;
+	void *arg;
+	struct su_plan *plan;
+	size_t eff_i;            /* the effect being carried out */
+	bool in_start;           /* inside the start of an effect (synchronous completion) */
+	bool sync_done;
+	int sync_r;
+	char why[512];           /* the failure being undone */
+	bool undoing;
+	size_t undo_i;           /* effects eff[0..undo_i) still to undo, last first */
+	int failed_eff;
+	struct su_effect undo_eff;
+	int rw_inflight;         /* region writes whose done() still comes */
+	bool cancelled;          /* answered already (stopping): only freed */
+};
+
+static void sucmd_next_effect(struct secd_sucmd *c);
+static void sucmd_undo_next(struct secd_sucmd *c);
+
+const struct su_plan *secd_sucmd_plan(const struct secd_sucmd *cmd)
+{
+	return cmd->plan;
+}
+
+static void sucmd_free(struct secd_sucmd *c)
+{
+	su_plan_free(c->plan);
+	free(c->text);
+	free(c);
+}
+
+/* The result object of docs/api.md from messages and rc, and the console lines. */
+static json_t *sucmd_result(struct secd_su *s, const char *text, json_t *msgs,
+			    const char *maincode, unsigned sc1, unsigned sc2, bool ok)
+{
+	json_t *o = json_pack("{s:s, s:s, s:o, s:{s:s, s:i, s:i}, s:b}", "su", s->d->cfg.name,
+			      "command", text, "messages", msgs, "rc", "maincode", maincode,
+			      "subcode1", (json_int_t)sc1, "subcode2", (json_int_t)sc2, "ok", ok);
+	size_t i;
+	json_t *m;
+
+	json_array_foreach(msgs, i, m)
+		secd_su_console(s, "%s", json_string_value(m));
+	secd_su_console(s, "%% NBR0740 COMMAND COMPLETED '%.60s'; (RESULT: SC2=%03u, SC1=%03u, "
+			"MC=%s)", text, sc2, sc1, maincode);
+	return o;
+}
+
+/* Answers a command that never reached a plan. */
+static json_t *sucmd_reject(struct secd_su *s, const char *text, const char *maincode,
+			    unsigned sc1, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static json_t *sucmd_reject(struct secd_su *s, const char *text, const char *maincode,
+			    unsigned sc1, const char *fmt, ...)
+{
+	char line[SU_MSG_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	return sucmd_result(s, text, json_pack("[s]", line), maincode, sc1, 0, false);
+}
+
+/* Ends command c: replies, frees (or leaves the freeing to the region write in flight),
+ * applies the events deferred meanwhile, and runs the next command. */
+static void sucmd_finish(struct secd_sucmd *c, json_t *result)
+{
+	struct secd_su *s = c->s;
+
+	if (s->cur == c)
+		s->cur = NULL;
+	if (c->done && !c->cancelled)
+		c->done(c->arg, result);
+	else
+		json_decref(result);
+	c->done = NULL;
+	c->cancelled = true;
+	if (!c->rw_inflight)
+		sucmd_free(c);
+	for (unsigned i = 0; i < s->n_deferred && !s->cur; i++) {
+		struct secd_su_deferred e = s->deferred[i];
+		secd_su_vm_event(s, e.index, e.gone, e.fenced, e.why);
+	}
+	s->n_deferred = 0;
+	if (s->rw_dirty)
+		secd_su_write_live(s);
+	secd_sucmd_kick(s);
+}
+
+static json_t *sucmd_plan_result(struct secd_sucmd *c)
+{
+	char *txt = su_plan_result_json(c->plan);
+	json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
+	json_t *msgs, *rc;
+
+	free(txt);
+	if (!o)
+		return sucmd_reject(c->s, c->text, "CMD0221", 32, "%% CMD0221 INTERNAL ERROR: "
+				    "OUT OF MEMORY");
+	msgs = json_incref(json_object_get(o, "messages"));
+	rc = json_object_get(o, "rc");
+	json_t *res = sucmd_result(c->s, c->text, msgs ? msgs : json_array(),
+				   json_string_value(json_object_get(rc, "maincode")),
+				   (unsigned)json_integer_value(json_object_get(rc, "subcode1")),
+				   (unsigned)json_integer_value(json_object_get(rc, "subcode2")),
+				   json_is_true(json_object_get(o, "ok")));
+	json_decref(o);
+	return res;
+}
+
+static void sucmd_commit(struct secd_sucmd *c)
+{
+	int r = su_cmd_commit(c->s->m, c->plan);
+
+	if (r < 0)
+		log_warnx("%s: command '%s': commit: %s", c->s->d->who, c->text, strerror(-r));
+	sucmd_finish(c, sucmd_plan_result(c));
+}
+
+static void sucmd_abort(struct secd_sucmd *c)
+{
+	su_cmd_abort(c->plan, c->failed_eff, c->why);
+	sucmd_finish(c, sucmd_plan_result(c));
+}
+
+/* ---- effects ---- */
+
+static void sucmd_region_done(void *arg, int r, const char *msg)
+{
+	struct secd_sucmd *c = arg;
+
+	c->rw_inflight--;
+	if (c->cancelled) {
+		if (!c->rw_inflight)
+			sucmd_free(c);
+		return;
+	}
+	secd_sucmd_effect_done(c->s, c, r, r < 0 ? msg : NULL);
+}
+
+/* Starts effect e (of the plan, or the undo of one); its end comes through
+ * secd_sucmd_effect_done(). Returns 0 or -errno with c->why set. */
+static int sucmd_start_effect(struct secd_sucmd *c, struct su_effect *e, bool undo)
+{
+	struct secd_su *s = c->s;
+	char msg[400];
+	int r;
+
+	if (e->kind == SU_EFF_REGION_WRITE) {
+		/* forward: the plan's new model; undo: the live model again */
+		char *payload = su_model_to_json(undo || !c->plan->next ? s->m : c->plan->next);
+		if (!payload || (r = secd_su_region_write(s, payload, sucmd_region_done, c)) < 0) {
+			snprintf(c->why, sizeof(c->why), "the VM definitions cannot be written to "
+				 "the CRD (out of memory)");
+			return -ENOMEM;
+		}
+		c->rw_inflight++;
+		return 0;
+	}
+	if ((r = secd_suvm_effect(s, c, e, msg, sizeof(msg))) < 0) {
+		snprintf(c->why, sizeof(c->why), "%s", msg);
+		return r;
+	}
+	return 0;
+}
+
+void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, const char *msg)
+{
+	if (c->in_start) { /* finished inside its own start: the caller goes on */
+		c->sync_done = true;
+		c->sync_r = r;
+		if (r < 0)
+			snprintf(c->why, sizeof(c->why), "%s", msg ? msg : strerror(-r));
+		return;
+	}
+	if (c->undoing) {
+		if (r < 0)
+			log_warnx("%s: command '%s': undo of %s: %s", s->d->who, c->text,
+				  su_effect_kind_to_string(c->undo_eff.kind), msg ? msg : strerror(-r));
+		sucmd_undo_next(c);
+		return;
+	}
+	if (r < 0) {
+		snprintf(c->why, sizeof(c->why), "%s", msg ? msg : strerror(-r));
+		log_warnx("%s: command '%s': %s: %s", s->d->who, c->text,
+			  su_effect_kind_to_string(c->plan->eff[c->eff_i].kind), c->why);
+		c->failed_eff = (int)c->eff_i;
+		c->undoing = true;
+		c->undo_i = c->eff_i;
+		sucmd_undo_next(c);
+		return;
+	}
+	c->plan->eff[c->eff_i].done = true;
+	c->eff_i++;
+	sucmd_next_effect(c);
+}
+
+/* Runs effects from c->eff_i on; those that end at once are followed in this loop. */
+static void sucmd_next_effect(struct secd_sucmd *c)
+{
+	while (c->eff_i < c->plan->n_eff) {
+		struct su_effect *e = &c->plan->eff[c->eff_i];
+		int r;
+
+		c->in_start = true;
+		c->sync_done = false;
+		r = sucmd_start_effect(c, e, false);
+		c->in_start = false;
+		if (r < 0 || (c->sync_done && c->sync_r < 0)) {
+			c->failed_eff = (int)c->eff_i;
+			c->undoing = true;
+			c->undo_i = c->eff_i;
+			sucmd_undo_next(c);
+			return;
+		}
+		if (!c->sync_done)
+			return; /* secd_sucmd_effect_done() continues */
+		e->done = true;
+		c->eff_i++;
+	}
+	sucmd_commit(c);
+}
+
+static void sucmd_undo_next(struct secd_sucmd *c)
+{
+	while (c->undo_i > 0) {
+		const struct su_effect *e = &c->plan->eff[--c->undo_i];
+		enum su_effect_kind k = su_effect_undo(e->kind);
+		int r;
+
+		if (!k)
+			continue;
+		c->undo_eff = *e;
+		c->undo_eff.kind = k;
+		c->in_start = true;
+		c->sync_done = false;
+		r = sucmd_start_effect(c, &c->undo_eff, true);
+		c->in_start = false;
+		if (r < 0) {
+			log_warnx("%s: command '%s': undo of %s: %s", c->s->d->who, c->text,
+				  su_effect_kind_to_string(k), c->why);
+			continue;
+		}
+		if (!c->sync_done)
+			return;
+	}
+	sucmd_abort(c);
+}
+
+/* ---- the queue ---- */
+
+static void sucmd_run(struct secd_sucmd *c)
+{
+	struct secd_su *s = c->s;
+	struct sdf_cmd *tree = NULL;
+	struct sdf_error perr = {0};
+	struct su_cmd cmd;
+	struct sec_err err = {0};
+	int r;
+
+	s->cur = c;
+	secd_su_console(s, "%s: %s", c->user, c->text);
+	r = sdf_parse(su_syntax, su_syntax_n, c->text, &tree, &perr);
+	if (r < 0) {
+		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0202", 1,
+					     "%% CMD0202 SYNTAX ERROR AT POSITION %zu: %s", perr.pos,
+					     perr.msg));
+		return;
+	}
+	r = su_cmd_from_sdf(tree, c->text, &cmd, &err);
+	sdf_cmd_free(tree);
+	if (r < 0) {
+		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0202", 1,
+					     "%% CMD0202 OPERAND ERROR: %s", err.msg));
+		return;
+	}
+	if (!s->serving || !s->m) {
+		sucmd_finish(c, sucmd_reject(s, c->text, "VMS6000", 130,
+					     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
+					     s->d->cfg.name, s->not_ready));
+		return;
+	}
+	c->plan = su_cmd_plan(s->m, &cmd, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
+	if (!c->plan) {
+		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0221", 32,
+					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
+		return;
+	}
+	if (!c->plan->ok) {
+		sucmd_finish(c, sucmd_plan_result(c));
+		return;
+	}
+	c->eff_i = 0;
+	sucmd_next_effect(c);
+}
+
+void secd_sucmd_kick(struct secd_su *s)
+{
+	while (!s->cur && s->q_head && !s->stopping) {
+		struct secd_sucmd *c = s->q_head;
+		s->q_head = c->next;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		c->next = NULL;
+		sucmd_run(c);
+	}
+}
+
+int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
+		      secd_sucmd_done_fn *done, void *arg)
+{
+	struct secd_sucmd *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->text = strdup(text))) {
+		free(c);
+		return -ENOMEM;
+	}
+	for (char *p = c->text; *p; p++) /* one console line per command */
+		if (*p == '\r')
+			*p = ' ';
+	c->s = s;
+	snprintf(c->user, sizeof(c->user), "%s", user && *user ? user : "?");
+	c->done = done;
+	c->arg = arg;
+	if (s->q_tail)
+		s->q_tail->next = c;
+	else
+		s->q_head = c;
+	s->q_tail = c;
+	secd_sucmd_kick(s);
+	return 0;
+}
+
+void secd_sucmd_cancel_all(struct secd_su *s, const char *why)
+{
+	struct secd_sucmd *c;
+
+	while ((c = s->q_head)) {
+		s->q_head = c->next;
+		c->next = NULL;
+		if (c->done)
+			c->done(c->arg, sucmd_reject(s, c->text, "VMS6000", 130,
+						     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
+						     s->d->cfg.name, why));
+		sucmd_free(c);
+	}
+	s->q_tail = NULL;
+	if ((c = s->cur)) { /* its effects are abandoned; the guard keeps what runs */
+		s->cur = NULL;
+		if (c->done)
+			c->done(c->arg, sucmd_reject(s, c->text, "VMS6000", 130,
+						     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
+						     s->d->cfg.name, why));
+		c->done = NULL;
+		c->cancelled = true;
+		for (unsigned i = 0; i <= SU_INDEX_MAX; i++)
+			if (s->vm[i].cmd == c)
+				s->vm[i].cmd = NULL;
+		if (!c->rw_inflight)
+			sucmd_free(c);
+	}
+}

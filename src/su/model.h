@@ -1,0 +1,270 @@
+/* model.h — the SU's VM model (vm2000.md §1–§3, crd.md §6): resources, I/O configuration,
+ * VM definitions with their runtime state, and the JSON payload of the SU's CRD region.
+ * Pure: no I/O, no clock, no randomness of its own (the caller passes a random callback).
+ *
+ * Usage (secd, role su):
+ *
+ *     struct su_res res;  su_res_init(&res, SU_TYPE_X86, "su1", unit_id);
+ *     res.memory_mib = 4096; res.cpus = 2;              // from the [su] section
+ *     su_iocfg_load(&res.io, path, &err);                // iocfg.h
+ *     struct su_model *m = su_model_new(&res);           // or su_model_from_json(region payload)
+ *     su_model_set_hooks(m, &hooks);                     // events, randomness, server name
+ *     ... su_cmd_plan() / su_cmd_commit() (cmd.h) ...
+ *     char *payload = su_model_to_json(m);               // write the SU's CRD region
+ *
+ * The monitor system (VM index 1, MONITOR, RUNNING) is not stored: lookups by index 1 or
+ * name MONITOR return SU_VM_MONITOR, and it can never be created, started or deleted.
+ *
+ * VM index for *ANY: the lowest index 2..99 not used by any VM definition of this SU
+ * (initialized or not), chosen when the definition is created (/CREATE-VM,
+ * /CREATE-VM-DEFINITION with VM-INDEX=*ANY); it stays with the definition. Decision
+ * recorded in docs/messages.md ("VM index *ANY").
+ *
+ * Ownership (vm_uuid, epoch, migrated_from, recovered_from, tombstones, former records,
+ * LM records) lives in the embedded struct crd_owner_region `own` (crd/owner.h), so the
+ * reconcile, RECOVER and LM decisions of crd.md §6 apply unchanged; after such a decision
+ * changed `own`, call su_model_sync_owner(). */
+#ifndef SEC_SU_MODEL_H
+#define SEC_SU_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crd/owner.h"
+#include "crd/status.h"
+#include "lib/err.h"
+
+#define SU_NAME_MAX	    64	/* SU name / host name, bytes */
+#define SU_VM_NAME_MAX	    8	/* VM names: <name 1..8> */
+#define SU_MN_MAX	    4	/* MN: 2 alphanumerics or 4 hex digits */
+#define SU_DEVTYPE_MAX	    16	/* device type, e.g. D3490-30 */
+#define SU_CONN_MAX	    8	/* host connector, unit id */
+#define SU_PATH_MAX	    256 /* backing file */
+#define SU_IODEV_MAX	    256 /* devices in the I/O configuration */
+#define SU_VM_DEVS_MAX	    64	/* devices assigned to one VM */
+#define SU_POOLS_MAX	    16
+#define SU_GROUPS_MAX	    16
+#define SU_INDEX_MIN	    2 /* guests: VM index 2..99 */
+#define SU_INDEX_MAX	    99
+#define SU_MONITOR_INDEX    1
+#define SU_MONITOR_NAME	    "MONITOR"
+#define SU_VMS_CAP	    CRD_OWNER_DEFS_MAX /* capacity of definitions (limit below is smaller) */
+#define SU_MONJV_MAX	    54
+#define SU_DEFAULT_MAX_VMS  32
+#define SU_DEFAULT_MAX_DEFS 98
+#define SU_STDPOOL	    "*STDPOOL"
+
+enum su_type { SU_TYPE_X86 = 1, SU_TYPE_390, SU_TYPE_MAX };
+
+enum su_dev_class {
+	SU_DEV_DISK = 1,
+	SU_DEV_TAPE,	   /* removable medium (scsi-cd) */
+	SU_DEV_LOCAL_DISK, /* removable medium (scsi-hd,removable=on) */
+	SU_DEV_CONSOLE,
+	SU_DEV_CLASS_MAX
+};
+
+enum su_usage { SU_USAGE_EXCLUSIVE = 1, SU_USAGE_SHARED, SU_USAGE_MAX };
+
+/* One device of the I/O configuration. Strings NUL-terminated. */
+struct su_iodev {
+	char mn[SU_MN_MAX + 1];	       /* upper case */
+	char type[SU_DEVTYPE_MAX + 1]; /* device type */
+	enum su_dev_class cls;
+	char connector[SU_CONN_MAX + 1]; /* host connector */
+	char unit_id[SU_CONN_MAX + 1];
+	char backing[SU_PATH_MAX]; /* backing file (absolute path) */
+};
+
+struct su_iocfg {
+	unsigned n;
+	struct su_iodev dev[SU_IODEV_MAX];
+};
+
+struct su_pool {
+	char name[SU_VM_NAME_MAX + 2]; /* "*STDPOOL" (8) or <name 1..8> */
+	unsigned cpus;		       /* real CPUs in the pool */
+};
+
+struct su_group { /* VM groups: SU /390 only */
+	char name[SU_VM_NAME_MAX + 1];
+	char pool[SU_VM_NAME_MAX + 2];
+};
+
+/* The SU's resources (vm2000.md §1). */
+struct su_res {
+	enum su_type type;
+	char name[SU_NAME_MAX + 1];	 /* SU name (SE Manager) */
+	char host_name[SU_NAME_MAX + 1]; /* host name (VM2000 commands); = name on x86 */
+	uint32_t unit_id;		 /* CRD unit id of this SU */
+	uint64_t memory_mib;		 /* guest memory, MiB */
+	unsigned cpus;			 /* real CPUs for guests */
+	unsigned max_vms;		 /* initialized guests at most (32) */
+	unsigned max_defs;		 /* VM definitions at most (98) */
+	unsigned npools, ngroups;
+	struct su_pool pools[SU_POOLS_MAX]; /* pools[0] is *STDPOOL, always */
+	struct su_group groups[SU_GROUPS_MAX];
+	struct su_iocfg io;
+};
+
+/* VM states (vm2000.md §3). DEFINED_ONLY = NOT INITIALIZED with a persistent definition. */
+enum su_vm_state {
+	SU_VM_DEFINED_ONLY = 1,
+	SU_VM_INIT_ONLY,
+	SU_VM_RUNNING,
+	SU_VM_IN_HOLD, /* IN HOLD (WAIT): SU /390 only */
+	SU_VM_DOWN,
+	SU_VM_SETUP_MIGR, /* LM target (later issue) */
+	SU_VM_FENCED,	  /* the guard killed its guest (crd.md §4) */
+	SU_VM_CONFLICT,	  /* same vm_uuid valid-looking on two SUs (crd.md §6) */
+	SU_VM_STATE_MAX
+};
+
+/* A device assigned to a VM (in its definition). */
+struct su_vmdev {
+	char mn[SU_MN_MAX + 1];
+	enum su_usage usage;
+};
+
+/* Runtime of an initialized VM (unit data, not a definition attribute). */
+struct su_vm_rt {
+	int32_t qemu_pid;	      /* 0 = none */
+	int64_t started_ms;	      /* wall clock of INIT-ONLY (QEMU start), ms since epoch */
+	int64_t running_ms;	      /* wall clock of the last RUNNING, 0 = never */
+	bool migr;		      /* "(MIGR)" suffix: an LM of this VM runs (later issue) */
+	bool aterm;		      /* DOWN because the VM admin/SU killed it (MONJV ATERM) */
+	char qemu_ipl[SU_MN_MAX + 1]; /* IPL disk QEMU was started with ("" = none) */
+	char monjv[SU_MONJV_MAX + 1]; /* MONJV name given at activation, "" = none */
+	int64_t monjv_ms;	      /* monitoring start (MONJV opened) */
+};
+
+/* A VM definition with its state. vm_uuid/epoch/... are in model->own (same vm_uuid). */
+struct su_vm {
+	crd_uuid vm_uuid;
+	char name[SU_VM_NAME_MAX + 1]; /* upper case */
+	unsigned index;		       /* 2..99 */
+	uint64_t memory_mib;
+	unsigned cpus;			/* virtual CPUs, >= 1 */
+	char pool[SU_VM_NAME_MAX + 2];	/* CPU pool, "*STDPOOL" */
+	char group[SU_VM_NAME_MAX + 1]; /* VM group (/390), "" = none */
+	unsigned ndevs;
+	struct su_vmdev devs[SU_VM_DEVS_MAX];
+	char ipl_unit[SU_MN_MAX + 1]; /* IPL unit last used, "" = none yet */
+	bool persistent;
+	enum su_vm_state state;
+	struct su_vm_rt rt;
+};
+
+/* Something that happened, for the logbook (component "Sys-Mgmt"). */
+struct su_event {
+	enum crd_event_weight weight;
+	const char *component; /* "Sys-Mgmt" (static) */
+	unsigned vm_index;
+	char vm_name[SU_VM_NAME_MAX + 1];
+	char msg[256]; /* `VM (3,VM1) state INIT-ONLY -> RUNNING (START-VM)` */
+};
+
+/* Caller-supplied hooks. All may be NULL. */
+struct su_hooks {
+	/* called once per event, in order; return value ignored */
+	void (*event)(void *ctx, const struct su_event *ev);
+	/* fills n random bytes; returns 0 or -errno (NULL: getrandom(2) via crd_uuid_random) */
+	int (*random)(void *ctx, void *buf, size_t n);
+	void *ctx;
+};
+
+struct su_model {
+	struct su_res res;
+	char server[SU_NAME_MAX + 1]; /* the SE server of this SU (systems overview) */
+	unsigned session;	      /* system session number 1..999 (MONJV bytes 18–20) */
+	unsigned nvms;
+	struct su_vm vms[SU_VMS_CAP]; /* VM definitions, no monitor; unordered */
+	struct crd_owner_region own;  /* ownership of the same vm_uuids (crd.md §6) */
+	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
+};
+
+/* Resources with defaults: *STDPOOL with all CPUs, max_vms 32, max_defs 98, host name =
+ * name (also on /390 until set), empty I/O configuration, memory 0. */
+void su_res_init(struct su_res *res, enum su_type type, const char *name, uint32_t unit_id);
+
+/* A new model with these resources and no VM. NULL on out-of-memory. Free with
+ * su_model_free() (accepts NULL, returns NULL). */
+struct su_model *su_model_new(const struct su_res *res);
+struct su_model *su_model_free(struct su_model *m);
+/* A deep copy (hooks not copied: the copy has none). NULL on out-of-memory. */
+struct su_model *su_model_copy(const struct su_model *m);
+void su_model_set_hooks(struct su_model *m, const struct su_hooks *h);
+
+/* Replaces the resources (config reload); the VMs stay. Assigned devices that are no longer
+ * in the I/O configuration are kept and shown by /SHOW-VM-DEFINITION as "NOT GENERATED". */
+void su_model_set_res(struct su_model *m, const struct su_res *res);
+
+/* Lookups (pointers into m; NULL = not found). Index 1 / name MONITOR never match. */
+struct su_vm *su_model_vm_by_index(const struct su_model *m, unsigned index);
+struct su_vm *su_model_vm_by_name(const struct su_model *m, const char *name);
+struct su_vm *su_model_vm_by_uuid(const struct su_model *m, const crd_uuid *u);
+const struct su_iodev *su_model_iodev(const struct su_model *m, const char *mn);
+
+/* The lowest free VM index 2..99, or 0 when none is free. */
+unsigned su_model_free_index(const struct su_model *m);
+/* Initialized guests (INIT-ONLY, RUNNING, IN HOLD, DOWN, SETUP(MIGR)). */
+unsigned su_model_nvms_initialized(const struct su_model *m);
+/* Guest memory reserved by initialized VMs, MiB, and what is left of res.memory_mib. */
+uint64_t su_model_mem_used(const struct su_model *m);
+uint64_t su_model_mem_free(const struct su_model *m);
+bool su_vm_state_initialized(enum su_vm_state s);
+
+/* Adds a new definition (copied from *vm; vm_uuid is made here from the random hook,
+ * epoch 1, owner res.unit_id). Returns the stored VM, or NULL with reterr on: name or
+ * index in use, no room (caller checks the limits before, with the right messages). */
+struct su_vm *su_model_add_vm(struct su_model *m, const struct su_vm *vm, struct sec_err *reterr);
+/* Removes the definition (and its ownership entry: a tombstone may stay, crd.md §6).
+ * Returns 0, -ENOENT, -ENOSPC (tombstone does not fit: nothing removed). */
+int su_model_remove_vm(struct su_model *m, const crd_uuid *u);
+/* After crd_owner_reconcile()/crd_lm_*() changed m->own: drops VMs whose vm_uuid is no
+ * longer owned (an event each), marks CONFLICT copies. Returns the number dropped. */
+int su_model_sync_owner(struct su_model *m);
+
+/* Emits one event about vm (component "Sys-Mgmt") through m's event hook: used for the
+ * events that are not state changes ("VM definition (3,VM1) created"). */
+void su_model_emit(struct su_model *m, const struct su_vm *vm, enum crd_event_weight w,
+		   const char *msg);
+
+/* "x86" / "390". */
+const char *su_type_to_string(enum su_type t);
+/* "disk", "tape", "local-disk", "console". */
+const char *su_dev_class_to_string(enum su_dev_class c);
+/* "*EXCLUSIVE" / "*SHARED". */
+const char *su_usage_to_string(enum su_usage u);
+
+/* ---- JSON payload of the SU's CRD region (the whole unit data) ----
+ *   {"format": 1, "kind": "secluster-su",
+ *    "su": {"type": "x86", "name", "host_name", "unit", "memory_mib", "cpus", "max_vms",
+ *           "max_vm_definitions", "pools": [{"name", "cpus"}], "groups": [{"name", "pool"}]},
+ *    "io": [{"mn", "type", "class", "connector", "unit", "backing"}],
+ *    "server": "srv1", "session": 1,
+ *    "vms": [{"vm_uuid", "name", "index", "memory_mib", "cpus", "pool", "group",
+ *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
+ *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
+ *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"}}],
+ *    "ownership": { crd_owner_to_json() }}
+ * su_model_to_json: malloc'd text; NULL on out-of-memory.
+ * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
+ * ("bad SU unit data: 'vms[2].index' must be an integer 2..99"); -EINVAL for damaged or
+ * foreign data (wrong "kind", "format" newer than this build), never a crash. Every VM's
+ * vm_uuid must be in "ownership" and vice versa. */
+char *su_model_to_json(const struct su_model *m);
+struct su_model *su_model_from_json(const char *buf, size_t len, struct sec_err *reterr);
+
+/* The systems overview of seed 2.3 for GET /api/v1/internal/systems:
+ *   {"su": NAME, "systems": [{"name", "vm_index", "host_name", "type", "os", "server",
+ *    "unit", "description", "status", "state"}]}, the monitor first, then by VM index.
+ * "status" is the SE Manager spelling (INIT_ONLY), "state" the VM2000 one (INIT-ONLY).
+ * The monitor row: host_name = the SU's host name, type "BS2000 (monitor)", os "VM2000";
+ * a guest row: host_name "" (the guest's own host name is not known to the SU), type
+ * "VM", os "BS2000".
+ * malloc'd text; NULL on out-of-memory. */
+char *su_systems_json(const struct su_model *m);
+
+#endif

@@ -1,0 +1,289 @@
+/* msgcat.c — the message catalogue (msgcat.h). Sorted by id. Arguments of the templates:
+ * VMs are passed preformatted as "(index,name)", SUs as the bare name (the template quotes
+ * it), devices as the MN, numbers as unsigned (%u) or unsigned long long (%llu).
+ * "ours = false": the text or its meaning is VM2000's (vm2000-facts.md §1.1, §1.24, §1.25);
+ * where only the meaning was known the text is ours and ours = true. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "su/msgcat.h"
+
+static const struct su_msgdef cat[] = {
+    {"CMD0001", "COMMAND PROCESSED",
+     "Return code: the command was processed without error (subcode 2 = 1: nothing to do, "
+     "subcode 2 = 2: processed with a warning).",
+     "None.", false},
+    {"CMD0202", "SYNTAX ERROR IN COMMAND: %s",
+     "Return code (subcode 1 = 1): the command line could not be parsed; the text names the "
+     "position and what was expected.",
+     "Correct the command and enter it again.", true},
+    {"CMD0221", "INTERNAL ERROR: %s",
+     "Return code (subcode 1 = 32): the command could not be processed because of an internal "
+     "error of the monitor system.",
+     "Report the message and the command to the administrator of the SU.", true},
+    {"VMS2300", "VM DEFINITION '%s' DOES NOT EXIST",
+     "No VM definition with this name exists on this SU.",
+     "Check the name with /SHOW-VM-DEFINITION VM-NAME=*ALL.", true},
+    {"VMS2302", "VM DEFINITION '%s' IS ACTIVE: VIRTUAL MACHINE %s IS INITIALIZED",
+     "The command is only allowed for the definition of a VM that is not initialized "
+     "(/MODIFY-VM-DEFINITION, /ACTIVATE-VM-DEFINITION, /DELETE-VM-DEFINITION).",
+     "Use /MODIFY-VM-ATTRIBUTES or /ADD-VM-DEVICES for an initialized VM, or terminate it "
+     "with /DELETE-VM first.",
+     true},
+    {"VMS2311", "MAXIMUM NUMBER OF VM DEFINITIONS (%u) REACHED",
+     "The SU already holds the maximum number of VM definitions (setting "
+     "max_vm_definitions, default 98).",
+     "Delete a VM definition that is no longer needed (/DELETE-VM-DEFINITION).", true},
+    {"VMS2330", "VM DEFINITIONS OF SU '%s' COMPARED WITH THE CRD: %u DEFINITION(S); VM2000 READY",
+     "The SU daemon read its VM definitions from the CRD and reconciled them with the guests its "
+     "guard still runs (a restart re-attaches them); it accepts VM2000 commands from now on.",
+     "None.", true},
+    {"VMS3000", "VM2000 COMMAND /%s FOR VIRTUAL MACHINE %s PROCESSED SUCCESSFULLY",
+     "The command was carried out completely.", "None.", false},
+    {"VMS3001", "SHUTDOWN OF GUEST SYSTEM ON VIRTUAL MACHINE %s INITIATED",
+     "/SHUTDOWN-VM asked the guest system to shut down (ACPI power button). A guest that "
+     "does not react is stopped after the grace time; the VM then is in state DOWN.",
+     "Wait for message VMS4021.", true},
+    {"VMS3011", "COMMAND /%s NOT SUPPORTED ON SU X86",
+     "The command or function exists only on an SU /390 (e.g. /HOLD-VM, /RESUME-VM, VM "
+     "groups). Return code VMS9004.",
+     "None.", true},
+    {"VMS3042", "COMMAND /%s REJECTED: VIRTUAL MACHINE %s IS BEING MIGRATED",
+     "The command is not allowed while a live migration of the VM runs.",
+     "Enter the command again after the live migration has ended.", true},
+    {"VMS3050", "VIRTUAL MACHINE %s CREATED",
+     "The VM was initialized (state INIT-ONLY): its QEMU process runs paused with its "
+     "memory and devices reserved.",
+     "Start the guest system with /START-VM.", false},
+    {"VMS4000", "VIRTUAL MACHINE '%s' NOT YET CREATED",
+     "No initialized VM has this VM index or name.",
+     "Check the VM identification with /SHOW-VM-RESOURCES; initialize the VM with "
+     "/CREATE-VM or /ACTIVATE-VM-DEFINITION.",
+     true},
+    {"VMS4001", "DEVICE '%s' NOT GENERATED IN THE I/O CONFIGURATION OF SU '%s'",
+     "The MN is not in the SU's I/O configuration (setting io_config).",
+     "Check the MN with /SHOW-VM-RESOURCES INFORMATION=*UNITS.", true},
+    {"VMS4003", "DEVICE '%s' ALREADY ASSIGNED IN EXCLUSIVE MODE TO VIRTUAL MACHINE %s",
+     "The device is assigned exclusively to another initialized VM and cannot be assigned "
+     "to a second one.",
+     "Remove the device from the other VM (/REMOVE-VM-DEVICES) or choose another device.", true},
+    {"VMS4004",
+     "DEVICE '%s' ASSIGNED IN SHARED MODE TO VIRTUAL MACHINE %s: EXCLUSIVE ASSIGNMENT NOT "
+     "POSSIBLE",
+     "An exclusive assignment was requested for a device that another initialized VM uses "
+     "in shared mode.",
+     "Assign the device in shared mode (TYPE=*SD, USAGE=*SHARED) or remove it from the "
+     "other VM.",
+     true},
+    {"VMS4005", "DEVICE '%s' ASSIGNED TO VIRTUAL MACHINE %s%s",
+     "The device was assigned to the VM; \" (TYPE=SD)\" marks a shared assignment.", "None.",
+     false},
+    {"VMS4006", "DEVICE '%s' ALREADY ASSIGNED TO VIRTUAL MACHINE %s",
+     "The device is already in the VM's device list; nothing was changed for it.", "None.", true},
+    {"VMS4007", "DEVICE '%s' NOT ASSIGNED TO VIRTUAL MACHINE %s",
+     "The device to be removed is not assigned to the VM.",
+     "Check the VM's devices with /SHOW-VM-ATTRIBUTES INFORMATION=*UNITS.", true},
+    {"VMS4008", "NO DEVICE OF THE I/O CONFIGURATION IN RANGE '%s' TO '%s'",
+     "A *DEVICE-RANGE selected no device of the SU's I/O configuration.",
+     "Check the range against /SHOW-VM-RESOURCES INFORMATION=*UNITS.", true},
+    {"VMS4009", "DEVICE '%s' REMOVED FROM VIRTUAL MACHINE %s",
+     "The device was removed from the VM.", "None.", false},
+    {"VMS4010", "DEVICE RANGE '%s' TO '%s' INVALID",
+     "FROM and TO of a *DEVICE-RANGE must both be 2 alphanumerics or both 4 hex digits, "
+     "with FROM not above TO.",
+     "Correct the range.", true},
+    {"VMS4011", "VM INDEX %u NOT AVAILABLE",
+     "The VM index is already used by another VM or VM definition of this SU (index 1 is "
+     "the monitor system). Seen in VM2000 as a rejection reason; text ours.",
+     "Choose another VM index or VM-INDEX=*ANY.", true},
+    {"VMS4012", "NO FREE VM INDEX", "VM-INDEX=*ANY found no free index 2..99 on this SU.",
+     "Delete a VM definition that is no longer needed.", true},
+    {"VMS4013", "VM NAME '%s' NOT AVAILABLE",
+     "A VM or VM definition with this name already exists on this SU (MONITOR is the "
+     "monitor system's name).",
+     "Choose another name.", true},
+    {"VMS4016", "MAXIMUM NUMBER OF VIRTUAL MACHINES (%u) REACHED",
+     "The SU already runs the maximum number of initialized VMs (setting max_vms, default "
+     "32).",
+     "Terminate a VM with /DELETE-VM first.", true},
+    {"VMS4017", "TOO MANY DEVICES FOR VIRTUAL MACHINE %s (AT MOST %u)",
+     "The VM would have more devices than this SU supports.", "Assign fewer devices.", true},
+    {"VMS4021", "GUEST SYSTEM ON VIRTUAL MACHINE %s TERMINATED. VM IN STATE DOWN",
+     "The guest system shut down (or was stopped after /SHUTDOWN-VM); the VM stays "
+     "initialized with its memory and devices.",
+     "Start it again with /START-VM or terminate the VM with /DELETE-VM.", true},
+    {"VMS4022", "VIRTUAL MACHINE %s ENDED ABNORMALLY: %s",
+     "The QEMU process of the VM ended without /DELETE-VM; the VM is no longer initialized "
+     "(a persistent definition stays).",
+     "Look at the VM's KVP console log and the SU's events; activate the VM again.", true},
+    {"VMS4023", "VIRTUAL MACHINE %s FENCED: %s",
+     "The SU's guard killed the guest because the SU lost its CRD lease (crd.md §4); the "
+     "VM is shown as FENCED and is never started again by itself.",
+     "Check the SU Cluster; terminate the state with /DELETE-VM, then activate the VM "
+     "again.",
+     true},
+    {"VMS4024", "VIRTUAL MACHINE %s TERMINATED",
+     "The VM was terminated (/DELETE-VM); its memory and devices are free.", "None.", false},
+    {"VMS4030", "IPL DEVICE '%s' NOT ASSIGNED TO VIRTUAL MACHINE %s",
+     "The IPL unit of /START-VM must be a device assigned to the VM.",
+     "Assign the device with /ADD-VM-DEVICES or give another IPL-UNIT.", true},
+    {"VMS4031", "IPL DEVICE '%s' IS NOT A DISK (CLASS %s)",
+     "The IPL unit of /START-VM must be a disk.", "Give a disk as IPL-UNIT.", true},
+    {"VMS4032", "NO IPL DEVICE KNOWN FOR VIRTUAL MACHINE %s",
+     "The first /START-VM of a VM must name its IPL unit; IPL-UNIT=*STD uses the IPL unit "
+     "last used.",
+     "Enter /START-VM with IPL-UNIT=<MN>.", true},
+    {"VMS4033", "IPL DEVICE '%s' NOT ASSIGNED EXCLUSIVELY TO VIRTUAL MACHINE %s",
+     "The IPL device must be assigned explicitly and exclusively to the VM.",
+     "Assign the device with usage *EXCLUSIVE.", true},
+    {"VMS4040", "COMMAND /%s NOT ALLOWED FOR VIRTUAL MACHINE %s IN STATE %s",
+     "The VM's state does not allow the command (e.g. /DELETE-VM CHECK-VM-STATE=*YES for a "
+     "RUNNING VM, /START-VM for a RUNNING VM).",
+     "Bring the VM into a suitable state, or use CHECK-VM-STATE=*NO where offered.", true},
+    {"VMS4041", "COMMAND /%s NOT ALLOWED FOR THE MONITOR SYSTEM (1,MONITOR)",
+     "The monitor system (the SU daemon) cannot be created, started, held, modified or "
+     "deleted by command.",
+     "None.", true},
+    {"VMS4043", "NOTHING TO DO: VIRTUAL MACHINE %s ALREADY IN STATE %s",
+     "The VM already is in the state the command would bring it to (return code CMD0001, "
+     "subcode 2 = 1).",
+     "None.", true},
+    {"VMS4050", "COMMAND /%s FOR VIRTUAL MACHINE %s NOT EXECUTED. REASON: %s",
+     "The SU could not carry out the command (QEMU, the guard or the CRD failed); nothing "
+     "of it was applied.",
+     "Look at the reason and the SU's events; enter the command again.", true},
+    {"VMS4504", "MAIN MEMORY BOTTLENECK: VIRTUAL MACHINE %s NEEDS %llu MB, %llu MB FREE",
+     "Return code (subcode 1 = 128): the SU's guest memory (setting memory_mib) minus the "
+     "memory of the initialized VMs is smaller than the VM's memory size.",
+     "Terminate another VM or give the VM less memory.", true},
+    {"VMS4620", "CPU POOL '%s' DOES NOT EXIST", "The CPU pool is not defined on this SU.",
+     "Use *STDPOOL or a defined CPU pool (/SHOW-VM-RESOURCES INFORMATION=*CPU).", true},
+    {"VMS4621", "VM GROUP '%s' DOES NOT EXIST", "The VM group is not defined on this SU.",
+     "Use a defined VM group (/SHOW-VM-RESOURCES INFORMATION=*CPU).", true},
+    {"VMS4622", "%u CPUS REQUESTED FOR VIRTUAL MACHINE %s: CPU POOL '%s' HAS %u REAL CPUS",
+     "A VM cannot have more virtual CPUs than its CPU pool has real CPUs.", "Request fewer CPUs.",
+     true},
+    {"VMS6000", "VM2000 NOT AVAILABLE ON SU '%s': %s",
+     "Return code (subcode 1 = 130): the monitor system does not accept commands now: the SU "
+     "daemon is starting (reading its VM definitions, connecting to sec-guard), cannot read "
+     "its CRD region, or is stopping. The text says which.",
+     "Wait until the SU is ready (its monitor console shows VMS2330) and enter the command "
+     "again; if it stays, look at the SU's events and sec-guard.", true},
+    {"VMS9004", "FUNCTION NOT SUPPORTED ON THIS SU",
+     "Return code (subcode 1 = 64): not supported on the current SU type or with the "
+     "current parameters.",
+     "None.", true},
+    {"VMS9010", "COMMAND /%s NOT YET AVAILABLE IN THIS VERSION",
+     "Live migration and recovery commands come with a later version of secluster.", "None.", true},
+    {"VMS9011", "MESSAGE '%s' NOT IN THE MESSAGE CATALOGUE",
+     "/HELP-MSG-INFORMATION knows no message with this number.",
+     "Check the number; docs/messages.md lists all messages.", true},
+    {"VMS9012", "JOB VARIABLE '%s' IS NOT THE MONJV OF A VIRTUAL MACHINE",
+     "/SHOW-JV shows MONJVs of initialized VMs (MONJV= of /CREATE-VM or "
+     "/ACTIVATE-VM-DEFINITION), or the MONJV of a VM named by its VM name.",
+     "Check the name.", true},
+    {"VMS9013", "INVALID OPERAND VALUE: %s",
+     "An operand value is in its syntax range but not usable (e.g. MEMORY-SIZE above the "
+     "SU's memory, a VM group on SU x86 given to MODIFY-VM-DEFINITION).",
+     "Correct the operand.", true},
+};
+
+#define NCAT (sizeof(cat) / sizeof(cat[0]))
+
+const struct su_msgdef *su_msg_find(const char *id)
+{
+	for (size_t i = 0; i < NCAT; i++)
+		if (strcasecmp(cat[i].id, id) == 0)
+			return &cat[i];
+	return NULL;
+}
+
+const struct su_msgdef *su_msg_all(size_t *n)
+{
+	*n = NCAT;
+	return cat;
+}
+
+/* Template with printf conversions shown as BS2000 inserts "(&00)", "(&01)", ... */
+void su_msg_inserts(const char *tmpl, char *out, size_t cap)
+{
+	size_t o = 0;
+	unsigned k = 0;
+
+	for (const char *s = tmpl; *s && o + 6 < cap; s++) {
+		if (*s != '%') {
+			out[o++] = *s;
+			continue;
+		}
+		if (s[1] == '%') {
+			out[o++] = '%';
+			s++;
+			continue;
+		}
+		while (*s && !isalpha((unsigned char)*s))
+			s++;
+		while (*s == 'l')
+			s++;
+		o += (size_t)snprintf(out + o, cap - o, "(&%02u)", k++);
+	}
+	out[o < cap ? o : cap - 1] = '\0';
+}
+
+static char *dupf(const char *fmt, const char *a, const char *b)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, fmt, a, b) < 0)
+		return NULL;
+	return s;
+}
+
+char **su_msg_help(const struct su_msgdef *d, size_t *n)
+{
+	char text[512];
+	char **l = calloc(5, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	su_msg_inserts(d->text, text, sizeof(text));
+	l[0] = dupf(" %s %s", d->id, text);
+	l[1] = dupf(" %s%s", "MEANING", "");
+	l[2] = dupf("   %s%s", d->meaning, "");
+	l[3] = dupf(" %s%s", "RESPONSE", "");
+	l[4] = dupf("   %s%s", d->response, "");
+	for (int i = 0; i < 5; i++)
+		if (!l[i]) {
+			for (int j = 0; j < 5; j++)
+				free(l[j]);
+			free(l);
+			return NULL;
+		}
+	*n = 5;
+	return l;
+}
+
+int su_msg_vformat(char *out, size_t cap, const char *id, va_list ap)
+{
+	const struct su_msgdef *d = su_msg_find(id);
+	char text[SU_MSG_TEXT_MAX];
+
+	if (!d)
+		return snprintf(out, cap, "%% %s ?", id);
+	vsnprintf(text, sizeof(text), d->text, ap);
+	return snprintf(out, cap, "%% %s %s", d->id, text);
+}
+
+int su_msg_format(char *out, size_t cap, const char *id, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, id);
+	r = su_msg_vformat(out, cap, id, ap);
+	va_end(ap);
+	return r;
+}
