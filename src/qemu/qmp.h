@@ -25,11 +25,16 @@
  *     }
  *     qmp_free(q);   // pending done() get -ECANCELED; closed() is not called
  *
+ * QEMU serves one QMP client at a time: a second connection is accepted but gets no
+ * greeting until the first one closes, so it ends with -ETIMEDOUT (docs/qemu.md).
+ *
  * Nothing blocks: QMP is silent for up to ~0.9 s during the stop-and-copy of a migration
  * (qemu-lm.md §9.7), so per-command timeouts must allow for that (0 = no timeout). Lines
- * above QMP_LINE_MAX bytes end the connection (-EMSGSIZE). qmp_free() may be called from
- * any callback of this connection (it takes effect when the callback returns); memory is
- * released once libuv has closed the handles, so keep the loop running.
+ * above QMP_LINE_MAX bytes end the connection (-EMSGSIZE). The socket is SOCK_CLOEXEC (a
+ * QEMU started later does not inherit it) and written with send(MSG_NOSIGNAL): a dead QEMU
+ * never raises SIGPIPE. qmp_free() may be called from any callback of this connection: no
+ * callback of q runs after it; memory is released once libuv has closed the handles, so
+ * keep the loop running.
  *
  * Not thread-safe: everything, callbacks included, runs on the loop's thread. */
 #ifndef SEC_QEMU_QMP_H

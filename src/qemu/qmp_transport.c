@@ -222,6 +222,25 @@ static int watch(struct qmp_transport *t)
 	return uv_poll_start(&t->poll, UV_READABLE | (t->out_len ? UV_WRITABLE : 0), on_poll);
 }
 
+/* The socket failed (POLLERR, or a write found QEMU gone): deliver the lines QEMU sent
+ * before it went (a reply to quit, SHUTDOWN), then end with err. */
+static void fail_after_drain(struct qmp_transport *t, int err)
+{
+	for (int i = 0; i < 64 && !t->ended; i++) {
+		ssize_t n = recv(t->fd, t->rbuf, sizeof(t->rbuf), MSG_DONTWAIT);
+		int r;
+
+		if (n <= 0)
+			break;
+		t->read_ns = clock_monotonic_ns();
+		r = qmp_framer_feed(&t->framer, t->rbuf, (size_t)n, on_framed_line, t);
+		if (r < 0 && !t->ended)
+			end(t, r);
+	}
+	if (!t->ended)
+		end(t, err);
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	struct qmp_transport *t = h->data;
@@ -237,18 +256,18 @@ static void on_poll(uv_poll_t *h, int status, int events)
 
 		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 			e = -status;
-		end(t, e == 0 || e == EPIPE || e == ECONNRESET ? -ECONNRESET : -e);
+		fail_after_drain(t, e == 0 || e == EPIPE || e == ECONNRESET ? -ECONNRESET : -e);
 		return;
-	}
-	if (events & UV_WRITABLE) {
-		r = flush_out(t);
-		if (r < 0) {
-			end(t, r);
-			return;
-		}
 	}
 	if (events & UV_READABLE)
 		do_read(t);
+	if (t->ended || !(events & UV_WRITABLE))
+		return;
+	r = flush_out(t);
+	if (r < 0) {
+		t->out_len = 0;
+		fail_after_drain(t, r);
+	}
 }
 
 /* ---- connecting ---- */

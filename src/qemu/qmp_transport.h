@@ -9,7 +9,7 @@
  *     r = qmp_framer_feed(&f, bytes, n, on_line, arg);   // on_line per complete line
  *     qmp_framer_release(&f);
  *
- *     qmp_transport_new(loop, path, deadline_ns, &tcb, arg, &t);
+ *     qmp_transport_new(loop, path, deadline_ns, retry_ms, QMP_LINE_MAX, &tcb, arg, &t);
  *     qmp_transport_send(t, "{...}\n", len);
  *     qmp_transport_free(t);
  *

@@ -52,6 +52,21 @@ int qmp_blockdev_close_tray(struct qmp *q, const char *dev_id, uint32_t timeout_
 int qmp_blockdev_del(struct qmp *q, const char *node, uint32_t timeout_ms, qmp_done_fn *done,
 		     void *arg);
 
+/* The whole detach as one operation: blockdev-open-tray (force) + blockdev-remove-medium
+ * [+ blockdev-del of node, when node is not NULL: a medium that qmp_medium_attach() or
+ * qmp_blockdev_add() put in; a -drive medium needs none], one after the other, each with
+ * timeout_ms. done() is called once: with the reply of the first step that failed (its
+ * r->command says which; later steps are not sent) or of the last step. Returns as
+ * qmp_command() (then done() is never called). Strings are copied. */
+int qmp_medium_detach(struct qmp *q, const char *dev_id, const char *node, uint32_t timeout_ms,
+		      qmp_done_fn *done, void *arg);
+/* The whole attach: blockdev-add (node over path, raw; read_only; cache_direct) +
+ * blockdev-insert-medium + blockdev-close-tray; done() as for qmp_medium_detach(). A failure
+ * after blockdev-add leaves the node behind: the caller may blockdev-del it. */
+int qmp_medium_attach(struct qmp *q, const char *dev_id, const char *node, const char *path,
+		      bool read_only, bool cache_direct, uint32_t timeout_ms, qmp_done_fn *done,
+		      void *arg);
+
 /* A node name for the n-th attach of MN: "med-<MN>-<n>" into buf (>= 32 bytes). */
 void qmp_media_node_name(char *buf, size_t size, const char *mn, unsigned n);
 

@@ -57,7 +57,7 @@ static void *thread_main(void *arg)
 	if (!p->failed[0])
 		p->script(p);
 	peer_close(p); /* the client sees EOF when the script is over */
-	p->done = 1;
+	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -76,6 +76,11 @@ void fakepeer_start(struct fakepeer *p, const char *path, void (*script)(struct 
 	if (!dbm && do_bind(p) < 0)
 		fail(p, "bind '%s': %s", path, strerror(errno));
 	pthread_create(&p->th, NULL, thread_main, p);
+}
+
+bool fakepeer_done(struct fakepeer *p)
+{
+	return __atomic_load_n(&p->done, __ATOMIC_ACQUIRE) != 0;
 }
 
 const char *fakepeer_join(struct fakepeer *p)

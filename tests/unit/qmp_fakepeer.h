@@ -22,16 +22,19 @@ struct fakepeer {
 	char rbuf[1 << 16];
 	size_t rlen;
 	int delay_bind_ms; /* create the socket this late (connect retry test) */
-	volatile int done; /* the script has returned */
+	int done;	   /* the script has returned: read with fakepeer_done() */
 };
 
 #define PEER_GREETING                                                                     \
 	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, " \
 	"\"package\": \"Debian 1:7.2+dfsg-7+deb12u18\"}, \"capabilities\": [\"oob\"]}}\r\n"
 
-/* Binds path (unless delay_bind_ms: then the thread binds later) and starts the script. */
+/* Binds path (unless p->delay_bind_ms: then the thread binds that late) and starts the
+ * script. p must be zero-initialised apart from delay_bind_ms. */
 void fakepeer_start(struct fakepeer *p, const char *path, void (*script)(struct fakepeer *),
 		    void *arg);
+/* true once the script has returned and the client socket is closed (any thread) */
+bool fakepeer_done(struct fakepeer *p);
 /* Waits for the script; returns p->failed ("" = fine). Closes everything, unlinks path. */
 const char *fakepeer_join(struct fakepeer *p);
 

@@ -43,6 +43,11 @@ static bool one_reply(struct cl *c)
 	return c->nrep >= 1;
 }
 
+static bool three_replies(struct cl *c)
+{
+	return c->nrep >= 3;
+}
+
 /* ---- the framer ---- */
 
 struct lines {
@@ -113,7 +118,7 @@ static void script_basic(struct fakepeer *p)
 
 static void test_basic(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 	uint64_t t0 = clock_monotonic_ns();
 	struct qmp_status st;
@@ -186,7 +191,7 @@ static void script_split(struct fakepeer *p)
 
 static void test_split(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	fakepeer_start(&p, sock_path, script_split, NULL);
@@ -226,14 +231,10 @@ static void script_error_timeout(struct fakepeer *p)
 	peer_wait_eof(p, WAIT_MS);
 }
 
-static bool three_replies(struct cl *c)
-{
-	return c->nrep >= 3;
-}
 
 static void test_error_timeout(void **state)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 	uint64_t t0;
 
@@ -315,7 +316,7 @@ static void script_end(struct fakepeer *p)
 
 static void run_end(enum end_kind kind, int want_err, bool want_ready, bool with_cmd)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	end_kind = kind;
@@ -326,7 +327,7 @@ static void run_end(enum end_kind kind, int want_err, bool want_ready, bool with
 		assert_int_equal(qmp_cont(c.q, 0, cl_done, &c), 0);
 	if (kind == END_CLOSE || kind == END_CLOSE_AFTER_GREETING) {
 		/* the peer closes when its script returns */
-		while (!p.done)
+		while (!fakepeer_done(&p))
 			uv_run(&c.loop, UV_RUN_ONCE);
 	}
 	assert_true(cl_run_until(&c, cl_is_closed, WAIT_MS));
@@ -382,6 +383,43 @@ static void test_handshake_timeout(void **state)
 	run_end(END_SILENT, -ETIMEDOUT, false, true);
 }
 
+/* ---- quit: QEMU answers, sends SHUTDOWN and closes; all of it arrives first ---- */
+
+static void script_quit(struct fakepeer *p)
+{
+	char buf[256];
+	long id;
+
+	if (!peer_handshake(p) || (id = peer_expect(p, "quit", NULL)) < 0)
+		return;
+	snprintf(buf, sizeof(buf), "{\"return\": {}, \"id\": %ld}\r\n{\"timestamp\": {\"seconds\": "
+		 "1, \"microseconds\": 0}, \"event\": \"SHUTDOWN\", \"data\": {\"guest\": false, "
+		 "\"reason\": \"host-qmp-quit\"}}\r\n", id);
+	peer_send(p, buf); /* then close, query-status unanswered (maybe unread: a reset) */
+}
+
+static void test_quit(void **state)
+{
+	struct fakepeer p = { 0 };
+	struct cl c;
+
+	fakepeer_start(&p, sock_path, script_quit, NULL);
+	cl_init(&c);
+	assert_int_equal(cl_connect(&c, sock_path, WAIT_MS), 0);
+	assert_int_equal(qmp_quit(c.q, WAIT_MS, cl_done, &c), 0);
+	assert_int_equal(qmp_query_status(c.q, WAIT_MS, cl_done, &c), 0);
+	assert_true(cl_run_until(&c, cl_is_closed, WAIT_MS));
+	assert_int_equal(c.nrep, 2);
+	assert_int_equal(c.rep[0].err, 0);
+	assert_string_equal(c.rep[0].cmd, "quit");
+	assert_int_equal(c.rep[1].err, -ECONNRESET);
+	assert_int_equal(c.nev, 1);
+	assert_string_equal(c.ev[0].name, "SHUTDOWN");
+	assert_int_equal(c.closed_err, -ECONNRESET);
+	assert_int_equal(cl_fini(&c), 0);
+	assert_string_equal(fakepeer_join(&p), "");
+}
+
 /* ---- connecting ---- */
 
 static void script_handshake_then_eof(struct fakepeer *p)
@@ -432,6 +470,89 @@ static void test_connect_deadline(void **state)
 	assert_int_equal(qmp_new(uv_default_loop(), sock_path, 0, &cb, NULL, &q, &err), -EINVAL);
 }
 
+/* ---- detach and attach as one operation (qmpmedia.c) ---- */
+
+static bool args_are(struct fakepeer *p, json_t *m, const char *want)
+{
+	json_t *w = json_loads(want, 0, NULL);
+	bool ok = json_equal(json_object_get(m, "arguments"), w);
+
+	if (!ok) {
+		char *got = json_dumps(json_object_get(m, "arguments"), JSON_COMPACT);
+
+		snprintf(p->failed, sizeof(p->failed), "arguments %s, want %s", got, want);
+		free(got);
+	}
+	json_decref(w);
+	json_decref(m);
+	return ok;
+}
+
+static void script_media(struct fakepeer *p)
+{
+	json_t *m = NULL;
+	long id;
+
+	if (!peer_handshake(p))
+		return;
+	if ((id = peer_expect(p, "blockdev-open-tray", &m)) < 0 ||
+	    !args_are(p, m, "{\"id\": \"dev-T0\", \"force\": true}") || !peer_reply(p, id, "{}"))
+		return;
+	if ((id = peer_expect(p, "blockdev-remove-medium", &m)) < 0 ||
+	    !args_are(p, m, "{\"id\": \"dev-T0\"}") || !peer_reply(p, id, "{}"))
+		return;
+	if ((id = peer_expect(p, "blockdev-del", &m)) < 0 ||
+	    !args_are(p, m, "{\"node-name\": \"med-T0-1\"}") || !peer_reply(p, id, "{}"))
+		return;
+	if ((id = peer_expect(p, "blockdev-add", &m)) < 0 ||
+	    !args_are(p, m, "{\"driver\": \"raw\", \"node-name\": \"med-T0-2\", "
+			    "\"read-only\": true, \"cache\": {\"direct\": false, \"no-flush\": false}, "
+			    "\"file\": {\"driver\": \"file\", \"filename\": \"/t/T0.img\"}}") ||
+	    !peer_reply(p, id, "{}"))
+		return;
+	if ((id = peer_expect(p, "blockdev-insert-medium", &m)) < 0 ||
+	    !args_are(p, m, "{\"id\": \"dev-T0\", \"node-name\": \"med-T0-2\"}") ||
+	    !peer_error(p, id, "GenericError", "Tray of device 'dev-T0' is not open"))
+		return;
+	/* no blockdev-close-tray after the failed step: the next command is the test's */
+	if ((id = peer_expect(p, "query-status", NULL)) < 0 ||
+	    !peer_reply(p, id, "{\"status\": \"paused\", \"running\": false}"))
+		return;
+	peer_wait_eof(p, WAIT_MS);
+}
+
+static void test_medium_ops(void **state)
+{
+	struct fakepeer p = { 0 };
+	struct cl c;
+
+	fakepeer_start(&p, sock_path, script_media, NULL);
+	cl_init(&c);
+	assert_int_equal(cl_connect(&c, sock_path, WAIT_MS), 0);
+	assert_int_equal(qmp_medium_detach(c.q, "dev-T0", "med-T0-1", WAIT_MS, cl_done, &c), 0);
+	assert_true(cl_run_until(&c, one_reply, WAIT_MS));
+	assert_int_equal(c.rep[0].err, 0);
+	assert_string_equal(c.rep[0].cmd, "blockdev-del"); /* the last step's reply */
+	assert_int_equal(qmp_medium_attach(c.q, "dev-T0", "med-T0-2", "/t/T0.img", true, false,
+					   WAIT_MS, cl_done, &c), 0);
+	assert_true(cl_run_until(&c, two_replies, WAIT_MS));
+	assert_int_equal(c.rep[1].err, -EREMOTEIO);
+	assert_string_equal(c.rep[1].cmd, "blockdev-insert-medium"); /* the failed step */
+	assert_string_equal(c.rep[1].desc, "Tray of device 'dev-T0' is not open");
+	assert_int_equal(qmp_query_status(c.q, WAIT_MS, cl_done, &c), 0);
+	assert_true(cl_run_until(&c, three_replies, WAIT_MS));
+	assert_int_equal(c.rep[2].err, 0);
+	assert_int_equal(qmp_medium_attach(c.q, "dev-T0", NULL, "/t/T0.img", true, false, 1,
+					   cl_done, &c), -EINVAL);
+	/* freed while a step is pending: the operation ends with -ECANCELED */
+	assert_int_equal(qmp_medium_detach(c.q, "dev-T0", NULL, 0, cl_done, &c), 0);
+	c.q = qmp_free(c.q);
+	assert_int_equal(c.nrep, 4);
+	assert_int_equal(c.rep[3].err, -ECANCELED);
+	assert_int_equal(cl_fini(&c), 0);
+	assert_string_equal(fakepeer_join(&p), "");
+}
+
 /* ---- qmp_free() inside callbacks ---- */
 
 static void script_free(struct fakepeer *p)
@@ -458,7 +579,7 @@ static bool freed(struct cl *c)
 
 static void run_free(intptr_t how)
 {
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	struct cl c;
 
 	fakepeer_start(&p, sock_path, script_free, (void *)how);
@@ -470,7 +591,7 @@ static void run_free(intptr_t how)
 	assert_int_equal(qmp_stop(c.q, 0, cl_done, &c), 0); /* id 2 */
 	assert_int_equal(qmp_cont(c.q, 0, cl_done, &c), 0); /* id 3 */
 	if (how == 3)
-		while (!p.done)
+		while (!fakepeer_done(&p))
 			uv_run(&c.loop, UV_RUN_ONCE);
 	assert_true(cl_run_until(&c, freed, WAIT_MS));
 	assert_int_equal(c.nrep, 2);
@@ -519,8 +640,10 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_greeting, setup),
 		cmocka_unit_test_setup(test_caps_refused, setup),
 		cmocka_unit_test_setup(test_handshake_timeout, setup),
+		cmocka_unit_test_setup(test_quit, setup),
 		cmocka_unit_test_setup(test_connect_retry, setup),
 		cmocka_unit_test_setup(test_connect_deadline, setup),
+		cmocka_unit_test_setup(test_medium_ops, setup),
 		cmocka_unit_test_setup(test_free_in_event, setup),
 		cmocka_unit_test_setup(test_free_in_done, setup),
 		cmocka_unit_test_setup(test_free_in_closed, setup),

@@ -206,7 +206,7 @@ static void check_block(const json_t *ret, bool t0_in, bool l0_in, const char *t
 static void test_replay(void **state)
 {
 	static struct replay rp;
-	struct fakepeer p;
+	struct fakepeer p = { 0 };
 	char path[108];
 	json_t *add = load("blockdev-add-T0");
 	const char *t0_path = json_string_value(json_object_get(json_object_get(
