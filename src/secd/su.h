@@ -67,6 +67,10 @@ struct secd_suvm {
 	int nops;
 	int step;               /* position in ops */
 	unsigned media_n;       /* media attached so far (fresh node names) */
+	struct {                /* media this secd put in (their node goes at the detach) */
+		char mn[8];
+		char node[32];
+	} media[8];
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */

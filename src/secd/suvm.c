@@ -31,11 +31,9 @@ enum suvm_op {
 	OP_STOP,
 	OP_RESET,
 	OP_POWERDOWN,    /* system_powerdown, then wait for SHUTDOWN (grace) */
-	OP_OPEN_TRAY,
-	OP_REMOVE_MEDIUM,
-	OP_BLOCKDEV_ADD,
-	OP_INSERT_MEDIUM,
-	OP_CLOSE_TRAY,
+	OP_OPEN_TRAY,    /* an empty drive's tray is closed: open it before an attach */
+	OP_DETACH,       /* open tray, remove medium [, delete our node] */
+	OP_ATTACH,       /* blockdev-add, insert medium, close tray */
 	OP_MAX
 };
 
@@ -394,6 +392,7 @@ void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, 
 	v->pid = pid;
 	v->child = true;
 	v->discard = false;
+	memset(v->media, 0, sizeof(v->media)); /* a new QEMU has only its -drive media */
 	if (suvm_connect(s, v, msg, sizeof(msg)) < 0) {
 		v->discard = true;
 		suvm_fail(v, -EIO, "%s", msg);
@@ -475,6 +474,29 @@ void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)
 
 /* ---- effects ---- */
 
+/* The node of the medium this secd put into mn's drive ("" = none, a -drive medium):
+ * set != NULL records set ("" forgets). Returns the node, or NULL when there is none. */
+static const char *suvm_media_node(struct secd_suvm *v, const char *mn, const char *set)
+{
+	size_t n = sizeof(v->media) / sizeof(v->media[0]), free_i = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v->media[i].mn, mn)) {
+			if (set)
+				snprintf(v->media[i].node, sizeof(v->media[i].node), "%s", set);
+			return v->media[i].node[0] ? v->media[i].node : NULL;
+		}
+		if (!v->media[i].mn[0] && free_i == n)
+			free_i = i;
+	}
+	if (set && *set && free_i < n) {
+		snprintf(v->media[free_i].mn, sizeof(v->media[free_i].mn), "%s", mn);
+		snprintf(v->media[free_i].node, sizeof(v->media[free_i].node), "%s", set);
+		return v->media[free_i].node;
+	}
+	return NULL;
+}
+
 static void suvm_step(struct secd_suvm *v)
 {
 	struct secd_su *s = suvm_su(v);
@@ -533,32 +555,27 @@ static void suvm_step(struct secd_suvm *v)
 						    suvm_on_reply, v)
 			   : -ENOTCONN;
 		break;
-	case OP_REMOVE_MEDIUM:
-		r = v->qmp ? qmp_blockdev_remove_medium(v->qmp, dev, SECD_SU_QMP_CMD_MS,
-							suvm_on_reply, v)
+	case OP_DETACH: {
+		const char *ours = suvm_media_node(v, v->eff->mn, NULL);
+		r = v->qmp ? qmp_medium_detach(v->qmp, dev, ours, SECD_SU_QMP_CMD_MS, suvm_on_reply,
+					       v)
 			   : -ENOTCONN;
+		if (r == 0)
+			suvm_media_node(v, v->eff->mn, ""); /* forgotten (the reply decides) */
 		break;
-	case OP_BLOCKDEV_ADD:
+	}
+	case OP_ATTACH:
 		if (!io) {
 			suvm_fail(v, -ENOENT, "MN %s is not in the I/O configuration", v->eff->mn);
 			return;
 		}
 		qmp_media_node_name(node, sizeof(node), io->mn, ++v->media_n); /* fresh each time */
-		r = v->qmp ? qmp_blockdev_add(v->qmp, node, io->backing, io->cls == SU_DEV_TAPE,
-					      !strcmp(qemu_cache_mode(io->backing), "none"),
-					      SECD_SU_QMP_CMD_MS, suvm_on_reply, v)
+		r = v->qmp ? qmp_medium_attach(v->qmp, dev, node, io->backing, io->cls == SU_DEV_TAPE,
+					       !strcmp(qemu_cache_mode(io->backing), "none"),
+					       SECD_SU_QMP_CMD_MS, suvm_on_reply, v)
 			   : -ENOTCONN;
-		break;
-	case OP_INSERT_MEDIUM:
-		qmp_media_node_name(node, sizeof(node), v->eff->mn, v->media_n);
-		r = v->qmp ? qmp_blockdev_insert_medium(v->qmp, dev, node, SECD_SU_QMP_CMD_MS,
-							suvm_on_reply, v)
-			   : -ENOTCONN;
-		break;
-	case OP_CLOSE_TRAY:
-		r = v->qmp ? qmp_blockdev_close_tray(v->qmp, dev, SECD_SU_QMP_CMD_MS, suvm_on_reply,
-						     v)
-			   : -ENOTCONN;
+		if (r == 0)
+			suvm_media_node(v, io->mn, node);
 		break;
 	default:
 		r = -EINVAL;
@@ -630,12 +647,9 @@ static int suvm_plan_ops(struct secd_su *s, struct secd_suvm *v, const struct su
 		}
 		if (add) { /* the tray of an empty drive is closed: open it first */
 			v->ops[n++] = OP_OPEN_TRAY;
-			v->ops[n++] = OP_BLOCKDEV_ADD;
-			v->ops[n++] = OP_INSERT_MEDIUM;
-			v->ops[n++] = OP_CLOSE_TRAY;
+			v->ops[n++] = OP_ATTACH;
 		} else {
-			v->ops[n++] = OP_OPEN_TRAY;
-			v->ops[n++] = OP_REMOVE_MEDIUM;
+			v->ops[n++] = OP_DETACH;
 		}
 		break;
 	}

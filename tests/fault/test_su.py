@@ -163,19 +163,35 @@ def test_conflicts_are_refused_and_change_nothing(su_lab):
         remove_guest(lab, n)
 
 
+def qemu_has_open(pid, name):
+    """True when QEMU pid has a file open whose path ends with name."""
+    for f in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{f}").endswith(name):
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def test_tape_detached_and_attached_again(su_lab):
+    """Tape T0 is a removable medium: assigned to a running VM its medium goes into the
+    guest's drive (QMP), removed it is ejected and its file closed, and again."""
     lab = su_lab
     start_guest(lab, "VMT", 7)
-    ok(lab, "/ADD-VM-DEVICES UNITS=T0,VM-ID=VMT")
-    blk = os.path.join(lab.dir, "units", SU)  # the SU's data directory holds the QMP socket
-    assert "T0" in " ".join(ok(lab, "/SHOW-VM-ATTRIBUTES VM-ID=VMT,INFORMATION=*UNITS")
-                            ["messages"])
-    ok(lab, "/REMOVE-VM-DEVICES UNITS=T0,VM-ID=VMT")
-    ok(lab, "/ADD-VM-DEVICES UNITS=T0,VM-ID=VMT")
-    # the guest kept running through both
+    pid = qemu_pid(lab, 7)
+    assert not qemu_has_open(pid, "/tapes/T0.img")
+    for _ in range(2):
+        ok(lab, "/ADD-VM-DEVICES UNITS=T0,VM-ID=VMT")
+        assert qemu_has_open(pid, "/tapes/T0.img"), "the tape's medium is not in the drive"
+        assert "T0" in " ".join(ok(lab, "/SHOW-VM-ATTRIBUTES VM-ID=VMT,INFORMATION=*UNITS")
+                                ["messages"])
+        ok(lab, "/REMOVE-VM-DEVICES UNITS=T0,VM-ID=VMT")
+        assert not qemu_has_open(pid, "/tapes/T0.img"), "the ejected tape is still open"
+    # the guest kept running through all of it, in the same QEMU
     n = counter(lab, "VMT")[1]
     wait_for(lambda: counter(lab, "VMT")[1] > n, 20, "VMT still counting")
-    assert os.path.isdir(blk)
+    assert qemu_pid(lab, 7) == pid
     remove_guest(lab, "VMT")
 
 
