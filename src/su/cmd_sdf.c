@@ -90,8 +90,8 @@ static int units_in(const struct sdf_operand *o, struct su_cmd *c, struct sec_er
 			const struct sdf_operand *u = sdf_value_operand(v, "USAGE");
 			if (!f || !to)
 				return sec_errf(reterr, -EINVAL, "*DEVICE-RANGE needs FROM and TO");
-			snprintf(it->from, sizeof(it->from), "%s", f->val.text);
-			snprintf(it->to, sizeof(it->to), "%s", to->val.text);
+			snprintf(it->from, sizeof(it->from), "%.*s", (int)sizeof(it->from) - 1, f->val.text);
+			snprintf(it->to, sizeof(it->to), "%.*s", (int)sizeof(it->to) - 1, to->val.text);
 			if (u)
 				it->usage = usage_of(&u->val);
 			continue;
@@ -101,7 +101,7 @@ static int units_in(const struct sdf_operand *o, struct su_cmd *c, struct sec_er
 		if (strpbrk(v->text, "*/"))
 			snprintf(it->pattern, sizeof(it->pattern), "%s", v->text);
 		else if (strlen(v->text) == 2 || strlen(v->text) == 4)
-			snprintf(it->from, sizeof(it->from), "%s", v->text);
+			snprintf(it->from, sizeof(it->from), "%.*s", (int)sizeof(it->from) - 1, v->text);
 		else
 			return sec_errf(
 			    reterr, -EINVAL,
