@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +133,17 @@ static _Noreturn void child_exec(pid_t guard, int nullfd, int outfd, int cwdfd, 
 		_exit(127); /* the guard died before the death signal was set */
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL); /* fails harmlessly for SIGKILL, SIGSTOP, 32, 33 */
+	/* glibc refuses 32 and 33 (its own); an ignored one would stay ignored across exec
+	 * (seen: SIGIgn bit 32 inherited from the CI's shell): reset them with the raw call */
+	for (int sig = 32; sig <= 33; sig++) {
+		struct {
+			void *handler;
+			unsigned long flags;
+			void *restorer;
+			unsigned long mask;
+		} ksa = {SIG_DFL, 0, NULL, 0};
+		syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	sched_setscheduler(0, SCHED_OTHER, &sp);

@@ -49,8 +49,23 @@ def end(p, sig=signal.SIGKILL):
         p.wait()
 
 
+def ignore_libc_signals():
+    """In a child before exec: ignore signals 32 and 33 with the raw system call (glibc's
+    own signals, which its sigaction() refuses), as a foreign parent may leave them; an
+    ignored signal stays ignored across exec."""
+    import ctypes
+
+    class KSigaction(ctypes.Structure):
+        _fields_ = [("handler", ctypes.c_void_p), ("flags", ctypes.c_ulong),
+                    ("restorer", ctypes.c_void_p), ("mask", ctypes.c_ulong)]
+    libc = ctypes.CDLL(None, use_errno=True)
+    ign = KSigaction(1, 0, None, 0)  # SIG_IGN
+    for sig in (32, 33):
+        libc.syscall(13, sig, ctypes.byref(ign), None, 8)  # 13 = rt_sigaction on x86-64
+
+
 class Guard:
-    def __init__(self, d, fake_wd=None, pass_fds=()):
+    def __init__(self, d, fake_wd=None, pass_fds=(), preexec_fn=None):
         self.dir = d
         self.sock = os.path.join(d, "guard.sock")
         self.log = os.path.join(d, "guard.log")
@@ -60,7 +75,7 @@ class Guard:
             args += ["--fake-watchdog", fake_wd]
         with open(self.log, "ab") as lf:
             self.p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf,
-                                      pass_fds=pass_fds)
+                                      pass_fds=pass_fds, preexec_fn=preexec_fn)
         self.pid = self.p.pid
         # "listening" in this start's log lines (a killed guard leaves its socket file)
         wait_for(lambda: "listening on" in self.text()[start:] or self.p.poll() is not None,
