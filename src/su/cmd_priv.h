@@ -88,8 +88,9 @@ int su_lm_check_target(const struct su_model *src, const struct su_model *tgt,
 /* Rows for the SU Cluster (VMS2347, VMS2343, VMS2402) and type/mode (VMS2410). */
 void su_lm_check_cluster(const struct su_model *src, const struct su_model *tgt,
 			 const struct su_lm_ctx *ctx, struct su_lm_check *c);
-/* Rows for the definition on the target: name (VMS4013), index (VMS4011), limit (VMS2311),
- * pool (VMS4620, VMS2437), group (VMS4621). */
+/* Rows for the definition on the target: name (VMS4013), index (VMS4011; VMS4012 for a
+ * *ANY index when none is free), limit (VMS2311), pool (VMS4620, VMS2437), group
+ * (VMS4621). Sets c->target_index. */
 void su_lm_check_target_def(const struct su_model *tgt, const struct su_vm *vm,
 			    struct su_lm_check *c);
 

@@ -159,11 +159,21 @@ void su_lm_check_target_def(const struct su_model *tgt, const struct su_vm *vm,
 
 	if (su_model_vm_by_name(tgt, vm->name))
 		row(c, SU_LM_CONFLICT, "VM name", vm->name, "already in use", "VMS4013", vm->name);
-	/* the index stays with the definition (also one chosen by *ANY at creation:
-	 * model.h), so the target must have exactly that index free */
+	/* a fixed VM index must be free on the target; for one chosen by *ANY any free
+	 * index will do (seed 4.1): its own when free, else the target's lowest */
 	snprintf(name, sizeof(name), "%u", vm->index);
-	if (su_model_vm_by_index(tgt, vm->index))
-		row(c, SU_LM_CONFLICT, "VM index", name, "already in use", "VMS4011", vm->index);
+	c->target_index = vm->index;
+	if (su_model_vm_by_index(tgt, vm->index)) {
+		unsigned idx = vm->index_any ? su_model_free_index(tgt) : 0;
+		if (idx)
+			c->target_index = idx;
+		else if (vm->index_any)
+			row(c, SU_LM_CONFLICT, "VM index", "*ANY", "no free index on the target",
+			    "VMS4012");
+		else
+			row(c, SU_LM_CONFLICT, "VM index", name, "already in use", "VMS4011",
+			    vm->index);
+	}
 	if (tgt->nvms >= tgt->res.max_defs) {
 		snprintf(name, sizeof(name), "%u", tgt->res.max_defs);
 		snprintf(what, sizeof(what), "maximum reached on the target (%u)", tgt->nvms);

@@ -96,6 +96,9 @@ struct su_lm_check {
 	struct su_lm_row rows[SU_LM_ROWS_MAX];
 	struct su_rc rc;	      /* as the command's return code (cmd.h) */
 	char vm[32];		      /* "(4,G4)" ("" when the VM was not found) */
+	unsigned target_index;	      /* the VM index the VM gets on the target: its own, or
+				       * for VM-INDEX=*ANY the target's lowest free one when its
+				       * own is taken (0 when unknown / not possible) */
 	char source[SU_NAME_MAX + 1]; /* host names as shown in the messages */
 	char target[SU_NAME_MAX + 1];
 	unsigned n_msgs;

@@ -139,6 +139,7 @@ static int plan_defmig(struct plan_ctx *x, const struct su_model *tgt, const str
 	}
 	x->p->defmig = dm;
 	dm->vm = *vm;
+	dm->vm.index = chk->target_index; /* another one only for VM-INDEX=*ANY */
 	memset(&dm->vm.rt, 0, sizeof(dm->vm.rt));
 	dm->vm.state = SU_VM_DEFINED_ONLY;
 	dm->def = *own;
@@ -251,6 +252,7 @@ struct su_plan *su_lm_defmig_target_plan(const struct su_model *live, const stru
 	}
 	struct su_vm *n = &next->vms[next->nvms++];
 	*n = req->vm;
+	n->index = chk->target_index; /* = req's, or for *ANY a free one if it was taken since */
 	memset(&n->rt, 0, sizeof(n->rt));
 	n->state = SU_VM_DEFINED_ONLY;
 	n->vm_uuid = req->def.vm_uuid;
