@@ -198,8 +198,8 @@ static bool same_generation(const struct su_iodev *a, const struct su_iodev *b, 
 	if (strcasecmp(a->type, b->type))
 		snprintf(why, cap, "device type %s here, %s on the target", a->type, b->type);
 	else if (a->cls != b->cls)
-		snprintf(why, cap, "class %s here, %s on the target", su_dev_class_to_string(a->cls),
-			 su_dev_class_to_string(b->cls));
+		snprintf(why, cap, "class %s here, %s on the target",
+			 su_dev_class_to_string(a->cls), su_dev_class_to_string(b->cls));
 	else if (strcasecmp(a->connector, b->connector))
 		snprintf(why, cap, "host connector %s here, %s on the target", a->connector,
 			 b->connector);
@@ -214,14 +214,23 @@ static bool same_generation(const struct su_iodev *a, const struct su_iodev *b, 
 	return false;
 }
 
-static void check_devices(const struct su_model *src, const struct su_model *tgt,
+static const struct su_iodev *iodev_in(const struct su_iocfg *io, const char *mn)
+{
+	for (unsigned i = 0; io && i < io->n; i++)
+		if (strcasecmp(io->dev[i].mn, mn) == 0)
+			return &io->dev[i];
+	return NULL;
+}
+
+/* src_io: the source's I/O configuration (NULL: generation not compared, no warnings). */
+static void check_devices(const struct su_iocfg *src_io, const struct su_model *tgt,
 			  const struct su_vm *vm, const char *vmstr, struct su_lm_check *c)
 {
 	char why[SU_LM_TEXT_MAX], what[SU_LM_TEXT_MAX], other[VMSTR_MAX];
 
 	for (unsigned i = 0; i < vm->ndevs; i++) {
 		const struct su_vmdev *d = &vm->devs[i];
-		const struct su_iodev *here = su_model_iodev(src, d->mn);
+		const struct su_iodev *here = iodev_in(src_io, d->mn);
 		const struct su_iodev *there = su_model_iodev(tgt, d->mn);
 
 		if (!there) {
@@ -258,7 +267,7 @@ static void check_devices(const struct su_model *src, const struct su_model *tgt
 	}
 	/* removable media: warnings, after the conflicts */
 	for (unsigned i = 0; i < vm->ndevs; i++) {
-		const struct su_iodev *here = su_model_iodev(src, vm->devs[i].mn);
+		const struct su_iodev *here = iodev_in(src_io, vm->devs[i].mn);
 		if (here && (here->cls == SU_DEV_TAPE || here->cls == SU_DEV_LOCAL_DISK))
 			row(c, SU_LM_WARNING, "Device", here->mn,
 			    here->cls == SU_DEV_TAPE ? "tape will be detached"
@@ -293,15 +302,16 @@ static void check_state(const struct su_vm *vm, const char *vmstr, struct su_lm_
 	char st[24];
 
 	if (vm->state == SU_VM_DEFINED_ONLY) {
-		row(c, SU_LM_CONFLICT, "VM state", "NOT INITIALIZED",
-		    "use /MIGRATE-VM-DEFINITION", "VMS2407", vmstr);
+		row(c, SU_LM_CONFLICT, "VM state", "NOT INITIALIZED", "use /MIGRATE-VM-DEFINITION",
+		    "VMS2407", vmstr);
 		return;
 	}
 	su_vm_state_show(vm, st);
-	if (vm->rt.migr || (vm->state != SU_VM_RUNNING && vm->state != SU_VM_INIT_ONLY &&
-			    vm->state != SU_VM_DOWN))
+	if (vm->rt.migr ||
+	    (vm->state != SU_VM_RUNNING && vm->state != SU_VM_INIT_ONLY && vm->state != SU_VM_DOWN))
 		row(c, SU_LM_CONFLICT, "VM state", st,
-		    vm->rt.migr ? "a live migration of the VM runs" : "not RUNNING, INIT-ONLY or DOWN",
+		    vm->rt.migr ? "a live migration of the VM runs"
+				: "not RUNNING, INIT-ONLY or DOWN",
 		    "VMS2405", vmstr, st);
 }
 
@@ -407,8 +417,25 @@ int su_lm_check(const struct su_model *src, const struct su_model *tgt, const st
 	if (vm) {
 		su_lm_check_target_def(tgt, vm, c);
 		check_target_run(tgt, vm, c);
-		check_devices(src, tgt, vm, c->vm, c);
+		check_devices(&src->res.io, tgt, vm, c->vm, c);
 	}
+	finish(c);
+	return c->possible ? 1 : 0;
+}
+
+int su_lm_check_incoming(const struct su_model *tgt, const struct su_vm *vm,
+			 const struct su_iocfg *src_io, const char *source, struct su_lm_check *c)
+{
+	if (!tgt || !vm || !source || !c)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->source, sizeof(c->source), "%s", source);
+	snprintf(c->target, sizeof(c->target), "%s", su_shown(tgt));
+	su_vmstr(vm, c->vm);
+	check_state(vm, c->vm, c);
+	su_lm_check_target_def(tgt, vm, c);
+	check_target_run(tgt, vm, c);
+	check_devices(src_io, tgt, vm, c->vm, c);
 	finish(c);
 	return c->possible ? 1 : 0;
 }

@@ -57,11 +57,11 @@ struct su_lm_ctx {
 	bool cluster_active;		       /* false = INACTIVE (no LM) */
 	bool same_cluster;		       /* the target SU is in that SU Cluster too */
 	char target[SU_NAME_MAX + 1];	       /* target SU name; *UNIQUE resolved by the caller
-					        * to the partner ("" = not resolvable: VMS2341) */
+						* to the partner ("" = not resolvable: VMS2341) */
 	bool outbound_lm;		       /* the source already has an outbound LM running */
 	bool config_update;		       /* a configuration update runs (source or target) */
-	bool shutdown;			       /* a VM2000 shutdown was initiated (source or target) */
-	enum su_opmode src_mode, tgt_mode;     /* 0 = VM2000 */
+	bool shutdown;			   /* a VM2000 shutdown was initiated (source or target) */
+	enum su_opmode src_mode, tgt_mode; /* 0 = VM2000 */
 };
 
 enum su_lm_sev {
@@ -78,15 +78,15 @@ enum su_lm_sev {
 /* One row of the check (vm2000.md §5). */
 struct su_lm_row {
 	enum su_lm_sev sev;
-	char resource[SU_LM_RES_MAX];	/* "VM index", "Device", "Main memory", "SU Cluster",
-					 * "SU type", "Operation mode", "VM name", "VM state",
-					 * "VM definitions", "Virtual machines", "CPU pool",
-					 * "VM group", "Live migration", "Configuration update",
-					 * "VM2000 shutdown", "Monitor system", "Target SU" */
-	char name[SU_NAME_MAX + 1];	/* "5", "CC88", "2048 MB", "SUC1" ... */
-	char message[SU_LM_TEXT_MAX];	/* "already in use", "only 1024 MB free" */
+	char resource[SU_LM_RES_MAX];	 /* "VM index", "Device", "Main memory", "SU Cluster",
+					  * "SU type", "Operation mode", "VM name", "VM state",
+					  * "VM definitions", "Virtual machines", "CPU pool",
+					  * "VM group", "Live migration", "Configuration update",
+					  * "VM2000 shutdown", "Monitor system", "Target SU" */
+	char name[SU_NAME_MAX + 1];	 /* "5", "CC88", "2048 MB", "SUC1" ... */
+	char message[SU_LM_TEXT_MAX];	 /* "already in use", "only 1024 MB free" */
 	char msgid[SU_MAINCODE_MAX + 1]; /* the reason's message, "VMS4011" */
-	char msg[SU_MSG_MAX];		/* its console line "% VMS4011 VM INDEX 5 NOT AVAILABLE" */
+	char msg[SU_MSG_MAX];		 /* its console line "% VMS4011 VM INDEX 5 NOT AVAILABLE" */
 };
 
 /* The result. ~180 KiB: allocate it (or keep it static), do not put it on a thread stack. */
@@ -119,6 +119,16 @@ struct su_lm_check {
  * -EINVAL (src, ctx, vm or out NULL). Never changes src or tgt. */
 int su_lm_check(const struct su_model *src, const struct su_model *tgt, const struct su_lm_ctx *ctx,
 		const struct su_vmid *vm, struct su_lm_check *out);
+
+/* The target's own check at LM setup (the prepare request of docs/lm.md): the parts of
+ * su_lm_check() that depend on the target, against ITS live model — VM state, VM name,
+ * VM index (c->target_index for *ANY), definitions and VMs limits, memory, pool, group,
+ * devices (generated, identically when src_io — the source's I/O configuration, sent
+ * with the request — is given, else only present; exclusive use; VMS2471 warnings only
+ * with src_io). vm: the definition as the source sent it. source: the source SU's name
+ * for the messages. Same rows, console lines and returns as su_lm_check(). */
+int su_lm_check_incoming(const struct su_model *tgt, const struct su_vm *vm,
+			 const struct su_iocfg *src_io, const char *source, struct su_lm_check *c);
 
 /* The rows as the API's JSON (malloc'd; NULL on out-of-memory):
  *   {"vm": "(4,G4)", "source": "su1", "target": "su2", "possible": false,
@@ -162,8 +172,8 @@ struct su_lm_defmig {
  * name is used (VMS4013), the index is used (VMS4011), the limit is reached (VMS2311), the
  * pool / group is missing (VMS4620 / VMS4621), req is not for this SU, or the ownership
  * record cannot be added (a tombstone here forbids it: VMS2346). NULL on out-of-memory. */
-struct su_plan *su_lm_defmig_target_plan(const struct su_model *live, const struct su_lm_defmig *req,
-					 int64_t now_ms);
+struct su_plan *su_lm_defmig_target_plan(const struct su_model *live,
+					 const struct su_lm_defmig *req, int64_t now_ms);
 
 enum su_defmig_fail {
 	SU_DEFMIG_TARGET_FAILED = 1, /* VMS2323: the target's write failed (reason given) */

@@ -200,8 +200,8 @@ struct su_plan *su_cmd_plan_lm(const struct su_model *live, const struct su_cmd 
 
 /* ---- the target's half ---- */
 
-struct su_plan *su_lm_defmig_target_plan(const struct su_model *live, const struct su_lm_defmig *req,
-					 int64_t now_ms)
+struct su_plan *su_lm_defmig_target_plan(const struct su_model *live,
+					 const struct su_lm_defmig *req, int64_t now_ms)
 {
 	struct su_cmd c = {.id = SU_CMD_MIGRATE_VM_DEFINITION};
 	struct su_plan *p = calloc(1, sizeof(*p));

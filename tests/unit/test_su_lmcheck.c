@@ -86,8 +86,9 @@ static void lm_g4(struct lm *l)
 static void dump(const struct su_lm_check *c)
 {
 	for (unsigned i = 0; i < c->n_rows; i++)
-		fprintf(stderr, "  row %s | %s | %s | %s | %s\n", su_lm_sev_to_string(c->rows[i].sev),
-			c->rows[i].resource, c->rows[i].name, c->rows[i].message, c->rows[i].msgid);
+		fprintf(stderr, "  row %s | %s | %s | %s | %s\n",
+			su_lm_sev_to_string(c->rows[i].sev), c->rows[i].resource, c->rows[i].name,
+			c->rows[i].message, c->rows[i].msgid);
 	for (unsigned i = 0; i < c->n_msgs; i++)
 		fprintf(stderr, "  | %s\n", c->msgs[i]);
 	fprintf(stderr, "  rc %s %u %u\n", c->rc.maincode, c->rc.subcode1, c->rc.subcode2);
@@ -222,9 +223,10 @@ static void test_memory(void **state)
 	lm_g4(l);
 	fx_ok(l->t, "/CREATE-VM VM-NAME=BIG,MEMORY-SIZE=3000");
 	int r = lm_check(l, "G4");
-	expect_one(l, r, "Main memory", "2048 MB", "VMS4504", "only 1096 MB free",
-		   "% VMS4504 MAIN MEMORY BOTTLENECK: VIRTUAL MACHINE (4,G4) NEEDS 2048 MB, 1096 MB "
-		   "FREE");
+	expect_one(
+	    l, r, "Main memory", "2048 MB", "VMS4504", "only 1096 MB free",
+	    "% VMS4504 MAIN MEMORY BOTTLENECK: VIRTUAL MACHINE (4,G4) NEEDS 2048 MB, 1096 MB "
+	    "FREE");
 	lm_free(l);
 	(void)state;
 }
@@ -364,7 +366,8 @@ static void test_monitor(void **state)
 	struct su_vmid id = {.kind = SU_VMID_INDEX, .index = 1};
 	int r = lm_check_id(l, &id);
 	expect_one(l, r, "Monitor system", "(1,MONITOR)", "VMS2408",
-		   "the monitor cannot be migrated", "% VMS2408 THE MONITOR SYSTEM CANNOT BE MIGRATED");
+		   "the monitor cannot be migrated",
+		   "% VMS2408 THE MONITOR SYSTEM CANNOT BE MIGRATED");
 	assert_int_equal(lm_check(l, "MONITOR"), 0);
 	assert_int_equal(l->chk->n_conflicts, 1);
 	lm_free(l);
@@ -553,9 +556,9 @@ static void test_all_conflicts_reported(void **state)
 	int r = lm_check(l, "G4");
 	assert_int_equal(r, 0);
 	static const char *const want[][3] = {
-	    {"Live migration", "su1", "VMS2401"},  {"SU Cluster", "SUC1", "VMS2402"},
-	    {"VM index", "4", "VMS4011"},	   {"Main memory", "2048 MB", "VMS4504"},
-	    {"Device", "A000", "VMS4003"},	   {"Device", "A001", "VMS4001"},
+	    {"Live migration", "su1", "VMS2401"}, {"SU Cluster", "SUC1", "VMS2402"},
+	    {"VM index", "4", "VMS4011"},	  {"Main memory", "2048 MB", "VMS4504"},
+	    {"Device", "A000", "VMS4003"},	  {"Device", "A001", "VMS4001"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		if (!find_row(l->chk, want[i][0], want[i][1], want[i][2])) {
@@ -569,13 +572,42 @@ static void test_all_conflicts_reported(void **state)
 		n2404 += strncmp(l->chk->msgs[i], "% VMS2404 ", 10) == 0;
 	assert_int_equal(n2404, 6);
 	/* conflicts, then warnings, then the verdict */
-	assert_string_equal(l->chk->msgs[l->chk->n_msgs - 1],
-			    "% VMS2461 LIVE MIGRATION OF VM (4,G4) TO TARGET SU 'su2' NOT POSSIBLE");
+	assert_string_equal(
+	    l->chk->msgs[l->chk->n_msgs - 1],
+	    "% VMS2461 LIVE MIGRATION OF VM (4,G4) TO TARGET SU 'su2' NOT POSSIBLE");
 	assert_int_equal(find_msg(l->chk, "VMS2460"), -1);
 	char *j = su_lm_check_json(l->chk);
 	assert_non_null(strstr(j, "\"possible\":false"));
-	assert_non_null(strstr(j, "\"rc\":{\"maincode\":\"VMS2461\",\"subcode1\":0,\"subcode2\":2}"));
+	assert_non_null(
+	    strstr(j, "\"rc\":{\"maincode\":\"VMS2461\",\"subcode1\":0,\"subcode2\":2}"));
 	free(j);
+	lm_free(l);
+	(void)state;
+}
+
+/* ---- the target's own check at LM setup ---- */
+
+static void test_incoming(void **state)
+{
+	struct lm *l = lm_new();
+	lm_g4(l);
+	const struct su_vm *vm = su_model_vm_by_name(l->s->m, "G4");
+	assert_int_equal(su_lm_check_incoming(l->t->m, vm, &l->s->m->res.io, "su1", l->chk), 1);
+	assert_int_equal(l->chk->n_rows, 2); /* the warnings */
+	assert_int_equal(l->chk->target_index, 4);
+	/* the target's model changed since the source's check: memory and A001 taken */
+	fx_ok(l->t, "/CREATE-VM VM-NAME=BIG,MEMORY-SIZE=3000,DEVICES=*PARAMETERS(UNITS=(A001))");
+	char *tb = su_model_to_json(l->t->m);
+	assert_int_equal(su_lm_check_incoming(l->t->m, vm, NULL, "su1", l->chk), 0);
+	assert_int_equal(l->chk->n_conflicts, 2);
+	assert_non_null(find_row(l->chk, "Main memory", "2048 MB", "VMS4504"));
+	assert_non_null(find_row(l->chk, "Device", "A001", "VMS4003"));
+	assert_null(find_row(l->chk, "Device", "T0", "VMS2471")); /* no src_io: no warnings */
+	assert_string_equal(l->chk->rc.maincode, "VMS2461");
+	char *ta = su_model_to_json(l->t->m);
+	assert_string_equal(tb, ta);
+	free(tb);
+	free(ta);
 	lm_free(l);
 	(void)state;
 }
@@ -590,9 +622,8 @@ static void test_unknown_vm_and_target(void **state)
 	assert_string_equal(l->chk->rc.maincode, "VMS4000");
 	assert_int_equal(l->chk->rc.subcode1, 64);
 	assert_int_equal(l->chk->n_rows, 0);
-	assert_int_equal(su_lm_check(l->s->m, NULL, &l->ctx, &(struct su_vmid){.kind = SU_VMID_INDEX,
-										.index = 4},
-				     l->chk),
+	assert_int_equal(su_lm_check(l->s->m, NULL, &l->ctx,
+				     &(struct su_vmid){.kind = SU_VMID_INDEX, .index = 4}, l->chk),
 			 0);
 	assert_string_equal(l->chk->msgs[0], "% VMS2400 TARGET SU 'su2' NOT DETECTED");
 	l->ctx.target[0] = '\0';
@@ -800,8 +831,7 @@ static void test_migrate_definition_index_any(void **state)
 	(void)state;
 }
 
-static void expect_defmig_refused(struct lm *l, const char *text, const char *mc,
-				  const char *msg)
+static void expect_defmig_refused(struct lm *l, const char *text, const char *mc, const char *msg)
 {
 	char *sb = su_model_to_json(l->s->m), *tb = su_model_to_json(l->t->m);
 	struct su_plan *p = plan_lm(l, text);
@@ -950,6 +980,7 @@ int main(void)
 	    cmocka_unit_test(test_pool_missing),
 	    cmocka_unit_test(test_group_missing_390),
 	    cmocka_unit_test(test_all_conflicts_reported),
+	    cmocka_unit_test(test_incoming),
 	    cmocka_unit_test(test_unknown_vm_and_target),
 	    cmocka_unit_test(test_check_command),
 	    cmocka_unit_test(test_migrate_definition),
