@@ -10,7 +10,7 @@
  *     struct su_lm_ctx ctx = {.cluster = "SUC1", .cluster_active = true,
  *                             .same_cluster = true, .target = "su2",
  *                             .src_mode = SU_OPMODE_VM2000, .tgt_mode = SU_OPMODE_VM2000};
- *     struct su_lm_check *chk = malloc(sizeof(*chk));         // large: do not stack it
+ *     struct su_lm_check *chk = malloc(sizeof(*chk));         // ~195 KiB: do not stack it
  *     int r = su_lm_check(live, partner, &ctx, &vmid, chk);    // 1 possible, 0 not, <0
  *     chk->msgs[0..n_msgs)      "% VMS2404 ... REASON: VMS4011", "% VMS4011 ...", ...,
  *                               "% VMS2461 ..." or "% VMS2460 ...", VMS2471 per tape
@@ -89,7 +89,7 @@ struct su_lm_row {
 	char msg[SU_MSG_MAX];		 /* its console line "% VMS4011 VM INDEX 5 NOT AVAILABLE" */
 };
 
-/* The result. ~180 KiB: allocate it (or keep it static), do not put it on a thread stack. */
+/* The result. ~195 KiB: allocate it (or keep it static), do not put it on a thread stack. */
 struct su_lm_check {
 	bool possible;		      /* no conflict */
 	unsigned n_rows, n_conflicts; /* rows = conflicts + warnings, in check order */
