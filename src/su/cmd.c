@@ -361,7 +361,8 @@ const char *su_effect_kind_to_string(enum su_effect_kind k)
 	    [SU_EFF_QEMU_POWERDOWN] = "qemu-powerdown",	  [SU_EFF_QEMU_QUIT] = "qemu-quit",
 	    [SU_EFF_DEVICE_ADD] = "device-add",		  [SU_EFF_DEVICE_REMOVE] = "device-remove",
 	    [SU_EFF_MEDIUM_DETACH] = "medium-detach",	  [SU_EFF_MEDIUM_ATTACH] = "medium-attach",
-	    [SU_EFF_REGION_WRITE] = "region-write"};
+	    [SU_EFF_REGION_WRITE] = "region-write",
+	    [SU_EFF_PARTNER_DEF_WRITE] = "partner-def-write"};
 	return k >= SU_EFF_QEMU_START && k < SU_EFF_KIND_MAX ? n[k] : "?";
 }
 
@@ -371,6 +372,8 @@ struct su_plan *su_plan_free(struct su_plan *p)
 		return NULL;
 	drop_change(p);
 	free_strs(p->msgs, p->n_msgs);
+	free(p->lm);
+	free(p->defmig);
 	free(p);
 	return NULL;
 }

@@ -38,6 +38,9 @@
 #include "su/model.h"
 #include "su/syntax.h"
 
+struct su_lm_check;  /* su/lmcheck.h */
+struct su_lm_defmig; /* su/lmcheck.h */
+
 /* enum su_cmd_id (the command ids) comes from su/syntax.h (the sdf branch). */
 
 /* VM-IDENTIFICATION (or VM-NAME of the *-VM-DEFINITION commands). */
@@ -113,6 +116,8 @@ struct su_cmd {
 	/* HELP-MSG-INFORMATION / SHOW-JV */
 	char msg_id[16];		/* "VMS4013" */
 	char jv_name[SU_MONJV_MAX + 1]; /* SHOW-JV JV-NAME: a MONJV name, or a VM name */
+	/* CHECK-VM-MIGRATION, MIGRATE-VM, MIGRATE-VM-DEFINITION, RECOVER-VM-DEFINITION */
+	char su_name[SU_NAME_MAX + 1]; /* SERVER-UNIT-NAME: "" = *UNIQUE */
 };
 
 enum su_effect_kind {
@@ -132,6 +137,8 @@ enum su_effect_kind {
 	SU_EFF_MEDIUM_DETACH,	/* blockdev-open-tray(force) + blockdev-remove-medium (LM) */
 	SU_EFF_MEDIUM_ATTACH,	/* blockdev-add + insert-medium + close-tray */
 	SU_EFF_REGION_WRITE,	/* write su_model_to_json(plan->next) as the SU's CRD region */
+	SU_EFF_PARTNER_DEF_WRITE, /* MIGRATE-VM-DEFINITION: the partner SU's secd writes
+				   * plan->defmig into its region (su/lmcheck.h) */
 	SU_EFF_KIND_MAX
 };
 
@@ -169,6 +176,8 @@ struct su_plan {
 	size_t n_events, cap_events;
 	char **commit_msgs; /* messages that count only after commit (VMS3000 ...) */
 	size_t n_commit_msgs, cap_commit_msgs;
+	struct su_lm_check *lm;	      /* CHECK-VM-MIGRATION: the check (rows), owned */
+	struct su_lm_defmig *defmig;  /* MIGRATE-VM-DEFINITION: the target's part, owned */
 	bool finished;		    /* committed or aborted */
 	struct su_hooks live_hooks; /* internal: the live model's hooks at planning time */
 };
@@ -200,7 +209,8 @@ int su_cmd_abort(struct su_plan *p, int failed_eff, const char *reason);
 /* The effect that undoes a carried-out effect of kind k (START -> QUIT, CONT -> STOP,
  * STOP -> CONT, DEVICE_ADD -> DEVICE_REMOVE, DEVICE_REMOVE -> DEVICE_ADD, MEDIUM_DETACH ->
  * MEDIUM_ATTACH, MEDIUM_ATTACH -> MEDIUM_DETACH, REGION_WRITE -> REGION_WRITE of the live
- * model), or 0 when there is none (RESET_CONT, POWERDOWN, QUIT). */
+ * model), or 0 when there is none (RESET_CONT, POWERDOWN, QUIT, PARTNER_DEF_WRITE: a
+ * definition the partner wrote is never taken back, su_lm_defmig_fail() says why). */
 enum su_effect_kind su_effect_undo(enum su_effect_kind k);
 const char *su_effect_kind_to_string(enum su_effect_kind k);
 

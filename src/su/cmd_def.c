@@ -65,6 +65,7 @@ static int new_definition(struct plan_ctx *x, struct su_vm *vm)
 		vm->index = (unsigned)c->vm_index;
 	} else {
 		vm->index = su_model_free_index(m);
+		vm->index_any = true;
 		if (!vm->index) {
 			plan_msg(x, "VMS4012");
 			return plan_reject(x, "VMS4012", 64);
@@ -223,6 +224,7 @@ int cmd_modify_def(struct plan_ctx *x)
 			return plan_reject(x, "VMS4011", 64);
 		}
 		w.index = idx;
+		w.index_any = c->vm_index == 0;
 	}
 	if (c->memory_mib)
 		w.memory_mib = c->memory_mib;

@@ -77,6 +77,23 @@ int cmd_check_pool(struct plan_ctx *x, const char *pool, const char *group, unsi
 		   const char *vmstr);
 int cmd_reject_x86(struct plan_ctx *x);
 
+/* ---- lmcheck.c internals, shared with lmdef.c (MIGRATE-VM-DEFINITION) ---- */
+struct su_lm_ctx;
+struct su_lm_check;
+/* Target detection: VMS2342 (the local SU), VMS2341 (*UNIQUE without a partner),
+ * VMS2400 (not detected) as a line and rc {.., 64, 0} in c: returns -1; else 0 and
+ * c->target set. */
+int su_lm_check_target(const struct su_model *src, const struct su_model *tgt,
+		       const struct su_lm_ctx *ctx, struct su_lm_check *c);
+/* Rows for the SU Cluster (VMS2347, VMS2343, VMS2402) and type/mode (VMS2410). */
+void su_lm_check_cluster(const struct su_model *src, const struct su_model *tgt,
+			 const struct su_lm_ctx *ctx, struct su_lm_check *c);
+/* Rows for the definition on the target: name (VMS4013), index (VMS4011; VMS4012 for a
+ * *ANY index when none is free), limit (VMS2311), pool (VMS4620, VMS2437), group
+ * (VMS4621). Sets c->target_index. */
+void su_lm_check_target_def(const struct su_model *tgt, const struct su_vm *vm,
+			    struct su_lm_check *c);
+
 /* handlers: return 0 (accepted) or -1 (rejected, messages and rc set) */
 int cmd_create_vm(struct plan_ctx *x);
 int cmd_create_def(struct plan_ctx *x);

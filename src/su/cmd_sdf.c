@@ -41,6 +41,16 @@ static void set_vmid(const struct sdf_value *v, struct su_vmid *id)
 	/* *CURRENT: SU_VMID_NONE, the monitor */
 }
 
+/* SERVER-UNIT-NAME: "" for *UNIQUE (or not given), else the name as entered. */
+static void su_name_in(const struct sdf_cmd *t, char *out, size_t cap)
+{
+	const struct sdf_operand *o = op(t, "SERVER-UNIT-NAME");
+
+	out[0] = '\0';
+	if (o && o->val.def && !is_kw(o, "*UNIQUE") && o->val.text)
+		snprintf(out, cap, "%s", o->val.text);
+}
+
 static void get_vmid(const struct sdf_cmd *t, const char *name, struct su_vmid *id)
 {
 	const struct sdf_operand *o = op(t, name);
@@ -238,6 +248,7 @@ int su_cmd_from_sdf(const struct sdf_cmd *t, const char *text, struct su_cmd *c,
 	case SU_CMD_SHOW_VM_DEFINITION:
 		get_vmid(t, "VM-NAME", &w.vm);
 		w.info = info_in(op(t, "INFORMATION"));
+		su_name_in(t, w.su_name, sizeof(w.su_name));
 		break;
 	case SU_CMD_START_VM:
 		get_vmid(t, "VM-IDENTIFICATION", &w.vm);
@@ -251,6 +262,10 @@ int su_cmd_from_sdf(const struct sdf_cmd *t, const char *text, struct su_cmd *c,
 	case SU_CMD_RESUME_VM:
 	case SU_CMD_CHECK_VM_MIGRATION:
 	case SU_CMD_MIGRATE_VM:
+		get_vmid(t, "VM-IDENTIFICATION", &w.vm);
+		su_name_in(t, w.su_name, sizeof(w.su_name));
+		monjv_in(op(t, "MONJV"), &w);
+		break;
 	case SU_CMD_SHOW_SYSTEM_INFORMATION:
 	case SU_CMD_SHOW_LIVE_MIGRATION_HISTORY:
 		get_vmid(t, "VM-IDENTIFICATION", &w.vm);

@@ -17,8 +17,9 @@
  *
  * VM index for *ANY: the lowest index 2..99 not used by any VM definition of this SU
  * (initialized or not), chosen when the definition is created (/CREATE-VM,
- * /CREATE-VM-DEFINITION with VM-INDEX=*ANY); it stays with the definition. Decision
- * recorded in docs/messages.md ("VM index *ANY").
+ * /CREATE-VM-DEFINITION with VM-INDEX=*ANY); it stays with the definition, and
+ * su_vm.index_any remembers the *ANY (an LM may then take another free index, seed
+ * 4.1). Decision recorded in docs/messages.md ("VM index *ANY").
  *
  * Ownership (vm_uuid, epoch, migrated_from, recovered_from, tombstones, former records,
  * LM records) lives in the embedded struct crd_owner_region `own` (crd/owner.h), so the
@@ -144,6 +145,8 @@ struct su_vm {
 	crd_uuid vm_uuid;
 	char name[SU_VM_NAME_MAX + 1]; /* upper case */
 	unsigned index;		       /* 2..99 */
+	bool index_any;		       /* VM-INDEX=*ANY: on an LM / definition migration any
+					* free index of the target will do (seed 4.1) */
 	uint64_t memory_mib;
 	unsigned cpus;			/* virtual CPUs, >= 1 */
 	char pool[SU_VM_NAME_MAX + 2];	/* CPU pool, "*STDPOOL" */
@@ -244,7 +247,8 @@ const char *su_usage_to_string(enum su_usage u);
  *           "max_vm_definitions", "pools": [{"name", "cpus"}], "groups": [{"name", "pool"}]},
  *    "io": [{"mn", "type", "class", "connector", "unit", "backing"}],
  *    "server": "srv1", "session": 1,
- *    "vms": [{"vm_uuid", "name", "index", "memory_mib", "cpus", "pool", "group",
+ *    "vms": [{"vm_uuid", "name", "index", "index_any" (optional, default false),
+ *             "memory_mib", "cpus", "pool", "group",
  *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
  *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
  *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"}}],

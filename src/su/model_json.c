@@ -63,8 +63,9 @@ static json_t *vm_json(const struct su_vm *vm)
 			       "running_ms", (json_int_t)vm->rt.running_ms, "migr", vm->rt.migr,
 			       "aterm", vm->rt.aterm, "qemu_ipl", vm->rt.qemu_ipl, "monjv",
 			       vm->rt.monjv, "monjv_ms", (json_int_t)vm->rt.monjv_ms);
-	return json_pack("{s:s, s:s, s:i, s:I, s:i, s:s, s:s, s:o, s:s, s:b, s:s, s:o}", "vm_uuid",
-			 uuid, "name", vm->name, "index", (int)vm->index, "memory_mib",
+	return json_pack("{s:s, s:s, s:i, s:b, s:I, s:i, s:s, s:s, s:o, s:s, s:b, s:s, s:o}",
+			 "vm_uuid", uuid, "name", vm->name, "index", (int)vm->index, "index_any",
+			 vm->index_any, "memory_mib",
 			 (json_int_t)vm->memory_mib, "cpus", (int)vm->cpus, "pool", vm->pool,
 			 "group", vm->group, "devices", devs, "ipl_unit", vm->ipl_unit,
 			 "persistent", vm->persistent, "state", su_vm_state_to_sem(vm->state),
@@ -247,6 +248,9 @@ static int vm_in(json_t *e, unsigned i, struct su_vm *vm, struct sec_err *reterr
 	if (get_int(e, p, "index", SU_INDEX_MIN, SU_INDEX_MAX, &v, reterr) < 0)
 		return -EINVAL;
 	vm->index = (unsigned)v;
+	if (json_object_get(e, "index_any") && /* optional: absent in older unit data */
+	    get_bool(e, p, "index_any", &vm->index_any, reterr) < 0)
+		return -EINVAL;
 	if (get_int(e, p, "memory_mib", 1, INT64_C(1) << 40, &v, reterr) < 0)
 		return -EINVAL;
 	vm->memory_mib = (uint64_t)v;
