@@ -111,10 +111,9 @@ int cluster_global_remove_unit(struct cluster_global *g, const char *name,
 /* ---- SU Clusters (gedit_suc.c; seed 3.1; docs/topology.md "SU Clusters") ----
  *
  * Adds the SU Cluster c: -EINVAL when it breaks a rule of struct cluster_su_cluster
- * (err names the field: an unknown unit, an MU, the same SU twice, different SU types);
- * -EEXIST when the name is taken or an SU is already in another SU Cluster (conf lists
- * each); -EBUSY when an SU /390's SE Server is not in the Management Cluster (conf lists
- * the server). */
+ * (err names the field: an unknown unit, an MU, the same SU twice, different SU types, an
+ * SU /390 whose SE Server is not in the Management Cluster); -EEXIST when the name is
+ * taken or an SU is already in another SU Cluster (conf lists each). */
 int cluster_global_add_su_cluster(struct cluster_global *g, const struct cluster_su_cluster *c,
 				  struct cluster_conflicts *conf, struct sec_err *reterr);
 /* Deletes the SU Cluster name: -ENOENT when unknown. Whether an LM runs is the caller's

@@ -196,8 +196,9 @@ const struct cluster_su_cluster *cluster_su_cluster_of(const struct cluster_glob
 						       const char **partner);
 /* The index of the SU Cluster named name, or -1. */
 int cluster_global_find_su_cluster(const struct cluster_global *g, const char *name);
-/* The rules of struct cluster_su_cluster for one SU Cluster c against g (g's own SU
- * Clusters other than the one at index self, -1 for a new one). path names it in the
+/* The rules of struct cluster_su_cluster for one SU Cluster c against g (against g's SU
+ * Clusters before index self; all of them when self is -1; none when self is 0: the rules
+ * of c alone). path names it in the
  * message ("su_clusters[1]", "su_cluster"): "su_cluster.units[1]: 'mu1' is an MU, not an
  * SU". Returns 0 or -EINVAL. */
 int cluster_su_cluster_check(const struct cluster_global *g, const struct cluster_su_cluster *c,
