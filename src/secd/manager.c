@@ -101,6 +101,9 @@ static int input_unit(const struct cls_input *in, const char *name)
 	return -1;
 }
 
+_Static_assert(CLUSTER_SU_CLUSTERS_MAX <= CLS_SU_CLUSTERS_MAX,
+	       "every SU Cluster of the global data fits the Cluster Manager's input");
+
 /* The SU Clusters of the global data (status.md §3): the two SUs by index, INACTIVE when
  * deactivated. One whose SUs are not both in the input is left out. */
 static void add_su_clusters(const struct cluster_global *g, struct cls_input *in)
