@@ -390,6 +390,7 @@ int cluster_global_add_unit(struct cluster_global *g, const struct cluster_unit 
 int cluster_global_remove_unit(struct cluster_global *g, const char *name,
 			       struct cluster_conflicts *conf, struct sec_err *reterr)
 {
+	const struct cluster_su_cluster *suc;
 	struct cluster_global *w;
 	unsigned mus = 0;
 	int k;
@@ -401,6 +402,11 @@ int cluster_global_remove_unit(struct cluster_global *g, const char *name,
 		mus += g->units[i].role == CRD_UNIT_MU;
 	if (g->units[k].role == CRD_UNIT_MU && mus == 1)
 		return sec_errf(reterr, -EBUSY, "unit '%s' is the last MU of the cluster", name);
+	if ((suc = cluster_su_cluster_of(g, name, NULL))) {
+		cluster_conflicts_add(conf, "su_cluster", suc->name, "has SU '%s'", name);
+		return sec_errf(reterr, -EBUSY, "SU '%s' is in SU Cluster '%s': delete the SU "
+				"Cluster first", name, suc->name);
+	}
 	if (!(w = dup_global(g)))
 		return sec_errf(reterr, -ENOMEM, "out of memory");
 	memmove(&w->units[k], &w->units[k + 1],

@@ -101,10 +101,29 @@ int cluster_global_remove_server(struct cluster_global *g, const char *name,
  * Cluster. */
 int cluster_global_add_unit(struct cluster_global *g, const struct cluster_unit *u,
 			    struct cluster_conflicts *conf, struct sec_err *reterr);
-/* Removes the unit name: -ENOENT when unknown; -EBUSY when it is the last MU. A server
+/* Removes the unit name: -ENOENT when unknown; -EBUSY when it is the last MU, or an SU in
+ * an SU Cluster (conf names the SU Cluster: delete it first). A server
  * left without an MU leaves the Management Cluster. Whether the unit still runs is the
  * caller's check (secd: its alive message, crd_unit_peer). */
 int cluster_global_remove_unit(struct cluster_global *g, const char *name,
 			       struct cluster_conflicts *conf, struct sec_err *reterr);
+
+/* ---- SU Clusters (gedit_suc.c; seed 3.1; docs/topology.md "SU Clusters") ----
+ *
+ * Adds the SU Cluster c: -EINVAL when it breaks a rule of struct cluster_su_cluster
+ * (err names the field: an unknown unit, an MU, the same SU twice, different SU types, an
+ * SU /390 whose SE Server is not in the Management Cluster); -EEXIST when the name is
+ * taken or an SU is already in another SU Cluster (conf lists each). */
+int cluster_global_add_su_cluster(struct cluster_global *g, const struct cluster_su_cluster *c,
+				  struct cluster_conflicts *conf, struct sec_err *reterr);
+/* Deletes the SU Cluster name: -ENOENT when unknown. Whether an LM runs is the caller's
+ * check. */
+int cluster_global_remove_su_cluster(struct cluster_global *g, const char *name,
+				     struct cluster_conflicts *conf, struct sec_err *reterr);
+/* Activates (active true) or deactivates the SU Cluster name: -ENOENT when unknown; setting
+ * the state it has is no error (g unchanged). */
+int cluster_global_set_su_cluster_active(struct cluster_global *g, const char *name,
+					 bool active, struct cluster_conflicts *conf,
+					 struct sec_err *reterr);
 
 #endif

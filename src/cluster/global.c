@@ -325,7 +325,8 @@ int cluster_global_validate(const struct cluster_global *g, unsigned flags,
 	if ((why = text_problem(g->name, false)))
 		return bad(reterr, "name: %s", why);
 	if ((r = validate_servers(g, reterr)) < 0 || (r = validate_units(g, reterr)) < 0 ||
-	    (r = validate_mc(g, reterr)) < 0)
+	    (r = validate_mc(g, reterr)) < 0 ||
+	    (r = cluster_global_validate_su_clusters(g, reterr)) < 0)
 		return r;
 	if (flags & CLUSTER_GLOBAL_TOPOLOGY)
 		return 0;
@@ -408,6 +409,12 @@ json_t *cluster_global_to_json(const struct cluster_global *g, unsigned flags)
 		e |= json_array_append_new(mcs, json_string(g->mc_servers[i]));
 	e |= json_object_set_new(root, "management_cluster",
 				 json_pack("{s:s, s:o}", "name", g->mc_name, "servers", mcs));
+	if (g->n_su_clusters) { /* left out when there is none (older documents compare equal) */
+		json_t *sucs = json_array();
+		for (unsigned i = 0; sucs && i < g->n_su_clusters; i++)
+			e |= json_array_append_new(sucs, cluster_su_cluster_to_json(&g->su_clusters[i]));
+		e |= json_object_set_new(root, "su_clusters", sucs);
+	}
 	if (!(flags & CLUSTER_GLOBAL_TOPOLOGY)) {
 		json_t *acc = json_array();
 		for (unsigned i = 0; acc && i < g->n_accounts; i++) {

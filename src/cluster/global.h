@@ -40,6 +40,8 @@
 #define CLUSTER_SERVERS_MAX 64
 #define CLUSTER_ACCOUNTS_MAX 64
 #define CLUSTER_GLOBAL_JSON_MAX (4u << 20) /* bytes of a document we accept */
+#define CLUSTER_SU_CLUSTERS_MAX 64  /* SU Clusters (= CLS_SU_CLUSTERS_MAX) */
+#define CLUSTER_SUC_NAME_MAX 33     /* bytes of an SU Cluster name with its NUL (1..32) */
 
 /* Flags of from_json/validate/to_json. */
 enum cluster_global_flags {
@@ -88,6 +90,25 @@ struct cluster_account {
 	uint32_t roles;                  /* CLUSTER_ROLE_* bits, not 0 */
 };
 
+/* What a cluster does with an SU that does not answer (issue 7 uses it). */
+enum cluster_fencing {
+	CLUSTER_FENCING_SELF = 0, /* "self": the default */
+	CLUSTER_FENCING_NONE,     /* "none" */
+	CLUSTER_FENCING_MAX
+};
+
+/* An SU Cluster (seed 3.1; docs/topology.md "SU Clusters"): the two SUs between which Live
+ * Migration is possible. Rules (cluster_global_validate): name 1..32 of [A-Za-z0-9_-],
+ * unique; exactly two distinct SUs of the cluster, of the same SU type; an SU in at most
+ * one SU Cluster; SU /390: each SU's SE Server is in the Management Cluster (has an MU).
+ * Two SUs x86 may be in the same SE Server. */
+struct cluster_su_cluster {
+	char name[CLUSTER_SUC_NAME_MAX];
+	char units[2][CLUSTER_NAME_MAX];  /* the two SUs' unit names */
+	bool active;                      /* false: INACTIVE (no LM) */
+	enum cluster_fencing fencing;
+};
+
 struct cluster_global {
 	uint32_t format;                 /* CLUSTER_GLOBAL_FORMAT */
 	crd_uuid cluster_id;             /* the CRD superblock's cluster id */
@@ -105,6 +126,8 @@ struct cluster_global {
 	struct auth_key token_key;       /* current session-token key, secret */
 	bool has_token_key_previous;
 	struct auth_key token_key_previous; /* during a rotation (docs/security.md) */
+	unsigned n_su_clusters;
+	struct cluster_su_cluster su_clusters[CLUSTER_SU_CLUSTERS_MAX];
 };
 
 /* A zeroed struct (format = CLUSTER_GLOBAL_FORMAT), or NULL (ENOMEM). */
@@ -156,6 +179,42 @@ json_t *cluster_global_to_json(const struct cluster_global *g, unsigned flags);
 /* cluster_global_to_json() as compact text (the region-0 payload); free() it — wipe it
  * first with auth_password_wipe() when it holds secrets. NULL on ENOMEM. */
 char *cluster_global_to_string(const struct cluster_global *g, unsigned flags);
+
+/* ---- SU Clusters (global_suc.c) ----
+ *
+ * JSON (region 0 and topology file; the key is left out when there is none):
+ *   "su_clusters": [{"name": "SUC1", "units": ["su1", "su2"], "active": true,
+ *                    "fencing": "self"}]
+ * "active" defaults to true and "fencing" to "self" on input. */
+
+/* The SU Cluster that the unit unit_name belongs to, or NULL (no such unit, an MU, or an SU
+ * in no SU Cluster). When partner is not NULL it gets the other SU's name (pointing into
+ * g). This is how an SU's secd learns its LM partner and whether LM is allowed
+ * (->active), from the global data it re-reads every few seconds (secd_global_sync). */
+const struct cluster_su_cluster *cluster_su_cluster_of(const struct cluster_global *g,
+						       const char *unit_name,
+						       const char **partner);
+/* The index of the SU Cluster named name, or -1. */
+int cluster_global_find_su_cluster(const struct cluster_global *g, const char *name);
+/* The rules of struct cluster_su_cluster for one SU Cluster c against g (against g's SU
+ * Clusters before index self; all of them when self is -1; none when self is 0: the rules
+ * of c alone). path names it in the
+ * message ("su_clusters[1]", "su_cluster"): "su_cluster.units[1]: 'mu1' is an MU, not an
+ * SU". Returns 0 or -EINVAL. */
+int cluster_su_cluster_check(const struct cluster_global *g, const struct cluster_su_cluster *c,
+			     int self, const char *path, struct sec_err *reterr);
+/* Every SU Cluster of g (cluster_global_validate calls it). 0 or -EINVAL. */
+int cluster_global_validate_su_clusters(const struct cluster_global *g, struct sec_err *reterr);
+/* One SU Cluster ({"name", "units", "active"?, "fencing"?}, unknown keys refused) into
+ * *ret (overwritten); only the JSON shapes and the name are checked here. Returns 0 or
+ * -EINVAL naming the field under path. */
+int cluster_su_cluster_from_json(json_t *j, const char *path, struct cluster_su_cluster *ret,
+				 struct sec_err *reterr);
+/* The SU Cluster as a new JSON object, or NULL (ENOMEM). */
+json_t *cluster_su_cluster_to_json(const struct cluster_su_cluster *c);
+/* "self", "none"; "?" out of range. Parse: 0, or -EINVAL for another word. */
+const char *cluster_fencing_to_string(enum cluster_fencing f);
+int cluster_fencing_parse(const char *s, enum cluster_fencing *ret);
 
 /* Helpers for callers. */
 const char *cluster_su_type_to_string(enum cluster_su_type t); /* "x86", "390", "" */

@@ -287,10 +287,10 @@ static int region_fields_in(struct in *in, json_t *root, struct cluster_global *
 static int doc_in(struct in *in, json_t *root, struct cluster_global *g)
 {
 	static const char *const topo_keys[] = {"name", "servers", "units", "management_cluster",
-						NULL};
+						"su_clusters", NULL};
 	static const char *const region_keys[] = {
 		"format", "cluster_id", "name", "servers", "units", "management_cluster",
-		"accounts", "token_key", "token_key_previous", NULL};
+		"su_clusters", "accounts", "token_key", "token_key_previous", NULL};
 	static const char *const region_only[] = {"format", "cluster_id", "accounts",
 						  "token_key", "token_key_previous", NULL};
 	bool topo = in->flags & CLUSTER_GLOBAL_TOPOLOGY;
@@ -327,7 +327,17 @@ static int doc_in(struct in *in, json_t *root, struct cluster_global *g)
 			return r;
 		g->n_units++;
 	}
-	return mc_in(in, root, g);
+	if ((r = mc_in(in, root, g)) < 0 ||
+	    (r = get_array(in, root, "", "su_clusters", false, CLUSTER_SU_CLUSTERS_MAX, &a)) < 0)
+		return r;
+	json_array_foreach(a, i, v) {
+		char path[32];
+		snprintf(path, sizeof(path), "su_clusters[%zu]", i);
+		if ((r = cluster_su_cluster_from_json(v, path, &g->su_clusters[i], in->err)) < 0)
+			return r;
+		g->n_su_clusters++;
+	}
+	return 0;
 }
 
 int cluster_server_from_json(json_t *j, const char *path, struct cluster_server *ret,

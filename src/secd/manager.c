@@ -92,6 +92,37 @@ static void peer_obs(struct secd_manager *m, uint32_t id, struct cls_unit_obs *o
 	}
 }
 
+/* The index of the unit named name in in->unit[], or -1. */
+static int input_unit(const struct cls_input *in, const char *name)
+{
+	for (uint32_t i = 0; i < in->n_units; i++)
+		if (!strcmp(in->unit[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+_Static_assert(CLUSTER_SU_CLUSTERS_MAX <= CLS_SU_CLUSTERS_MAX,
+	       "every SU Cluster of the global data fits the Cluster Manager's input");
+
+/* The SU Clusters of the global data (status.md §3): the two SUs by index, INACTIVE when
+ * deactivated. One whose SUs are not both in the input is left out. */
+static void add_su_clusters(const struct cluster_global *g, struct cls_input *in)
+{
+	for (unsigned i = 0; i < g->n_su_clusters && in->n_su_clusters < CLS_SU_CLUSTERS_MAX;
+	     i++) {
+		const struct cluster_su_cluster *c = &g->su_clusters[i];
+		struct cls_su_cluster_cfg *o = &in->su_cluster[in->n_su_clusters];
+		int a = input_unit(in, c->units[0]), b = input_unit(in, c->units[1]);
+		if (a < 0 || b < 0 || a == b)
+			continue;
+		snprintf(o->name, sizeof(o->name), "%s", c->name);
+		o->su[0] = (uint32_t)a;
+		o->su[1] = (uint32_t)b;
+		o->inactive = !c->active;
+		in->n_su_clusters++;
+	}
+}
+
 /* The input of one computation: the topology of the global data and what was observed. */
 static void build_input(struct secd_manager *m, uint64_t now)
 {
@@ -116,6 +147,8 @@ static void build_input(struct secd_manager *m, uint64_t now)
 		c->role = u->role == CRD_UNIT_MU ? CLS_ROLE_MU : CLS_ROLE_SU;
 		c->su_type = su_type_of(u->su_type);
 		c->server = (uint32_t)s;
+		if (u->role == CRD_UNIT_SU) /* secd's SUs run VM2000 (docs/su.md) */
+			snprintf(c->bs2000_mode, sizeof(c->bs2000_mode), "VM2000");
 		if (u->unit_id == m->d->cfg.unit_id) {
 			in->master = (int32_t)in->n_units;
 			self_obs(m, &c->obs, now);
@@ -124,6 +157,7 @@ static void build_input(struct secd_manager *m, uint64_t now)
 		}
 		in->n_units++;
 	}
+	add_su_clusters(g, in);
 }
 
 /* Warm-up (top of file). */

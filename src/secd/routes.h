@@ -28,6 +28,13 @@ void secd_route_server_add(struct api_req *r, void *arg);
 void secd_route_server_remove(struct api_req *r, void *arg);
 void secd_route_unit_add(struct api_req *r, void *arg);
 void secd_route_unit_remove(struct api_req *r, void *arg);
+/* suclusters.c: people; the writes (administrator) forwarded to the Master MU */
+void secd_route_suclusters(struct api_req *r, void *arg);
+void secd_route_sucluster_show(struct api_req *r, void *arg);
+void secd_route_sucluster_create(struct api_req *r, void *arg);
+void secd_route_sucluster_delete(struct api_req *r, void *arg);
+void secd_route_sucluster_activate(struct api_req *r, void *arg);
+void secd_route_sucluster_deactivate(struct api_req *r, void *arg);
 /* suroutes.c: people, relayed to the SU named in the path (unit-signed calls) */
 void secd_route_sus_sdf(struct api_req *r, void *arg);
 void secd_route_sus_console(struct api_req *r, void *arg);

@@ -240,12 +240,13 @@ static int parse_call(struct topo_call *c, struct sec_err *err)
 
 /* ---- loop-side rules ---- */
 
-/* A unit to remove must not run (its alive message LEFT, or dead, or never seen), and the
- * Master MU does not remove itself. Returns 0, or answers and frees c and returns -1. */
+/* A unit to remove is in no SU Cluster and must not run (its alive message LEFT, or dead,
+ * or never seen), and the Master MU does not remove itself. Returns 0, or answers and frees c and returns -1. */
 static int check_remove_unit(struct topo_call *c)
 {
 	struct secd *d = c->d;
 	int k = cluster_global_find_unit(d->global, c->name);
+	const struct cluster_su_cluster *suc;
 	const struct cluster_unit *u;
 	struct crd_unit_peer p;
 	json_t *det;
@@ -253,6 +254,14 @@ static int check_remove_unit(struct topo_call *c)
 	if (k < 0)
 		return 0; /* the edit answers 404 */
 	u = &d->global->units[k];
+	if ((suc = cluster_su_cluster_of(d->global, u->name, NULL))) {
+		/* before the liveness: the first thing to do is to delete the SU Cluster */
+		fail_call(c, 409, "conflict", json_pack("[{s:s, s:s, s:s}]", "object", "su_cluster",
+							"name", suc->name, "conflict", "has this SU"),
+			  "SU '%s' is in SU Cluster '%s': delete the SU Cluster first (sectl "
+			  "sucluster delete %s)", u->name, suc->name, suc->name);
+		return -1;
+	}
 	if (u->unit_id == d->cfg.unit_id) {
 		fail_call(c, 409, "conflict", NULL, "unit '%s' is the Master MU and cannot remove "
 			  "itself: stop it (SIGTERM), let another MU take over, then remove it",

@@ -30,7 +30,7 @@
 static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
-	"                    [--sim-units S] [--guest-image PATH] [--no-guard]\n"
+	"                    [--sim-units S] [--guest-image PATH] [--no-guard] [--su-cluster]\n"
 	"       sectl lab status --dir DIR [--json]\n"
 	"       sectl lab down --dir DIR\n"
 	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n"
@@ -99,6 +99,7 @@ struct up_opts {
 	struct lab_opts lab;
 	const char *dir_arg;
 	char dir[LAB_DIR_MAX];
+	bool su_cluster; /* --su-cluster: SU Cluster SUC1 after up (lab_suc.c) */
 };
 
 /* A number min..max for option --name into *ret; else a usage error. */
@@ -131,6 +132,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 					     {"sim-units", required_argument, NULL, 'S'},
 					     {"guest-image", required_argument, NULL, 'g'},
 					     {"no-guard", no_argument, NULL, 'G'},
+					     {"su-cluster", no_argument, NULL, 'C'},
 					     {0}};
 	int ch, port = 0;
 
@@ -167,6 +169,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		case 'f': o->lab.faults = true; break;
 		case 'g': o->lab.guest_image = optarg; break;
 		case 'G': o->lab.no_guard = true; break;
+		case 'C': o->su_cluster = true; break;
 		case 'S':
 			r = parse_count("sim-units", optarg, 0, LAB_SIM_UNITS_MAX,
 					&o->lab.sim_units);
@@ -457,7 +460,9 @@ static int cmd_up(int argc, char **argv)
 	o.lab.dir = o.dir;
 	if (lab_password_generate(pw) < 0)
 		sec_errf(&err, -EIO, "cannot initialise libsodium");
-	if (!pw[0] || lab_plan(lab, &o.lab, &err) < 0 || lab_find_bins(lab, &bins, &err) < 0 ||
+	if (!pw[0] || lab_plan(lab, &o.lab, &err) < 0 ||
+	    (o.su_cluster && lab_su_cluster_pick(lab, &(int){0}, &(int){0}, &err) < 0) ||
+	    lab_find_bins(lab, &bins, &err) < 0 ||
 	    (lab->sus_per_server && lab_find_guest_image(lab, o.lab.guest_image, &err) < 0) ||
 	    lab_setup_files(lab, pw, &err) < 0 ||
 	    (lab->netns.on && lab_netns_up(lab, &err) < 0)) {
@@ -480,7 +485,8 @@ static int cmd_up(int argc, char **argv)
 		rc = up_abort(lab, NULL);
 		goto out_nomsg;
 	}
-	if (lab_write_sectl_conf(lab, &err) < 0) {
+	if (lab_write_sectl_conf(lab, &err) < 0 ||
+	    (o.su_cluster && lab_su_cluster_up(lab, &err) < 0)) {
 		rc = up_abort(lab, err.msg);
 		goto out_nomsg;
 	}

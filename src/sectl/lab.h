@@ -274,6 +274,19 @@ int lab_lock_dir(const char *dir, struct sec_err *reterr);
  * its units added to the running lab through the Master MU (the API, as admin), its
  * units' files made and their secd started and recorded in lab.json. Exit status. */
 int lab_cmd_add_server(int argc, char **argv);
+/* A client of the lab's API (DIR/sectl.conf) logged in as admin with DIR/admin.password
+ * (the token in memory only) into *ret (free with sectl_client_free). 0 or -errno with
+ * reterr (lab_add.c). */
+struct sectl_client;
+int lab_api_client(const struct lab *lab, struct sectl_client **ret, struct sec_err *reterr);
+/* `up --su-cluster` (lab_suc.c): the two SUs of SU Cluster SUC1 — the first SU of server1
+ * and of server2, or the first two SUs with one server — into a and b (indexes into
+ * lab->units), or -EINVAL naming what is missing. */
+int lab_su_cluster_pick(const struct lab *lab, int *a, int *b, struct sec_err *reterr);
+/* After up: creates SU Cluster SUC1 of those SUs through the API (active), waits (15 s;
+ * 30 s with the lab profile) until the Cluster Manager shows its status, and prints it.
+ * 0 or -errno with reterr. */
+int lab_su_cluster_up(const struct lab *lab, struct sec_err *reterr);
 /* ---- lab_cmd.c: `sectl lab start|kill` (the commands; lab.c dispatches) ---- */
 
 /* `sectl lab start --dir DIR UNIT`: starts the secd of a unit that does not run (killed,

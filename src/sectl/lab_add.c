@@ -105,14 +105,14 @@ static int add_call(const struct lab *lab, struct sectl_client *c, const json_t 
 	return r;
 }
 
-/* Logs in as admin with DIR/admin.password (token in memory only) and adds the server. */
-static int api_add_server(const struct lab *lab, int first, struct sec_err *err)
+int lab_api_client(const struct lab *lab, struct sectl_client **ret, struct sec_err *err)
 {
 	char path[LAB_PATH_MAX], pw[AUTH_PASSWORD_MAX + 1];
 	struct sectl_client *c = NULL;
-	json_t *login = NULL, *ans = NULL, *body = NULL;
+	json_t *login = NULL, *ans = NULL;
 	int r;
 
+	*ret = NULL;
 	if ((r = sectl_client_open(lab_path(lab, "sectl.conf", path), false, &c, err)) < 0)
 		return r;
 	r = auth_password_read_file(lab_path(lab, "admin.password", path), pw, sizeof(pw), err);
@@ -129,14 +129,30 @@ static int api_add_server(const struct lab *lab, int first, struct sec_err *err)
 		r = sectl_client_set_token(c, json_string_value(json_object_get(ans, "token")) ? : "",
 					   err);
 	json_decref(ans);
-	ans = NULL;
-	if (r >= 0 && !(body = server_body(lab, first)))
+	json_decref(login);
+	if (r < 0) {
+		sectl_client_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+/* Logs in as admin with DIR/admin.password (token in memory only) and adds the server. */
+static int api_add_server(const struct lab *lab, int first, struct sec_err *err)
+{
+	struct sectl_client *c = NULL;
+	json_t *ans = NULL, *body = NULL;
+	int r;
+
+	if ((r = lab_api_client(lab, &c, err)) < 0)
+		return r;
+	if (!(body = server_body(lab, first)))
 		r = sec_errf(err, -ENOMEM, "out of memory");
 	if (r >= 0)
 		r = add_call(lab, c, body, &ans, err);
 	if (r >= 0)
 		sectl_topology_print(ans, stdout);
-	json_decref(login);
 	json_decref(body);
 	json_decref(ans);
 	sectl_client_free(c);

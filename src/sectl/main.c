@@ -18,6 +18,7 @@ static const struct {
 	{"unit", sectl_unit_main, "add or remove a unit (MU, SU) of the running cluster"},
 	{"units", sectl_units_main, "the global unit overview"},
 	{"clusters", sectl_clusters_main, "the cluster overview"},
+	{"sucluster", sectl_sucluster_main, "create, activate, deactivate, delete, show and list SU Clusters"},
 	{"events", sectl_events_main, "event logging: list, follow, acknowledge"},
 	{"audit", sectl_audit_main, "audit logging"},
 	{"systems", sectl_systems_main, "the systems of every SU (monitors and guests)"},

@@ -49,6 +49,9 @@ int sectl_audit_main(int argc, char **argv);
  * (src/sectl/topology.c). */
 int sectl_server_main(int argc, char **argv);
 int sectl_unit_main(int argc, char **argv);
+/* `sectl sucluster create|activate|deactivate|delete|show|list` through the Master MU
+ * (src/sectl/sucluster.c). */
+int sectl_sucluster_main(int argc, char **argv);
 /* `sectl systems`, `sectl sdf SU 'COMMAND'`, `sectl console SU` (src/sectl/su.c). */
 int sectl_systems_main(int argc, char **argv);
 int sectl_sdf_main(int argc, char **argv);

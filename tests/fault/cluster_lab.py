@@ -12,10 +12,12 @@ SECD = os.path.join(BUILD, "src/secd/secd")
 
 class Lab:
     def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False, faults=False,
-                 sim=0):
+                 sim=0, su_cluster=False):
         self.dir = os.path.join(d, "lab")
         args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
                 "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile]
+        if su_cluster:  # SU Cluster SUC1 of the first two SUs (lab_suc.c)
+            args.append("--su-cluster")
         if sim:  # SUs in the topology only (sim1..): a test answers their API
             args += ["--sim-units", str(sim)]
         if netns:
