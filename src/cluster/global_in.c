@@ -331,7 +331,7 @@ static int doc_in(struct in *in, json_t *root, struct cluster_global *g)
 	    (r = get_array(in, root, "", "su_clusters", false, CLUSTER_SU_CLUSTERS_MAX, &a)) < 0)
 		return r;
 	json_array_foreach(a, i, v) {
-		char path[32];
+		char path[48];
 		snprintf(path, sizeof(path), "su_clusters[%zu]", i);
 		if ((r = cluster_su_cluster_from_json(v, path, &g->su_clusters[i], in->err)) < 0)
 			return r;

@@ -71,7 +71,10 @@ static void copy_line(struct su_lm_check *c, const char *s)
 		c->truncated = true;
 		return;
 	}
-	snprintf(c->msgs[c->n_msgs++], SU_MSG_MAX, "%s", s);
+	size_t n = strnlen(s, SU_MSG_MAX - 1);
+
+	memmove(c->msgs[c->n_msgs], s, n); /* s may be a row's text inside c */
+	c->msgs[c->n_msgs++][n] = 0;
 }
 
 static void set_rc(struct su_lm_check *c, const char *mc, unsigned sc1, unsigned sc2)
