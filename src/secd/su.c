@@ -38,6 +38,8 @@ struct su_rjob {
 	struct crd_rjob job;
 	struct secd_su *s;
 	bool load;             /* the start: owner resync, then read */
+	uint32_t read_unit;    /* a read of another unit's region (the partner's), 0 = none */
+	secd_su_rdone_fn *rdone;
 	char *payload;         /* write: the payload; load: what was read (NULL: nothing) */
 	int r;
 	struct sec_err err;
@@ -55,12 +57,19 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 		w->r = sec_errf(&w->err, -EINVAL, "no writer for region %u", d->cfg.unit_id);
 		return;
 	}
+	struct crd_region_read rr;
+	if (w->read_unit) {
+		w->r = crd_region_read(rd, w->read_unit, &rr, &w->err);
+		if (w->r == 0 && rr.found && !(w->payload = strdup(rr.payload)))
+			w->r = sec_errf(&w->err, -ENOMEM, "out of memory");
+		crd_region_read_release(&rr);
+		return;
+	}
 	if (!w->load) {
 		w->r = crd_region_write(rd, wr, 0, w->payload, strlen(w->payload), 0, NULL,
 					&w->err);
 		return;
 	}
-	struct crd_region_read rr;
 	/* a returning owner rewrites both copies before its first change (crd.md §3) */
 	w->r = crd_region_owner_resync(rd, wr, 0, 0, &w->err);
 	if (w->r < 0)
@@ -82,13 +91,18 @@ static void su_rjob_done(struct crd_rjob *j)
 	struct secd_su *s = w->s;
 
 	if (j->cancelled) { /* the unit is being freed: nothing more happens */
-		if (!w->load && w->done)
+		if (w->read_unit && w->rdone)
+			w->rdone(w->arg, -ECANCELED, NULL, "cancelled (stopping)");
+		else if (!w->load && w->done)
 			w->done(w->arg, -ECANCELED, "cancelled (stopping)");
 		free(w->payload);
 		free(w);
 		return;
 	}
-	if (w->load) {
+	if (w->read_unit) {
+		w->rdone(w->arg, w->r, w->payload, w->err.msg); /* payload handed over */
+		w->payload = NULL;
+	} else if (w->load) {
 		su_loaded(s, w->payload, w->r, w->err.msg);
 		w->payload = NULL;
 	} else {
@@ -127,6 +141,24 @@ int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *don
 	}
 	s->rw_inflight++;
 	return 0;
+}
+
+int secd_su_region_read(struct secd_su *s, uint32_t unit_id, secd_su_rdone_fn *done, void *arg)
+{
+	struct su_rjob *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->s = s;
+	w->read_unit = unit_id;
+	w->rdone = done;
+	w->arg = arg;
+	w->job.run = su_rjob_run;
+	w->job.done = su_rjob_done;
+	if ((r = crd_unit_region_submit(s->d->unit, &w->job)) < 0)
+		free(w);
+	return r;
 }
 
 static void su_live_written(void *arg, int r, const char *msg)

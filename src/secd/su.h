@@ -141,6 +141,11 @@ void secd_su_write_live(struct secd_su *s);
  * else -errno and msg. */
 typedef void secd_su_wdone_fn(void *arg, int r, const char *msg);
 int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *done, void *arg);
+/* Reads unit_id's CRD region (the partner SU's unit data); done(arg, r, payload, msg) on
+ * the loop: r 0 and payload (malloc'd JSON, owned by done; NULL = the region is empty), or
+ * -errno and msg. Returns 0 or -errno (done not called). */
+typedef void secd_su_rdone_fn(void *arg, int r, char *payload, const char *msg);
+int secd_su_region_read(struct secd_su *s, uint32_t unit_id, secd_su_rdone_fn *done, void *arg);
 /* The model changed outside a command (QMP or guard event): apply now or defer. */
 void secd_su_vm_event(struct secd_su *s, unsigned index, bool gone, bool fenced,
 		      const char *why);

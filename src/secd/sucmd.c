@@ -12,6 +12,8 @@
 #include "lib/log.h"
 #include "sdf/sdf.h"
 #include "su/syntax.h"
+#include "su/lmcheck.h"
+#include "cluster/global.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +28,8 @@ struct secd_sucmd {
 	secd_sucmd_done_fn *done;
 	void *arg;
 	struct su_plan *plan;
+	struct su_cmd cmd;       /* the typed command (kept for the partner read) */
+	struct su_lm_ctx lmctx;  /* LM commands: what the global data says */
 	size_t eff_i;            /* the effect being carried out */
 	bool in_start;           /* inside the start of an effect (synchronous completion) */
 	bool sync_done;
@@ -272,6 +276,81 @@ static void sucmd_undo_next(struct secd_sucmd *c)
 	sucmd_abort(c);
 }
 
+/* ---- LM commands: the partner's model first ---- */
+
+/* The partner's region was read: plan against it (NULL: not readable or empty). */
+static void sucmd_partner_read(void *arg, int r, char *payload, const char *msg)
+{
+	struct secd_sucmd *c = arg;
+	struct secd_su *s = c->s;
+	struct su_model *partner = NULL;
+	struct sec_err err = {0};
+
+	if (msg) /* from the region thread (not the direct call without a target) */
+		c->rw_inflight--;
+	if (c->cancelled) { /* stopping: cancel_all answered the command already */
+		if (!c->rw_inflight)
+			sucmd_free(c);
+		free(payload);
+		return;
+	}
+	if (r < 0)
+		log_warnx("%s: %s: the partner's CRD region: %s", s->d->who, c->text, msg);
+	else if (payload && !(partner = su_model_from_json(payload, strlen(payload), &err)))
+		log_warnx("%s: %s: the partner's unit data: %s", s->d->who, c->text, err.msg);
+	free(payload);
+	c->plan = su_cmd_plan_lm(s->m, &c->cmd, partner, &c->lmctx,
+				 (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
+	su_model_free(partner);
+	if (!c->plan) {
+		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0221", 32,
+					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
+		return;
+	}
+	sucmd_finish(c, sucmd_plan_result(c)); /* an information command: no effects */
+}
+
+/* /CHECK-VM-MIGRATION: the SU Cluster from the global data, the target's model from its
+ * CRD region (read now: never a cached copy). Returns 0 (continues in
+ * sucmd_partner_read) or -errno (answered). */
+static int sucmd_lm_check(struct secd_sucmd *c)
+{
+	struct secd_su *s = c->s;
+	const struct cluster_global *g = s->d->global;
+	const char *partner = NULL;
+	const struct cluster_su_cluster *suc = g ? cluster_su_cluster_of(g, s->d->cfg.name,
+									 &partner) : NULL;
+	struct su_lm_ctx *x = &c->lmctx;
+	const char *target = c->cmd.su_name[0] ? c->cmd.su_name : partner;
+	int ti = target && g ? cluster_global_find_unit(g, target) : -1;
+	int r;
+
+	*x = (struct su_lm_ctx){0};
+	if (suc) {
+		snprintf(x->cluster, sizeof(x->cluster), "%.*s", (int)sizeof(x->cluster) - 1,
+			 suc->name);
+		x->cluster_active = suc->active;
+		x->same_cluster = target && (!strcasecmp(suc->units[0], target) ||
+					     !strcasecmp(suc->units[1], target));
+	}
+	if (ti >= 0)
+		snprintf(x->target, sizeof(x->target), "%.*s", (int)sizeof(x->target) - 1,
+			 g->units[ti].name);
+	if (ti < 0 || g->units[ti].role != CRD_UNIT_SU || !strcasecmp(g->units[ti].name,
+								      s->d->cfg.name)) {
+		sucmd_partner_read(c, 0, NULL, NULL); /* no target model: the check says why */
+		return 0;
+	}
+	c->rw_inflight++; /* cancel_all leaves c to the read's done() */
+	if ((r = secd_su_region_read(s, g->units[ti].unit_id, sucmd_partner_read, c)) < 0) {
+		c->rw_inflight--;
+		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0221", 32,
+					     "%% CMD0221 INTERNAL ERROR: %s", strerror(-r)));
+		return r;
+	}
+	return 0;
+}
+
 /* ---- the queue ---- */
 
 static void sucmd_run(struct secd_sucmd *c)
@@ -303,6 +382,11 @@ static void sucmd_run(struct secd_sucmd *c)
 		sucmd_finish(c, sucmd_reject(s, c->text, "VMS6000", 130,
 					     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
 					     s->d->cfg.name, s->not_ready));
+		return;
+	}
+	c->cmd = cmd;
+	if (cmd.id == SU_CMD_CHECK_VM_MIGRATION) {
+		sucmd_lm_check(c);
 		return;
 	}
 	c->plan = su_cmd_plan(s->m, &cmd, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
