@@ -211,6 +211,15 @@ class Lm:
         self.info = q.execute("query-migrate")
         return self.info
 
+    def _final_info(self):
+        """query-migrate may say completed before total-time and downtime are filled in
+        (qemu-lm.md §9.6; seen here too): ask the source again once, if it is still there."""
+        if self.info and not self.info.get("total-time") and self.src.proc.poll() is None:
+            try:
+                self.info = self.src.qmp.execute("query-migrate")
+            except (qmpsync.QMPClosed, TimeoutError):
+                pass
+
     def resume_target(self, timeout=10.0):
         """Target cont; waits for its RESUME event."""
         q = self.tgt.qmp
@@ -238,6 +247,7 @@ class Lm:
 
         def ts(ev):
             return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
+        self._final_info()
         ram = (self.info or {}).get("ram", {})
         tc = self.tgt.qmp.find_event("MIGRATION", lambda d: d["status"] == "completed",
                                      after=getattr(self, "mark_tgt", 0))
