@@ -11,9 +11,11 @@ the demo guest via -kernel, marker disk A001 shared raw, cache=none) boots and r
 times (report_ms=100); a target, identical plus `-incoming defer -S`, gets the events and
 late-block-activate capabilities and `migrate-incoming tcp:127.0.0.1:0`; the source gets
 events, downtime-limit (50 ms) and max-bandwidth 4 GiB/s, then `migrate`; on the source's
-MIGRATION{completed} the target `cont`s, then the source `quit`s; the guest must go on on
+MIGRATION{completed} and the target's own (it has loaded everything), the target `cont`s,
+then the source `quit`s; the guest must go on on
 the target (one more report, joined console checks ok), then the target is killed. No
-postcopy, no return-path, no auto-converge (the same sequence as test_qemu_lm.py a).
+postcopy, no return-path, no auto-converge (test_qemu_lm.py a, which `cont`s on the
+source's completed alone; the target answers that cont only when loaded anyway).
 
 Printed per run: migrate -> source completed (ms), the pause source STOP -> target RESUME
 (ms, our CLOCK_MONOTONIC receive times, commit-free: the target resumes at once), total
@@ -69,7 +71,7 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
         assert not lm.caps_src["postcopy-ram"] and not lm.caps_tgt["postcopy-ram"]
         lm.start()
         lm.wait_completed(timeout=timeout)
-        lm.resume_target()
+        lm.resume_target(wait_loaded=True)
         r = lm.result()
         src.qmp.quit()
         src.wait_exit(10)

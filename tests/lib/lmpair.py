@@ -17,7 +17,7 @@ through the same files; the target is identical plus `-incoming defer -S`.
     lm = lmpair.Lm(src, tgt, downtime_ms=50)       # capabilities, migrate-incoming, port
     lm.start()                                     # source migrate
     r = lm.wait_completed(timeout=60)              # source MIGRATION completed
-    lm.resume_target()                             # target cont, waits for its RESUME
+    lm.resume_target(wait_loaded=True)             # target loaded? cont, wait for RESUME
     lm.result()                                    # times in ms (see Lm.result)
     ...
     for vm in (src, tgt): vm.kill()                # by PID, in finally blocks
@@ -220,9 +220,16 @@ class Lm:
             except (qmpsync.QMPClosed, TimeoutError):
                 pass
 
-    def resume_target(self, timeout=10.0):
-        """Target cont; waits for its RESUME event."""
+    def resume_target(self, timeout=10.0, wait_loaded=False):
+        """Target cont; waits for its RESUME event. wait_loaded: first wait for the
+        target's own MIGRATION{completed} (it has loaded the whole stream and is paused;
+        docs/qemu.md "Live migration facts": a cont while it is still inmigrate means
+        "start when loaded", or fails while the source holds the disks)."""
         q = self.tgt.qmp
+        if wait_loaded:
+            qmpsync.poll_until([q, self.src.qmp], lambda: q.find_event(
+                "MIGRATION", lambda d: d["status"] in ("completed", "failed"),
+                after=self.mark_tgt), timeout)
         m = q.mark()
         self.t_cont = now()
         cid = q.send("cont")
