@@ -18,6 +18,9 @@ c. Target resumed -> the source's cont fails on the image lock (the double-run g
 d. A SIGSTOPped target leaves the source "active" with transferred frozen; migrate_cancel
    works and the source keeps running; the target exits once continued.
 e. postcopy-ram (and return-path) are off on both sides, in every LM here.
+f. A cont to the target while it is still inmigrate and the source still holds the disks
+   fails on the image lock and does not start the target later: the engine must wait for
+   the target's own MIGRATION{completed} (paused) before its commit and cont.
 
 Measured results and deviations from the research: docs/qemu.md "Live migration facts,
 measured by tests/fault/test_qemu_lm.py". Every QEMU is ended by PID in finally blocks;
@@ -227,3 +230,28 @@ def test_postcopy_never_enabled(pair):
     assert_no_postcopy(lm)
     assert lm.caps_src["events"] and lm.caps_tgt["events"]
     assert lm.caps_tgt["late-block-activate"]
+
+
+def test_early_target_cont_fails_and_target_waits(pair):
+    src, tgt = running_pair(pair)
+    # 8 MiB/s: the 2 MB of the guest's non-zero pages take a few hundred ms
+    lm = lmpair.Lm(src, tgt, downtime_ms=50, bandwidth=8 << 20)
+    lm.start()
+    with pytest.raises(qmpsync.QMPError) as ei:
+        tgt.qmp.execute("cont")
+    print(f"\ntarget cont while the migration is active: {ei.value}")
+    assert LOCK_ERR in ei.value.desc, ei.value.desc
+    assert src.qmp.find_event("MIGRATION", lambda d: d["status"] == "completed") is None, \
+        "the migration completed before the early cont: not the condition under test"
+    lm.wait_completed(timeout=30)
+    qmpsync.poll_until([tgt.qmp, src.qmp], lambda: tgt.qmp.find_event(
+        "MIGRATION", lambda d: d["status"] == "completed", after=lm.mark_tgt), 10)
+    assert tgt.status() == "paused" and tgt.qmp.find_event("RESUME") is None
+    lm.resume_target()
+    assert tgt.status() == "running"
+    last_src = src.reports()[-1][0]
+    src.kill()
+    tgt.wait_reports(2, above=last_src)
+    tgt.kill()
+    boots, errs = joined_console(src, tgt)
+    assert errs == [] and len(boots) == 1, (errs, boots)
