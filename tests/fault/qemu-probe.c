@@ -1,9 +1,12 @@
 /* qemu-probe.c — drives a real QEMU through src/qemu (test_qemu_qmp.py; docs/qemu.md).
  *
  *   qemu-probe argv --dir D --name N [--disk MN=FILE]... [--tape MN=FILE]...
- *                   [--local MN=FILE]... [--ipl MN] [--append TEXT] [-S]
+ *                   [--local MN=FILE]... [--ipl MN] [--append TEXT] [--mem MIB] [-S]
+ *                   [--incoming]
  *       prints the argv of qemu_argv_build() as a JSON array (console D/console.log,
- *       QMP socket D/q.qmp); exit 2 and the reason on a bad spec.
+ *       QMP socket D/q.qmp; memory 32 MiB unless --mem; --incoming = -incoming defer, an
+ *       LM target, test_qemu_lm.py and bench/lm-bare.py); exit 2 and the reason on a bad
+ *       spec.
  *   qemu-probe media --sock PATH --pid QEMU_PID [--dev MN=FILE[:ro]]...
  *       connects, then per device runs twice detach (blockdev-open-tray force +
  *       blockdev-remove-medium [+ blockdev-del of our node]) and attach (blockdev-add +
@@ -289,6 +292,8 @@ static int cmd_argv(int argc, char **argv)
 
 		if (!strcmp(o, "-S")) {
 			s.init_only = true;
+		} else if (!strcmp(o, "--incoming")) {
+			s.incoming_defer = true;
 		} else if (i + 1 >= argc) {
 			return fprintf(stderr, "qemu-probe: '%s' needs a value\n", o), 2;
 		} else if (!strcmp(o, "--dir")) {
@@ -298,6 +303,13 @@ static int cmd_argv(int argc, char **argv)
 			s.qmp_path = qsock;
 		} else if (!strcmp(o, "--name")) {
 			s.name = argv[++i];
+		} else if (!strcmp(o, "--mem")) {
+			char *end;
+			unsigned long m = strtoul(argv[++i], &end, 10);
+
+			if (*end || m == 0 || m > UINT32_MAX)
+				return fprintf(stderr, "qemu-probe: bad --mem '%s'\n", argv[i]), 2;
+			s.memory_mib = (uint32_t)m;
 		} else if (!strcmp(o, "--ipl")) {
 			s.ipl_mn = argv[++i];
 		} else if (!strcmp(o, "--append")) {
