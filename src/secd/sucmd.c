@@ -322,9 +322,11 @@ static int sucmd_lm_check(struct secd_sucmd *c)
 									 &partner) : NULL;
 	struct su_lm_ctx *x = &c->lmctx;
 	const char *target = c->cmd.su_name[0] ? c->cmd.su_name : partner;
-	int ti = target && g ? cluster_global_find_unit(g, target) : -1;
-	int r;
+	int ti = -1, r;
 
+	for (uint32_t i = 0; target && g && i < g->n_units && ti < 0; i++)
+		if (!strcasecmp(g->units[i].name, target)) /* SDF upper-cases names */
+			ti = (int)i;
 	*x = (struct su_lm_ctx){0};
 	if (suc) {
 		snprintf(x->cluster, sizeof(x->cluster), "%.*s", (int)sizeof(x->cluster) - 1,

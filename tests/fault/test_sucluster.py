@@ -206,3 +206,51 @@ def test_su_secd_killed_then_restarted(lab):
     wait_status(lab, "NORMAL", timeout=20)
     wait_for(lambda: has_event(lab, f"Cluster state of '{SUC}' changed from 'ERROR' to "
                                     f"'NORMAL'"), 10, "the NORMAL event")
+
+
+def sdf(lab, su, cmd):
+    r = lab.sectl("sdf", su, cmd, "--json")
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"raw": r.stdout + r.stderr, "messages": []}
+
+
+def test_check_vm_migration(lab):
+    """/CHECK-VM-MIGRATION on su1's monitor reads su2's VM definitions from the CRD and
+    reports every conflict (vm2000.md §5), the tape as a detach warning; an INACTIVE SU
+    Cluster is a conflict; nothing changes on either SU."""
+    wait_for(lambda: sdf(lab, "su1", "/SHOW-VM-RESOURCES")[0] == 0 and
+             sdf(lab, "su2", "/SHOW-VM-RESOURCES")[0] == 0, 30, "both SUs serving")
+    rc, res = sdf(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=LM1,VM-INDEX=5,MEMORY-SIZE=64,"
+                              "DEVICES=*PARAMETERS(UNITS=(A003,T0))")
+    assert rc == 0, res
+    rc, res = sdf(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=LM1")
+    assert rc == 0, res
+    try:
+        # the SUs re-read the global data every few seconds: the new SU Cluster shows soon
+        res = wait_for(lambda: (lambda r: r if any("VMS2460" in m for m in r["messages"])
+                                else None)(sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=LM1")[1]),
+                       15, "su1 knowing its SU Cluster (VMS2460)")
+        assert any("VMS2471" in m and "T0" in m for m in res["messages"]), res
+        # conflicts on su2: the name, the VM index, the memory — all reported at once
+        rc, res = sdf(lab, "su2", "/CREATE-VM-DEFINITION VM-NAME=LM1,VM-INDEX=5,"
+                                  "MEMORY-SIZE=4090")
+        assert rc == 0, res
+        rc, res = sdf(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=LM1")
+        assert rc == 0, res
+        rc, res = sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=LM1,SERVER-UNIT-NAME=su2")
+        text = "\n".join(res["messages"])
+        assert res["rc"]["maincode"] == "VMS2461" and "VMS2461" in text, res
+        for why in ("VMS4013", "VMS4011", "VMS4504"):
+            assert f"REASON: {why}" in text, (why, text)
+        # INACTIVE: no LM
+        assert lab.sectl("sucluster", "deactivate", SUC).returncode == 0
+        wait_for(lambda: "REASON: VMS2402" in "\n".join(
+            sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=LM1")[1]["messages"]), 15,
+            "the check naming the INACTIVE SU Cluster (VMS2402)")
+    finally:
+        lab.sectl("sucluster", "activate", SUC)
+        for su in ("su1", "su2"):
+            sdf(lab, su, "/DELETE-VM VM-ID=LM1,CHECK-VM-STATE=*NO")
+            sdf(lab, su, "/DELETE-VM-DEFINITION VM-NAME=LM1")
