@@ -339,10 +339,15 @@ void secd_step(struct secd *d)
 	secd_force_poll(d);
 	if (d->stopping && crd_unit_stopped(d->unit)) {
 		if (!d->drain.crd_stopped && crd_unit_stop_result(d->unit) == 0)
-			log_info("%s: stopped (slot LEFT, master lease released)", d->who);
+			log_info("%s: stopped (%s)", d->who,
+				 d->drain.restarting ? "slot RESTARTING: its guests keep running under "
+						       "sec-guard until fence_timeout"
+				 : d->cfg.role == SECD_ROLE_MU ? "slot LEFT, master lease released"
+							       : "slot LEFT");
 		else if (!d->drain.crd_stopped)
 			log_warnx("%s: stopped after 2 x io_timeout (%u ms) before the lease release "
-				  "and the slot LEFT had completed", d->who, 2 * d->cfg.timing.io_ms);
+				  "and the last slot write had completed", d->who,
+				  2 * d->cfg.timing.io_ms);
 		d->drain.crd_stopped = true;
 		if (!secd_drain_done(d)) { /* its last events are still to be pulled */
 			uv_timer_start(&d->timer, secd_on_timer, SECD_DRAIN_POLL_MS, 0);
@@ -378,7 +383,8 @@ void secd_stop(struct secd *d, const char *why)
 	secd_event(d, LB_NOTICE, d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000", "%s deactivated",
 		   d->cfg.role == SECD_ROLE_MU ? "M2000" : "X2000");
 	/* an SU whose guard still runs guests writes RESTARTING, never LEFT (crd.md §4) */
-	crd_unit_stop(d->unit, secd_su_has_guests(d));
+	d->drain.restarting = secd_su_has_guests(d);
+	crd_unit_stop(d->unit, d->drain.restarting);
 	secd_su_stop(d);
 	uv_timer_start(&d->timer, secd_on_timer, 0, 0); /* not secd_step(): we may be inside it */
 }

@@ -51,6 +51,7 @@ struct secd_su;      /* su.c: the Server Unit part (SU only) */
 struct secd_drain {
 	uint64_t since_ms;                     /* SIGTERM (CLOCK_BOOTTIME ms), 0 = running */
 	bool crd_stopped;                      /* the CRD part has stopped (logged) */
+	bool restarting;                       /* an SU with guests: slot RESTARTING, not LEFT */
 	uint32_t ev_pending;                   /* own events not yet committed (evlog.c) */
 	uint64_t ev_seq;                       /* seq of the last own event committed */
 	uint64_t pulled_ms[CRD_UNITS_MAX + 1]; /* when each MU last pulled from this unit */

@@ -228,17 +228,38 @@ void secd_su_vm_event(struct secd_su *s, unsigned index, bool gone, bool fenced,
 
 /* ---- the guard ---- */
 
-static void su_guard_connect(struct secd_su *s);
+static void su_on_gretry(uv_timer_t *t);
+
+static void su_gpoll_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/* Ends the guard connection: its poll handle closed (freed when closed), then the socket. */
+static void su_guard_close(struct secd_su *s)
+{
+	if (s->gpoll) {
+		uv_poll_stop(s->gpoll);
+		uv_close((uv_handle_t *)s->gpoll, su_gpoll_closed);
+		s->gpoll = NULL;
+	}
+	s->g = guardc_free(s->g);
+	s->list_seq = 0;
+	s->listed = false; /* the next connection's LIST is compared with the VMs again */
+	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++) { /* that LIST says who runs */
+		s->vm[i].child = false;
+		s->vm[i].pid = 0;
+	}
+}
 
 static void su_guard_lost(struct secd_su *s, const char *why)
 {
 	log_warnx("%s: sec-guard: %s; reconnecting", s->d->who, why);
-	if (s->gpoll_init)
-		uv_poll_stop(&s->gpoll);
-	s->g = guardc_free(s->g);
-	s->list_seq = 0;
+	secd_event(s->d, LB_ERROR, "Sys-Mgmt", "sec-guard of SU '%s' is not reachable (%s): "
+		   "its guests are gone with it; reconnecting", s->d->cfg.name, why);
+	su_guard_close(s);
 	if (!s->stopping)
-		uv_timer_start(&s->gretry, (uv_timer_cb)su_guard_connect, SECD_SU_GUARD_RETRY_MS, 0);
+		uv_timer_start(&s->gretry, su_on_gretry, SECD_SU_GUARD_RETRY_MS, 0);
 }
 
 static void su_renew_send(struct secd_su *s)
@@ -346,13 +367,16 @@ static void su_reconcile(struct secd_su *s)
 		}
 		if (!init)
 			continue;
+		/* after the word "QEMU" (su_vm_qemu_gone) */
 		if (c && (c->flags & GUARD_CHILD_FENCED))
-			snprintf(why, sizeof(why), "fenced by sec-guard while secd was away");
+			snprintf(why, sizeof(why), "(pid %d) fenced by sec-guard while secd was away",
+				 c->pid);
 		else if (c)
-			snprintf(why, sizeof(why), "its QEMU (pid %d) ended while secd was away "
-				 "(wait status 0x%x)", c->pid, (unsigned)c->status);
+			snprintf(why, sizeof(why), "(pid %d) ended while secd was away (wait status "
+				 "0x%x)", c->pid, (unsigned)c->status);
 		else
-			snprintf(why, sizeof(why), "its QEMU is gone (sec-guard does not know it)");
+			snprintf(why, sizeof(why), "gone: sec-guard does not know it (the guard was "
+				 "restarted?)");
 		secd_su_vm_event(s, i, true, c && (c->flags & GUARD_CHILD_FENCED), why);
 		if (c && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
 			guardc_forget(s->g, key);
@@ -424,19 +448,17 @@ static void su_guard_connect(struct secd_su *s)
 		snprintf(s->not_ready, sizeof(s->not_ready), "sec-guard does not answer on '%s': %s",
 			 s->d->cfg.su_guard_socket, strerror(-r));
 		log_debug("%s: %s", s->d->who, s->not_ready);
-		uv_timer_start(&s->gretry, (uv_timer_cb)su_guard_connect, SECD_SU_GUARD_RETRY_MS, 0);
+		uv_timer_start(&s->gretry, su_on_gretry, SECD_SU_GUARD_RETRY_MS, 0);
 		return;
 	}
-	if (!s->gpoll_init) {
-		uv_poll_init(&s->d->loop, &s->gpoll, guardc_fd(s->g));
-		s->gpoll.data = s;
-		s->gpoll_init = true;
-	} else {
-		/* a new socket: libuv needs a new handle for a new fd */
-		uv_poll_init(&s->d->loop, &s->gpoll, guardc_fd(s->g));
-		s->gpoll.data = s;
+	if (!(s->gpoll = calloc(1, sizeof(*s->gpoll)))) {
+		s->g = guardc_free(s->g);
+		uv_timer_start(&s->gretry, su_on_gretry, SECD_SU_GUARD_RETRY_MS, 0);
+		return;
 	}
-	uv_poll_start(&s->gpoll, UV_READABLE, su_on_guard);
+	uv_poll_init(&s->d->loop, s->gpoll, guardc_fd(s->g)); /* a new fd: a new handle */
+	s->gpoll->data = s;
+	uv_poll_start(s->gpoll, UV_READABLE, su_on_guard);
 	if ((r = guardc_hello(s->g)) < 0 || (r = guardc_list(s->g)) < 0) {
 		su_guard_lost(s, strerror(-r));
 		return;
@@ -455,6 +477,11 @@ static void su_on_contimer(uv_timer_t *t)
 	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++)
 		if (s->vm[i].child)
 			secd_suvm_console(s, i);
+}
+
+static void su_on_gretry(uv_timer_t *t)
+{
+	su_guard_connect(t->data);
 }
 
 /* ---- start ---- */
@@ -597,13 +624,9 @@ void secd_su_stop(struct secd *d)
 	secd_sucmd_cancel_all(s, "the SU daemon is stopping");
 	for (unsigned i = 0; i <= SU_INDEX_MAX; i++)
 		secd_suvm_close(s, &s->vm[i]);
-	if (s->gpoll_init) {
-		uv_poll_stop(&s->gpoll);
-		uv_close((uv_handle_t *)&s->gpoll, NULL);
-	}
 	uv_close((uv_handle_t *)&s->gretry, NULL);
 	uv_close((uv_handle_t *)&s->contimer, NULL);
-	s->g = guardc_free(s->g); /* the guard keeps the guests; renewals stop with us */
+	su_guard_close(s); /* the guard keeps the guests; renewals stop with us */
 }
 
 void secd_su_free(struct secd *d)

@@ -99,8 +99,7 @@ struct secd_su {
 	bool rw_dirty;               /* the live model changed outside a command: write it */
 	/* sec-guard */
 	struct guardc *g;
-	uv_poll_t gpoll;
-	bool gpoll_init;
+	uv_poll_t *gpoll;            /* one handle per connection (closed with it) */
 	uv_timer_t gretry;
 	uint32_t list_seq;           /* the LIST being collected, 0 none */
 	bool listed;                 /* the first LIST after a connect was reconciled */

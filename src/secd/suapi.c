@@ -139,7 +139,7 @@ void secd_route_su_console(struct api_req *r, void *arg)
 	if (!index)
 		linelog_refresh(l);
 	lines = json_array();
-	uint64_t next = after;
+	uint64_t next = after + 1; /* the first seq not shown (docs/api.md) */
 	for (uint64_t seq = after + 1; limit > 0; seq++, limit--) {
 		struct linelog_line ln;
 		if (linelog_get(l, seq, &ln, buf, sizeof(buf)) < 0)
@@ -148,7 +148,7 @@ void secd_route_su_console(struct api_req *r, void *arg)
 		linelog_format_time(ln.time_ms, t, sizeof(t));
 		json_array_append_new(lines, json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)seq,
 						       "time", t, "text", buf));
-		next = seq;
+		next = seq + 1;
 	}
 	o = json_pack("{s:s, s:o, s:o, s:I}", "su", d->cfg.name, "vm",
 		      index ? json_string(vm) : json_null(), "lines", lines, "next",

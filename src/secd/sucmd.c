@@ -70,8 +70,8 @@ static json_t *sucmd_result(struct secd_su *s, const char *text, json_t *msgs,
 
 	json_array_foreach(msgs, i, m)
 		secd_su_console(s, "%s", json_string_value(m));
-	secd_su_console(s, "%% NBR0740 COMMAND COMPLETED '%.60s'; (RESULT: SC2=%03u, SC1=%03u, "
-			"MC=%s)", text, sc2, sc1, maincode);
+	secd_su_console(s, "%% NBR0740 COMMAND %s '%.60s'; (RESULT: SC2=%03u, SC1=%03u, MC=%s)",
+			ok ? "COMPLETED" : "TERMINATED WITH ERROR", text, sc2, sc1, maincode);
 	return o;
 }
 

@@ -402,19 +402,18 @@ void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, 
 	suvm_wait(v, SUVM_WAIT_QMP, SECD_SU_QMP_CONNECT_MS + 1000);
 }
 
+/* What happened to a child, after the word "QEMU" (su_vm_qemu_gone() puts it first). */
 static void suvm_describe_exit(const struct guard_child *c, char *buf, size_t size)
 {
 	if (c->flags & GUARD_CHILD_FENCED)
-		snprintf(buf, size, "fenced by sec-guard (renewals stopped)");
+		snprintf(buf, size, "(pid %d) fenced by sec-guard (renewals stopped)", c->pid);
 	else if (WIFEXITED(c->status))
-		snprintf(buf, size, "QEMU (pid %d) exited with status %d", c->pid,
-			 WEXITSTATUS(c->status));
+		snprintf(buf, size, "(pid %d) exited with status %d", c->pid, WEXITSTATUS(c->status));
 	else if (WIFSIGNALED(c->status))
-		snprintf(buf, size, "QEMU (pid %d) was killed by signal %d (%s)", c->pid,
+		snprintf(buf, size, "(pid %d) was killed by signal %d (%s)", c->pid,
 			 WTERMSIG(c->status), strsignal(WTERMSIG(c->status)));
 	else
-		snprintf(buf, size, "QEMU (pid %d) ended (wait status 0x%x)", c->pid,
-			 (unsigned)c->status);
+		snprintf(buf, size, "(pid %d) ended (wait status 0x%x)", c->pid, (unsigned)c->status);
 }
 
 void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c)
@@ -441,7 +440,7 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	}
 	if (v->cmd) { /* QEMU ended in the middle of an effect: that effect failed */
 		suvm_log_tail(s, v, tail, sizeof(tail));
-		suvm_fail(v, -ECHILD, "%s%s%s", why, tail[0] ? ": " : "", tail);
+		suvm_fail(v, -ECHILD, "QEMU %s%s%s", why, tail[0] ? ": " : "", tail);
 	}
 	v->qmp = qmp_free(v->qmp); /* after the effect ended: its pending reply is ignored */
 	v->qmp_ready = false;
@@ -449,7 +448,7 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 		v->discard = false;
 		return;
 	}
-	log_warnx("%s: VM index %u: %s", s->d->who, v->index, why);
+	log_warnx("%s: VM index %u: QEMU %s", s->d->who, v->index, why);
 	secd_su_vm_event(s, v->index, true, c->flags & GUARD_CHILD_FENCED, why);
 }
 

@@ -146,7 +146,11 @@ int lab_cmd_start(int argc, char **argv)
 			 u->name);
 		goto out;
 	}
-	if (lab_unit_running(u)) {
+	/* an SU's secd that runs while its guard or fake watchdog is gone: start those only */
+	bool secd_runs = lab_unit_running(u);
+	bool helpers_gone = !u->mu && !lab->no_guard && (!lab_guard_running(u) ||
+						     !lab_fakewd_running(u));
+	if (secd_runs && !helpers_gone) {
 		sec_errf(&err, -EBUSY,
 			 "unit '%s' runs already (pid %d); stop it first, e.g. "
 			 "'sectl lab kill --dir %s %s'",
@@ -161,6 +165,13 @@ int lab_cmd_start(int argc, char **argv)
 		goto out;
 	close(lockfd);
 	lockfd = -1;
+	if (secd_runs) {
+		printf("started the guard of %s (pid %d) and its fake watchdog (pid %d); its secd "
+		       "(pid %d) runs already\n", u->name, (int)u->guard_pid, (int)u->fakewd_pid,
+		       (int)u->pid);
+		rc = SECTL_EXIT_OK;
+		goto out_nomsg;
+	}
 	if (start_wait(lab, i, v.alive[i] ? v.incarnation[i] : 0) == 0) {
 		printf("started %s (pid %d)\n", u->name, (int)u->pid);
 		rc = SECTL_EXIT_OK;

@@ -440,7 +440,7 @@ int lab_unit_start_all(const struct lab *lab, struct lab_unit *u, const struct l
 			wd = true;
 		}
 	}
-	if ((r = lab_unit_start(lab, u, b->secd, err)) < 0)
+	if (!lab_unit_running(u) && (r = lab_unit_start(lab, u, b->secd, err)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -331,3 +331,42 @@ def test_su_events_wait_for_an_mu(su_lab):
                          for e in lab.events("mu1", text="VMQ")), 30,
              "the SU's event from while no MU ran")
     remove_guest(lab, "VMQ")
+
+
+def test_console_paging_never_repeats(su_lab):
+    """`next` is the first line not shown: asking for the lines after next - 1 never gives
+    a line again (sectl console --follow used to reprint the last line every poll)."""
+    lab = su_lab
+    st, b = lab.call("mu1", "GET", f"/api/v1/sus/{SU}/console?after=0&limit=5")
+    assert st == 200 and b["lines"], b
+    assert b["next"] == b["lines"][-1]["seq"] + 1, b
+    st, b2 = lab.call("mu1", "GET", f"/api/v1/sus/{SU}/console?after={b['next'] - 1}&limit=5")
+    assert st == 200, b2
+    assert all(l["seq"] >= b["next"] for l in b2["lines"]), (b, b2)
+    r = lab.sectl("console", SU, "--json", "--after", str(b["next"] - 1))
+    assert r.returncode == 0, r.stderr
+    seqs = [l["seq"] for l in json.loads(r.stdout)["lines"]]
+    assert seqs == sorted(set(seqs)) and all(q >= b["next"] for q in seqs), seqs
+
+
+def test_guard_killed(su_lab):
+    """sec-guard killed: its QEMUs die with it (PR_SET_PDEATHSIG); secd keeps running, says
+    so in an event, reconnects once the guard is back, and reports the VM's QEMU gone."""
+    lab = su_lab
+    start_guest(lab, "VMG", 14)
+    secd = lab.unit(SU)["pid"]
+    r = lab.sectl("lab", "kill", "--dir", lab.dir, SU, "--only", "guard")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: qemu_pid(lab, 14) is None, 20, "VMG's QEMU gone with the guard")
+    wait_for(lambda: any("sec-guard" in e["message"] and "not reachable" in e["message"]
+                         for e in lab.events("mu1", text="sec-guard")), 20,
+             "an event: the guard not reachable")
+    assert os.path.exists(f"/proc/{secd}"), "secd ended with its guard"
+    r = lab.sectl("lab", "start", "--dir", lab.dir, SU)  # brings the guard back
+    assert r.returncode == 0, r.stderr + r.stdout
+    wait_for(lambda: systems(lab).get("VMG", {}).get("status") == "DEFINED_ONLY", 30,
+             "VMG NOT INITIALIZED after the guard came back")
+    assert lab.unit(SU)["pid"] == secd  # the same secd all along
+    start_guest(lab, "VMG2", 15, units="A000,A001")  # and it runs guests again
+    remove_guest(lab, "VMG2")
+    remove_guest(lab, "VMG")
