@@ -7,7 +7,8 @@
 
 #include "su/cmd_priv.h"
 
-#define MEM_MAX_MIB (UINT64_C(1) << 40)
+#define MEM_MIN_MIB 16u /* QEMU's own lower bound (qemu_argv.h) */
+#define MEM_MAX_MIB 1048576u /* 1 TB (vm2000-facts.md §1.2) */
 
 static const struct sdf_operand *op(const struct sdf_cmd *t, const char *name)
 {
@@ -128,8 +129,9 @@ static int memory_in(const struct sdf_operand *o, struct su_cmd *c, struct sec_e
 	const struct sdf_operand *d = sdf_value_operand(&o->val, "DIMENSION");
 	if (d && sdf_value_is(&d->val, "*GIGABYTE"))
 		mib *= 1024;
-	if (mib == 0 || mib > MEM_MAX_MIB)
-		return sec_errf(reterr, -EINVAL, "MEMORY-SIZE out of range");
+	if (mib < MEM_MIN_MIB || mib > MEM_MAX_MIB) /* what a QEMU guest can have */
+		return sec_errf(reterr, -EINVAL, "MEMORY-SIZE %llu MB: a VM has %u MB to %u MB "
+				"(1 TB)", (unsigned long long)mib, MEM_MIN_MIB, MEM_MAX_MIB);
 	c->memory_mib = mib;
 	return 0;
 }

@@ -156,6 +156,10 @@ def test_conflicts_are_refused_and_change_nothing(su_lab):
     # a syntax error names the position
     res = refused(lab, "/CREATE-VM-DEFINITION VM-NAME=VME,MEMORY-SIZE=64,BOGUS=1", "CMD0202")
     assert re.search(r"POSITION \d+", " ".join(res["messages"]))
+    # memory a guest cannot have: refused when defined, not at activation
+    res = refused(lab, "/CREATE-VM-DEFINITION VM-NAME=VMM,MEMORY-SIZE=1", "CMD0202")
+    assert any("MEMORY-SIZE 1 MB" in m for m in res["messages"]), res
+    refused(lab, "/CREATE-VM-DEFINITION VM-NAME=VMM,MEM=1048576(DIM=*GIGABYTE)", "CMD0202")
     after = systems(lab)
     assert set(after) == set(before) | {"VMC"}, (before, after)
     assert after["VMA"]["status"] == "INIT_ONLY" and after["VMC"]["status"] == "DEFINED_ONLY"
