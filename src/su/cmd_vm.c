@@ -42,6 +42,25 @@ static const struct su_vmdev *vm_dev(const struct su_vm *vm, const char *mn)
 	return NULL;
 }
 
+/* Disks of an initialized VM with a QEMU cannot change (no hot-plug: VMS4018); -1 after
+ * the messages, else 0. */
+static int disk_hotplug_refused(struct plan_ctx *x, const struct su_vm *vm,
+				const struct su_vmdev *d, unsigned n, const char *b)
+{
+	int r = 0;
+
+	if (vm->state == SU_VM_FENCED)
+		return 0; /* no QEMU: only the definition changes */
+	for (unsigned i = 0; i < n; i++) {
+		const struct su_iodev *io = su_model_iodev(x->live, d[i].mn);
+		if (io && (io->cls == SU_DEV_DISK || io->cls == SU_DEV_CONSOLE)) {
+			plan_msg(x, "VMS4018", d[i].mn, b);
+			r = -1;
+		}
+	}
+	return r;
+}
+
 int cmd_start_vm(struct plan_ctx *x)
 {
 	const struct su_cmd *c = x->c;
@@ -294,6 +313,8 @@ int cmd_add_devices(struct plan_ctx *x)
 	}
 	if (cmd_check_dev_conflicts(x, x->live, vm, add.d, add.n) < 0)
 		return plan_reject_first(x, 64);
+	if (disk_hotplug_refused(x, vm, add.d, add.n, b) < 0)
+		return plan_reject(x, "VMS4018", 64);
 	struct su_vm *n = next_vm(x, vm);
 	if (!n)
 		return -1;
@@ -325,6 +346,8 @@ int cmd_remove_devices(struct plan_ctx *x)
 		return state_refused(x, vm);
 	if (cmd_expand_units_vm(x, vm, &r) < 0)
 		return plan_reject_first(x, 64);
+	if (disk_hotplug_refused(x, vm, r.d, r.n, b) < 0)
+		return plan_reject(x, "VMS4018", 64);
 	struct su_vm *n = next_vm(x, vm);
 	if (!n)
 		return -1;

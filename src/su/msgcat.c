@@ -193,6 +193,12 @@ static const struct su_msgdef cat[] = {
      "Terminate a VM with /DELETE-VM first.", true},
     {"VMS4017", "TOO MANY DEVICES FOR VIRTUAL MACHINE %s (AT MOST %u)",
      "The VM would have more devices than this SU supports.", "Assign fewer devices.", true},
+    {"VMS4018", "DISK '%s' CANNOT BE ADDED TO OR REMOVED FROM THE INITIALIZED VIRTUAL MACHINE %s",
+     "A disk would have to be hot-plugged into the guest's QEMU, which needs the guest's "
+     "cooperation (PCI hot-plug); this SU does not do it. Tapes and local disks are removable "
+     "media and can be added and removed at any time.",
+     "Change the VM's disks while it is not initialized: /DELETE-VM, /MODIFY-VM-DEFINITION "
+     "DEVICES=*ADD(...) or *REMOVE(...), /ACTIVATE-VM-DEFINITION.", true},
     {"VMS4021", "GUEST SYSTEM ON VIRTUAL MACHINE %s TERMINATED. VM IN STATE DOWN",
      "The guest system shut down (or was stopped after /SHUTDOWN-VM); the VM stays "
      "initialized with its memory and devices.",

@@ -218,10 +218,14 @@ static void test_exclusive_device_conflicts(void **state)
 	expect_refused(f, "/ADD-VM-DEVICES UNITS=A004,VM-ID=VM1", "VMS4004", 64,
 		       "% VMS4004 DEVICE 'A004' ASSIGNED IN SHARED MODE TO VIRTUAL MACHINE "
 		       "(4,VM3): EXCLUSIVE ASSIGNMENT NOT POSSIBLE");
-	p = fx_run(f, "/ADD-VM-DEVICES UNITS=A004,VM-ID=VM1,TYPE=*SD");
+	/* a disk of an initialized VM cannot change (no hot-plug); a tape can */
+	expect_refused(f, "/ADD-VM-DEVICES UNITS=A004,VM-ID=VM1,TYPE=*SD", "VMS4018", 64,
+		       "% VMS4018 DISK 'A004' CANNOT BE ADDED TO OR REMOVED FROM THE INITIALIZED "
+		       "VIRTUAL MACHINE (2,VM1)");
+	p = fx_run(f, "/ADD-VM-DEVICES UNITS=T0,VM-ID=VM1,TYPE=*SD");
 	expect_rc(p, true, "CMD0001", 0, 0);
 	EFFECTS(p, SU_EFF_DEVICE_ADD, SU_EFF_REGION_WRITE);
-	expect_msg(p, "% VMS4005 DEVICE 'A004' ASSIGNED TO VIRTUAL MACHINE (2,VM1) (TYPE=SD)");
+	expect_msg(p, "% VMS4005 DEVICE 'T0' ASSIGNED TO VIRTUAL MACHINE (2,VM1) (TYPE=SD)");
 	su_plan_free(p);
 	/* a device that is not generated */
 	expect_refused(
@@ -235,13 +239,17 @@ static void test_exclusive_device_conflicts(void **state)
 	/* remove: a device not assigned; then a real one */
 	expect_refused(f, "/REMOVE-VM-DEVICES UNITS=A00F,VM-ID=VM1", "VMS4007", 64,
 		       "% VMS4007 DEVICE 'A00F' NOT ASSIGNED TO VIRTUAL MACHINE (2,VM1)");
-	p = fx_run(f, "/REMOVE-VM-DEVICES UNITS=A0*,VM-ID=VM1");
+	expect_refused(f, "/REMOVE-VM-DEVICES UNITS=A0*,VM-ID=VM1", "VMS4018", 64,
+		       "% VMS4018 DISK 'A000' CANNOT BE ADDED TO OR REMOVED FROM THE INITIALIZED "
+		       "VIRTUAL MACHINE (2,VM1)");
+	p = fx_run(f, "/REMOVE-VM-DEVICES UNITS=T0,VM-ID=VM1");
 	expect_rc(p, true, "CMD0001", 0, 0);
-	EFFECTS(p, SU_EFF_DEVICE_REMOVE, SU_EFF_DEVICE_REMOVE, SU_EFF_DEVICE_REMOVE,
-		SU_EFF_REGION_WRITE);
-	expect_msg(p, "% VMS4009 DEVICE 'A001' REMOVED FROM VIRTUAL MACHINE (2,VM1)");
+	EFFECTS(p, SU_EFF_DEVICE_REMOVE, SU_EFF_REGION_WRITE);
+	expect_msg(p, "% VMS4009 DEVICE 'T0' REMOVED FROM VIRTUAL MACHINE (2,VM1)");
 	su_plan_free(p);
-	assert_int_equal(su_model_vm_by_name(f->m, "VM1")->ndevs, 0);
+	assert_int_equal(su_model_vm_by_name(f->m, "VM1")->ndevs, 2);
+	/* the disks of VM1 go with its termination (and its non-persistent definition) */
+	fx_ok(f, "/DELETE-VM VM-ID=VM1,CHECK-VM-STATE=*NO");
 	/* now VM2 can be activated */
 	fx_ok(f, "/ACTIVATE-VM-DEFINITION VM-NAME=VM2");
 	fx_free(f);
@@ -411,8 +419,8 @@ static void test_monitor_protected(void **state)
 static void test_ipl_unit_checks(void **state)
 {
 	struct fx *f = fx_new(SU_TYPE_X86);
-	fx_ok(f, "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256,DEVICES=*PARAMETERS(UNITS=(A000,T0))");
-	fx_ok(f, "/ADD-VM-DEVICES UNITS=A001,VM-ID=VM1,TYPE=*SD");
+	fx_ok(f, "/CREATE-VM VM-NAME=VM1,MEMORY-SIZE=256,DEVICES=*PARAMETERS(UNITS=(A000,T0,"
+		 "*DEVICE-RANGE(FROM=A001,TO=A001,USAGE=*SHARED)))");
 	expect_refused(f, "/START-VM VM-ID=VM1,IPL-UNIT=A002", "VMS4030", 64,
 		       "% VMS4030 IPL DEVICE 'A002' NOT ASSIGNED TO VIRTUAL MACHINE (2,VM1)");
 	expect_refused(f, "/START-VM VM-ID=VM1,IPL-UNIT=T0", "VMS4031", 64,
