@@ -27,6 +27,8 @@
 struct fwd {
 	struct secd *d;
 	struct api_req *req; /* NULL once the server answered it itself (stopping) */
+	json_t *answer;      /* the master's answer, held until this MU re-read region 0 */
+	unsigned status;
 	char action[32];
 	char account[LB_ACCOUNT_MAX];
 	char master[CLUSTER_NAME_MAX];
@@ -65,6 +67,17 @@ static void no_master(struct fwd *f, const char *fmt, ...)
 	free(f);
 }
 
+static void fwd_after_sync(void *arg)
+{
+	struct fwd *f = arg;
+
+	if (f->req)
+		api_reply_json(f->req, f->status, f->answer);
+	else
+		json_decref(f->answer);
+	free(f);
+}
+
 static void fwd_done(void *arg, const struct httpc_result *res)
 {
 	struct fwd *f = arg;
@@ -90,6 +103,15 @@ static void fwd_done(void *arg, const struct httpc_result *res)
 		json_decref(j);
 		api_reply_error(f->req, 500, "internal", "the Master MU '%s' answered HTTP %ld "
 				"without a JSON object", f->master, res->status);
+	} else if (res->status >= 200 && res->status < 300) {
+		/* the change is committed on the CRD: re-read region 0 before the answer, so
+		 * that a read on this MU right after shows it (read your writes) */
+		f->answer = j;
+		f->status = (unsigned)res->status;
+		if (secd_global_sync_then(f->d, fwd_after_sync, f) == 0)
+			return;
+		fwd_after_sync(f);
+		return;
 	} else {
 		api_reply_json(f->req, (unsigned)res->status, j);
 	}

@@ -58,6 +58,8 @@ struct gjob {
 	void *done_arg;
 	struct secd_gresult res;
 	struct cluster_global *result; /* on success: the new global data (for the loop) */
+	void (*then)(void *arg);       /* secd_global_sync_then(): called after the re-read */
+	void *then_arg;
 };
 
 /* ---- region thread ---- */
@@ -220,7 +222,8 @@ static void gjob_done(struct crd_rjob *job)
 		if (j->done)
 			j->done(j->done_arg, &j->res, NULL, NULL);
 	} else if (!j->write) {
-		st->sync_pending = false;
+		if (!j->then)
+			st->sync_pending = false;
 		if (j->res.r < 0) {
 			log_debug("%s: region 0 not re-read: %s", d->who, j->res.err.msg);
 		} else if (j->res.generation > d->global_generation) {
@@ -238,8 +241,29 @@ static void gjob_done(struct crd_rjob *job)
 	} else {
 		j->done(j->done_arg, &j->res, NULL, NULL);
 	}
+	if (j->then)
+		j->then(j->then_arg);
 	cluster_global_free(j->result);
 	free(j);
+}
+
+int secd_global_sync_then(struct secd *d, void (*fn)(void *arg), void *arg)
+{
+	struct secd_gstate *st = d->gstate;
+	struct gjob *j;
+	int r;
+
+	if (!st || d->stopping)
+		return -ESHUTDOWN;
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ENOMEM;
+	*j = (struct gjob){.job = {.run = gjob_run, .done = gjob_done}, .st = st, .then = fn,
+			   .then_arg = arg};
+	if ((r = crd_unit_region_submit(d->unit, &j->job)) < 0) {
+		free(j);
+		return r;
+	}
+	return 0;
 }
 
 int secd_global_change(struct secd *d, secd_gedit_fn *edit, void *edit_arg,

@@ -139,6 +139,11 @@ int secd_global_change(struct secd *d, secd_gedit_fn *edit, void *edit_arg,
  * secd_global_sync_start); an MU also when a snapshot announces a higher generation. */
 void secd_global_sync(struct secd *d);
 int secd_global_sync_start(struct secd *d, struct sec_err *reterr);
+/* A fresh re-read of region 0 (queued after every region job submitted before), then
+ * fn(arg) on the loop — also when the read failed or the unit is being freed. An MU that
+ * forwarded a write calls it before it answers, so that its next read shows the change
+ * (read your writes). Returns 0, or -ESHUTDOWN / -ENOMEM / -errno (fn not called). */
+int secd_global_sync_then(struct secd *d, void (*fn)(void *arg), void *arg);
 void secd_global_close(struct secd *d); /* closes the timer (with the loop's handles) */
 void secd_global_free(struct secd *d);  /* after crd_unit_free() */
 
