@@ -68,7 +68,7 @@ int child_table_init(struct child_table *t, const char *data_dir, struct sec_err
 			close(rfd);
 			buf[n > 0 ? n : 0] = 0;
 			if ((p = strstr(buf, " pid=")))
-				c->pid = atoi(p + 5);
+				c->pid = (int32_t)strtol(p + 5, NULL, 10);
 		}
 		t->used[t->n_used++] = true;
 		log_info("guest '%s' (pid %d) was fenced before this start: it stays down",

@@ -360,7 +360,7 @@ int qmp_new(uv_loop_t *loop, const char *path, uint32_t connect_timeout_ms,
 	q->next_id = 1;
 	q->cb = *cb;
 	q->arg = arg;
-	strcpy(q->path, path);
+	snprintf(q->path, sizeof(q->path), "%s", path); /* length checked above */
 	q->handshake_deadline_ns = clock_monotonic_ns() + connect_timeout_ms * NSEC_PER_MSEC;
 	r = qmp_transport_new(loop, path, q->handshake_deadline_ns, QMP_CONNECT_RETRY_MS,
 			      QMP_LINE_MAX, &tcb, q, &q->t);
@@ -411,7 +411,7 @@ int qmp_command(struct qmp *q, const char *name, json_t *args, uint32_t timeout_
 	text = NULL;
 	c->line[c->len - 1] = '\n';
 	c->line[c->len] = '\0';
-	strcpy(c->name, name);
+	snprintf(c->name, sizeof(c->name), "%s", name); /* for messages: cut if longer */
 	c->done = done;
 	c->arg = arg;
 	if (timeout_ms)

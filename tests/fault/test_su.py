@@ -255,6 +255,19 @@ def test_secd_away_longer_than_fence_timeout_fences(su_lab):
     remove_guest(lab, "VMF")
 
 
+def gone(pid):
+    """True once pid has ended (no such process, or a zombie not yet reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def wait_exited(pid, what, timeout=30):
+    wait_for(lambda: gone(pid), timeout, what)
+
+
 def slot_state(lab, unit_name):
     """The unit_state of unit_name's alive message on the first external CRD disk."""
     r = lab.sectl("crd", "inspect", os.path.join(lab.dir, "crd", "ext1"), "--json")
@@ -270,9 +283,7 @@ def test_stopping_secd_with_guests_writes_restarting(su_lab):
     start_guest(lab, "VMS", 11)
     pid = lab.unit(SU)["pid"]
     os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
-             30, "secd of su1 exiting after SIGTERM")
+    wait_exited(pid, "secd of su1 exiting after SIGTERM")
     assert slot_state(lab, SU) == "RESTARTING"
     r = lab.sectl("lab", "start", "--dir", lab.dir, SU)
     assert r.returncode == 0, r.stderr
@@ -285,9 +296,7 @@ def test_stopping_secd_with_guests_writes_restarting(su_lab):
     wait_for(lambda: qemu_pid(lab, 11) is None, 20, "VMS's QEMU gone")
     pid = lab.unit(SU)["pid"]
     os.kill(pid, signal.SIGTERM)
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
-             30, "secd of su1 exiting after SIGTERM")
+    wait_exited(pid, "secd of su1 exiting after SIGTERM")
     assert slot_state(lab, SU) == "LEFT"
     r = lab.sectl("lab", "start", "--dir", lab.dir, SU)
     assert r.returncode == 0, r.stderr
@@ -322,9 +331,7 @@ def test_su_events_wait_for_an_mu(su_lab):
     start_guest(lab, "VMQ", 13)
     mu = lab.unit("mu1")["pid"]
     lab.kill("mu1")
-    wait_for(lambda: not os.path.exists(f"/proc/{mu}") or
-             open(f"/proc/{mu}/stat").read().rsplit(")", 1)[1].split()[0] == "Z",
-             20, "mu1 gone")
+    wait_exited(mu, "mu1 gone")
     os.kill(qemu_pid(lab, 13), signal.SIGKILL)  # an event on the SU while no MU runs
     mon = os.path.join(lab.dir, "units", SU, "data", "console", "monitor.log")
     wait_for(lambda: any("VMS4022" in l and "VMQ" in l for l in open(mon)), 20,
