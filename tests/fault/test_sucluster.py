@@ -177,18 +177,28 @@ def test_writes_are_for_people_with_a_token(lab):
 
 
 def test_audit_entries(lab):
-    r = lab.sectl("audit", "--json", "--text", "SUCluster")
-    assert r.returncode == 0, r.stderr
-    msgs = [(a["type"], a["message"]) for a in json.loads(r.stdout)["entries"]]
-    assert ("OK", "Action=CreateSUCluster; SUCluster=SUC1; Units=su2,su1; Fencing=none --> OK") \
-        in msgs, msgs
-    assert ("OK", "Action=DeactivateSUCluster; SUCluster=SUC1 --> OK") in msgs
-    assert ("OK", "Action=ActivateSUCluster; SUCluster=SUC1 --> OK") in msgs
-    assert ("OK", "Action=DeleteSUCluster; SUCluster=SUC1 --> OK") in msgs
-    assert any(t == "Failed" and m.startswith("Action=CreateSUCluster; SUCluster=X; "
-                                              "Units=su1,su9; Fencing=self --> ")
-               for t, m in msgs), msgs
-    assert ("Start", "Action=ActivateSUCluster; SUCluster=NOPE") in msgs
+    """Every SU Cluster change is audited; entries made on another MU arrive by replication
+    (pull), so wait for them with a deadline."""
+    want_ok = ["Action=CreateSUCluster; SUCluster=SUC1; Units=su2,su1; Fencing=none --> OK",
+               "Action=DeactivateSUCluster; SUCluster=SUC1 --> OK",
+               "Action=ActivateSUCluster; SUCluster=SUC1 --> OK",
+               "Action=DeleteSUCluster; SUCluster=SUC1 --> OK"]
+    seen = {}
+
+    def entries():
+        r = lab.sectl("audit", "--json", "--text", "SUCluster")
+        assert r.returncode == 0, r.stderr
+        msgs = [(a["type"], a["message"]) for a in json.loads(r.stdout)["entries"]]
+        seen["msgs"] = msgs
+        return (all(("OK", m) in msgs for m in want_ok) and
+                any(t == "Failed" and m.startswith("Action=CreateSUCluster; SUCluster=X; "
+                                                   "Units=su1,su9; Fencing=self --> ")
+                    for t, m in msgs) and
+                ("Start", "Action=ActivateSUCluster; SUCluster=NOPE") in msgs)
+    try:
+        wait_for(entries, 20, "every audit entry of the SU Cluster changes")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; seen: {seen.get('msgs')}")
 
 
 def test_su_secd_killed_then_restarted(lab):
