@@ -78,7 +78,25 @@ bool lab_ports_free(const struct lab *lab, unsigned base, unsigned *ret_port)
 	return true;
 }
 
-/* base_port: the given one, checked, or the first free range in random order. */
+/* The kernel's ephemeral port range (outgoing connections, QEMU's `tcp:...:0` migration
+ * ports): a lab range inside it can find a port taken later, when `add-server` needs it. */
+static void ephemeral_range(unsigned *lo, unsigned *hi)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	*lo = 32768;
+	*hi = 60999;
+	if (f) {
+		if (fscanf(f, "%u %u", lo, hi) != 2 || *lo > *hi) {
+			*lo = 32768;
+			*hi = 60999;
+		}
+		fclose(f);
+	}
+}
+
+/* base_port: the given one, checked, or the first free range in random order, outside the
+ * ephemeral port range when any range is (else any range). */
 static int plan_ports(struct lab *lab, unsigned given, struct sec_err *err)
 {
 	unsigned order[LAB_PORT_RANGES], busy = 0;
@@ -100,13 +118,19 @@ static int plan_ports(struct lab *lab, unsigned given, struct sec_err *err)
 		order[k] = order[j];
 		order[j] = t;
 	}
-	for (unsigned k = 0; k < LAB_PORT_RANGES; k++) {
-		unsigned base = LAB_PORT_FIRST + LAB_PORT_SPAN * order[k];
-		if (lab_ports_free(lab, base, &busy)) {
-			lab->base_port = base;
-			return 0;
+	unsigned lo, hi;
+	ephemeral_range(&lo, &hi);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned k = 0; k < LAB_PORT_RANGES; k++) {
+			unsigned base = LAB_PORT_FIRST + LAB_PORT_SPAN * order[k];
+			bool ephemeral = base + LAB_PORT_SPAN > lo && base <= hi;
+			if (pass == 0 && ephemeral)
+				continue;
+			if (lab_ports_free(lab, base, &busy)) {
+				lab->base_port = base;
+				return 0;
+			}
 		}
-	}
 	return sec_errf(err, -EADDRINUSE, "no free port range for the lab on 127.0.0.1 "
 			"(tried 20000 + 300 k); give one with --base-port");
 }

@@ -78,6 +78,25 @@ static void test_plan_many_mus_move_su_ids(void **state)
 
 /* add-server: the next names, the next free ids of each kind (never one of lab.json), the
  * new server's number, its addresses in the lab's port range. */
+/* The lab's ports lie outside the kernel's ephemeral range, where an outgoing connection or
+ * a QEMU migration port could take one before `add-server` needs it (a make check run
+ * failed with "api_listen ...: Address already in use" that way). */
+static void test_plan_ports_not_ephemeral(void **state)
+{
+	unsigned lo = 32768, hi = 60999;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+
+	if (f) {
+		assert_int_equal(fscanf(f, "%u %u", &lo, &hi), 2);
+		fclose(f);
+	}
+	for (int i = 0; i < 20; i++) { /* ranges are picked at random */
+		struct lab *lab = plan(2, 2, 1, "/tmp/lab");
+		assert_true(lab->base_port + LAB_PORT_SPAN <= lo || lab->base_port > hi);
+		lab_free(lab);
+	}
+}
+
 static void test_plan_add_server(void **state)
 {
 	struct lab *lab = plan(2, 2, 1, "/tmp/lab");
@@ -275,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan_names_ids_servers),
 		cmocka_unit_test(test_plan_many_mus_move_su_ids),
+		cmocka_unit_test(test_plan_ports_not_ephemeral),
 		cmocka_unit_test(test_plan_add_server),
 		cmocka_unit_test(test_plan_refusals),
 		cmocka_unit_test(test_plan_given_port_in_use),
