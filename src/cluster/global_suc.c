@@ -48,21 +48,6 @@ const struct cluster_su_cluster *cluster_su_cluster_of(const struct cluster_glob
 	return NULL;
 }
 
-static int bad(struct sec_err *reterr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int bad(struct sec_err *reterr, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr) {
-		va_start(ap, fmt);
-		vsnprintf(reterr->msg, sizeof(reterr->msg), fmt, ap);
-		va_end(ap);
-		reterr->code = -EINVAL;
-	}
-	return -EINVAL;
-}
-
 /* 1..32 of [A-Za-z0-9_-]. */
 static const char *suc_name_problem(const char *s)
 {
@@ -92,40 +77,40 @@ int cluster_su_cluster_check(const struct cluster_global *g, const struct cluste
 	const char *why;
 
 	if ((why = suc_name_problem(c->name)))
-		return bad(reterr, "%s.name: '%.32s' %s", path, c->name, why);
+		return sec_errf(reterr, -EINVAL, "%s.name: '%.32s' %s", path, c->name, why);
 	if ((unsigned)c->fencing >= CLUSTER_FENCING_MAX)
-		return bad(reterr, "%s.fencing: must be 'self' or 'none'", path);
+		return sec_errf(reterr, -EINVAL, "%s.fencing: must be 'self' or 'none'", path);
 	for (int k = 0; k < 2; k++) {
 		int i = cluster_global_find_unit(g, c->units[k]);
 		if (i < 0)
-			return bad(reterr, "%s.units[%d]: '%.63s' is not a unit of the cluster", path,
+			return sec_errf(reterr, -EINVAL, "%s.units[%d]: '%.63s' is not a unit of the cluster", path,
 				   k, c->units[k]);
 		u[k] = &g->units[i];
 		if (u[k]->role != CRD_UNIT_SU)
-			return bad(reterr, "%s.units[%d]: '%s' is an MU, not an SU", path, k,
+			return sec_errf(reterr, -EINVAL, "%s.units[%d]: '%s' is an MU, not an SU", path, k,
 				   u[k]->name);
 	}
 	if (!strcmp(u[0]->name, u[1]->name))
-		return bad(reterr, "%s.units[1]: '%s' is named twice (an SU Cluster needs two "
+		return sec_errf(reterr, -EINVAL, "%s.units[1]: '%s' is named twice (an SU Cluster needs two "
 			   "SUs)", path, u[1]->name);
 	if (u[0]->su_type != u[1]->su_type)
-		return bad(reterr, "%s.units: '%s' is an SU %s and '%s' an SU %s (both SUs need "
+		return sec_errf(reterr, -EINVAL, "%s.units: '%s' is an SU %s and '%s' an SU %s (both SUs need "
 			   "the same SU type)", path, u[0]->name,
 			   cluster_su_type_to_string(u[0]->su_type), u[1]->name,
 			   cluster_su_type_to_string(u[1]->su_type));
 	for (int k = 0; k < 2 && u[k]->su_type == CLUSTER_SU_390; k++)
 		if (!in_mc(g, u[k]->server))
-			return bad(reterr, "%s.units[%d]: SE Server '%s' of SU /390 '%s' is not in "
+			return sec_errf(reterr, -EINVAL, "%s.units[%d]: SE Server '%s' of SU /390 '%s' is not in "
 				   "the Management Cluster (an SU /390 Cluster needs MUs in both "
 				   "SE Servers)", path, k, u[k]->server, u[k]->name);
 	for (unsigned j = 0; j < (self < 0 ? g->n_su_clusters : (unsigned)self); j++) {
 		const struct cluster_su_cluster *o = &g->su_clusters[j];
 		if (!strcmp(o->name, c->name))
-			return bad(reterr, "%s.name: '%s' is the name of su_clusters[%u]", path,
+			return sec_errf(reterr, -EINVAL, "%s.name: '%s' is the name of su_clusters[%u]", path,
 				   c->name, j);
 		for (int k = 0; k < 2; k++)
 			if (!strcmp(o->units[0], c->units[k]) || !strcmp(o->units[1], c->units[k]))
-				return bad(reterr, "%s.units[%d]: SU '%s' is already in SU Cluster "
+				return sec_errf(reterr, -EINVAL, "%s.units[%d]: SU '%s' is already in SU Cluster "
 					   "'%s'", path, k, c->units[k], o->name);
 	}
 	return 0;
@@ -137,7 +122,7 @@ int cluster_global_validate_su_clusters(const struct cluster_global *g, struct s
 	int r;
 
 	if (g->n_su_clusters > CLUSTER_SU_CLUSTERS_MAX)
-		return bad(reterr, "su_clusters: more than %d entries", CLUSTER_SU_CLUSTERS_MAX);
+		return sec_errf(reterr, -EINVAL, "su_clusters: more than %d entries", CLUSTER_SU_CLUSTERS_MAX);
 	for (unsigned i = 0; i < g->n_su_clusters; i++) {
 		snprintf(path, sizeof(path), "su_clusters[%u]", i);
 		/* each against those before it: the second of a pair is the one named */
@@ -153,11 +138,11 @@ static int get_name(json_t *j, const char *key, const char *path, char *dst, siz
 	json_t *v = json_object_get(j, key);
 
 	if (!v)
-		return bad(reterr, "%s.%s: missing", path, key);
+		return sec_errf(reterr, -EINVAL, "%s.%s: missing", path, key);
 	if (!json_is_string(v))
-		return bad(reterr, "%s.%s: expected a string", path, key);
+		return sec_errf(reterr, -EINVAL, "%s.%s: expected a string", path, key);
 	if (json_string_length(v) >= size || strlen(json_string_value(v)) != json_string_length(v))
-		return bad(reterr, "%s.%s: is longer than %zu bytes", path, key, size - 1);
+		return sec_errf(reterr, -EINVAL, "%s.%s: is longer than %zu bytes", path, key, size - 1);
 	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
@@ -174,39 +159,39 @@ int cluster_su_cluster_from_json(json_t *j, const char *path, struct cluster_su_
 	ret->active = true;
 	ret->fencing = CLUSTER_FENCING_SELF;
 	if (!json_is_object(j))
-		return bad(reterr, "%s: expected an object", path);
+		return sec_errf(reterr, -EINVAL, "%s: expected an object", path);
 	json_object_foreach(j, k, v) {
 		const char *const *p = keys;
 		while (*p && strcmp(*p, k))
 			p++;
 		if (!*p)
-			return bad(reterr, "%s.%.64s: unknown key", path, k);
+			return sec_errf(reterr, -EINVAL, "%s.%.64s: unknown key", path, k);
 	}
 	if ((r = get_name(j, "name", path, ret->name, sizeof(ret->name), reterr)) < 0)
 		return r;
 	if ((why = suc_name_problem(ret->name)))
-		return bad(reterr, "%s.name: '%s' %s", path, ret->name, why);
+		return sec_errf(reterr, -EINVAL, "%s.name: '%s' %s", path, ret->name, why);
 	units = json_object_get(j, "units");
 	if (!units)
-		return bad(reterr, "%s.units: missing", path);
+		return sec_errf(reterr, -EINVAL, "%s.units: missing", path);
 	if (!json_is_array(units) || json_array_size(units) != 2)
-		return bad(reterr, "%s.units: expected an array of exactly two SU names", path);
+		return sec_errf(reterr, -EINVAL, "%s.units: expected an array of exactly two SU names", path);
 	for (size_t i = 0; i < 2; i++) {
 		v = json_array_get(units, i);
 		if (!json_is_string(v) || json_string_length(v) >= CLUSTER_NAME_MAX ||
 		    !json_string_length(v) ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return bad(reterr, "%s.units[%zu]: expected a unit name", path, i);
+			return sec_errf(reterr, -EINVAL, "%s.units[%zu]: expected a unit name", path, i);
 		memcpy(ret->units[i], json_string_value(v), json_string_length(v) + 1);
 	}
 	if ((v = json_object_get(j, "active"))) {
 		if (!json_is_boolean(v))
-			return bad(reterr, "%s.active: expected true or false", path);
+			return sec_errf(reterr, -EINVAL, "%s.active: expected true or false", path);
 		ret->active = json_is_true(v);
 	}
 	if ((v = json_object_get(j, "fencing")) &&
 	    (!json_is_string(v) || cluster_fencing_parse(json_string_value(v), &ret->fencing) < 0))
-		return bad(reterr, "%s.fencing: must be 'self' or 'none'", path);
+		return sec_errf(reterr, -EINVAL, "%s.fencing: must be 'self' or 'none'", path);
 	return 0;
 }
 

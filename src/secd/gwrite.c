@@ -342,3 +342,37 @@ void secd_global_free(struct secd *d)
 	free(d->gstate);
 	d->gstate = NULL;
 }
+
+void secd_gresult_failure(const struct secd_gresult *res, struct secd_gfailure *ret)
+{
+	*ret = (struct secd_gfailure){.status = 503, .code = "unavailable"};
+	switch (res->r) {
+	case -EINVAL:
+		*ret = (struct secd_gfailure){.status = 400, .code = "bad_request"};
+		break;
+	case -ENOENT:
+		*ret = (struct secd_gfailure){.status = 404, .code = "not_found"};
+		break;
+	case -EEXIST:
+	case -EBUSY:
+	case -E2BIG:
+		*ret = (struct secd_gfailure){.status = 409, .code = "conflict",
+					      .details = cluster_conflicts_to_json(&res->conf)};
+		break;
+	case -ETIME:
+	case -ENOLCK:
+		*ret = (struct secd_gfailure){.status = 503, .code = "no_master"};
+		snprintf(ret->msg, sizeof(ret->msg), "the change did not commit: %s; retry",
+			 res->err.msg);
+		return;
+	case -ENOMEM:
+		*ret = (struct secd_gfailure){.status = 500, .code = "internal"};
+		break;
+	default:
+		snprintf(ret->msg, sizeof(ret->msg), "the global data could not be written to the "
+			 "CRD: %s; the change did not commit (the next change reads every CRD disk "
+			 "first); retry", res->err.msg);
+		return;
+	}
+	snprintf(ret->msg, sizeof(ret->msg), "%s", res->err.msg);
+}

@@ -147,6 +147,18 @@ int secd_global_sync_then(struct secd *d, void (*fn)(void *arg), void *arg);
 void secd_global_close(struct secd *d); /* closes the timer (with the loop's handles) */
 void secd_global_free(struct secd *d);  /* after crd_unit_free() */
 
+/* A change of the global data that did not commit (res->r != 0, not -ECANCELED), as the
+ * API answers it: status (400, 404, 409 with the conflict list as details, 503 no_master
+ * or unavailable, 500), code and message (gedit.h's codes; topology.c, suclusters.c).
+ * details is a new reference (NULL = none) for api_reply_error_details(). */
+struct secd_gfailure {
+	unsigned status;
+	const char *code;
+	json_t *details;
+	char msg[sizeof(((struct sec_err *)0)->msg) + 160];
+};
+void secd_gresult_failure(const struct secd_gresult *res, struct secd_gfailure *ret);
+
 /* forward.c: true while this MU holds the master lease and its validity has not passed. */
 bool secd_is_master_now(struct secd *d);
 /* A write on an MU that is not the Master MU: forwards r (its method, path, body and

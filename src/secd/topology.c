@@ -389,30 +389,11 @@ static void topo_done(void *arg, const struct secd_gresult *res,
 			json_decref(body);
 		call_free(c);
 		return;
-	case -EINVAL:
-		fail_call(c, 400, "bad_request", NULL, "%s", res->err.msg);
-		return;
-	case -ENOENT:
-		fail_call(c, 404, "not_found", NULL, "%s", res->err.msg);
-		return;
-	case -EEXIST:
-	case -EBUSY:
-	case -E2BIG:
-		fail_call(c, 409, "conflict", cluster_conflicts_to_json(&res->conf), "%s",
-			  res->err.msg);
-		return;
-	case -ETIME:
-	case -ENOLCK:
-		fail_call(c, 503, "no_master", NULL, "the change did not commit: %s; retry",
-			  res->err.msg);
-		return;
-	case -ENOMEM:
-		fail_call(c, 500, "internal", NULL, "%s", res->err.msg);
-		return;
-	default:
-		fail_call(c, 503, "unavailable", NULL, "the global data could not be written to "
-			  "the CRD: %s; the change did not commit (the next change reads every CRD "
-			  "disk first); retry", res->err.msg);
+	default: {
+		struct secd_gfailure f;
+		secd_gresult_failure(res, &f);
+		fail_call(c, f.status, f.code, f.details, "%s", f.msg);
+	}
 	}
 }
 
