@@ -258,5 +258,10 @@ char *crd_owner_to_json(const struct crd_owner_region *r);
  * non-negative integer", or -E2BIG when a list exceeds its capacity. */
 int crd_owner_from_json(const char *buf, size_t len, struct crd_owner_region *ret,
 			struct sec_err *reterr);
+/* One ownership record alone (LM bodies between SUs): the object of the region's "defs"
+ * list. to_json: malloc'd text or NULL on out-of-memory; from_json: 0 and *ret, or -EINVAL
+ * with reterr ("bad VM ownership data: 'def.epoch' ..."). */
+char *crd_vmdef_to_json(const struct crd_vmdef *d);
+int crd_vmdef_from_json(const char *buf, size_t len, struct crd_vmdef *ret, struct sec_err *reterr);
 
 #endif

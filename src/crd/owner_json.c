@@ -336,3 +336,28 @@ out:
 	json_decref(root);
 	return rc;
 }
+
+char *crd_vmdef_to_json(const struct crd_vmdef *d)
+{
+	json_t *o = vmdef_json(d);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+int crd_vmdef_from_json(const char *buf, size_t len, struct crd_vmdef *ret, struct sec_err *reterr)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, 0, &je);
+	struct crd_vmdef d;
+	int r;
+
+	if (!o)
+		return sec_errf(reterr, -EINVAL, "bad VM ownership data: not JSON (%s)", je.text);
+	r = vmdef_in(o, "def", &d, reterr);
+	json_decref(o);
+	if (r == 0)
+		*ret = d;
+	return r;
+}

@@ -271,4 +271,10 @@ struct su_model *su_model_from_json(const char *buf, size_t len, struct sec_err 
  * malloc'd text; NULL on out-of-memory. */
 char *su_systems_json(const struct su_model *m);
 
+/* One VM definition alone, as an element of "vms" above (the LM's prepare body, the
+ * definition migration): to_json malloc'd text (NULL on out-of-memory); from_json 0 and
+ * *ret, or -EINVAL with reterr naming the field (as 'vms[0].x'). */
+char *su_vm_to_json(const struct su_vm *vm);
+int su_vm_from_json(const char *buf, size_t len, struct su_vm *ret, struct sec_err *reterr);
+
 #endif

@@ -393,3 +393,30 @@ out:
 	json_decref(root);
 	return m;
 }
+
+/* ---- one VM definition alone (LM and definition migration bodies) ---- */
+
+char *su_vm_to_json(const struct su_vm *vm)
+{
+	json_t *o = vm_json(vm);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+int su_vm_from_json(const char *buf, size_t len, struct su_vm *ret, struct sec_err *reterr)
+{
+	json_error_t je;
+	json_t *o = json_loadb(buf, len, 0, &je);
+	struct su_vm vm;
+	int r;
+
+	if (!o)
+		return sec_errf(reterr, -EINVAL, "bad VM definition: not JSON (%s)", je.text);
+	r = vm_in(o, 0, &vm, reterr);
+	json_decref(o);
+	if (r == 0)
+		*ret = vm;
+	return r;
+}
