@@ -1,6 +1,7 @@
 /* su.c — secd as a Server Unit: start, the SU's CRD region, the guard connection, re-attach
  * (su.h). */
 #include "secd/su.h"
+#include "secd/lm.h"
 
 #include "lib/log.h"
 
@@ -621,6 +622,7 @@ void secd_su_stop(struct secd *d)
 	if (!s || s->stopping)
 		return;
 	s->stopping = true;
+	secd_lm_stop_all(s);
 	secd_sucmd_cancel_all(s, "the SU daemon is stopping");
 	for (unsigned i = 0; i <= SU_INDEX_MAX; i++)
 		secd_suvm_close(s, &s->vm[i]);

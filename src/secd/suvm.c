@@ -7,6 +7,7 @@
  * done to sucmd.c; any failure reports it failed with a reason and leaves nothing behind
  * (a QEMU started by a failed effect is killed). */
 #include "secd/su.h"
+#include "secd/lm.h"
 
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
@@ -245,6 +246,7 @@ static void suvm_on_event(void *arg, const struct qmp_event *ev)
 	struct secd_su *s = suvm_su(v);
 
 	log_debug("%s: VM index %u: QMP event %s", v->d->who, v->index, ev->name);
+	secd_lm_on_qmp_event(s, v->index, ev); /* an LM of this VM index sees every event */
 	if (strcmp(ev->name, "SHUTDOWN"))
 		return;
 	/* a quit or kill of ours shows as SHUTDOWN with "guest": false: not the guest's */
@@ -350,6 +352,7 @@ static int suvm_spawn(struct secd_su *s, struct secd_suvm *v, char *msg, size_t 
 		.memory_mib = (uint32_t)vm->memory_mib,
 		.cpus = vm->cpus ? vm->cpus : 1,
 		.init_only = true,
+		.incoming_defer = v->eff && v->eff->lm_incoming,
 		.devs = devs,
 		.n_devs = n,
 		.ipl_mn = vm->ipl_unit[0] ? vm->ipl_unit : NULL,
@@ -444,6 +447,8 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	}
 	v->qmp = qmp_free(v->qmp); /* after the effect ended: its pending reply is ignored */
 	v->qmp_ready = false;
+	if (secd_lm_on_qemu_exit(s, v->index, why)) /* an LM target: its abort handles it */
+		return;
 	if (v->discard) { /* a QEMU of a failed start */
 		v->discard = false;
 		return;
@@ -475,7 +480,7 @@ void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)
 
 /* The node of the medium this secd put into mn's drive ("" = none, a -drive medium):
  * set != NULL records set ("" forgets). Returns the node, or NULL when there is none. */
-static const char *suvm_media_node(struct secd_suvm *v, const char *mn, const char *set)
+const char *secd_suvm_media_node(struct secd_suvm *v, const char *mn, const char *set)
 {
 	size_t n = sizeof(v->media) / sizeof(v->media[0]), free_i = n;
 
@@ -555,12 +560,12 @@ static void suvm_step(struct secd_suvm *v)
 			   : -ENOTCONN;
 		break;
 	case OP_DETACH: {
-		const char *ours = suvm_media_node(v, v->eff->mn, NULL);
+		const char *ours = secd_suvm_media_node(v, v->eff->mn, NULL);
 		r = v->qmp ? qmp_medium_detach(v->qmp, dev, ours, SECD_SU_QMP_CMD_MS, suvm_on_reply,
 					       v)
 			   : -ENOTCONN;
 		if (r == 0)
-			suvm_media_node(v, v->eff->mn, ""); /* forgotten (the reply decides) */
+			secd_suvm_media_node(v, v->eff->mn, ""); /* forgotten (the reply decides) */
 		break;
 	}
 	case OP_ATTACH:
@@ -574,7 +579,7 @@ static void suvm_step(struct secd_suvm *v)
 					       SECD_SU_QMP_CMD_MS, suvm_on_reply, v)
 			   : -ENOTCONN;
 		if (r == 0)
-			suvm_media_node(v, io->mn, node);
+			secd_suvm_media_node(v, io->mn, node);
 		break;
 	default:
 		r = -EINVAL;
