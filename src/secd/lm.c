@@ -89,6 +89,11 @@ static void lm_trim(struct secd_su *s)
 	}
 }
 
+static double ms_between(uint64_t a, uint64_t b)
+{
+	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
+}
+
 void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, const char *why)
 {
 	uv_timer_stop(&lm->timer);
@@ -98,9 +103,11 @@ void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, 
 		snprintf(lm->result, sizeof(lm->result), "%s", result);
 	if (why && !lm->reason[0])
 		snprintf(lm->reason, sizeof(lm->reason), "%s", why);
-	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s", lm->s->d->who, lm->lm_id,
-		 lm->vm_name, lm->source, lm->target, secd_lm_state_name(st), lm->reason[0] ? ": " : "",
-		 lm->reason);
+	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s (%" PRId64 " bytes moved, "
+		 "total %.0f ms, pause %.0f ms)", lm->s->d->who, lm->lm_id, lm->vm_name, lm->source,
+		 lm->target, secd_lm_state_name(st), lm->reason[0] ? ": " : "", lm->reason,
+		 lm->q.ram_transferred, ms_between(lm->t_start, lm->t_end),
+		 ms_between(lm->t_stop, lm->t_resume));
 	lm_trim(lm->s);
 }
 
@@ -139,10 +146,6 @@ void secd_lm_say(struct secd_lm *lm, const char *fmt, ...)
 	secd_su_console(lm->s, "%s", line);
 }
 
-static double ms_between(uint64_t a, uint64_t b)
-{
-	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
-}
 
 json_t *secd_lm_json(const struct secd_lm *lm)
 {

@@ -26,13 +26,11 @@
 #include "su/lmrun.h"
 
 #define SECD_LM_POLL_MS 250	     /* query-migrate on the source */
-#define SECD_LM_STALL_MS 10000	     /* no byte moved for this long: abort (stall watchdog) */
 #define SECD_LM_PREPARE_MS 30000     /* the target's prepare (QEMU start, region write) */
 #define SECD_LM_COMMIT_MS 20000	     /* the target's commit (its completed, region write, cont) */
 #define SECD_LM_TGT_LOAD_MS 15000    /* target: the source said completed, its own must follow */
 #define SECD_LM_DOUBT_POLL_MS 500    /* an in-doubt commit: ask the target again */
 #define SECD_LM_DOWNTIME_MS 50	     /* migrate-set-parameters downtime-limit */
-#define SECD_LM_BANDWIDTH (4ull << 30) /* max-bandwidth, bytes/s (QEMU 7.2's default is 128 MiB/s) */
 #define SECD_LM_CONVERGE_MS 30000    /* x86: copying longer than this raises the downtime limit */
 #define SECD_LM_RECENT 8	     /* finished LMs kept for the status API */
 #define SECD_LM_MEDIA_MAX 16

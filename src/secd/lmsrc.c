@@ -17,6 +17,7 @@
 #include "qemu/qemu_argv.h"
 #include "su/vmstate.h"
 #include "cluster/global.h"
+#include "crd/unit.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +43,7 @@ struct src_x {
 	bool stopped_for_good; /* QEMU is in postmigrate (completed): only cont resumes it */
 	int qstep;	      /* the capability / parameter / migrate chain */
 	char qemu_status[32];
+	bool operator_told;   /* in doubt, undecidable: the console said so once */
 };
 static struct src_x *X(struct secd_lm *lm)
 {
@@ -260,7 +262,8 @@ static void src_qmp_step(struct secd_lm *lm)
 	case 1:
 		r = src_qmp(lm, "migrate-set-parameters",
 			    json_pack("{s:I, s:I}", "downtime-limit", (json_int_t)SECD_LM_DOWNTIME_MS,
-				      "max-bandwidth", (json_int_t)SECD_LM_BANDWIDTH),
+				      "max-bandwidth",
+				      (json_int_t)lm->s->d->cfg.su_lm_bandwidth_mib << 20),
 			    SECD_SU_QMP_CMD_MS, src_qmp_stepped);
 		break;
 	case 2:
@@ -339,9 +342,9 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 	if (r->err < 0 || qmp_migrate_parse(r->ret, &q) < 0) {
 		/* QMP is silent during stop-and-copy; silence longer than the stall bound with
 		 * the guest stopped means the target does not take the last data */
-		if (lm->t_stop && now - lm->t_stop > (uint64_t)SECD_LM_STALL_MS * NSEC_PER_MSEC)
+		if (lm->t_stop && now - lm->t_stop > (uint64_t)lm->s->d->cfg.timing.stall_ms * NSEC_PER_MSEC)
 			src_abort(lm, "the source's QEMU has been silent for %u s while stopped",
-				  SECD_LM_STALL_MS / 1000);
+				  lm->s->d->cfg.timing.stall_ms / 1000);
 		return;
 	}
 	if (q.ram_transferred != lm->last_transferred) {
@@ -365,9 +368,9 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 			  q.error_desc[0] ? q.error_desc : "the target closed the connection");
 		return;
 	}
-	if (now - lm->last_moved_ns > (uint64_t)SECD_LM_STALL_MS * NSEC_PER_MSEC) {
+	if (now - lm->last_moved_ns > (uint64_t)lm->s->d->cfg.timing.stall_ms * NSEC_PER_MSEC) {
 		src_abort(lm, "no data moved to the target SU '%s' for %u s", lm->target,
-			  SECD_LM_STALL_MS / 1000);
+			  lm->s->d->cfg.timing.stall_ms / 1000);
 		return;
 	}
 	if (now - lm->t_migrate > (uint64_t)SECD_LM_CONVERGE_MS * NSEC_PER_MSEC) {
@@ -547,14 +550,66 @@ static void src_doubt_answer(void *arg, const struct httpc_result *res)
 	json_decref(o);
 }
 
+/* The target's region, read after its dead verdict: crd_lm_source_decide() (crd.md §6). */
+static void src_doubt_region(void *arg, int r, char *payload, const char *msg)
+{
+	struct secd_lm *lm = arg;
+	struct sec_err err = {0};
+	struct su_model *t = NULL;
+
+	if (!back(lm)) {
+		free(payload);
+		return;
+	}
+	bool had = payload != NULL;
+	if (payload)
+		t = su_model_from_json(payload, strlen(payload), &err);
+	free(payload);
+	struct crd_lm_source_view view = {
+		.lm_id = lm->lm_id,
+		.vm_uuid = lm->vm_uuid,
+		.source_epoch = lm->def.epoch,
+		.target_read_ok = r == 0 && (t || !had), /* damaged data is no answer */
+		.target = t ? &t->own : NULL,
+		.target_verdict = CRD_ALIVE_DEAD,
+	};
+	struct crd_owner_region empty;
+	if (view.target_read_ok && !t) { /* an empty region: the target holds nothing */
+		crd_owner_init(&empty, lm->peer_unit);
+		view.target = &empty;
+	}
+	enum crd_lm_decision dec = lm->st == LM_ST_DOUBT ? crd_lm_source_decide(&view) : CRD_LM_WAIT;
+	su_model_free(t);
+	log_info("%s: LM %016" PRIx64 " in doubt, target dead: %s", lm->s->d->who, lm->lm_id,
+		 crd_lm_decision_to_string(dec));
+	if (dec == CRD_LM_QUIT_SOURCE) {
+		uv_timer_stop(&lm->timer);
+		src_decided(lm, "committed", 0, NULL);
+	} else if (dec == CRD_LM_RESUME_SOURCE) {
+		uv_timer_stop(&lm->timer);
+		src_decided(lm, "aborted", 0, "the target SU is dead and did not commit");
+	} else if (dec == CRD_LM_OPERATOR && !X(lm)->operator_told) {
+		X(lm)->operator_told = true;
+		secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s): THE TARGET'S RECORD CANNOT BE READ; "
+			    "THE VM STAYS STOPPED UNTIL IT CAN", lm->index, lm->vm_name);
+	}
+}
+
 static void src_doubt(struct secd_lm *lm)
 {
 	char path[96], id[17];
+	struct crd_unit_peer p;
 
 	if (lm->pending)
 		return;
 	secd_lm_id_str(lm->lm_id, id);
 	snprintf(path, sizeof(path), "/api/v1/internal/lm/%s", id);
+	if (crd_unit_peer(lm->s->d->unit, lm->peer_unit, &p) == 0 && p.verdict == CRD_ALIVE_DEAD) {
+		lm->pending++; /* the read is issued after the verdict it is combined with */
+		if (secd_su_region_read(lm->s, lm->peer_unit, src_doubt_region, lm) < 0)
+			lm->pending--;
+		return;
+	}
 	src_call(lm, "GET", path, NULL, SECD_LM_DOUBT_POLL_MS * 4, src_doubt_answer);
 }
 
