@@ -27,7 +27,6 @@
 
 #define SECD_LM_POLL_MS 250	     /* query-migrate on the source */
 #define SECD_LM_PREPARE_MS 30000     /* the target's prepare (QEMU start, region write) */
-#define SECD_LM_COMMIT_MS 20000	     /* the target's commit (its completed, region write, cont) */
 #define SECD_LM_TGT_LOAD_MS 15000    /* target: the source said completed, its own must follow */
 #define SECD_LM_DOUBT_POLL_MS 500    /* an in-doubt commit: ask the target again */
 #define SECD_LM_DOWNTIME_MS 50	     /* migrate-set-parameters downtime-limit */
@@ -94,6 +93,14 @@ struct secd_lm {
 	bool source_resumed;	 /* the source QEMU was told to continue after a stop */
 };
 
+/* How long the source waits for the target's commit (its completed, region write, cont):
+ * 2 x stall_timeout, at least 5 s; then the commit is in doubt. */
+static inline uint32_t secd_lm_commit_ms(const struct secd_su *s)
+{
+	uint32_t ms = 2 * s->d->cfg.timing.stall_ms;
+	return ms < 5000 ? 5000 : ms;
+}
+
 /* ---- lm.c ---- */
 /* A new LM record (running, listed first), with extra zeroed bytes behind it for the
  * driver's own state. NULL on out-of-memory. */
@@ -129,6 +136,13 @@ void secd_route_su_lmstat(struct api_req *r, void *arg);
  * phases. vm: the VM as committed; target: the target's unit. Returns 0 or -errno. */
 int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_id,
 			 uint32_t target_unit, const char *monjv);
+/* A restarted source finds "outgoing lm_id" rec in its region: asks the target to abort;
+ * its answer (aborted / committed), or in doubt its record after its dead verdict, decides
+ * (docs/lm.md crash table). Returns 0 or -errno (the record was dropped: no VM). */
+int secd_lm_source_recover(struct secd_su *s, const struct crd_lm_rec *rec);
+/* A restarted target: every "incoming lm_id" without a commit becomes "abort lm_id"
+ * (crd_lm_target_restart; the reconcile killed the reserved QEMU, which was no unit data). */
+void secd_lm_target_recover(struct secd_su *s);
 void secd_lm_src_on_event(struct secd_lm *lm, const struct qmp_event *ev);
 void secd_lm_src_on_exit(struct secd_lm *lm, const char *why);
 

@@ -13,6 +13,7 @@
 #include "secd/lm.h"
 
 #include "lib/clock.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
 #include "su/vmstate.h"
@@ -113,25 +114,21 @@ static int src_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t t
 
 /* ---- setup: media, prepare ---- */
 
-int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_id,
-			 uint32_t target_unit, const char *monjv)
+/* A new outgoing LM record for vm (its definition def) to target_unit, or NULL. */
+static struct secd_lm *src_new(struct secd_su *s, const struct su_vm *vm,
+			       const struct crd_vmdef *def, uint64_t lm_id, uint32_t target_unit)
 {
 	const struct cluster_unit *u = secd_global_unit(s->d, target_unit);
-	const struct crd_vmdef *def = crd_owner_find(&s->m->own, &vm->vm_uuid);
 	struct secd_lm *lm;
-	char vmstr[32];
 
-	if (!u || !def)
-		return -ENOENT;
 	/* the driver's own state lives behind the record (zeroed) */
-	if (!(lm = secd_lm_new(s, true, lm_id, sizeof(struct src_x))))
-		return -ENOMEM;
+	if (!u || !(lm = secd_lm_new(s, true, lm_id, sizeof(struct src_x))))
+		return NULL;
 	lm->index = vm->index;
 	lm->vm_uuid = vm->vm_uuid;
 	snprintf(lm->vm_name, sizeof(lm->vm_name), "%s", vm->name);
 	snprintf(lm->source, sizeof(lm->source), "%.*s", (int)sizeof(lm->source) - 1, s->d->cfg.name);
 	snprintf(lm->target, sizeof(lm->target), "%s", u->name);
-	snprintf(lm->monjv, sizeof(lm->monjv), "%s", monjv ? monjv : "");
 	lm->peer_unit = target_unit;
 	lm->vm_state = vm->state;
 	lm->vm = *vm;
@@ -148,10 +145,24 @@ int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_
 		}
 		lm->vm.devs[lm->vm.ndevs++] = vm->devs[i];
 	}
+	return lm;
+}
+
+int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_id,
+			 uint32_t target_unit, const char *monjv)
+{
+	const struct crd_vmdef *def = crd_owner_find(&s->m->own, &vm->vm_uuid);
+	struct secd_lm *lm = def ? src_new(s, vm, def, lm_id, target_unit) : NULL;
+	char vmstr[32];
+
+	if (!lm)
+		return def ? -ENOMEM : -ENOENT;
+	snprintf(lm->monjv, sizeof(lm->monjv), "%s", monjv ? monjv : "");
 	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", vm->index, vm->name);
 	secd_lm_say(lm, "%% VMS2450 LIVE MIGRATION OF VM %s TO SU '%s' STARTED", vmstr, lm->target);
 	secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "Live migration of VM %s from SU '%s' to SU '%s' "
 		   "started", vmstr, lm->source, lm->target);
+	fault_check("lm.src.after_outgoing", NULL); /* crash table row 1 (docs/lm.md) */
 	src_detach_next(lm);
 	return 0;
 }
@@ -325,6 +336,7 @@ static void src_prepared(void *arg, const struct httpc_result *res)
 	snprintf(lm->mig_host, sizeof(lm->mig_host), "%.*s", (int)(colon - u->api), u->api);
 	lm->mig_port = (unsigned)port;
 	json_decref(o);
+	fault_check("lm.src.after_prepare", NULL); /* row 1 with the target's incoming */
 	src_qmp_step(lm);
 }
 
@@ -350,6 +362,8 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 	if (q.ram_transferred != lm->last_transferred) {
 		lm->last_transferred = q.ram_transferred;
 		lm->last_moved_ns = now;
+		if (q.ram_transferred > 0 && strcmp(q.status, "completed"))
+			fault_check("lm.src.mid_copy", NULL); /* row 2 */
 	}
 	lm->q = q;
 	if (q.ram_total > 0)
@@ -472,6 +486,7 @@ static void src_decided(struct secd_lm *lm, const char *state, uint64_t resume_n
 {
 	if (!strcmp(state, "committed")) {
 		lm->t_resume = resume_ns;
+		fault_check("lm.src.before_finish", NULL); /* row 4 */
 		src_finish(lm);
 	} else {
 		X(lm)->stopped_for_good = true;
@@ -525,7 +540,8 @@ static void src_switchover(struct secd_lm *lm)
 	json_object_set_new(body, "def", deftxt ? json_loads(deftxt, 0, NULL) : json_null());
 	json_object_set_new(body, "state", json_string(su_vm_state_to_sem(lm->vm_state)));
 	free(deftxt);
-	if (src_call(lm, "POST", "/api/v1/internal/lm/commit", body, SECD_LM_COMMIT_MS,
+	fault_check("lm.src.after_completed", NULL); /* row 3: stopped, commit not asked */
+	if (src_call(lm, "POST", "/api/v1/internal/lm/commit", body, secd_lm_commit_ms(lm->s),
 		     src_committed) < 0)
 		src_abort(lm, "the target SU '%s' cannot be called for the commit", lm->target);
 }
@@ -790,4 +806,59 @@ static void src_abort_next(struct secd_lm *lm)
 		}
 		X(lm)->ab++;
 	}
+}
+
+/* ---- a restart with "outgoing lm_id" on the CRD (docs/lm.md crash table, rows 1-6) ---- */
+
+static void src_recover_answer(void *arg, const struct httpc_result *res)
+{
+	struct secd_lm *lm = arg;
+
+	if (!back(lm))
+		return;
+	if (res->err == 0 && res->status == 409) { /* the target committed: it owns the VM */
+		secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s): THE TARGET SU '%s' COMMITTED IT "
+			    "BEFORE THIS SU DAEMON RESTARTED", lm->index, lm->vm_name, lm->target);
+		src_finish(lm);
+		return;
+	}
+	if (res->err == 0 && res->status == 200) { /* aborted there: the guest stays here */
+		src_abort(lm, "the SU daemon restarted during the live migration");
+		return;
+	}
+	log_warnx("%s: LM %016" PRIx64 " after a restart: the target SU '%s': %s", lm->s->d->who,
+		  lm->lm_id, lm->target, res->err < 0 ? res->errmsg : res->body);
+	lm->st = LM_ST_DOUBT; /* the target's answer or its dead verdict decides */
+	uv_timer_start(&lm->timer, src_poll, SECD_LM_DOUBT_POLL_MS, SECD_LM_DOUBT_POLL_MS);
+}
+
+int secd_lm_source_recover(struct secd_su *s, const struct crd_lm_rec *rec)
+{
+	const struct su_vm *vm = su_model_vm_by_uuid(s->m, &rec->vm_uuid);
+	const struct crd_vmdef *def = vm ? crd_owner_find(&s->m->own, &vm->vm_uuid) : NULL;
+	struct secd_lm *lm = def ? src_new(s, vm, def, rec->lm_id, rec->peer) : NULL;
+	json_t *b;
+
+	if (!lm) { /* no VM or no target any more: the record alone goes */
+		crd_lm_source_resume(&s->m->own, rec->lm_id);
+		secd_su_write_live(s);
+		return def ? -ENOMEM : -ENOENT;
+	}
+	/* what happened before the restart is not known: the abort chain tries everything
+	 * (a migrate_cancel, a cont of a stopped guest, the media back into empty drives) */
+	X(lm)->copying = true;
+	X(lm)->stopped_for_good = true;
+	lm->media_i = lm->n_media;
+	lm->st = LM_ST_COPY;
+	secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s) TO SU '%s' WAS RUNNING WHEN THE SU DAEMON "
+		    "STOPPED: ASKING THE TARGET", lm->index, lm->vm_name, lm->target);
+	char *deftxt = crd_vmdef_to_json(&lm->def);
+	b = src_body(lm);
+	json_object_set_new(b, "def", deftxt ? json_loads(deftxt, 0, NULL) : json_null());
+	free(deftxt);
+	if (src_call(lm, "POST", "/api/v1/internal/lm/abort", b, 10000, src_recover_answer) < 0) {
+		lm->st = LM_ST_DOUBT;
+		uv_timer_start(&lm->timer, src_poll, SECD_LM_DOUBT_POLL_MS, SECD_LM_DOUBT_POLL_MS);
+	}
+	return 0;
 }

@@ -16,6 +16,7 @@
 #include "secd/lm.h"
 
 #include "lib/clock.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "secd/routes.h"
 #include "su/vmstate.h"
@@ -169,6 +170,7 @@ static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 		lm->mig_port = (unsigned)q.socket_port;
 		tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i}", "state", "incoming", "port",
 					     q.socket_port, "index", (int)lm->index));
+		fault_check("lm.tgt.after_prepare", NULL); /* crash table row 7 (docs/lm.md) */
 		return;
 	}
 	X(lm)->qstep++;
@@ -375,6 +377,7 @@ static void tgt_resumed(void *arg, const struct qmp_reply *r)
 	}
 	if (!lm->t_resume)
 		lm->t_resume = r->recv_ns;
+	fault_check("lm.tgt.after_cont", NULL); /* row 9: running, the source not told */
 	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", lm->index, lm->vm_name);
 	secd_lm_say(lm, "%% VMS2050 VM %s RESUMED ON SU '%s' AFTER A LIVE MIGRATION", vmstr,
 		    lm->target);
@@ -396,6 +399,7 @@ static void tgt_committed(void *arg, const struct su_plan *p)
 	}
 	X(lm)->committed = true;
 	lm->st = LM_ST_POST;
+	fault_check("lm.tgt.after_commit", NULL); /* row 8: committed, `cont` not sent */
 	secd_event(lm->s->d, LB_NOTICE, "Sys-Mgmt", "VM (%u,%s) created on SU '%s' by a live "
 		   "migration from SU '%s'", lm->index, lm->vm_name, lm->target, lm->source);
 	if (X(lm)->state != SU_VM_RUNNING) { /* INIT-ONLY and DOWN stay so */
@@ -421,8 +425,16 @@ static struct su_plan *tgt_commit_plan(void *arg, const struct su_model *live)
 /* This QEMU has loaded everything: commit. */
 static void tgt_commit(struct secd_lm *lm)
 {
+	struct fault_spec sp;
+
 	X(lm)->waiting_load = false;
 	uv_timer_stop(&lm->timer);
+	fault_check("lm.tgt.before_commit", NULL); /* row 7: loaded, nothing committed */
+	if (fault_check("lm.tgt.commit_write", &sp) && sp.action == FAULT_FAIL) {
+		tgt_abort(lm, "the commit on the CRD failed: %s (fault injected)",
+			  strerror(sp.arg ? (int)sp.arg : EIO));
+		return;
+	}
 	if (secd_sucmd_submit_plan(lm->s, "LM commit", tgt_commit_plan, tgt_committed, lm) == 0)
 		lm->pending++;
 	else
@@ -521,8 +533,20 @@ void secd_route_su_lm_abort(struct api_req *r, void *arg)
 	}
 	if (!(id = tgt_body_id(r, body, &d, arg)))
 		goto out;
+	if (!d->su->serving || !d->su->m) {
+		api_reply_error(r, 503, "unavailable", "VM2000 is not available on SU '%s': %s",
+				d->cfg.name, d->su->not_ready);
+		goto out;
+	}
 	lm = secd_lm_find(d->su, id, false);
-	if (!lm || lm->st == LM_ST_ABORTED) {
+	if (!lm || lm->st == LM_ST_ABORTED) { /* its record decides (after a restart too) */
+		const struct crd_owner_region *own = &d->su->m->own;
+		for (uint32_t i = 0; !lm && i < own->ndefs; i++)
+			if (own->defs[i].lm_id == id) {
+				api_reply_error(r, 409, "conflict", "live migration committed on this "
+						"SU already");
+				goto out;
+			}
 		api_reply_json(r, 200, json_pack("{s:s}", "state", "aborted"));
 		goto out;
 	}
@@ -594,4 +618,24 @@ void secd_lm_tgt_on_exit(struct secd_lm *lm, const char *why)
 	X(lm)->committed = false;
 	X(lm)->waiting_load = false;
 	tgt_abort(lm, "the target's QEMU ended: %s", why);
+}
+
+void secd_lm_target_recover(struct secd_su *s)
+{
+	struct crd_owner_region *own = &s->m->own;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < own->nlm; i++)
+		if (own->lm[i].kind == CRD_LM_INCOMING) {
+			char id[17];
+			secd_lm_id_str(own->lm[i].lm_id, id);
+			secd_su_console(s, "%% VMS2453 LIVE MIGRATION %s FROM UNIT %u ABORTED. REASON: "
+					"the SU daemon restarted before the commit", id, own->lm[i].peer);
+			n++;
+		}
+	if (!n)
+		return;
+	if (crd_lm_target_restart(own) < 0)
+		log_warnx("%s: no room for the abort records of %u live migration(s)", s->d->who, n);
+	secd_su_write_live(s);
 }

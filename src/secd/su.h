@@ -72,6 +72,7 @@ struct secd_suvm {
 		char node[32];
 	} media[8];
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
+	bool attach_check;      /* re-attached: look at its run state when QMP is ready */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */
 	uv_timer_t pdtimer;     /* /SHUTDOWN-VM: the guest's grace to shut down by itself */

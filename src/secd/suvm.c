@@ -14,6 +14,7 @@
 #include "qemu/qmpcmd.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -147,6 +148,12 @@ static void suvm_advance(struct secd_suvm *v)
 		suvm_step(v);
 }
 
+static void suvm_ignore(void *arg, const struct qmp_reply *r)
+{
+	(void)arg;
+	(void)r;
+}
+
 static void suvm_on_timeout(uv_timer_t *t)
 {
 	struct secd_suvm *v = t->data;
@@ -231,11 +238,36 @@ static void suvm_on_reply(void *arg, const struct qmp_reply *r)
 	suvm_advance(v);
 }
 
+/* After a re-attach: a RUNNING VM whose QEMU is paused although an LM committed it here
+ * (this secd stopped between the commit and the `cont`, docs/lm.md crash table row 8)
+ * continues now: the commit decided. */
+static void suvm_attach_status(void *arg, const struct qmp_reply *r)
+{
+	struct secd_suvm *v = arg;
+	struct secd_su *s = suvm_su(v);
+	const struct su_vm *vm = s->m ? su_model_vm_by_index(s->m, v->index) : NULL;
+	const struct crd_vmdef *def = vm ? crd_owner_find(&s->m->own, &vm->vm_uuid) : NULL;
+	struct qmp_status st;
+
+	if (r->err < 0 || qmp_status_parse(r->ret, &st) < 0 || !vm || !def || !def->lm_id ||
+	    vm->state != SU_VM_RUNNING || strcmp(st.status, "paused") || !v->qmp)
+		return;
+	log_info("%s: VM (%u,%s): committed by live migration %016" PRIx64 " but paused: "
+		 "continuing it", s->d->who, v->index, vm->name, def->lm_id);
+	secd_su_console(s, "%% VMS2050 VM (%u,%s) RESUMED ON SU '%s' AFTER A LIVE MIGRATION "
+			"(THE SU DAEMON RESTARTED BEFORE IT)", v->index, vm->name, s->m->res.name);
+	qmp_cont(v->qmp, SECD_SU_QMP_CMD_MS, suvm_ignore, v);
+}
+
 static void suvm_on_ready(void *arg, const json_t *version)
 {
 	struct secd_suvm *v = arg;
 
 	v->qmp_ready = true;
+	if (v->attach_check) {
+		v->attach_check = false;
+		qmp_query_status(v->qmp, SECD_SU_QMP_CMD_MS, suvm_attach_status, v);
+	}
 	if (v->wait == SUVM_WAIT_QMP)
 		suvm_advance(v);
 }
@@ -470,6 +502,7 @@ void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)
 			  v->index, pid, msg);
 		return;
 	}
+	v->attach_check = true;
 	log_info("%s: VM (%u,%s): re-attached to its QEMU (pid %d)", s->d->who, v->index,
 		 vm ? vm->name : "?", pid);
 	secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "VM (%u,%s) managed again after the SU daemon "
