@@ -45,6 +45,7 @@ struct src_x {
 	int qstep;	      /* the capability / parameter / migrate chain */
 	char qemu_status[32];
 	bool operator_told;   /* in doubt, undecidable: the console said so once */
+	bool tcg_stopped;     /* TCG policy: the guest was stopped for the whole copy */
 };
 static struct src_x *X(struct secd_lm *lm)
 {
@@ -278,6 +279,18 @@ static void src_qmp_step(struct secd_lm *lm)
 			    SECD_SU_QMP_CMD_MS, src_qmp_stepped);
 		break;
 	case 2:
+		/* QEMU 7.2's TCG loses dirty pages during a live pre-copy (docs/qemu.md finding
+		 * 4): under TCG the guest is stopped for the whole copy unless [su]
+		 * lm_tcg_live says otherwise (docs/decisions.md "LM under TCG") */
+		if (lm->s->accel == QEMU_ACCEL_TCG && !lm->s->d->cfg.su_lm_tcg_live &&
+		    lm->vm_state == SU_VM_RUNNING) {
+			X(lm)->tcg_stopped = true;
+			r = src_qmp(lm, "stop", NULL, SECD_SU_QMP_CMD_MS, src_qmp_stepped);
+			break;
+		}
+		X(lm)->qstep++;
+		/* fall through */
+	case 3:
 		snprintf(uri, sizeof(uri), "tcp:%s:%u", lm->mig_host, lm->mig_port);
 		lm->t_migrate = clock_monotonic_ns();
 		r = src_qmp(lm, "migrate", json_pack("{s:s}", "uri", uri), SECD_SU_QMP_CMD_MS,
@@ -422,7 +435,7 @@ static void src_poll(uv_timer_t *t)
 
 void secd_lm_src_on_event(struct secd_lm *lm, const struct qmp_event *ev)
 {
-	if (!strcmp(ev->name, "STOP") && lm->st == LM_ST_COPY)
+	if (!strcmp(ev->name, "STOP") && (lm->st == LM_ST_COPY || lm->st == LM_ST_SETUP))
 		lm->t_stop = ev->recv_ns;
 	else if (!strcmp(ev->name, "RESUME") && lm->st == LM_ST_COPY)
 		lm->t_stop = 0; /* a failed stop-and-copy: QEMU continued the guest */

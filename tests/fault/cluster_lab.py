@@ -155,13 +155,16 @@ class FaultLab(Lab):
     DIR/units/NAME/faults, fault.h) and optionally --netns. set_faults() and cut() are
     undone by undo_all(), which down() calls first, so a failing test leaves no fault."""
 
-    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False):
+    def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False,
+                 su_cluster=False):
         self.dir = os.path.join(d, "lab")
         args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
                 "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile,
                 "--faults"]
         if netns:
             args.append("--netns")
+        if su_cluster:
+            args.append("--su-cluster")
         self.extra, self.restarted, self.tokens, self.cuts = [], {}, {}, []
         self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert self.up.returncode == 0, self.up.stdout + self.up.stderr

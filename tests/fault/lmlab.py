@@ -1,0 +1,203 @@
+"""Helpers of the Live Migration tests (issue 5; docs/lm.md): a FaultLab of 2 SE Servers
+with 1 MU and 1 SU each, SU Cluster SUC1 of su1 and su2, and what an operator sees — VM2000
+commands through `sectl sdf`, consoles through `sectl console`, the systems overview.
+Every wait has a deadline (wait_for); no fixed sleeps."""
+import json, os, signal, subprocess, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import guestcheck  # noqa: E402
+from cluster_lab import FaultLab
+from lab import SECTL, wait_for
+
+SUS = ("su1", "su2")
+
+
+def sectl(lab, *args):
+    """sectl ARGS as the lab's admin (its client configuration); a CompletedProcess."""
+    env = dict(os.environ, SECTL_CONFIG=os.path.join(lab.dir, "sectl.conf"))
+    return subprocess.run([SECTL, *args], capture_output=True, text=True, timeout=60, env=env)
+
+
+def make_lab(d, bandwidth_mib=None, netns=False):
+    """The lab; bandwidth_mib: [su] lm_bandwidth_mib of both SUs (a slow copy gives the
+    tests time to act while it runs), set by a restart of both SU daemons."""
+    lab = FaultLab(d, servers=2, mus=1, sus=1, profile="test", netns=netns, su_cluster=True)
+    try:
+        r = sectl(lab, "login", "--password-file", os.path.join(lab.dir, "admin.password"))
+        assert r.returncode == 0, r.stderr
+        if bandwidth_mib:
+            for su in SUS:
+                set_config(lab, su, f"lm_bandwidth_mib = {bandwidth_mib}")
+        wait_for(lambda: all(sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0 for su in SUS), 30,
+                 "both SUs serving")
+        wait_for(lambda: "VMS2347" not in json.dumps(
+            sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=NOVM")[1]), 20,
+                 "su1 knowing its SU Cluster")
+    except BaseException:
+        lab.down()
+        raise
+    return lab
+
+
+def set_config(lab, su, line):
+    """Appends line to su's [su] section (the last of its secd.conf) and restarts its secd
+    (SIGTERM, then a new incarnation; guests keep running under the guard)."""
+    path = os.path.join(lab.dir, "units", su, "secd.conf")
+    with open(path, "a") as f:
+        f.write(line + "\n")
+    restart_secd(lab, su, signal.SIGTERM)
+
+
+def secd_pid(lab, su):
+    return lab.unit(su)["pid"]
+
+
+def restart_secd(lab, su, sig=signal.SIGKILL):
+    """Ends su's secd with sig (unless it is gone already), waits until it is gone, starts it
+    again and waits until it serves VM2000 commands."""
+    pid = secd_pid(lab, su)
+    if lab.unit(su)["running"]:
+        os.kill(pid, sig)
+    wait_for(lambda: not lab.unit(su)["running"], 20, f"{su}'s secd gone")
+    lab.restart(su)
+    wait_for(lambda: sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0, 30, f"{su} serving again")
+
+
+def sdf(lab, su, cmd):
+    r = sectl(lab, "sdf", su, cmd, "--json")
+    try:
+        return r.returncode, json.loads(r.stdout)
+    except ValueError:
+        return r.returncode, {"raw": r.stdout + r.stderr, "messages": [], "rc": {}}
+
+
+def ok(lab, su, cmd):
+    rc, res = sdf(lab, su, cmd)
+    assert rc == 0 and res.get("ok"), (cmd, res)
+    return res
+
+
+def console_lines(lab, su, vm=None, after=None):
+    """[(seq, text)] of su's monitor console, or of its guest vm ([] when it has none);
+    after: only lines with a higher sequence number."""
+    args = ["console", su, "--json"] + (["--vm", vm] if vm else [])
+    if after is not None:
+        args += ["--after", str(after)]
+    r = sectl(lab, *args)
+    if r.returncode != 0:
+        return []
+    return [(l["seq"], l["text"]) for l in json.loads(r.stdout)["lines"]]
+
+
+def console(lab, su, vm=None, after=None):
+    return [t for _, t in console_lines(lab, su, vm, after)]
+
+
+def vms(lab, su):
+    """{name: state} of su's VMs from /SHOW-VM-RESOURCES."""
+    res = ok(lab, su, "/SHOW-VM-RESOURCES")
+    out = {}
+    for line in res["messages"][2:]:
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith("(") and "MONITOR" not in parts[0]:
+            out[parts[0].split(",")[1].rstrip(")")] = parts[1]
+    return out
+
+
+def reports(lab, su, vm):
+    """[(n, ok)] of the guest's report lines on su's console of vm."""
+    boots = guestcheck.parse_console("\n".join(console(lab, su, vm)) + "\n")
+    return [(n, good) for b in boots for n, good, _ in b["reports"]]
+
+
+def last_n(lab, su, vm):
+    r = reports(lab, su, vm)
+    return r[-1][0] if r else 0
+
+
+def start_guest(lab, su, name, index, units="A000,A001"):
+    ok(lab, su, f"/CREATE-VM-DEFINITION VM-NAME={name},VM-INDEX={index},MEMORY-SIZE=64,"
+                f"DEVICES=*PARAMETERS(UNITS=({units}))")
+    ok(lab, su, f"/ACTIVATE-VM-DEFINITION VM-NAME={name}")
+    ok(lab, su, f"/START-VM IPL-UNIT=A000,VM-ID={name}")
+    wait_for(lambda: last_n(lab, su, name) >= 2, 30, f"{name} counting on {su}")
+
+
+def remove_guest(lab, name):
+    for su in SUS:
+        sdf(lab, su, f"/DELETE-VM VM-ID={name},CHECK-VM-STATE=*NO")
+        sdf(lab, su, f"/DELETE-VM-DEFINITION VM-NAME={name}")
+
+
+def migrate(lab, su, vm, to=None):
+    """/MIGRATE-VM on su; returns (answer, lm_id) — lm_id None when it was refused."""
+    cmd = f"/MIGRATE-VM VM-ID={vm}" + (f",SERVER-UNIT-NAME={to}" if to else "")
+    rc, res = sdf(lab, su, cmd)
+    return res, (res.get("lm") or {}).get("lm_id")
+
+
+def mark(lab, su):
+    """The sequence number of su's last monitor console line (later lines are new)."""
+    lines = console_lines(lab, su)
+    return lines[-1][0] if lines else 0
+
+
+def wait_line(lab, su, text, after=0, timeout=60):
+    """The first monitor console line of su after sequence number `after` containing text."""
+    def found():
+        return next((l for l in console(lab, su, after=after) if text in l), None)
+    return wait_for(found, timeout, f"'{text}' on {su}'s console", interval=0.1)
+
+
+def wait_lm_end(lab, su, after=0, timeout=90):
+    """'completed' or 'aborted': the source's VMS2451 or VMS2453 after `after`."""
+    def end():
+        for l in console(lab, su, after=after):
+            if "VMS2451" in l:
+                return "completed"
+            if "VMS2453" in l:
+                return "aborted"
+        return None
+    return wait_for(end, timeout, f"the LM's end on {su}", interval=0.1)
+
+
+def guest_continues(lab, su, vm, above, count=2, timeout=30):
+    """vm's console on su reports count more lines above n=above, all check=ok."""
+    wait_for(lambda: last_n(lab, su, vm) >= above + count, timeout,
+             f"{vm} counting past {above + count} on {su}")
+    bad = [n for n, good in reports(lab, su, vm) if not good]
+    assert not bad, f"{vm} on {su}: check=BAD at {bad}"
+
+
+def qemu_pid(lab, su, index):
+    """The pid of the QEMU su's guard runs for VM index (its child with that QMP socket)."""
+    guard = lab.unit(su)["guard"]["pid"]
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{p}/stat").read()
+            cmd = open(f"/proc/{p}/cmdline").read().split("\0")
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == guard and any(f"/q/{index}.qmp" in a for a in cmd):
+            return int(p)
+    return None
+
+
+def assert_one_owner(lab, vm, owner):
+    """vm is defined on owner only, and only owner's console of it still counts."""
+    wait_for(lambda: vm in vms(lab, owner), 20, f"{vm} on {owner}")
+    other = "su2" if owner == "su1" else "su1"
+    wait_for(lambda: vm not in vms(lab, other), 20, f"{vm} not on {other}")
+    n = last_n(lab, owner, vm)
+    guest_continues(lab, owner, vm, n)
+
+
+def vm_index(lab, su, vm):
+    res = ok(lab, su, "/SHOW-VM-RESOURCES")
+    for line in res["messages"]:
+        if f",{vm})" in line:
+            return int(line.split(",")[0].lstrip("("))
+    return None

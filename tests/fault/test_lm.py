@@ -1,0 +1,237 @@
+"""Live Migration between the two SUs of SU Cluster SUC1 (issue 5; vm2000.md §5, crd.md §6,
+docs/lm.md): real secd, sec-guard and QEMU (TCG) on both SUs, the demo guest counting on its
+console.
+
+One lab per module (lmlab.make_lab): 2 SE Servers with 1 MU and 1 SU each, SU Cluster SUC1,
+[su] lm_bandwidth_mib = 1 on both SUs so that the memory copy of the demo guest (~2 MB moved)
+lasts about two seconds: long enough for a test to act while it runs. Each test leaves no
+VM behind. Waits use deadlines, never fixed sleeps."""
+import os, signal
+
+import pytest
+
+from lab import wait_for
+from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
+                   migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
+                   restart_secd, assert_one_owner)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    lb = make_lab(str(tmp_path_factory.mktemp("lm")), bandwidth_mib=1)
+    try:
+        yield lb
+    finally:
+        lb.down()
+
+
+@pytest.fixture
+def clean(lab):
+    yield lab
+    lab.undo_all()
+    for name in ("G1", "G2", "G3", "G4"):
+        remove_guest(lab, name)
+
+
+def index_of(lab, su, vm):
+    res = ok(lab, su, "/SHOW-VM-RESOURCES")
+    line = next(l for l in res["messages"] if f",{vm})" in l)
+    return int(line.split(",")[0].lstrip("("))
+
+
+def test_running_guest_migrates_and_back(clean):
+    """The demo guest moves su1 -> su2 while counting: /MIGRATE-VM answers synchronously with
+    the check's messages and the LM's id; su1 shows (MIGR) meanwhile; the x86 console messages
+    come in the order of vm2000.md §5 on both monitors; the counter goes on on su2's console
+    without a new boot and with check=ok; the definition is on su2 only. Then back."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
+    m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    res, lm_id = migrate(lab, "su1", "G1")
+    assert lm_id and len(lm_id) == 16, res
+    assert res["ok"] and res["rc"]["maincode"] == "CMD0001", res
+    assert any("VMS2460" in m for m in res["messages"]), res
+    assert any("VMS2471" in m and "T0" in m for m in res["messages"]), res
+    wait_for(lambda: vms(lab, "su1").get("G1") in ("RUNNING(MIGR)", None), 10, "G1 (MIGR)")
+    n_before = last_n(lab, "su1", "G1")
+    assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
+    src = console(lab, "su1", after=m1)
+    order = ["VMS2450", "VMS4009 DEVICE 'T0'", "VMS6021", "VMS2451"]
+    pos = [next(i for i, l in enumerate(src) if o in l) for o in order]
+    assert pos == sorted(pos), src
+    tgt = console(lab, "su2", after=m2)
+    order = ["VMS6020", "VMS4005 DEVICE 'A000'", "VMS2050"]
+    pos = [next(i for i, l in enumerate(tgt) if o in l) for o in order]
+    assert pos == sorted(pos), tgt
+    assert "G1" not in vms(lab, "su1")
+    assert vms(lab, "su2").get("G1") == "RUNNING"
+    guest_continues(lab, "su2", "G1", 0, count=3)
+    first = reports(lab, "su2", "G1")[0][0]
+    assert n_before < first <= last_n(lab, "su1", "G1") + 2 or first > n_before, \
+        (n_before, first)
+    assert not any("READY" in l for l in console(lab, "su2", "G1")), "a new boot on su2"
+    # and back: the same guest, still counting
+    m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    res, lm_id = migrate(lab, "su2", "G1", to="su1")
+    assert lm_id, res
+    assert wait_lm_end(lab, "su2", m2) == "completed", console(lab, "su2", after=m2)
+    assert_one_owner(lab, "G1", "su1")
+
+
+def test_init_only_and_down_stay_so(clean):
+    """An INIT-ONLY VM (QEMU there, guest not started) and a DOWN VM migrate and keep their
+    state on the target (seed 4.4)."""
+    lab = clean
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G2,VM-INDEX=4,MEMORY-SIZE=64,"
+                   "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
+    ok(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=G2")
+    assert vms(lab, "su1")["G2"] == "INIT-ONLY"
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G2")[1]
+    assert wait_lm_end(lab, "su1", m1) == "completed"
+    assert vms(lab, "su2").get("G2") == "INIT-ONLY" and "G2" not in vms(lab, "su1")
+    # DOWN: start on su2, shut down, migrate back
+    ok(lab, "su2", "/START-VM IPL-UNIT=A000,VM-ID=G2")
+    wait_for(lambda: last_n(lab, "su2", "G2") >= 1, 30, "G2 counting")
+    ok(lab, "su2", "/SHUTDOWN-VM VM-ID=G2")
+    wait_for(lambda: vms(lab, "su2").get("G2") == "DOWN", 30, "G2 DOWN")
+    m2 = mark(lab, "su2")
+    assert migrate(lab, "su2", "G2", to="su1")[1]
+    assert wait_lm_end(lab, "su2", m2) == "completed"
+    assert vms(lab, "su1").get("G2") == "DOWN" and "G2" not in vms(lab, "su2")
+
+
+def test_second_outbound_lm_refused(clean):
+    """Only one outbound LM per source SU (seed 4.7): a second /MIGRATE-VM while the first
+    copies is refused with VMS2401 and changes nothing."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    start_guest(lab, "su1", "G2", 4)
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+    res, lm_id = migrate(lab, "su1", "G2")
+    assert lm_id is None and not res["ok"], res
+    assert any("VMS2401" in m for m in res["messages"]), res
+    assert wait_lm_end(lab, "su1", m1) == "completed"
+    assert vms(lab, "su1").get("G2") == "RUNNING"
+    assert "G1" in vms(lab, "su2") and "G2" not in vms(lab, "su2")
+
+
+def aborted_cleanly(lab, vm, m1, why):
+    """The LM ended as aborted with why on su1's console; the guest runs on su1, still
+    counting, and su2 has nothing of it."""
+    assert wait_lm_end(lab, "su1", m1) == "aborted", console(lab, "su1", after=m1)
+    line = next(l for l in console(lab, "su1", after=m1) if "VMS2453" in l)
+    assert why in line, line
+    wait_for(lambda: vms(lab, "su1").get(vm) == "RUNNING", 20, f"{vm} RUNNING on su1")
+    assert vm not in vms(lab, "su2")
+    guest_continues(lab, "su1", vm, last_n(lab, "su1", vm))
+
+
+def test_target_qemu_killed_mid_copy(clean):
+    """Abort (seed 4.7): the target's QEMU dies while the memory is copied — the guest keeps
+    running on the source, the tape is attached again, the target keeps nothing."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
+    m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    assert migrate(lab, "su1", "G1")[1]
+    wait_line(lab, "su2", "VMS6020", m2)
+    pid = wait_for(lambda: qemu_pid(lab, "su2", 3), 10, "the target's QEMU")
+    os.kill(pid, signal.SIGKILL)
+    aborted_cleanly(lab, "G1", m1, "")
+    assert any("VMS4005 DEVICE 'T0'" in l for l in console(lab, "su1", after=m1))
+    assert qemu_pid(lab, "su2", 3) is None
+
+
+def test_target_qemu_stopped_stall_watchdog(clean):
+    """A SIGSTOPped target QEMU takes no more data; QEMU has no timeout of its own, the
+    stall watchdog (stall_timeout) ends the LM and the guest stays on the source."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    assert migrate(lab, "su1", "G1")[1]
+    wait_line(lab, "su2", "VMS6020", m2)
+    pid = wait_for(lambda: qemu_pid(lab, "su2", 3), 10, "the target's QEMU")
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        aborted_cleanly(lab, "G1", m1, "")
+    finally:
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    wait_for(lambda: qemu_pid(lab, "su2", 3) is None, 20, "the target's QEMU gone")
+
+
+def test_commit_write_fails(clean):
+    """The commit point (crd.md §6): the target's commit write fails — it kills its QEMU,
+    writes "abort lm_id", answers aborted; the source continues the guest (cont +
+    announce-self), $AE."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.commit_write fail 5 count=1"])
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+    aborted_cleanly(lab, "G1", m1, "did not take over")
+
+
+def test_target_secd_killed_mid_copy_then_restarted(clean):
+    """Crash table row 7: the target's secd dies after prepare; its QEMU (kept by the guard)
+    takes the whole stream, the source's commit gets no answer and waits in doubt; the
+    restarted target turns "incoming" into "abort" and kills the orphan QEMU; the source
+    learns it and continues the guest."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.after_prepare kill count=1"])
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+    wait_for(lambda: not lab.unit("su2")["running"], 20, "su2's secd killed at the fault")
+    lab.set_faults("su2", [])
+    restart_secd(lab, "su2")
+    aborted_cleanly(lab, "G1", m1, "")
+
+
+def test_target_secd_killed_after_commit(clean):
+    """Crash table row 8: the target's secd dies after its commit and before `cont`; the
+    restarted target continues the paused guest (the commit decided); the source, in doubt
+    meanwhile, learns "committed" and finishes: exactly one owner, one running guest."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.after_commit kill count=1"])
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+    wait_for(lambda: not lab.unit("su2")["running"], 30, "su2's secd killed at the fault")
+    lab.set_faults("su2", [])
+    restart_secd(lab, "su2")
+    assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
+    assert_one_owner(lab, "G1", "su2")
+
+
+def test_source_secd_killed_mid_copy(clean):
+    """Crash table row 2: the source's secd dies while the memory is copied; the restarted
+    source asks the target to abort and keeps the guest (the copy is cancelled)."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su1", ["lm.src.mid_copy kill count=1"])
+    assert migrate(lab, "su1", "G1")[1]
+    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
+    lab.set_faults("su1", [])
+    m1 = 0
+    restart_secd(lab, "su1")
+    assert wait_lm_end(lab, "su1", m1) == "aborted", console(lab, "su1")
+    assert_one_owner(lab, "G1", "su1")
+
+
+def test_source_secd_killed_before_finish(clean):
+    """Crash table row 4: the target committed and runs the guest; the source's secd dies
+    before it removed its copy; restarted, it learns the commit (the target refuses the
+    abort), quits its QEMU and drops the definition."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su1", ["lm.src.before_finish kill count=1"])
+    assert migrate(lab, "su1", "G1")[1]
+    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
+    lab.set_faults("su1", [])
+    restart_secd(lab, "su1")
+    assert_one_owner(lab, "G1", "su2")
+    wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")
