@@ -26,7 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum ab_step { AB_CANCEL = 1, AB_TARGET, AB_STATUS, AB_CONT, AB_ANNOUNCE, AB_MEDIA, AB_PLAN, AB_END };
+enum ab_step {
+	AB_CANCEL = 1, AB_TARGET, AB_STATUS, AB_CONT, AB_ANNOUNCE, AB_BLOCKS, AB_MEDIA, AB_PLAN,
+	AB_END
+};
 
 static void src_abort(struct secd_lm *lm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void src_abort_next(struct secd_lm *lm);
@@ -46,6 +49,7 @@ struct src_x {
 	char qemu_status[32];
 	bool operator_told;   /* in doubt, undecidable: the console said so once */
 	bool tcg_stopped;     /* TCG policy: the guest was stopped for the whole copy */
+	bool recovering;      /* after a restart: which media were detached is not known */
 };
 static struct src_x *X(struct secd_lm *lm)
 {
@@ -679,6 +683,32 @@ static void src_abort_stepped(void *arg, const struct qmp_reply *r)
 	src_abort_next(lm);
 }
 
+/* After a restart: only the tapes and local disks whose drive is empty go back in. */
+static void src_abort_blocks(void *arg, const struct qmp_reply *r)
+{
+	struct secd_lm *lm = arg;
+	struct qmp_block *b = NULL;
+	int n;
+
+	if (!back(lm))
+		return;
+	n = r->err == 0 ? qmp_block_parse(r->ret, &b) : -EIO;
+	if (n >= 0) {
+		unsigned k = 0;
+		for (unsigned i = 0; i < lm->n_media; i++) {
+			char dev[16];
+			snprintf(dev, sizeof(dev), "dev-%s", lm->media[i]);
+			const struct qmp_block *e = qmp_block_find(b, (size_t)n, dev);
+			if (e && !e->inserted)
+				memmove(lm->media[k++], lm->media[i], sizeof(lm->media[0]));
+		}
+		lm->n_media = lm->media_i = k;
+	}
+	free(b);
+	X(lm)->ab++;
+	src_abort_next(lm);
+}
+
 /* One medium is back in its drive (AB_MEDIA walks media[media_i..0] down). */
 static void src_abort_media(void *arg, const struct qmp_reply *r)
 {
@@ -784,6 +814,11 @@ static void src_abort_next(struct secd_lm *lm)
 				    SECD_SU_QMP_CMD_MS, src_abort_stepped) == 0)
 				return;
 			break;
+		case AB_BLOCKS:
+			if (X(lm)->recovering && lm->n_media &&
+			    src_qmp(lm, "query-block", NULL, SECD_SU_QMP_CMD_MS, src_abort_blocks) == 0)
+				return;
+			break;
 		case AB_MEDIA:
 			if (lm->media_i > 0 && lm->media_i <= lm->n_media) {
 				/* re-attach what was detached: media[0..media_i) */
@@ -861,6 +896,7 @@ int secd_lm_source_recover(struct secd_su *s, const struct crd_lm_rec *rec)
 	 * (a migrate_cancel, a cont of a stopped guest, the media back into empty drives) */
 	X(lm)->copying = true;
 	X(lm)->stopped_for_good = true;
+	X(lm)->recovering = true;
 	lm->media_i = lm->n_media;
 	lm->st = LM_ST_COPY;
 	secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s) TO SU '%s' WAS RUNNING WHEN THE SU DAEMON "

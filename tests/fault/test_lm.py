@@ -106,14 +106,15 @@ def test_second_outbound_lm_refused(clean):
     copies is refused with VMS2401 and changes nothing."""
     lab = clean
     start_guest(lab, "su1", "G1", 3)
-    start_guest(lab, "su1", "G2", 4)
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G2,VM-INDEX=4,MEMORY-SIZE=64")
+    ok(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=G2")
     m1 = mark(lab, "su1")
     assert migrate(lab, "su1", "G1")[1]
     res, lm_id = migrate(lab, "su1", "G2")
     assert lm_id is None and not res["ok"], res
     assert any("VMS2401" in m for m in res["messages"]), res
     assert wait_lm_end(lab, "su1", m1) == "completed"
-    assert vms(lab, "su1").get("G2") == "RUNNING"
+    assert vms(lab, "su1").get("G2") == "INIT-ONLY"
     assert "G1" in vms(lab, "su2") and "G2" not in vms(lab, "su2")
 
 
@@ -213,10 +214,10 @@ def test_source_secd_killed_mid_copy(clean):
     lab = clean
     start_guest(lab, "su1", "G1", 3)
     lab.set_faults("su1", ["lm.src.mid_copy kill count=1"])
+    m1 = mark(lab, "su1")
     assert migrate(lab, "su1", "G1")[1]
     wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
     lab.set_faults("su1", [])
-    m1 = 0
     restart_secd(lab, "su1")
     assert wait_lm_end(lab, "su1", m1) == "aborted", console(lab, "su1")
     assert_one_owner(lab, "G1", "su1")
@@ -233,5 +234,45 @@ def test_source_secd_killed_before_finish(clean):
     wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
     lab.set_faults("su1", [])
     restart_secd(lab, "su1")
+    assert_one_owner(lab, "G1", "su2")
+    wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")
+
+
+@pytest.mark.parametrize("point,row", [("lm.src.after_outgoing", 1),
+                                       ("lm.src.after_completed", 3)])
+def test_source_secd_killed_at(clean, point, row):
+    """Crash table rows 1 and 3: the source's secd dies after recording "outgoing" (nothing
+    else happened yet), or after its QEMU completed and stopped the guest (not committed):
+    restarted, it asks the target to abort and continues the guest itself (cont and
+    announce-self), the tape back in its drive."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
+    lab.set_faults("su1", [f"{point} kill count=1"])
+    m1 = mark(lab, "su1")
+    res, lm_id = migrate(lab, "su1", "G1")  # row 1: secd dies before it answers
+    assert lm_id or row == 1, res
+    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
+    lab.set_faults("su1", [])
+    restart_secd(lab, "su1")
+    assert wait_lm_end(lab, "su1", m1) == "aborted", (row, console(lab, "su1", after=m1))
+    assert_one_owner(lab, "G1", "su1")
+    back = any("VMS4005 DEVICE 'T0'" in l for l in console(lab, "su1", after=m1))
+    assert back == (row == 3), (row, console(lab, "su1", after=m1))  # row 1: never detached
+    wait_for(lambda: qemu_pid(lab, "su2", 3) is None, 20, "no QEMU left on su2")
+
+
+def test_target_secd_killed_after_cont(clean):
+    """Crash table row 9: the target committed and continued the guest, then its secd died
+    before it answered; the source, in doubt, learns "committed" from the restarted target
+    and quits its stopped QEMU."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.after_cont kill count=1"])
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+    wait_for(lambda: not lab.unit("su2")["running"], 30, "su2's secd killed at the fault")
+    lab.set_faults("su2", [])
+    restart_secd(lab, "su2")
+    assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
     assert_one_owner(lab, "G1", "su2")
     wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")
