@@ -11,13 +11,13 @@ migration answers 202 with the lm_id, 409 lm_rejected with the SU's messages, 50
 names no lm_id; sectl follows GET .../migrations/{lm_id} to "completed in X.XX s, pause N
 ms" (exit 0) or "aborted: REASON" (exit 1), with plain progress lines when not on a TTY;
 every command is audited like a VM2000 command."""
-import json, threading
+import json, os, pty, subprocess, threading
 
 import pytest
 
 from cluster_lab import Lab
 from fakesu import FakeSU
-from lab import wait_for
+from lab import SECTL, wait_for
 
 T = 15
 LM_OK, LM_ABORT = "00000000000000a1", "00000000000000a2"
@@ -242,3 +242,31 @@ def test_migrate_rejected(lm_lab):
     st, b = lb.call(mu, "POST", "/api/v1/sus/sim1/migrations", {"vm": "G3"})
     assert st == 502 and b["error"]["code"] == "su_error" and "lm_id" in \
         b["error"]["message"], b
+
+
+def test_progress_on_a_tty(lm_lab):
+    """On a terminal the progress is one line, rewritten in place (CR, erase to the end)."""
+    lb, mu, fake = lm_lab
+    master, slave = pty.openpty()
+    env = dict(os.environ, SECTL_CONFIG=os.path.join(lb.dir, "sectl.conf"))
+    p = subprocess.Popen([SECTL, "vm", "migrate", "G1", "--su", "sim1"], stdin=slave,
+                         stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: sectl ended, the pty is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+        assert p.wait(30) == 0, (out, p.stderr.read())
+    text = out.decode().replace("\r\n", "\n")
+    bar = text.split("started\n", 1)[1]
+    assert bar.count("\r") == 5 and bar.count("\033[K") == 5, repr(bar)
+    assert bar.endswith("\ncompleted in 4.20 s, pause 37 ms\n"), repr(bar)
+    assert bar.split("\n")[0].rsplit("\r", 1)[-1].startswith("phase 4/4 completed  [####")
