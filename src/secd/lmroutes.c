@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define LM_VM_NAME_MAX 8  /* VM-NAME = <name 1..8> (vm2000-facts.md §1.3) */
 #define LM_MONJV_MAX   54 /* MONJV = <filename 1..54> (vm2000-facts.md §1.8) */
@@ -75,7 +76,7 @@ static bool lm_req_parse(struct api_req *r, const json_t *b, struct lm_req *q)
 	}
 	if (to && !json_is_null(to)) {
 		s = json_string_value(to);
-		if (!s || !(chars_ok(s, CLUSTER_NAME_MAX - 1, "$#@_-") || !strcmp(s, "*UNIQUE"))) {
+		if (!s || !(chars_ok(s, CLUSTER_NAME_MAX - 1, "$#@_-") || !strcasecmp(s, "*UNIQUE"))) {
 			api_reply_error(r, 400, "bad_request", "to: the target SU's name (letters, "
 					"digits, $, #, @, _, -) or \"*UNIQUE\" (the other SU of the "
 					"SU Cluster)");

@@ -9,6 +9,9 @@
  *   GET  /api/v1/sus/{name}/console   -> GET  /api/v1/internal/console?vm=&after=&limit=
  *   GET  /api/v1/systems              -> GET  /api/v1/internal/systems of every SU, merged
  *
+ * The relay itself (secd_su_relay_sdf, secd_su_relay_get; routes.h) serves lmroutes.c too:
+ * there the SU's 2xx answer goes to a callback that shapes the person's answer.
+ *
  * Errors: a name that is no SU of the global data -> 404 not_found naming it; an SU that
  * does not answer -> 503 su_unreachable naming it (a VM2000 command that timed out may
  * have been carried out: the message says so); an SU that refuses the MU's call (401/403:
