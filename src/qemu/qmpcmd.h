@@ -97,13 +97,19 @@ int qmp_block_parse(const json_t *ret, struct qmp_block **ret_blocks);
 /* The entry of device id dev_id ("dev-T0") or drive id, or NULL. */
 const struct qmp_block *qmp_block_find(const struct qmp_block *b, size_t n, const char *id);
 
-/* query-migrate, the fields the LM needs first (the LM issue will add more). */
+/* query-migrate, the fields the LM uses (source progress; target listening address). */
 struct qmp_migrate {
 	char status[32];	    /* "" (none yet), "setup", "active", "completed", "failed", ... */
 	int64_t total_time_ms;	    /* -1 when absent */
 	int64_t downtime_ms;	    /* -1 when absent */
 	int64_t ram_transferred;    /* bytes, -1 when absent */
 	int64_t ram_remaining;	    /* bytes, -1 when absent */
+	int64_t ram_total;	    /* bytes, -1 when absent */
+	int64_t dirty_pages_rate;   /* pages/s, -1 when absent */
+	double mbps;		    /* Mbit/s of the last iteration, -1 when absent */
+	int64_t dirty_sync_count;   /* RAM iterations so far, -1 when absent */
+	char socket_host[64];	    /* target after migrate-incoming: "socket-address"[0] */
+	int socket_port;	    /* its port, 0 when absent */
 	char error_desc[256];	    /* "" when absent */
 };
 int qmp_migrate_parse(const json_t *ret, struct qmp_migrate *out);

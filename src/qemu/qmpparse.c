@@ -97,6 +97,18 @@ int qmp_migrate_parse(const json_t *ret, struct qmp_migrate *out)
 	out->downtime_ms = int_or(json_object_get(ret, "downtime"));
 	out->ram_transferred = int_or(json_object_get(ram, "transferred"));
 	out->ram_remaining = int_or(json_object_get(ram, "remaining"));
+	out->ram_total = int_or(json_object_get(ram, "total"));
+	out->dirty_pages_rate = int_or(json_object_get(ram, "dirty-pages-rate"));
+	out->dirty_sync_count = int_or(json_object_get(ram, "dirty-sync-count"));
+	const json_t *mbps = json_object_get(ram, "mbps");
+	out->mbps = json_is_number(mbps) ? json_number_value(mbps) : -1;
+	const json_t *sa = json_array_get(json_object_get(ret, "socket-address"), 0);
+	copy_str(out->socket_host, sizeof(out->socket_host), json_object_get(sa, "host"));
+	const json_t *port = json_object_get(sa, "port");
+	if (json_is_string(port))
+		out->socket_port = atoi(json_string_value(port));
+	else if (json_is_integer(port))
+		out->socket_port = (int)json_integer_value(port);
 	copy_str(out->error_desc, sizeof(out->error_desc), json_object_get(ret, "error-desc"));
 	return 0;
 }

@@ -7,6 +7,7 @@
  * only (its people routes come with the VM2000 commands). */
 #include "auth/token.h"
 #include "lib/log.h"
+#include "secd/lm.h"
 #include "secd/routes.h"
 
 #include <errno.h>
@@ -56,6 +57,11 @@ static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/sdf", API_AUTH_UNIT, ANY, secd_route_su_sdf},
 	{"GET", "/api/v1/internal/console", API_AUTH_UNIT, ANY, secd_route_su_console},
 	{"GET", "/api/v1/internal/systems", API_AUTH_UNIT, ANY, secd_route_su_systems},
+	{"GET", "/api/v1/internal/lmstat", API_AUTH_UNIT, ANY, secd_route_su_lmstat},
+	{"POST", "/api/v1/internal/lm/prepare", API_AUTH_UNIT, ANY, secd_route_su_lm_prepare},
+	{"POST", "/api/v1/internal/lm/commit", API_AUTH_UNIT, ANY, secd_route_su_lm_commit},
+	{"POST", "/api/v1/internal/lm/abort", API_AUTH_UNIT, ANY, secd_route_su_lm_abort},
+	{"GET", "/api/v1/internal/lm/{lm_id}", API_AUTH_UNIT, ANY, secd_route_su_lm_get},
 };
 
 static int check_person(void *arg, const char *token, struct auth_token_claims *ret)

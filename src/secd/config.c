@@ -90,6 +90,9 @@ static const struct secd_option options[] = {
 	 "vmx/svm), kvm or tcg"},
 	{"su", "qemu", SECD_OPT_STRING, "qemu-system-x86_64", RS, OFF(su_qemu), 0, 0, NULL,
 	 "SU only: the QEMU binary (looked up in PATH when not absolute)"},
+	{"su", "lm_bandwidth_mib", SECD_OPT_UINT, "4096", RS, OFF(su_lm_bandwidth_mib), 1, 1048576,
+	 NULL, "SU only: bandwidth of a Live Migration's memory copy from this SU, MiB/s (QEMU "
+	 "max-bandwidth; QEMU's own default of 128 MiB/s is raised)"},
 	{"su", "guard_socket", SECD_OPT_PATH, "", RS, OFF(su_guard_socket), 0, 0, NULL,
 	 "SU only: the socket of this SU's sec-guard; empty = DATA_DIR/guard.sock"},
 };

@@ -71,6 +71,7 @@ struct secd_config {
 	uint32_t hb_misses;
 	/* [su] (SU only; vm2000.md §1) */
 	uint32_t su_memory_mib;
+	uint32_t su_lm_bandwidth_mib; /* LM copy bandwidth from this SU, MiB/s */
 	uint32_t su_cpus;
 	uint32_t su_max_vms;
 	uint32_t su_max_vm_definitions;

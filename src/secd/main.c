@@ -189,7 +189,9 @@ static void secd_start_unit(struct secd *d)
 		.belief_cb = secd_on_belief,
 		.belief_arg = d,
 		.name = d->cfg.name,
-		.observe = d->cfg.role == SECD_ROLE_MU, /* MUs watch every alive message */
+		/* MUs watch every alive message; SUs too: an LM in doubt needs the partner's
+		 * dead verdict (crd.md §6) */
+		.observe = true,
 		.crd_event_cb = secd_on_crd_event,
 		.crd_event_arg = d,
 		/* an SU forwards every renewal to its sec-guard (crd.md §4 layer 2) */

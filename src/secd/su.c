@@ -1,6 +1,7 @@
 /* su.c — secd as a Server Unit: start, the SU's CRD region, the guard connection, re-attach
  * (su.h). */
 #include "secd/su.h"
+#include "secd/lm.h"
 
 #include "lib/log.h"
 
@@ -393,6 +394,14 @@ static void su_on_list_end(void *u, uint32_t seq, uint32_t count)
 	if (!s->listed) {
 		su_reconcile(s);
 		s->listed = true;
+		/* LMs that ran when this secd stopped (docs/lm.md crash table) */
+		secd_lm_target_recover(s);
+		for (uint32_t i = 0; i < s->m->own.nlm; i++)
+			if (s->m->own.lm[i].kind == CRD_LM_OUTGOING) {
+				struct crd_lm_rec rec = s->m->own.lm[i];
+				if (secd_lm_source_recover(s, &rec) == -ENOENT)
+					i--; /* the record went */
+			}
 	}
 	memset(s->lc, 0, sizeof(s->lc));
 	memset(s->lseen, 0, sizeof(s->lseen));
@@ -621,6 +630,7 @@ void secd_su_stop(struct secd *d)
 	if (!s || s->stopping)
 		return;
 	s->stopping = true;
+	secd_lm_stop_all(s);
 	secd_sucmd_cancel_all(s, "the SU daemon is stopping");
 	for (unsigned i = 0; i <= SU_INDEX_MAX; i++)
 		secd_suvm_close(s, &s->vm[i]);

@@ -72,6 +72,7 @@ struct secd_suvm {
 		char node[32];
 	} media[8];
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
+	bool attach_check;      /* re-attached: look at its run state when QMP is ready */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */
 	uv_timer_t pdtimer;     /* /SHUTDOWN-VM: the guest's grace to shut down by itself */
@@ -120,6 +121,8 @@ struct secd_su {
 	bool lseen[SU_INDEX_MAX + 1];
 	bool stopping;
 	int closing;                 /* uv handles still closing */
+	/* Live Migrations (lm.h): running ones first, then up to SECD_LM_RECENT ended */
+	struct secd_lm *lms;
 };
 
 /* ---- su.c ---- */
@@ -164,6 +167,9 @@ void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, 
 void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c);
 /* Re-attach to a QEMU the guard still runs (after a secd restart). */
 void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid);
+/* The node of the medium this secd put into mn's drive of v's QEMU (NULL = none: a -drive
+ * medium or empty); set != NULL records set ("" forgets). */
+const char *secd_suvm_media_node(struct secd_suvm *v, const char *mn, const char *set);
 /* The KVP console of VM index (opened on demand); NULL when it has none. */
 struct linelog *secd_suvm_console(struct secd_su *s, unsigned index);
 void secd_suvm_close(struct secd_su *s, struct secd_suvm *v);
@@ -183,6 +189,17 @@ void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *cmd, int r, co
 const struct su_plan *secd_sucmd_plan(const struct secd_sucmd *cmd);
 /* The SU started serving, or stops: run or fail the queue. */
 void secd_sucmd_kick(struct secd_su *s);
+/* An internal plan (the LM's steps, lm.h): queued like a command; when its turn comes
+ * plan(arg, live) makes the plan against the live model (NULL on out-of-memory), its
+ * effects are carried out and it is committed (or undone and aborted) like a command's,
+ * its lines go to the monitor console, and done(arg, p) tells the outcome: p->ok (true =
+ * committed), p->msgs; p NULL when the queue was cancelled (the SU stops) or plan()
+ * returned NULL. p is valid during done() only. label names it in logs. Returns 0 or
+ * -ENOMEM (done not called). */
+typedef struct su_plan *secd_sucmd_plan_fn(void *arg, const struct su_model *live);
+typedef void secd_sucmd_plan_done_fn(void *arg, const struct su_plan *p);
+int secd_sucmd_submit_plan(struct secd_su *s, const char *label, secd_sucmd_plan_fn *plan,
+			   secd_sucmd_plan_done_fn *done, void *arg);
 void secd_sucmd_cancel_all(struct secd_su *s, const char *why);
 
 /* ---- suapi.c ---- */

@@ -7,6 +7,7 @@
  * effort, each logged) and the plan is aborted: the command is never partly applied. Every
  * command and every message goes to the monitor console. */
 #include "secd/su.h"
+#include "secd/lm.h"
 
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -41,9 +42,13 @@ struct secd_sucmd {
 	struct su_effect undo_eff;
 	int rw_inflight;         /* region writes whose done() still comes */
 	bool cancelled;          /* answered already (stopping): only freed */
+	/* an internal plan (secd_sucmd_submit_plan): planned when its turn comes */
+	secd_sucmd_plan_fn *plan_fn;
+	secd_sucmd_plan_done_fn *plan_done;
 };
 
 static void sucmd_next_effect(struct secd_sucmd *c);
+static void sucmd_run_plan(struct secd_sucmd *c);
 static void sucmd_undo_next(struct secd_sucmd *c);
 
 const struct su_plan *secd_sucmd_plan(const struct secd_sucmd *cmd)
@@ -98,6 +103,13 @@ static void sucmd_finish(struct secd_sucmd *c, json_t *result)
 
 	if (s->cur == c)
 		s->cur = NULL;
+	if (c->plan_done) { /* an internal plan: its owner gets the plan (NULL: cancelled) */
+		secd_sucmd_plan_done_fn *pd = c->plan_done;
+		c->plan_done = NULL;
+		json_decref(result);
+		result = NULL;
+		pd(c->arg, c->cancelled ? NULL : c->plan);
+	}
 	if (c->done && !c->cancelled)
 		c->done(c->arg, result);
 	else
@@ -118,6 +130,11 @@ static void sucmd_finish(struct secd_sucmd *c, json_t *result)
 
 static json_t *sucmd_plan_result(struct secd_sucmd *c)
 {
+	if (c->plan_fn) { /* an internal plan: its lines go to the console, nobody waits */
+		for (size_t i = 0; i < c->plan->n_msgs; i++)
+			secd_su_console(c->s, "%s", c->plan->msgs[i]);
+		return NULL;
+	}
 	char *txt = su_plan_result_json(c->plan);
 	json_t *o = txt ? json_loads(txt, 0, NULL) : NULL;
 	json_t *msgs, *rc;
@@ -142,13 +159,39 @@ static json_t *sucmd_plan_result(struct secd_sucmd *c)
 	return res;
 }
 
+/* /MIGRATE-VM committed ("outgoing lm_id" on the CRD): the phases run asynchronously
+ * (lm.h); the answer names the LM. */
+static void sucmd_lm_started(struct secd_sucmd *c, json_t *result)
+{
+	struct secd_su *s = c->s;
+	const struct crd_lm_rec *l = crd_owner_find_lm(&s->m->own, CRD_LM_OUTGOING, c->lmctx.lm_id);
+	const struct su_vm *vm = l ? su_model_vm_by_uuid(s->m, &l->vm_uuid) : NULL;
+	char id[17];
+	int r = vm ? secd_lm_source_start(s, vm, c->lmctx.lm_id, c->lmctx.target_unit,
+					  c->cmd.monjv) : -ENOENT;
+
+	if (r < 0) {
+		log_warnx("%s: %s: the live migration cannot start: %s", s->d->who, c->text,
+			  strerror(-r));
+		return;
+	}
+	secd_lm_id_str(c->lmctx.lm_id, id);
+	if (result)
+		json_object_set_new(result, "lm", json_pack("{s:s, s:s}", "lm_id", id, "target",
+							    c->lmctx.target));
+}
+
 static void sucmd_commit(struct secd_sucmd *c)
 {
 	int r = su_cmd_commit(c->s->m, c->plan);
+	json_t *result;
 
 	if (r < 0)
 		log_warnx("%s: command '%s': commit: %s", c->s->d->who, c->text, strerror(-r));
-	sucmd_finish(c, sucmd_plan_result(c));
+	result = sucmd_plan_result(c);
+	if (r == 0 && !c->plan_fn && c->cmd.id == SU_CMD_MIGRATE_VM)
+		sucmd_lm_started(c, result);
+	sucmd_finish(c, result);
 }
 
 static void sucmd_abort(struct secd_sucmd *c)
@@ -312,6 +355,11 @@ static void sucmd_partner_read(void *arg, int r, char *payload, const char *msg)
 					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
 		return;
 	}
+	if (c->plan->ok && c->plan->n_eff) { /* /MIGRATE-VM: "outgoing lm_id" first */
+		c->eff_i = 0;
+		sucmd_next_effect(c);
+		return;
+	}
 	sucmd_finish(c, sucmd_plan_result(c)); /* an information command: no effects */
 }
 
@@ -340,9 +388,19 @@ static int sucmd_lm_check(struct secd_sucmd *c)
 		x->same_cluster = target && (!strcasecmp(suc->units[0], target) ||
 					     !strcasecmp(suc->units[1], target));
 	}
-	if (ti >= 0)
+	if (ti >= 0) {
 		snprintf(x->target, sizeof(x->target), "%.*s", (int)sizeof(x->target) - 1,
 			 g->units[ti].name);
+		x->target_unit = g->units[ti].unit_id;
+	}
+	x->outbound_lm = secd_lm_outgoing(s) != NULL;
+	if (c->cmd.id == SU_CMD_MIGRATE_VM) { /* a new LM's id: random, never 0 */
+		crd_uuid u;
+		if (crd_uuid_random(&u) == 0)
+			memcpy(&x->lm_id, &u, sizeof(x->lm_id));
+		if (!x->lm_id)
+			x->lm_id = clock_monotonic_ns() | 1;
+	}
 	if (ti < 0 || g->units[ti].role != CRD_UNIT_SU || !strcasecmp(g->units[ti].name,
 								      s->d->cfg.name)) {
 		sucmd_partner_read(c, 0, NULL, NULL); /* no target model: the check says why */
@@ -370,6 +428,10 @@ static void sucmd_run(struct secd_sucmd *c)
 	int r;
 
 	s->cur = c;
+	if (c->plan_fn) {
+		sucmd_run_plan(c);
+		return;
+	}
 	secd_su_console(s, "%s: %s", c->user, c->text);
 	r = sdf_parse(su_syntax, su_syntax_n, c->text, &tree, &perr);
 	if (r < 0) {
@@ -392,7 +454,7 @@ static void sucmd_run(struct secd_sucmd *c)
 		return;
 	}
 	c->cmd = cmd;
-	if (cmd.id == SU_CMD_CHECK_VM_MIGRATION) {
+	if (cmd.id == SU_CMD_CHECK_VM_MIGRATION || cmd.id == SU_CMD_MIGRATE_VM) {
 		sucmd_lm_check(c);
 		return;
 	}
@@ -404,6 +466,18 @@ static void sucmd_run(struct secd_sucmd *c)
 	}
 	if (!c->plan->ok) {
 		sucmd_finish(c, sucmd_plan_result(c));
+		return;
+	}
+	c->eff_i = 0;
+	sucmd_next_effect(c);
+}
+
+/* An internal plan's turn: plan against the live model now, then as a command. */
+static void sucmd_run_plan(struct secd_sucmd *c)
+{
+	c->plan = c->plan_fn(c->arg, c->s->m);
+	if (!c->plan || !c->plan->ok) {
+		sucmd_finish(c, NULL);
 		return;
 	}
 	c->eff_i = 0;
@@ -447,6 +521,29 @@ int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 	return 0;
 }
 
+int secd_sucmd_submit_plan(struct secd_su *s, const char *label, secd_sucmd_plan_fn *plan,
+			   secd_sucmd_plan_done_fn *done, void *arg)
+{
+	struct secd_sucmd *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->text = strdup(label))) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->s = s;
+	snprintf(c->user, sizeof(c->user), "secd");
+	c->plan_fn = plan;
+	c->plan_done = done;
+	c->arg = arg;
+	if (s->q_tail)
+		s->q_tail->next = c;
+	else
+		s->q_head = c;
+	s->q_tail = c;
+	secd_sucmd_kick(s);
+	return 0;
+}
+
 void secd_sucmd_cancel_all(struct secd_su *s, const char *why)
 {
 	struct secd_sucmd *c;
@@ -454,6 +551,8 @@ void secd_sucmd_cancel_all(struct secd_su *s, const char *why)
 	while ((c = s->q_head)) {
 		s->q_head = c->next;
 		c->next = NULL;
+		if (c->plan_done)
+			c->plan_done(c->arg, NULL);
 		if (c->done)
 			c->done(c->arg, sucmd_reject(s, c->text, "VMS6000", 130,
 						     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
@@ -463,6 +562,9 @@ void secd_sucmd_cancel_all(struct secd_su *s, const char *why)
 	s->q_tail = NULL;
 	if ((c = s->cur)) { /* its effects are abandoned; the guard keeps what runs */
 		s->cur = NULL;
+		if (c->plan_done)
+			c->plan_done(c->arg, NULL);
+		c->plan_done = NULL;
 		if (c->done)
 			c->done(c->arg, sucmd_reject(s, c->text, "VMS6000", 130,
 						     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",

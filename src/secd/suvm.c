@@ -7,12 +7,14 @@
  * done to sucmd.c; any failure reports it failed with a reason and leaves nothing behind
  * (a QEMU started by a failed effect is killed). */
 #include "secd/su.h"
+#include "secd/lm.h"
 
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmpcmd.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -146,6 +148,12 @@ static void suvm_advance(struct secd_suvm *v)
 		suvm_step(v);
 }
 
+static void suvm_ignore(void *arg, const struct qmp_reply *r)
+{
+	(void)arg;
+	(void)r;
+}
+
 static void suvm_on_timeout(uv_timer_t *t)
 {
 	struct secd_suvm *v = t->data;
@@ -230,11 +238,36 @@ static void suvm_on_reply(void *arg, const struct qmp_reply *r)
 	suvm_advance(v);
 }
 
+/* After a re-attach: a RUNNING VM whose QEMU is paused although an LM committed it here
+ * (this secd stopped between the commit and the `cont`, docs/lm.md crash table row 8)
+ * continues now: the commit decided. */
+static void suvm_attach_status(void *arg, const struct qmp_reply *r)
+{
+	struct secd_suvm *v = arg;
+	struct secd_su *s = suvm_su(v);
+	const struct su_vm *vm = s->m ? su_model_vm_by_index(s->m, v->index) : NULL;
+	const struct crd_vmdef *def = vm ? crd_owner_find(&s->m->own, &vm->vm_uuid) : NULL;
+	struct qmp_status st;
+
+	if (r->err < 0 || qmp_status_parse(r->ret, &st) < 0 || !vm || !def || !def->lm_id ||
+	    vm->state != SU_VM_RUNNING || strcmp(st.status, "paused") || !v->qmp)
+		return;
+	log_info("%s: VM (%u,%s): committed by live migration %016" PRIx64 " but paused: "
+		 "continuing it", s->d->who, v->index, vm->name, def->lm_id);
+	secd_su_console(s, "%% VMS2050 VM (%u,%s) RESUMED ON SU '%s' AFTER A LIVE MIGRATION "
+			"(THE SU DAEMON RESTARTED BEFORE IT)", v->index, vm->name, s->m->res.name);
+	qmp_cont(v->qmp, SECD_SU_QMP_CMD_MS, suvm_ignore, v);
+}
+
 static void suvm_on_ready(void *arg, const json_t *version)
 {
 	struct secd_suvm *v = arg;
 
 	v->qmp_ready = true;
+	if (v->attach_check) {
+		v->attach_check = false;
+		qmp_query_status(v->qmp, SECD_SU_QMP_CMD_MS, suvm_attach_status, v);
+	}
 	if (v->wait == SUVM_WAIT_QMP)
 		suvm_advance(v);
 }
@@ -245,6 +278,7 @@ static void suvm_on_event(void *arg, const struct qmp_event *ev)
 	struct secd_su *s = suvm_su(v);
 
 	log_debug("%s: VM index %u: QMP event %s", v->d->who, v->index, ev->name);
+	secd_lm_on_qmp_event(s, v->index, ev); /* an LM of this VM index sees every event */
 	if (strcmp(ev->name, "SHUTDOWN"))
 		return;
 	/* a quit or kill of ours shows as SHUTDOWN with "guest": false: not the guest's */
@@ -350,6 +384,7 @@ static int suvm_spawn(struct secd_su *s, struct secd_suvm *v, char *msg, size_t 
 		.memory_mib = (uint32_t)vm->memory_mib,
 		.cpus = vm->cpus ? vm->cpus : 1,
 		.init_only = true,
+		.incoming_defer = v->eff && v->eff->lm_incoming,
 		.devs = devs,
 		.n_devs = n,
 		.ipl_mn = vm->ipl_unit[0] ? vm->ipl_unit : NULL,
@@ -444,6 +479,8 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	}
 	v->qmp = qmp_free(v->qmp); /* after the effect ended: its pending reply is ignored */
 	v->qmp_ready = false;
+	if (secd_lm_on_qemu_exit(s, v->index, why)) /* an LM target: its abort handles it */
+		return;
 	if (v->discard) { /* a QEMU of a failed start */
 		v->discard = false;
 		return;
@@ -465,6 +502,7 @@ void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)
 			  v->index, pid, msg);
 		return;
 	}
+	v->attach_check = true;
 	log_info("%s: VM (%u,%s): re-attached to its QEMU (pid %d)", s->d->who, v->index,
 		 vm ? vm->name : "?", pid);
 	secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "VM (%u,%s) managed again after the SU daemon "
@@ -475,7 +513,7 @@ void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)
 
 /* The node of the medium this secd put into mn's drive ("" = none, a -drive medium):
  * set != NULL records set ("" forgets). Returns the node, or NULL when there is none. */
-static const char *suvm_media_node(struct secd_suvm *v, const char *mn, const char *set)
+const char *secd_suvm_media_node(struct secd_suvm *v, const char *mn, const char *set)
 {
 	size_t n = sizeof(v->media) / sizeof(v->media[0]), free_i = n;
 
@@ -555,12 +593,12 @@ static void suvm_step(struct secd_suvm *v)
 			   : -ENOTCONN;
 		break;
 	case OP_DETACH: {
-		const char *ours = suvm_media_node(v, v->eff->mn, NULL);
+		const char *ours = secd_suvm_media_node(v, v->eff->mn, NULL);
 		r = v->qmp ? qmp_medium_detach(v->qmp, dev, ours, SECD_SU_QMP_CMD_MS, suvm_on_reply,
 					       v)
 			   : -ENOTCONN;
 		if (r == 0)
-			suvm_media_node(v, v->eff->mn, ""); /* forgotten (the reply decides) */
+			secd_suvm_media_node(v, v->eff->mn, ""); /* forgotten (the reply decides) */
 		break;
 	}
 	case OP_ATTACH:
@@ -574,7 +612,7 @@ static void suvm_step(struct secd_suvm *v)
 					       SECD_SU_QMP_CMD_MS, suvm_on_reply, v)
 			   : -ENOTCONN;
 		if (r == 0)
-			suvm_media_node(v, io->mn, node);
+			secd_suvm_media_node(v, io->mn, node);
 		break;
 	default:
 		r = -EINVAL;

@@ -151,6 +151,7 @@ struct su_effect {
 	uint32_t grace_ms;	/* POWERDOWN */
 	int32_t pid;		/* out: QEMU_START fills the QEMU's pid */
 	bool done;		/* out: the daemon sets it when carried out */
+	bool lm_incoming;	/* QEMU_START of an LM target: -incoming defer (su/lmrun.h) */
 };
 
 #define SU_MSG_MAX	     256

@@ -62,6 +62,8 @@ struct su_lm_ctx {
 	bool config_update;		       /* a configuration update runs (source or target) */
 	bool shutdown;			   /* a VM2000 shutdown was initiated (source or target) */
 	enum su_opmode src_mode, tgt_mode; /* 0 = VM2000 */
+	uint64_t lm_id;		/* /MIGRATE-VM: the new LM's id (the daemon draws it) */
+	uint32_t target_unit;	/* /MIGRATE-VM: the target SU's CRD unit id */
 };
 
 enum su_lm_sev {

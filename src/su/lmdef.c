@@ -56,6 +56,30 @@ static int plan_check(struct plan_ctx *x, const struct su_model *tgt, const stru
 	return 0;
 }
 
+/* /MIGRATE-VM's synchronous part (vm2000.md §5 "Phases" 1): the check; possible → the VM
+ * shows (MIGR), "outgoing lm_id" (ctx->lm_id, peer ctx->target_unit) is recorded, and the
+ * region is written before the command is answered; the daemon then runs the phases. */
+static int plan_migrate(struct plan_ctx *x, const struct su_model *tgt, const struct su_lm_ctx *ctx)
+{
+	if (plan_check(x, tgt, ctx) < 0)
+		return -1;
+	if (!x->p->lm->possible)
+		return plan_reject(x, x->p->lm->rc.maincode, 64);
+	struct su_model *next = plan_next(x);
+	struct su_vm *vm = next ? su_vmid_find(next, &x->c->vm) : NULL;
+	if (!vm)
+		return -1;
+	if (!ctx->lm_id || crd_owner_lm_add(&next->own, CRD_LM_OUTGOING, ctx->lm_id, &vm->vm_uuid,
+					    ctx->target_unit) < 0) {
+		plan_line(x, "%% VMS2401 ANOTHER LIVE MIGRATION FROM SU '%s' IS RUNNING",
+			  x->live->res.name);
+		return plan_reject(x, "VMS2401", 64);
+	}
+	vm->rt.migr = true;
+	plan_effect(x, SU_EFF_REGION_WRITE, NULL, NULL);
+	return 0;
+}
+
 /* Removes vm_uuid's definition and ownership entry from m without a tombstone: the
  * target's copy (epoch + 1, migrated_from = this SU) supersedes any copy of it here
  * (crd.md §6), so a tombstone would only stay forever (the partner holds the vm_uuid). */
@@ -179,7 +203,8 @@ struct su_plan *su_cmd_plan_lm(const struct su_model *live, const struct su_cmd 
 	static const struct su_lm_ctx none = {0};
 	struct su_lm_ctx lctx;
 
-	if (c->id != SU_CMD_CHECK_VM_MIGRATION && c->id != SU_CMD_MIGRATE_VM_DEFINITION)
+	if (c->id != SU_CMD_CHECK_VM_MIGRATION && c->id != SU_CMD_MIGRATE_VM_DEFINITION &&
+	    c->id != SU_CMD_MIGRATE_VM)
 		return su_cmd_plan(live, c, now_ms);
 	struct su_plan *p = calloc(1, sizeof(*p));
 	struct plan_ctx x = {.p = p, .live = live, .c = c, .now_ms = now_ms};
@@ -191,6 +216,8 @@ struct su_plan *su_cmd_plan_lm(const struct su_model *live, const struct su_cmd 
 	const struct su_model *tgt = resolve_target(live, c, partner, ctx ? ctx : &none, &lctx);
 	if (c->id == SU_CMD_CHECK_VM_MIGRATION)
 		plan_check(&x, tgt, &lctx);
+	else if (c->id == SU_CMD_MIGRATE_VM)
+		plan_migrate(&x, tgt, &lctx);
 	else
 		plan_defmig(&x, tgt, &lctx);
 	if (x.oom)

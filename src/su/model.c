@@ -243,6 +243,10 @@ int su_model_sync_owner(struct su_model *m)
 		const struct crd_vmdef *d = crd_owner_find(&m->own, &vm->vm_uuid);
 		char msg[200];
 
+		if (!d && vm->state == SU_VM_SETUP_MIGR) { /* an incoming LM's reservation */
+			i++;
+			continue;
+		}
 		if (!d) {
 			snprintf(msg, sizeof(msg),
 				 "VM definition (%u,%s) dropped: another SU owns it (crd.md §6)",

@@ -80,8 +80,9 @@ char *su_model_to_json(const struct su_model *m)
 	if (!vms || !owntxt)
 		goto out;
 	own = json_loads(owntxt, 0, NULL);
-	for (unsigned i = 0; i < m->nvms; i++)
-		json_array_append_new(vms, vm_json(&m->vms[i]));
+	for (unsigned i = 0; i < m->nvms; i++) /* an LM's reservation is no unit data (lmrun.h) */
+		if (m->vms[i].state != SU_VM_SETUP_MIGR || crd_owner_find(&m->own, &m->vms[i].vm_uuid))
+			json_array_append_new(vms, vm_json(&m->vms[i]));
 	o = json_pack("{s:i, s:s, s:o, s:o, s:s, s:i, s:O, s:O}", "format", SU_FORMAT, "kind",
 		      SU_KIND, "su", res_json(m), "io", io_json(&m->res.io), "server", m->server,
 		      "session", (int)m->session, "vms", vms, "ownership", own);

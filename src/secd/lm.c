@@ -1,0 +1,254 @@
+/* lm.c — the LM records of an SU, their status, and the dispatch of QMP events and QEMU
+ * exits to the LM that owns the VM index (lm.h). */
+#include "secd/lm.h"
+
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "secd/routes.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[LM_ST_MAX] = {
+    [LM_ST_SETUP] = "setup",	       [LM_ST_COPY] = "copy",
+    [LM_ST_SWITCHOVER] = "switchover", [LM_ST_POST] = "post",
+    [LM_ST_COMPLETED] = "completed",   [LM_ST_ABORTING] = "aborting",
+    [LM_ST_ABORTED] = "aborted",       [LM_ST_DOUBT] = "in-doubt",
+};
+
+const char *secd_lm_state_name(enum secd_lm_state st)
+{
+	return st > 0 && st < LM_ST_MAX ? state_names[st] : "?";
+}
+
+void secd_lm_id_str(uint64_t id, char out[17])
+{
+	snprintf(out, 17, "%016" PRIx64, id);
+}
+
+uint64_t secd_lm_id_parse(const char *s)
+{
+	char *end;
+	uint64_t v;
+
+	if (!s || strlen(s) != 16)
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 16);
+	return errno || *end ? 0 : v;
+}
+
+static bool lm_running(const struct secd_lm *lm)
+{
+	return lm->st != LM_ST_COMPLETED && lm->st != LM_ST_ABORTED;
+}
+
+struct secd_lm *secd_lm_new(struct secd_su *s, bool outgoing, uint64_t lm_id, size_t extra)
+{
+	struct secd_lm *lm = calloc(1, sizeof(*lm) + extra);
+
+	if (!lm)
+		return NULL;
+	lm->s = s;
+	lm->outgoing = outgoing;
+	lm->lm_id = lm_id;
+	lm->st = LM_ST_SETUP;
+	snprintf(lm->result, sizeof(lm->result), "$S ");
+	lm->t_start = clock_monotonic_ns();
+	lm->started_ms = (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
+	uv_timer_init(&s->d->loop, &lm->timer);
+	lm->timer.data = lm;
+	lm->timer_init = true;
+	lm->next = s->lms;
+	s->lms = lm;
+	return lm;
+}
+
+static void lm_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* Drops ended LMs beyond SECD_LM_RECENT (the oldest; nothing of theirs may be pending). */
+static void lm_trim(struct secd_su *s)
+{
+	unsigned n = 0;
+
+	for (struct secd_lm **pp = &s->lms; *pp;) {
+		struct secd_lm *lm = *pp;
+		if (!lm_running(lm) && !lm->pending && ++n > SECD_LM_RECENT) {
+			*pp = lm->next;
+			uv_close((uv_handle_t *)&lm->timer, lm_closed);
+			continue;
+		}
+		pp = &lm->next;
+	}
+}
+
+static double ms_between(uint64_t a, uint64_t b)
+{
+	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
+}
+
+void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, const char *why)
+{
+	uv_timer_stop(&lm->timer);
+	lm->st = st;
+	lm->t_end = clock_monotonic_ns();
+	if (result)
+		snprintf(lm->result, sizeof(lm->result), "%s", result);
+	if (why && !lm->reason[0])
+		snprintf(lm->reason, sizeof(lm->reason), "%s", why);
+	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s (%" PRId64 " bytes moved, "
+		 "total %.0f ms, pause %.0f ms)", lm->s->d->who, lm->lm_id, lm->vm_name, lm->source,
+		 lm->target, secd_lm_state_name(st), lm->reason[0] ? ": " : "", lm->reason,
+		 lm->q.ram_transferred, ms_between(lm->t_start, lm->t_end),
+		 ms_between(lm->t_stop, lm->t_resume));
+	lm_trim(lm->s);
+}
+
+struct secd_lm *secd_lm_find(struct secd_su *s, uint64_t lm_id, bool outgoing)
+{
+	for (struct secd_lm *lm = s->lms; lm; lm = lm->next)
+		if (lm->lm_id == lm_id && lm->outgoing == outgoing)
+			return lm;
+	return NULL;
+}
+
+struct secd_lm *secd_lm_outgoing(struct secd_su *s)
+{
+	for (struct secd_lm *lm = s->lms; lm; lm = lm->next)
+		if (lm->outgoing && lm_running(lm))
+			return lm;
+	return NULL;
+}
+
+struct secd_lm *secd_lm_of_index(struct secd_su *s, unsigned index)
+{
+	for (struct secd_lm *lm = s->lms; lm; lm = lm->next)
+		if (lm->index == index && lm_running(lm))
+			return lm;
+	return NULL;
+}
+
+void secd_lm_say(struct secd_lm *lm, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	secd_su_console(lm->s, "%s", line);
+}
+
+
+json_t *secd_lm_json(const struct secd_lm *lm)
+{
+	char id[17], vm[32];
+	unsigned phase = lm->st == LM_ST_SETUP ? 1 : lm->st == LM_ST_COPY ? 2
+		       : lm->st == LM_ST_SWITCHOVER || lm->st == LM_ST_DOUBT ? 3 : 4;
+	int64_t done = lm->q.ram_transferred > 0 ? lm->q.ram_transferred : 0;
+	int64_t rem = lm->q.ram_remaining > 0 ? lm->q.ram_remaining : 0;
+	unsigned pct = lm->st == LM_ST_COMPLETED || lm->st == LM_ST_POST ? 100
+		       : lm->total_bytes > 0 ? (unsigned)(100 * (lm->total_bytes - rem) / lm->total_bytes)
+					     : 0;
+	uint64_t end = lm->t_end ? lm->t_end : clock_monotonic_ns();
+	double pause = ms_between(lm->t_stop, lm->t_resume);
+
+	secd_lm_id_str(lm->lm_id, id);
+	snprintf(vm, sizeof(vm), "(%u,%s)", lm->index, lm->vm_name);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:f, s:f, s:s, s:s, s:i, s:s}",
+			 "lm_id", id, "vm", vm, "vm_name", lm->vm_name, "source", lm->source,
+			 "target", lm->target, "role", lm->outgoing ? "source" : "target", "state",
+			 secd_lm_state_name(lm->st), "phase", (int)phase, "percent",
+			 (int)(pct > 100 ? 100 : pct), "transferred_bytes", (json_int_t)done,
+			 "remaining_bytes", (json_int_t)rem, "total_bytes",
+			 (json_int_t)lm->total_bytes, "dirty_rate", (json_int_t)lm->dirty_rate,
+			 "mbps", (json_int_t)lm->mbps, "started_ms", (json_int_t)lm->started_ms,
+			 "total_ms", ms_between(lm->t_start, end), "pause_ms", pause, "result",
+			 lm->result, "reason", lm->reason, "target_index", (int)lm->peer_index,
+			 "monjv", lm->monjv);
+}
+
+/* GET /api/v1/internal/lmstat[?lm=<16 hex>] -> {"lms": [..]} (running first, then recent). */
+void secd_route_su_lmstat(struct api_req *r, void *arg)
+{
+	struct secd *d = arg;
+	const char *want = api_req_query(r, "lm");
+	uint64_t id = want ? secd_lm_id_parse(want) : 0;
+	json_t *a;
+
+	if (!d->su) {
+		api_reply_error(r, 404, "not_found", "unit '%s' is no SU", d->cfg.name);
+		return;
+	}
+	if (want && !id) {
+		api_reply_error(r, 400, "bad_request", "'lm' must be an LM id of 16 hex digits");
+		return;
+	}
+	a = json_array();
+	for (struct secd_lm *lm = d->su->lms; lm; lm = lm->next)
+		if (!id || lm->lm_id == id)
+			json_array_append_new(a, secd_lm_json(lm));
+	if (id && !json_array_size(a)) {
+		json_decref(a);
+		api_reply_error(r, 404, "not_found", "no live migration %s on SU '%s'", want,
+				d->cfg.name);
+		return;
+	}
+	api_reply_json(r, 200, json_pack("{s:o}", "lms", a));
+}
+
+bool secd_lm_on_qmp_event(struct secd_su *s, unsigned index, const struct qmp_event *ev)
+{
+	struct secd_lm *lm = secd_lm_of_index(s, index);
+
+	if (!lm)
+		return false;
+	if (lm->outgoing)
+		secd_lm_src_on_event(lm, ev);
+	else
+		secd_lm_tgt_on_event(lm, ev);
+	return true;
+}
+
+bool secd_lm_on_qemu_exit(struct secd_su *s, unsigned index, const char *why)
+{
+	struct secd_lm *lm = secd_lm_of_index(s, index);
+
+	if (!lm || (lm->outgoing && lm->st == LM_ST_POST))
+		return false; /* the source's finish quits it (an effect of its plan) */
+	if (lm->outgoing)
+		secd_lm_src_on_exit(lm, why);
+	else
+		secd_lm_tgt_on_exit(lm, why);
+	return !lm->outgoing; /* the source's model hears of it too (the guest is gone) */
+}
+
+bool secd_lm_back(struct secd_lm *lm)
+{
+	lm->pending--;
+	if (!lm->freeing)
+		return true;
+	if (!lm->pending)
+		uv_close((uv_handle_t *)&lm->timer, lm_closed);
+	return false;
+}
+
+void secd_lm_stop_all(struct secd_su *s)
+{
+	while (s->lms) {
+		struct secd_lm *lm = s->lms;
+		s->lms = lm->next;
+		uv_timer_stop(&lm->timer);
+		lm->freeing = true;
+		if (!lm->pending)
+			uv_close((uv_handle_t *)&lm->timer, lm_closed);
+	}
+}
