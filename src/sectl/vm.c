@@ -9,7 +9,8 @@
  *   sectl vm migrate VM [--su SU] [--to SU] [--monjv NAME]
  *       starts it (the SU's messages), then polls its status every 250 ms: on a terminal
  *       one progress line (phase, percent, dirty rate), else a plain line per phase and per
- *       10 %; ends "completed in X.XX s, pause N ms" (exit 0) or "aborted: REASON" (exit 1)
+ *       10 %; ends "completed in X.XX s, pause N ms" (exit 0; "no pause" when the VM was
+ *       not running: pause_ms -1) or "aborted: REASON" (exit 1)
  *
  * VM: a VM name or a VM index 1..99. --su: the source SU; without it the SU that has a VM
  * of that name in `sectl systems` (GET /api/v1/systems) — a VM index, or a name on more
@@ -318,9 +319,12 @@ static int finish(const json_t *lm, bool json)
 
 	if (json)
 		return sectl_print_json(lm) == SECTL_EXIT_OK && ok ? SECTL_EXIT_OK : SECTL_EXIT_FAIL;
-	if (ok) {
+	if (ok && num(lm, "pause_ms") >= 0) {
 		printf("completed in %.2f s, pause %.0f ms\n", num(lm, "total_ms") / 1000.0,
 		       num(lm, "pause_ms"));
+	} else if (ok) { /* pause_ms -1: the guest did not run, nothing paused */
+		printf("completed in %.2f s, no pause (the VM was not running)\n",
+		       num(lm, "total_ms") / 1000.0);
 	} else {
 		const char *res = show_str(lm, "result");
 		printf("aborted: ");
