@@ -39,6 +39,29 @@ void secd_route_sucluster_deactivate(struct api_req *r, void *arg);
 void secd_route_sus_sdf(struct api_req *r, void *arg);
 void secd_route_sus_console(struct api_req *r, void *arg);
 void secd_route_systems(struct api_req *r, void *arg);
+/* suroutes.c: the relay for other route files (lmroutes.c).
+ * secd_su_find: the SU of the global data named name (any case as stored), or NULL after
+ * replying 404 not_found to r (no such unit, or an MU).
+ * secd_su_relay_sdf: relays the VM2000 command (1..4096 bytes, no control characters
+ * needed) to SU u like POST /sus/{name}/sdf — audited the same way (Start, then OK /
+ * Failed) — and replies to r itself on every error (503 su_unreachable, 502 su_error, the
+ * SU's own 4xx). The SU's 2xx answer (a JSON object: the SDF result of docs/api.md) goes
+ * to answer(r, su, status, j, arg) — su: the SU's name — which owns j and must reply to r
+ * (called only while r
+ * still waits: a cancelled request gets no call); answer NULL: relayed as it is.
+ * secd_su_relay_get: the same for GET path (with its query, already percent-encoded) of
+ * the SU's internal API, not audited (a read), 5 s timeout. */
+typedef void secd_su_answer_fn(struct api_req *r, const char *su, long status, json_t *j,
+			       void *arg);
+const struct cluster_unit *secd_su_find(struct secd *d, struct api_req *r, const char *name);
+void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+		       const char *command, secd_su_answer_fn *answer, void *arg);
+void secd_su_relay_get(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+		       const char *path, secd_su_answer_fn *answer, void *arg);
+/* lmroutes.c: people, relayed to the source SU (docs/api.md "Live Migration") */
+void secd_route_lm_start(struct api_req *r, void *arg);
+void secd_route_lm_list(struct api_req *r, void *arg);
+void secd_route_lm_show(struct api_req *r, void *arg);
 /* internal.c: units */
 void secd_route_ack_in(struct api_req *r, void *arg);
 void secd_route_snapshot_in(struct api_req *r, void *arg);

@@ -150,6 +150,11 @@ static json_t *sucmd_plan_result(struct secd_sucmd *c)
 				   (unsigned)json_integer_value(json_object_get(rc, "subcode1")),
 				   (unsigned)json_integer_value(json_object_get(rc, "subcode2")),
 				   json_is_true(json_object_get(o, "ok")));
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) /* "check" (LM rows) and what else the plan adds */
+		if (res && !json_object_get(res, key))
+			json_object_set(res, key, v);
 	json_decref(o);
 	return res;
 }

@@ -9,6 +9,9 @@
  *   GET  /api/v1/sus/{name}/console   -> GET  /api/v1/internal/console?vm=&after=&limit=
  *   GET  /api/v1/systems              -> GET  /api/v1/internal/systems of every SU, merged
  *
+ * The relay itself (secd_su_relay_sdf, secd_su_relay_get; routes.h) serves lmroutes.c too:
+ * there the SU's 2xx answer goes to a callback that shapes the person's answer.
+ *
  * Errors: a name that is no SU of the global data -> 404 not_found naming it; an SU that
  * does not answer -> 503 su_unreachable naming it (a VM2000 command that timed out may
  * have been carried out: the message says so); an SU that refuses the MU's call (401/403:
@@ -38,7 +41,7 @@
 #define SU_CONSOLE_LIMIT_MAX 1000  /* lines of one console page */
 #define SU_VM_NAME_MAX	     8	   /* VM-NAME = <name 1..8> (vm2000-facts.md §1.3) */
 
-enum su_kind { SU_SDF = 1, SU_CONSOLE, SU_SYSTEMS };
+enum su_kind { SU_SDF = 1, SU_READ, SU_SYSTEMS }; /* SU_READ: a GET relayed to one SU */
 
 /* One relayed call to one SU. */
 struct su_call {
@@ -48,6 +51,8 @@ struct su_call {
 	char su[CLUSTER_NAME_MAX];
 	char account[LB_ACCOUNT_MAX];
 	char *command;	     /* SU_SDF: for the audit entry */
+	secd_su_answer_fn *answer; /* a 2xx answer goes here instead of to the person */
+	void *answer_arg;
 	struct su_gather *g; /* SU_SYSTEMS: the merge this call belongs to */
 	size_t slot;	     /* SU_SYSTEMS: its index in g->answers */
 };
@@ -63,8 +68,7 @@ struct su_gather {
 	char why[CRD_UNITS_MAX][128]; /* no answer: why */
 };
 
-/* The SU of the global data named name, or NULL after replying 404 to r. */
-static const struct cluster_unit *find_su(struct secd *d, struct api_req *r, const char *name)
+const struct cluster_unit *secd_su_find(struct secd *d, struct api_req *r, const char *name)
 {
 	int k = name ? cluster_global_find_unit(d->global, name) : -1;
 
@@ -202,6 +206,9 @@ static void call_done(void *arg, const struct httpc_result *res)
 		    json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 		api_reply_error(c->req, (unsigned)res->status, code ? code : "su_error",
 				"SU '%s': %.400s", c->su, error_message(j));
+	} else if (c->answer) {
+		c->answer(c->req, c->su, res->status, j, c->answer_arg);
+		j = NULL;
 	} else {
 		api_reply_json(c->req, (unsigned)res->status, j);
 		j = NULL;
@@ -254,37 +261,18 @@ static struct su_call *call_new(struct secd *d, struct api_req *r, enum su_kind 
 
 /* ---- POST /api/v1/sus/{name}/sdf ---- */
 
-void secd_route_sus_sdf(struct api_req *r, void *arg)
+void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+		       const char *command, secd_su_answer_fn *answer, void *arg)
 {
-	struct secd *d = arg;
-	struct sec_err err = {0};
-	const struct cluster_unit *u = find_su(d, r, api_req_param(r, "name"));
-	json_t *j, *body;
-	const char *cmd;
-	struct su_call *c;
-	char *text;
+	struct su_call *c = call_new(d, r, SU_SDF, u);
+	char cmdp[SU_COMMAND_MAX + 1], *text;
+	json_t *body;
 
-	if (!u)
+	if (!c)
 		return;
-	if (!(j = api_req_json(r, &err))) {
-		api_reply_error(r, 400, "bad_request", "%s", err.msg);
-		return;
-	}
-	cmd = json_string_value(json_object_get(j, "command"));
-	if (!cmd || !cmd[strspn(cmd, " \t")] || strlen(cmd) > SU_COMMAND_MAX) {
-		json_decref(j);
-		api_reply_error(r, 400, "bad_request",
-				"the body needs \"command\": a VM2000 "
-				"command of 1..%d characters, e.g. \"/SHOW-VM-STATUS\"",
-				SU_COMMAND_MAX);
-		return;
-	}
-	if (!(c = call_new(d, r, SU_SDF, u))) {
-		json_decref(j);
-		return;
-	}
-	c->command = strdup(cmd);
-	json_decref(j);
+	c->answer = answer;
+	c->answer_arg = arg;
+	c->command = strdup(command);
 	body =
 	    c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account) : NULL;
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -294,14 +282,47 @@ void secd_route_sus_sdf(struct api_req *r, void *arg)
 		api_reply_error(r, 500, "internal", "out of memory");
 		return;
 	}
-	{
-		char cmdp[SU_COMMAND_MAX + 1];
-		secd_audit(d, c->account, "Sys-Mgmt", LB_AUDIT_START,
-			   "Action=VM2000 command; SU=%s; Command=%s", c->su,
-			   printable(c->command, cmdp, sizeof(cmdp)));
-	}
+	secd_audit(d, c->account, "Sys-Mgmt", LB_AUDIT_START, "Action=VM2000 command; SU=%s; "
+		   "Command=%s", c->su, printable(c->command, cmdp, sizeof(cmdp)));
 	relay(d, r, c, u, "POST", "/api/v1/internal/sdf", text, SU_SDF_TIMEOUT_MS);
 	free(text);
+}
+
+void secd_su_relay_get(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+		       const char *path, secd_su_answer_fn *answer, void *arg)
+{
+	struct su_call *c = call_new(d, r, SU_READ, u);
+
+	if (!c)
+		return;
+	c->answer = answer;
+	c->answer_arg = arg;
+	relay(d, r, c, u, "GET", path, NULL, SU_READ_TIMEOUT_MS);
+}
+
+void secd_route_sus_sdf(struct api_req *r, void *arg)
+{
+	struct secd *d = arg;
+	struct sec_err err = {0};
+	const struct cluster_unit *u = secd_su_find(d, r, api_req_param(r, "name"));
+	json_t *j;
+	const char *cmd;
+
+	if (!u)
+		return;
+	if (!(j = api_req_json(r, &err))) {
+		api_reply_error(r, 400, "bad_request", "%s", err.msg);
+		return;
+	}
+	cmd = json_string_value(json_object_get(j, "command"));
+	if (!cmd || !cmd[strspn(cmd, " \t")] || strlen(cmd) > SU_COMMAND_MAX)
+		api_reply_error(r, 400, "bad_request",
+				"the body needs \"command\": a VM2000 "
+				"command of 1..%d characters, e.g. \"/SHOW-VM-STATUS\"",
+				SU_COMMAND_MAX);
+	else
+		secd_su_relay_sdf(d, r, u, cmd, NULL, NULL);
+	json_decref(j);
 }
 
 /* ---- GET /api/v1/sus/{name}/console?vm=&after=&limit= ---- */
@@ -363,11 +384,10 @@ static void pct_encode(const char *s, char *buf)
 void secd_route_sus_console(struct api_req *r, void *arg)
 {
 	struct secd *d = arg;
-	const struct cluster_unit *u = find_su(d, r, api_req_param(r, "name"));
+	const struct cluster_unit *u = secd_su_find(d, r, api_req_param(r, "name"));
 	const char *vm = api_req_query(r, "vm");
 	char path[160], vmq[3 * SU_VM_NAME_MAX + 1];
 	int64_t after, limit;
-	struct su_call *c;
 	int n;
 
 	if (!u)
@@ -401,8 +421,7 @@ void secd_route_sus_console(struct api_req *r, void *arg)
 		api_reply_error(r, 500, "internal", "console path too long");
 		return;
 	}
-	if ((c = call_new(d, r, SU_CONSOLE, u)))
-		relay(d, r, c, u, "GET", path, NULL, SU_READ_TIMEOUT_MS);
+	secd_su_relay_get(d, r, u, path, NULL, NULL);
 }
 
 /* ---- GET /api/v1/systems ---- */

@@ -321,8 +321,18 @@ static int answer(struct sectl_client *c, const char *addr, const struct body *b
 	json_error_t jerr;
 	json_t *j;
 
-	if (c->http_status < 200 || c->http_status > 299)
-		return http_error(c, addr, b, flags, err);
+	if (c->http_status < 200 || c->http_status > 299) {
+		int r = http_error(c, addr, b, flags, err);
+
+		j = NULL;
+		if ((flags & SECTL_CALL_ERROR_BODY) && b->buf) {
+			j = json_loadb(b->buf, b->len, 0, &jerr);
+			if (!json_is_object(j))
+				j = (json_decref(j), NULL);
+		}
+		*ret = j;
+		return r;
+	}
 	j = b->buf ? json_loadb(b->buf, b->len, 0, &jerr) : NULL;
 	if (!json_is_object(j)) {
 		json_decref(j);

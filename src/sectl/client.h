@@ -112,6 +112,8 @@ int sectl_client_set_token(struct sectl_client *c, const char *token, struct sec
 
 /* Flags of sectl_client_call(). */
 #define SECTL_CALL_NO_TOKEN 0x1u /* login: no Authorization header, no login hint on 401 */
+#define SECTL_CALL_ERROR_BODY 0x2u /* an HTTP error's JSON object body into *ret as well (NULL
+				    * when there is none); the return is still the error */
 
 /* One request: method "GET", "POST" or "DELETE", path with its query ("/api/v1/events?limit=5"),
  * body (POST; NULL sends {}), the answer of a 2xx status into *ret (a JSON object; caller

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "su/cmd_priv.h"
+#include "su/lmcheck.h"
 #include "su/msgcat.h"
 
 const char *su_cmd_name(enum su_cmd_id id)
@@ -392,6 +393,15 @@ char *su_plan_result_json(const struct su_plan *p)
 		      (int)p->rc.subcode2, "ok", p->ok);
 	if (!o)
 		return NULL;
+	if (p->lm) { /* the LM check's rows (lmcheck.h) for the API */
+		char *chk = su_lm_check_json(p->lm);
+		json_t *c = chk ? json_loads(chk, 0, NULL) : NULL;
+		free(chk);
+		if (!c || json_object_set_new(o, "check", c) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

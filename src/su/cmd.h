@@ -219,6 +219,8 @@ struct su_plan *su_plan_free(struct su_plan *p);
 
 /* Convenience for secd: the plan's messages and rc as the API object
  *   {"messages": [...], "rc": {"maincode", "subcode1", "subcode2"}, "ok": true}
+ * plus, when plan->lm is set (/CHECK-VM-MIGRATION, /MIGRATE-VM), "check": the object of
+ * su_lm_check_json() (lmcheck.h: rows, messages, rc of the check; seed 4.7)
  * (malloc'd text; NULL on out-of-memory). */
 char *su_plan_result_json(const struct su_plan *p);
 

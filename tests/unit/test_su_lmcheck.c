@@ -11,6 +11,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <stdbool.h>
 
 #include "sdf/sdf.h"
@@ -691,6 +693,20 @@ static void test_check_command(void **state)
 	assert_string_equal(p->rc.maincode, "VMS2461");
 	assert_int_equal(p->rc.subcode2, 2);
 	assert_int_equal(p->lm->n_conflicts, 1);
+	/* the command's result carries the rows (the API's "check") */
+	char *txt = su_plan_result_json(p);
+	json_t *res = txt ? json_loads(txt, 0, NULL) : NULL;
+	json_t *chk = json_object_get(res, "check");
+	json_t *r0 = json_array_get(json_object_get(chk, "rows"), 0);
+	assert_non_null(r0);
+	assert_string_equal(json_string_value(json_object_get(r0, "resource")), "VM index");
+	assert_string_equal(json_string_value(json_object_get(r0, "name")), "4");
+	assert_string_equal(json_string_value(json_object_get(r0, "message")), "already in use");
+	assert_false(json_is_true(json_object_get(chk, "possible")));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(chk, "rc"),
+								"maincode")), "VMS2461");
+	json_decref(res);
+	free(txt);
 	su_plan_free(p);
 
 	p = plan_lm(l, "/CHECK-VM-MIGRATION VM-ID=G4,SERVER-UNIT-NAME=su7");
