@@ -18,6 +18,7 @@
 #include "lib/clock.h"
 #include "lib/fault.h"
 #include "lib/log.h"
+#include "cluster/global.h"
 #include "secd/routes.h"
 #include "su/vmstate.h"
 
@@ -146,6 +147,46 @@ static void tgt_abort(struct secd_lm *lm, const char *fmt, ...)
 
 static void tgt_qmp_step(struct secd_lm *lm);
 
+/* The source's view of this LM (its lmstat): an LM it ended or does not know is over here
+ * too — its abort may never have arrived (the network between the SUs was cut). */
+static void tgt_source_answer(void *arg, const struct httpc_result *res)
+{
+	struct secd_lm *lm = arg;
+
+	if (!back(lm))
+		return;
+	if (lm->st != LM_ST_SETUP || lm->req || X(lm)->aborting || res->err < 0)
+		return; /* busy, or the source is unreachable: it tells us when it is back */
+	if (res->status == 404) {
+		tgt_abort(lm, "the source SU '%s' does not know this live migration", lm->source);
+		return;
+	}
+	json_t *o = json_loads(res->body, 0, NULL);
+	const char *st = json_string_value(
+	    json_object_get(json_array_get(json_object_get(o, "lms"), 0), "state"));
+	if (st && (!strcmp(st, "aborted") || !strcmp(st, "aborting")))
+		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+	json_decref(o);
+}
+
+static void tgt_ask_source(uv_timer_t *t)
+{
+	struct secd_lm *lm = t->data;
+	const struct cluster_unit *u = secd_global_unit(lm->s->d, lm->peer_unit);
+	char path[96], id[17];
+
+	if (lm->st != LM_ST_SETUP || lm->pending || !u) {
+		if (lm->st != LM_ST_SETUP)
+			uv_timer_stop(&lm->timer);
+		return;
+	}
+	secd_lm_id_str(lm->lm_id, id);
+	snprintf(path, sizeof(path), "/api/v1/internal/lmstat?lm=%s", id);
+	if (httpc_call(lm->s->d->httpc, u->unit_id, u->api, "GET", path, NULL, 0,
+		       lm->s->d->cfg.timing.stall_ms, tgt_source_answer, lm) == 0)
+		lm->pending++;
+}
+
 static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 {
 	struct secd_lm *lm = arg;
@@ -171,6 +212,8 @@ static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 		tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i}", "state", "incoming", "port",
 					     q.socket_port, "index", (int)lm->index));
 		fault_check("lm.tgt.after_prepare", NULL); /* crash table row 7 (docs/lm.md) */
+		uv_timer_start(&lm->timer, tgt_ask_source, lm->s->d->cfg.timing.stall_ms,
+			       lm->s->d->cfg.timing.stall_ms);
 		return;
 	}
 	X(lm)->qstep++;
