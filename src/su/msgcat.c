@@ -355,7 +355,8 @@ static const struct su_msgdef cat[] = {
      "Check the number; docs/messages.md lists all messages.", true},
     {"VMS9012", "JOB VARIABLE '%s' IS NOT THE MONJV OF A VIRTUAL MACHINE",
      "/SHOW-JV shows MONJVs of initialized VMs (MONJV= of /CREATE-VM or "
-     "/ACTIVATE-VM-DEFINITION), or the MONJV of a VM named by its VM name.",
+     "/ACTIVATE-VM-DEFINITION), the MONJVs of live migrations started on this SU (MONJV= of "
+     "/MIGRATE-VM; the last 16 are kept), or the MONJV of a VM named by its VM name.",
      "Check the name.", true},
     {"VMS9013", "INVALID OPERAND VALUE: %s",
      "An operand value is in its syntax range but not usable (e.g. MEMORY-SIZE above the "
