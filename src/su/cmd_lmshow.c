@@ -28,20 +28,21 @@ static const struct su_vm *vm_of(struct plan_ctx *x, bool *monitor)
 	return vm;
 }
 
-/* "yyyy-mm-dd,hh:mm:ss" (sep ",") or "yyyy-mm-dd   hh:mm:ss" of ms (UTC); "*NONE" for 0. */
-static const char *utc(int64_t ms, const char *sep, char out[40])
+/* "yyyy-mm-dd,hh:mm:ss" (comma) or "yyyy-mm-dd   hh:mm:ss" of ms (UTC); "*NONE" for 0. */
+static const char *utc(int64_t ms, bool comma, char out[40])
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
-	char fmt[32];
 
 	if (ms <= 0) {
 		snprintf(out, 40, "*NONE");
 		return out;
 	}
-	snprintf(fmt, sizeof(fmt), "%%Y-%%m-%%d%s%%H:%%M:%%S", sep);
 	gmtime_r(&t, &tm);
-	strftime(out, 40, fmt, &tm);
+	if (comma)
+		strftime(out, 40, "%Y-%m-%d,%H:%M:%S", &tm);
+	else
+		strftime(out, 40, "%Y-%m-%d   %H:%M:%S", &tm);
 	return out;
 }
 
@@ -58,7 +59,8 @@ int cmd_show_sysinfo(struct plan_ctx *x)
 	unsigned index = monitor ? SU_MONITOR_INDEX : vm->index;
 	bool migrated = !monitor && vm->lm_count > 0;
 	enum su_server_unit su = x->c->server_unit;
-	bool ipl_data = su == SU_SERVER_UNIT_IPL || (su == SU_SERVER_UNIT_STD && !r->mighost_current);
+	bool ipl_data =
+	    su == SU_SERVER_UNIT_IPL || (su == SU_SERVER_UNIT_STD && !r->mighost_current);
 
 	if (migrated && su == SU_SERVER_UNIT_STD)
 		plan_msg(x, r->mighost_current ? "NSI6232" : "NSI6231");
@@ -71,8 +73,9 @@ int cmd_show_sysinfo(struct plan_ctx *x)
 	plan_line(x, "%%HSI-ATT : TYPE           = %s", r->type == SU_TYPE_X86 ? "X86" : "/390");
 	plan_line(x, "%%          OPERATION-MODE = VM2000");
 	if (!monitor) {
-		plan_line(x, "%%MEMORY-SIZE           = %llu MB", (unsigned long long)vm->memory_mib);
-		plan_line(x, "%%IPL-TIME              = %s", utc(vm->ipl_ms, ",", t));
+		plan_line(x, "%%MEMORY-SIZE           = %llu MB",
+			  (unsigned long long)vm->memory_mib);
+		plan_line(x, "%%IPL-TIME              = %s", utc(vm->ipl_ms, true, t));
 	}
 	plan_line(x, "%%SYSTEM-CONF : VM-INDEX       = %u", index);
 	plan_line(x, "%%              VM-NAME        = %s", monitor ? SU_MONITOR_NAME : vm->name);
@@ -92,10 +95,10 @@ int cmd_show_lm_history(struct plan_ctx *x)
 	plan_line(x, "LM-COUNT    DATE         TIME      CONFIGURATION     VM");
 	if (monitor || !vm->ipl_su[0])
 		return 0; /* the monitor never migrates; a VM never initialized has no IPL row */
-	plan_line(x, "%08u    %-21s  %-16s  %u", 0u, utc(vm->ipl_ms, "   ", t), vm->ipl_su,
+	plan_line(x, "%08u    %-21s  %-16s  %u", 0u, utc(vm->ipl_ms, false, t), vm->ipl_su,
 		  vm->ipl_index ? vm->ipl_index : vm->index);
 	for (unsigned i = 0; i < vm->n_hist && i < SU_LM_HIST_MAX; i++)
 		plan_line(x, "%08u    %-21s  %-16s  %u", vm->hist[i].count,
-			  utc(vm->hist[i].ms, "   ", t), vm->hist[i].target, vm->hist[i].index);
+			  utc(vm->hist[i].ms, false, t), vm->hist[i].target, vm->hist[i].index);
 	return 0;
 }

@@ -8,47 +8,45 @@
 
 #define BY_SYSADM " (BY SYSADM)" /* x86: device lines of an LM (seed 4.6.2) */
 
-/* The message numbers of each step, in order, by SU type and side (vm2000.md §5). Two
- * exceptions are applied in lines_of(): VMS2425 for VMS2426 on a non-converged /390
- * source, and no VMS2050 for a guest that is not running. */
-static const char *const steps[SU_TYPE_MAX][SU_LM_SIDE_MAX][SU_LM_STEP_MAX][SU_LM_LINES_MAX] = {
-    [SU_TYPE_X86] =
-	{
-	    [SU_LM_SOURCE] =
-		{
-		    [SU_LM_STEP_BEGIN] = {"VMS2450"},
-		    [SU_LM_STEP_DEVICE] = {"VMS4009"},
-		    [SU_LM_STEP_END] = {"VMS6021", "VMS2451"},
-		    [SU_LM_STEP_ABORTED] = {"VMS2426"},
-		},
-	    [SU_LM_TARGET] =
-		{
-		    [SU_LM_STEP_BEGIN] = {"VMS6020"},
-		    [SU_LM_STEP_DEVICE] = {"VMS4005"},
-		    [SU_LM_STEP_END] = {"VMS2050"},
-		    [SU_LM_STEP_ABORTED] = {"VMS2426"},
-		},
-	},
-    [SU_TYPE_390] =
-	{
-	    [SU_LM_SOURCE] =
-		{
-		    [SU_LM_STEP_BEGIN] = {"VMS2450"},
-		    [SU_LM_STEP_DEVICE] = {"VMS4009"},
-		    [SU_LM_STEP_SUSPENDED] = {"VMS2452"},
-		    [SU_LM_STEP_END] = {"VMS4024", "VMS2451"},
-		    [SU_LM_STEP_ABORTED] = {"VMS2426"},
-		},
-	    [SU_LM_TARGET] =
-		{
-		    [SU_LM_STEP_BEGIN] = {"VMS2430", "VMS3050"},
-		    [SU_LM_STEP_DEVICE] = {"VMS4005"},
-		    [SU_LM_STEP_RESUMED] = {"VMS2432"},
-		    [SU_LM_STEP_END] = {"VMS2431"},
-		    [SU_LM_STEP_ABORTED] = {"VMS2426"},
-		},
-	},
+/* The message numbers of each step, in order, by SU type and side (vm2000.md §5; a step
+ * not listed has no line). Two exceptions are applied in su_lm_console_lines(): VMS2425
+ * for VMS2426 on a non-converged /390 source, and no VMS2050 for a guest that is not
+ * running. */
+struct step_lines {
+	enum su_type t;
+	enum su_lm_side side;
+	enum su_lm_step step;
+	const char *id[2];
 };
+
+static const struct step_lines steps[] = {
+    {SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_BEGIN, {"VMS2450"}},
+    {SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_DEVICE, {"VMS4009"}},
+    {SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_END, {"VMS6021", "VMS2451"}},
+    {SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_ABORTED, {"VMS2426"}},
+    {SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_BEGIN, {"VMS6020"}},
+    {SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_DEVICE, {"VMS4005"}},
+    {SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_END, {"VMS2050"}},
+    {SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_ABORTED, {"VMS2426"}},
+    {SU_TYPE_390, SU_LM_SOURCE, SU_LM_STEP_BEGIN, {"VMS2450"}},
+    {SU_TYPE_390, SU_LM_SOURCE, SU_LM_STEP_DEVICE, {"VMS4009"}},
+    {SU_TYPE_390, SU_LM_SOURCE, SU_LM_STEP_SUSPENDED, {"VMS2452"}},
+    {SU_TYPE_390, SU_LM_SOURCE, SU_LM_STEP_END, {"VMS4024", "VMS2451"}},
+    {SU_TYPE_390, SU_LM_SOURCE, SU_LM_STEP_ABORTED, {"VMS2426"}},
+    {SU_TYPE_390, SU_LM_TARGET, SU_LM_STEP_BEGIN, {"VMS2430", "VMS3050"}},
+    {SU_TYPE_390, SU_LM_TARGET, SU_LM_STEP_DEVICE, {"VMS4005"}},
+    {SU_TYPE_390, SU_LM_TARGET, SU_LM_STEP_RESUMED, {"VMS2432"}},
+    {SU_TYPE_390, SU_LM_TARGET, SU_LM_STEP_END, {"VMS2431"}},
+    {SU_TYPE_390, SU_LM_TARGET, SU_LM_STEP_ABORTED, {"VMS2426"}},
+};
+
+static const struct step_lines *step_of(enum su_type t, enum su_lm_side side, enum su_lm_step step)
+{
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (steps[i].t == t && steps[i].side == side && steps[i].step == step)
+			return &steps[i];
+	return NULL;
+}
 
 static bool in_range(enum su_type t, enum su_lm_side side, enum su_lm_step step)
 {
@@ -88,22 +86,21 @@ static void format_line(enum su_type t, const char *id, const struct su_lm_msgar
 size_t su_lm_console_lines(enum su_type t, enum su_lm_side side, enum su_lm_step step,
 			   const struct su_lm_msgargs *a, char out[][SU_MSG_MAX], size_t max)
 {
+	const struct step_lines *sl = step_of(t, side, step);
 	size_t n = 0;
 
-	if (!a || !in_range(t, side, step))
+	if (!a || !sl)
 		return 0;
-	for (size_t i = 0; i < SU_LM_LINES_MAX && steps[t][side][step][i]; i++) {
-		const char *id = steps[t][side][step][i];
+	for (size_t i = 0; i < 2 && sl->id[i] && n < max; i++) {
+		const char *id = sl->id[i];
 		if (!strcmp(id, "VMS2050") && a->guest_stopped)
 			continue;
 		if (!strcmp(id, "VMS2426") && side == SU_LM_SOURCE && t == SU_TYPE_390 &&
 		    a->not_converged)
 			id = "VMS2425";
-		if (n < max)
-			format_line(t, id, a, out[n]);
-		n++;
+		format_line(t, id, a, out[n++]);
 	}
-	return n < max ? n : max;
+	return n;
 }
 
 bool su_lm_kvp_line(enum su_type t, enum su_lm_side side, enum su_lm_step step, char *out,
@@ -124,8 +121,8 @@ bool su_lm_kvp_line(enum su_type t, enum su_lm_side side, enum su_lm_step step, 
 	return true;
 }
 
-size_t su_lm_event_texts(enum su_type t, enum su_lm_side side, enum su_lm_step step,
-			 const char *vm, const char *su, char out[][SU_LM_EVENT_MAX], size_t max)
+size_t su_lm_event_texts(enum su_type t, enum su_lm_side side, enum su_lm_step step, const char *vm,
+			 const char *su, char out[][SU_LM_EVENT_MAX], size_t max)
 {
 	const char *what[2] = {NULL, NULL};
 	size_t n = 0;
@@ -159,8 +156,8 @@ void su_lm_ipl_set(struct su_vm *vm, const char *su, int64_t now_ms)
 	memset(vm->hist, 0, sizeof(vm->hist));
 }
 
-void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
-		       unsigned new_index, int64_t now_ms)
+void su_lm_history_add(struct su_vm *vm, const char *source, const char *target, unsigned new_index,
+		       int64_t now_ms)
 {
 	if (vm->n_hist >= SU_LM_HIST_MAX) {
 		memmove(&vm->hist[0], &vm->hist[1], (SU_LM_HIST_MAX - 1) * sizeof(vm->hist[0]));
@@ -177,10 +174,12 @@ void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
 
 const char *su_lm_step_to_string(enum su_lm_step s)
 {
-	static const char *const n[SU_LM_STEP_MAX] = {
-	    [SU_LM_STEP_BEGIN] = "begin",	  [SU_LM_STEP_DEVICE] = "device",
-	    [SU_LM_STEP_SUSPENDED] = "suspended", [SU_LM_STEP_RESUMED] = "resumed",
-	    [SU_LM_STEP_END] = "end",		  [SU_LM_STEP_ABORTED] = "aborted"};
+	static const char *const n[SU_LM_STEP_MAX] = {[SU_LM_STEP_BEGIN] = "begin",
+						      [SU_LM_STEP_DEVICE] = "device",
+						      [SU_LM_STEP_SUSPENDED] = "suspended",
+						      [SU_LM_STEP_RESUMED] = "resumed",
+						      [SU_LM_STEP_END] = "end",
+						      [SU_LM_STEP_ABORTED] = "aborted"};
 	return s >= SU_LM_STEP_BEGIN && s < SU_LM_STEP_MAX ? n[s] : "?";
 }
 

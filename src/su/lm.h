@@ -83,8 +83,8 @@ bool su_lm_kvp_line(enum su_type t, enum su_lm_side side, enum su_lm_step step, 
  * (TARGET, END), "... deactivated" (SOURCE, END, x86 only) and "... deleted" (SOURCE, END):
  * 4 per LM on x86, 3 on /390. vm: the VM name; su: the name of this side's SU. Returns the
  * number of texts written (SU_LM_EVENT_MAX bytes each), at most max; 0: none at this step. */
-size_t su_lm_event_texts(enum su_type t, enum su_lm_side side, enum su_lm_step step,
-			 const char *vm, const char *su, char out[][SU_LM_EVENT_MAX], size_t max);
+size_t su_lm_event_texts(enum su_type t, enum su_lm_side side, enum su_lm_step step, const char *vm,
+			 const char *su, char out[][SU_LM_EVENT_MAX], size_t max);
 
 /* ---- IPL data, LIVE-MIG-COUNT and history (seed 4.5; they travel with the definition) ----
  * su_lm_ipl_set: the VM was loaded (/START-VM) or initialized (/CREATE-VM,
@@ -95,8 +95,8 @@ size_t su_lm_event_texts(enum su_type t, enum su_lm_side side, enum su_lm_step s
  * and a row {count, now_ms, source, target, new_index}; the oldest row goes when
  * SU_LM_HIST_MAX rows are kept. */
 void su_lm_ipl_set(struct su_vm *vm, const char *su, int64_t now_ms);
-void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
-		       unsigned new_index, int64_t now_ms);
+void su_lm_history_add(struct su_vm *vm, const char *source, const char *target, unsigned new_index,
+		       int64_t now_ms);
 
 /* ---- the MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, layout in monjv.h) ----
  * su_lmjv_finished: status $T, $TW, $AE or $AF (monitoring ended).
@@ -110,8 +110,7 @@ void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
 bool su_lmjv_finished(const struct su_lmjv *jv);
 const struct su_lmjv *su_model_lmjv_find(const struct su_model *m, const char *name);
 int su_model_lmjv_put(struct su_model *m, const struct su_lmjv *jv);
-void su_lm_monjv_build(const struct su_model *m, const struct su_lmjv *jv,
-		       char out[SU_MONJV_LEN]);
+void su_lm_monjv_build(const struct su_model *m, const struct su_lmjv *jv, char out[SU_MONJV_LEN]);
 
 const char *su_lm_step_to_string(enum su_lm_step s); /* "begin", "device", ... */
 const char *su_lm_side_to_string(enum su_lm_side s); /* "source", "target" */

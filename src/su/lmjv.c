@@ -112,8 +112,7 @@ void su_lm_monjv_build(const struct su_model *m, const struct su_lmjv *jv, char 
 	snprintf(buf, sizeof(buf), "%016" PRIx64, jv->lm_id);
 	put(out, 87, 102, buf);
 	snprintf(buf, sizeof(buf), "%012" PRIu64,
-		 jv->dirty_rate > UINT64_C(999999999999) ? UINT64_C(999999999999)
-							 : jv->dirty_rate);
+		 jv->dirty_rate > UINT64_C(999999999999) ? UINT64_C(999999999999) : jv->dirty_rate);
 	put(out, 104, 115, buf);
 	snprintf(buf, sizeof(buf), "%08u", jv->pause_ms > 99999999u ? 99999999u : jv->pause_ms);
 	put(out, 117, 124, buf);

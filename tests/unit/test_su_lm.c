@@ -34,8 +34,8 @@ static void run_steps(enum su_type t, enum su_lm_side side, const struct su_lm_m
 	}
 }
 
-static const struct su_lm_msgargs args = {.vm = "(3,VM03PROD)", .source = "ABGSE30A",
-					  .target = "ABGSE30B"};
+static const struct su_lm_msgargs args = {
+    .vm = "(3,VM03PROD)", .source = "ABGSE30A", .target = "ABGSE30B"};
 static const char *const mns[] = {"CC44", "CC45"};
 
 static void test_x86_console_order(void **state)
@@ -63,11 +63,11 @@ static void test_x86_console_order(void **state)
 		 "% VMS2050 GUEST SYSTEM ON VM (3,VM03PROD) READY\n");
 	/* no VMS2452 / VMS2432 on x86: the KVP console has HAL0331 / HAL0332 instead */
 	char l[SU_LM_LINES_MAX][SU_MSG_MAX];
-	assert_int_equal(su_lm_console_lines(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_SUSPENDED,
-					     &args, l, SU_LM_LINES_MAX),
+	assert_int_equal(su_lm_console_lines(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_SUSPENDED, &args,
+					     l, SU_LM_LINES_MAX),
 			 0);
-	assert_int_equal(su_lm_console_lines(SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_RESUMED,
-					     &args, l, SU_LM_LINES_MAX),
+	assert_int_equal(su_lm_console_lines(SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_RESUMED, &args,
+					     l, SU_LM_LINES_MAX),
 			 0);
 	/* an INIT-ONLY or DOWN VM has no guest system that could be READY */
 	struct su_lm_msgargs a = args;
@@ -89,8 +89,8 @@ static void test_390_console_order(void **state)
 {
 	(void)state;
 	char out[2048];
-	struct su_lm_msgargs a = {.vm = "(12,VM12PROD)", .source = "ABGSE501",
-				  .target = "ABGSE701"};
+	struct su_lm_msgargs a = {
+	    .vm = "(12,VM12PROD)", .source = "ABGSE501", .target = "ABGSE701"};
 	const char *const m390[] = {"CS", "FAA5"};
 	const enum su_lm_step src[] = {SU_LM_STEP_BEGIN, SU_LM_STEP_SUSPENDED, SU_LM_STEP_DEVICE,
 				       SU_LM_STEP_DEVICE, SU_LM_STEP_END};
@@ -131,7 +131,8 @@ static void test_abort_lines(void **state)
 
 	for (enum su_type t = SU_TYPE_X86; t < SU_TYPE_MAX; t++)
 		for (enum su_lm_side s = SU_LM_SOURCE; s < SU_LM_SIDE_MAX; s++) {
-			assert_int_equal(su_lm_console_lines(t, s, SU_LM_STEP_ABORTED, &a, l, 4), 1);
+			assert_int_equal(su_lm_console_lines(t, s, SU_LM_STEP_ABORTED, &a, l, 4),
+					 1);
 			assert_string_equal(l[0], "% VMS2426 LIVE MIGRATION OF VM (3,VM03PROD) "
 						  "ABORTED. REASON: TARGET QEMU ENDED");
 		}
@@ -173,7 +174,8 @@ static void test_kvp_lines(void **state)
 	assert_true(
 	    su_lm_kvp_line(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_SUSPENDED, kvp, sizeof(kvp)));
 	assert_string_equal(kvp, "HAL0331 BS2000 SUSPEND");
-	assert_true(su_lm_kvp_line(SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_RESUMED, kvp, sizeof(kvp)));
+	assert_true(
+	    su_lm_kvp_line(SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_RESUMED, kvp, sizeof(kvp)));
 	assert_string_equal(kvp, "HAL0332 BS2000 RESUME, CONTINUING");
 	assert_false(su_lm_kvp_line(SU_TYPE_X86, SU_LM_TARGET, SU_LM_STEP_SUSPENDED, kvp, 8));
 	assert_false(su_lm_kvp_line(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_END, kvp, 8));
@@ -212,9 +214,9 @@ static void test_event_texts(void **state)
 	assert_string_equal(ev[2], "VM 'V213WUTH' on Server Unit 'SU390-SE4' deleted");
 	assert_string_equal(ev[3], "VM 'V213WUTH' on Server Unit 'SU390-SE2' created");
 	/* an aborted LM creates no "created"/"deleted" event */
-	assert_int_equal(su_lm_event_texts(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_ABORTED, "G1",
-					   "su1", ev, 8),
-			 0);
+	assert_int_equal(
+	    su_lm_event_texts(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_ABORTED, "G1", "su1", ev, 8),
+	    0);
 	assert_int_equal(
 	    su_lm_event_texts(SU_TYPE_X86, SU_LM_SOURCE, SU_LM_STEP_END, "G1", "su1", ev, 1), 1);
 	assert_string_equal(ev[0], "VM 'G1' on Server Unit 'su1' deactivated");
@@ -366,8 +368,12 @@ static void test_show_lm_history(void **state)
 
 static struct su_lmjv jv_of(const char *name, const char *status, int64_t end_ms)
 {
-	struct su_lmjv jv = {.phase = 2, .percent = 40, .dirty_rate = 1234, .lm_id = 0xab,
-			     .start_ms = NOW, .end_ms = end_ms};
+	struct su_lmjv jv = {.phase = 2,
+			     .percent = 40,
+			     .dirty_rate = 1234,
+			     .lm_id = 0xab,
+			     .start_ms = NOW,
+			     .end_ms = end_ms};
 	snprintf(jv.name, sizeof(jv.name), "%s", name);
 	snprintf(jv.status, sizeof(jv.status), "%s", status);
 	snprintf(jv.vm, sizeof(jv.vm), "(3,G1)");
@@ -440,7 +446,7 @@ static void test_lm_monjv_layout(void **state)
 #define AT(from, to, want)                                                                         \
 	do {                                                                                       \
 		char got[300];                                                                     \
-		snprintf(got, sizeof(got), "%.*s", (int)((to) - (from) + 1), b + (from) - 1);      \
+		snprintf(got, sizeof(got), "%.*s", (int)((to) - (from) + 1), b + (from)-1);        \
 		assert_string_equal(got, want);                                                    \
 	} while (0)
 	AT(1, 3, "$AE");
@@ -587,8 +593,7 @@ static void test_json_old_data(void **state)
 	assert_non_null(strstr(err.msg, "'vms[0].lm_history[0].count'"));
 	free(old);
 	json_object_del(vm, "lm_history");
-	json_object_set_new(o, "lm_jvs",
-			    json_pack("[{s:s, s:s}]", "name", "X", "status", "$Q "));
+	json_object_set_new(o, "lm_jvs", json_pack("[{s:s, s:s}]", "name", "X", "status", "$Q "));
 	old = json_dumps(o, JSON_COMPACT);
 	assert_null(su_model_from_json(old, strlen(old), &err));
 	assert_non_null(strstr(err.msg, "lm_jvs[0]"));
