@@ -240,8 +240,8 @@ static const handler_fn handlers[SU_CMD_MAX] = {
     [SU_CMD_MIGRATE_VM] = not_yet,
     [SU_CMD_MIGRATE_VM_DEFINITION] = not_yet,
     [SU_CMD_RECOVER_VM_DEFINITION] = not_yet,
-    [SU_CMD_SHOW_SYSTEM_INFORMATION] = not_yet,
-    [SU_CMD_SHOW_LIVE_MIGRATION_HISTORY] = not_yet,
+    [SU_CMD_SHOW_SYSTEM_INFORMATION] = cmd_show_sysinfo,
+    [SU_CMD_SHOW_LIVE_MIGRATION_HISTORY] = cmd_show_lm_history,
 };
 
 struct su_plan *su_cmd_plan(const struct su_model *live, const struct su_cmd *c, int64_t now_ms)

@@ -86,6 +86,14 @@ enum su_info {
 
 enum su_devop { SU_DEVOP_UNCHANGED = 0, SU_DEVOP_ADD, SU_DEVOP_REMOVE, SU_DEVOP_MAX };
 
+/* SHOW-SYSTEM-INFORMATION SERVER-UNIT: whose data after an LM (seed 4.5) */
+enum su_server_unit {
+	SU_SERVER_UNIT_STD = 0, /* by MIGHOST (su_res.mighost_current), with NSI6231/NSI6232 */
+	SU_SERVER_UNIT_IPL,	/* the SU of the IPL */
+	SU_SERVER_UNIT_CURRENT, /* this SU */
+	SU_SERVER_UNIT_MAX
+};
+
 /* A typed command. Fields not used by a command are ignored; "unchanged" markers for
  * MODIFY-*: memory_mib 0, cpus 0, vm_index -1, persistent -1, pool/group "" (group "*NONE"
  * removes the group). */
@@ -113,6 +121,7 @@ struct su_cmd {
 	bool check_state_no;	      /* CHECK-VM-STATE=*NO (DELETE-VM, START-VM) */
 	/* SHOW-* */
 	enum su_info info; /* 0 = *STD */
+	enum su_server_unit server_unit; /* SHOW-SYSTEM-INFORMATION SERVER-UNIT */
 	/* HELP-MSG-INFORMATION / SHOW-JV */
 	char msg_id[16];		/* "VMS4013" */
 	char jv_name[SU_MONJV_MAX + 1]; /* SHOW-JV JV-NAME: a MONJV name, or a VM name */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "su/cmd_priv.h"
+#include "su/lm.h"
 #include "su/iocfg.h"
 
 bool su_vmid_is_monitor(const struct su_vmid *id)
@@ -280,6 +281,7 @@ int cmd_activate(struct plan_ctx *x, struct su_vm *nvm, const char *why)
 		return plan_reject(x, "CMD0221", 32);
 	}
 	memset(&nvm->rt, 0, sizeof(nvm->rt));
+	su_lm_ipl_set(nvm, x->live->res.host_name, x->now_ms); /* a new system on this SU */
 	nvm->rt.started_ms = x->now_ms;
 	snprintf(nvm->rt.qemu_ipl, sizeof(nvm->rt.qemu_ipl), "%s", nvm->ipl_unit);
 	if (x->c->monjv[0]) {

@@ -112,6 +112,8 @@ int cmd_show_def(struct plan_ctx *x);
 int cmd_show_res(struct plan_ctx *x);
 int cmd_show_attr(struct plan_ctx *x);
 int cmd_show_jv(struct plan_ctx *x);
+int cmd_show_sysinfo(struct plan_ctx *x);    /* cmd_lmshow.c */
+int cmd_show_lm_history(struct plan_ctx *x); /* cmd_lmshow.c */
 int cmd_help_msg(struct plan_ctx *x);
 
 #endif

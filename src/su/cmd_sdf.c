@@ -269,6 +269,11 @@ int su_cmd_from_sdf(const struct sdf_cmd *t, const char *text, struct su_cmd *c,
 		monjv_in(op(t, "MONJV"), &w);
 		break;
 	case SU_CMD_SHOW_SYSTEM_INFORMATION:
+		get_vmid(t, "VM-IDENTIFICATION", &w.vm);
+		w.server_unit = is_kw(op(t, "SERVER-UNIT"), "*IPL")	  ? SU_SERVER_UNIT_IPL
+				: is_kw(op(t, "SERVER-UNIT"), "*CURRENT") ? SU_SERVER_UNIT_CURRENT
+									  : SU_SERVER_UNIT_STD;
+		break;
 	case SU_CMD_SHOW_LIVE_MIGRATION_HISTORY:
 		get_vmid(t, "VM-IDENTIFICATION", &w.vm);
 		break;

@@ -1,5 +1,6 @@
 /* cmd_show.c — information commands: /SHOW-VM-DEFINITION, /SHOW-VM-RESOURCES,
- * /SHOW-VM-ATTRIBUTES, /SHOW-JV, /HELP-MSG-INFORMATION (vm2000-facts.md §1.6, §1.20, §4.1).
+ * /SHOW-VM-ATTRIBUTES, /SHOW-JV, /HELP-MSG-INFORMATION (vm2000-facts.md §1.6, §1.20, §4.1;
+ * /SHOW-SYSTEM-INFORMATION and /SHOW-LIVE-MIGRATION-HISTORY are in cmd_lmshow.c).
  * Output layout is ours (docs/messages.md "Output of the SHOW commands"). */
 #include <fnmatch.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <strings.h>
 
 #include "su/cmd_priv.h"
+#include "su/lm.h"
 #include "su/monjv.h"
 #include "su/msgcat.h"
 
@@ -209,22 +211,30 @@ int cmd_show_res(struct plan_ctx *x)
 	return 0;
 }
 
+/* SHOW-JV: the MONJV of a VM (by its MONJV name), of an LM (MIGRATE-VM MONJV=, su/lm.h),
+ * or of a VM named by its VM name, in this order. */
 int cmd_show_jv(struct plan_ctx *x)
 {
 	const struct su_model *m = x->live;
 	const struct su_vm *vm = NULL;
+	const struct su_lmjv *lj = NULL;
 	char jv[SU_MONJV_LEN + 1];
 
 	for (unsigned k = 0; k < m->nvms && !vm; k++)
 		if (m->vms[k].rt.monjv[0] && strcasecmp(m->vms[k].rt.monjv, x->c->jv_name) == 0)
 			vm = &m->vms[k];
 	if (!vm)
+		lj = su_model_lmjv_find(m, x->c->jv_name);
+	if (!vm && !lj)
 		vm = su_model_vm_by_name(m, x->c->jv_name);
-	if (!vm) {
+	if (!vm && !lj) {
 		plan_msg(x, "VMS9012", x->c->jv_name);
 		return plan_reject(x, "VMS9012", 64);
 	}
-	su_monjv_build(m, vm, jv);
+	if (lj)
+		su_lm_monjv_build(m, lj, jv);
+	else
+		su_monjv_build(m, vm, jv);
 	jv[SU_MONJV_LEN] = '\0';
 	size_t n = SU_MONJV_LEN;
 	while (n > 0 && jv[n - 1] == ' ')

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "su/cmd_priv.h"
+#include "su/lm.h"
 #include "su/msgcat.h"
 
 static struct su_vm *next_vm(struct plan_ctx *x, const struct su_vm *vm)
@@ -124,6 +125,7 @@ int cmd_start_vm(struct plan_ctx *x)
 	    su_vm_set_state(x->p->next, n, vm->state, target, su_cmd_name(c->id)) < 0)
 		return state_refused(x, vm);
 	snprintf(n->ipl_unit, sizeof(n->ipl_unit), "%s", ipl);
+	su_lm_ipl_set(n, x->live->res.host_name, x->now_ms); /* an IPL: LIVE-MIG-COUNT 0 */
 	n->rt.running_ms = x->now_ms;
 	n->rt.aterm = false;
 	plan_effect(x, SU_EFF_REGION_WRITE, NULL, NULL);

@@ -55,6 +55,8 @@
 #define SU_DEFAULT_MAX_VMS  32
 #define SU_DEFAULT_MAX_DEFS 98
 #define SU_STDPOOL	    "*STDPOOL"
+#define SU_LM_HIST_MAX	    8  /* LM history rows kept per VM (the last ones) */
+#define SU_LMJV_MAX	    16 /* MONJVs of LMs (MIGRATE-VM MONJV=) kept per SU */
 
 enum su_type { SU_TYPE_X86 = 1, SU_TYPE_390, SU_TYPE_MAX };
 
@@ -104,6 +106,8 @@ struct su_res {
 	unsigned max_vms;		 /* initialized guests at most (32) */
 	unsigned max_defs;		 /* VM definitions at most (98) */
 	unsigned npools, ngroups;
+	bool mighost_current; /* MIGHOST default of the guests (seed 4.5): false = IPL host
+			       * data (NSI6231), true = current host data (NSI6232) */
 	struct su_pool pools[SU_POOLS_MAX]; /* pools[0] is *STDPOOL, always */
 	struct su_group groups[SU_GROUPS_MAX];
 	struct su_iocfg io;
@@ -140,6 +144,17 @@ struct su_vm_rt {
 	int64_t monjv_ms;	      /* monitoring start (MONJV opened) */
 };
 
+/* One row of /SHOW-LIVE-MIGRATION-HISTORY (seed 4.5): the LM that made LIVE-MIG-COUNT
+ * `count`, when (wall clock, ms since the epoch), from which SU to which (host names), and
+ * the VM index on the target. */
+struct su_lm_hist {
+	unsigned count;
+	int64_t ms;
+	char source[SU_NAME_MAX + 1];
+	char target[SU_NAME_MAX + 1];
+	unsigned index;
+};
+
 /* A VM definition with its state. vm_uuid/epoch/... are in model->own (same vm_uuid). */
 struct su_vm {
 	crd_uuid vm_uuid;
@@ -157,6 +172,32 @@ struct su_vm {
 	bool persistent;
 	enum su_vm_state state;
 	struct su_vm_rt rt;
+	/* The system's IPL and its LMs (seed 4.5; they travel with the definition, su/lm.h):
+	 * set by /START-VM (and the initialization of /CREATE-VM, /ACTIVATE-VM-DEFINITION),
+	 * never by an LM. ipl_su "" = never initialized since these fields exist. */
+	char ipl_su[SU_NAME_MAX + 1]; /* host name of the SU of the last IPL */
+	int64_t ipl_ms;		      /* wall clock of the last IPL, ms since the epoch */
+	unsigned ipl_index;	      /* VM index at the last IPL */
+	unsigned lm_count;	      /* LIVE-MIG-COUNT: LMs since the last IPL */
+	unsigned n_hist;	      /* rows in hist, oldest first (the last SU_LM_HIST_MAX) */
+	struct su_lm_hist hist[SU_LM_HIST_MAX];
+};
+
+/* The MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, su/lm.h, monjv.h). Kept by
+ * the source SU's model (persisted) and updated by the LM engine. */
+struct su_lmjv {
+	char name[SU_MONJV_MAX + 1]; /* the JV name as given */
+	char status[4];		     /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
+	char vm[16];		     /* "(3,G1)" */
+	char source[SU_NAME_MAX + 1];
+	char target[SU_NAME_MAX + 1]; /* host names */
+	unsigned phase;		      /* 1..4 (vm2000.md §5), 0 = not yet */
+	unsigned percent;	      /* memory copied, 0..100 */
+	uint64_t dirty_rate;	      /* pages/s */
+	unsigned pause_ms;	      /* the real pause STOP -> RESUME, 0 = not yet */
+	uint64_t lm_id;
+	int64_t start_ms, end_ms; /* wall clock, ms since the epoch; end 0 = running */
+	char reason[96];	  /* $AE/$AF: why, "" otherwise */
 };
 
 /* Something that happened, for the logbook (component "Sys-Mgmt"). */
@@ -184,6 +225,8 @@ struct su_model {
 	unsigned nvms;
 	struct su_vm vms[SU_VMS_CAP]; /* VM definitions, no monitor; unordered */
 	struct crd_owner_region own;  /* ownership of the same vm_uuids (crd.md §6) */
+	unsigned n_lmjv;
+	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU (su/lm.h) */
 	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
 };
 
@@ -244,15 +287,22 @@ const char *su_usage_to_string(enum su_usage u);
 /* ---- JSON payload of the SU's CRD region (the whole unit data) ----
  *   {"format": 1, "kind": "secluster-su",
  *    "su": {"type": "x86", "name", "host_name", "unit", "memory_mib", "cpus", "max_vms",
- *           "max_vm_definitions", "pools": [{"name", "cpus"}], "groups": [{"name", "pool"}]},
+ *           "max_vm_definitions", "pools": [{"name", "cpus"}], "groups": [{"name", "pool"}],
+ *           "mighost": "ipl" | "current" (optional, default "ipl")},
  *    "io": [{"mn", "type", "class", "connector", "unit", "backing"}],
  *    "server": "srv1", "session": 1,
  *    "vms": [{"vm_uuid", "name", "index", "index_any" (optional, default false),
  *             "memory_mib", "cpus", "pool", "group",
  *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
  *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
- *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"}}],
- *    "ownership": { crd_owner_to_json() }}
+ *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"},
+ *             optional (older unit data has none; defaults "" / 0 / []):
+ *             "ipl_su", "ipl_ms", "ipl_index", "lm_count",
+ *             "lm_history": [{"count", "ms", "source", "target", "index"}]}],
+ *    "ownership": { crd_owner_to_json() },
+ *    "lm_jvs" (optional, default []): [{"name", "status": "$R ", "vm": "(3,G1)", "source",
+ *             "target", "phase", "percent", "dirty_rate", "pause_ms",
+ *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason"}]}
  * su_model_to_json: malloc'd text; NULL on out-of-memory.
  * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
  * ("bad SU unit data: 'vms[2].index' must be an integer 2..99"); -EINVAL for damaged or

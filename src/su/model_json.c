@@ -27,11 +27,12 @@ static json_t *res_json(const struct su_model *m)
 	for (unsigned i = 0; i < r->ngroups; i++)
 		json_array_append_new(groups, json_pack("{s:s, s:s}", "name", r->groups[i].name,
 							"pool", r->groups[i].pool));
-	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:o, s:o}", "type",
+	return json_pack("{s:s, s:s, s:s, s:I, s:I, s:i, s:i, s:i, s:o, s:o, s:s}", "type",
 			 su_type_to_string(r->type), "name", r->name, "host_name", r->host_name,
 			 "unit", (json_int_t)r->unit_id, "memory_mib", (json_int_t)r->memory_mib,
 			 "cpus", (int)r->cpus, "max_vms", (int)r->max_vms, "max_vm_definitions",
-			 (int)r->max_defs, "pools", pools, "groups", groups);
+			 (int)r->max_defs, "pools", pools, "groups", groups, "mighost",
+			 r->mighost_current ? "current" : "ipl");
 }
 
 static json_t *io_json(const struct su_iocfg *io)
@@ -46,6 +47,47 @@ static json_t *io_json(const struct su_iocfg *io)
 				 "unit", d->unit_id, "backing", d->backing));
 	}
 	return a;
+}
+
+static json_t *lm_id_json(uint64_t id)
+{
+	char s[17];
+
+	snprintf(s, sizeof(s), "%016" PRIx64, id);
+	return json_string(s);
+}
+
+/* The IPL and LM fields of a VM (optional on input: older unit data has none). */
+static int vm_lm_json(json_t *o, const struct su_vm *vm)
+{
+	json_t *hist = json_array();
+
+	for (unsigned i = 0; hist && i < vm->n_hist && i < SU_LM_HIST_MAX; i++) {
+		const struct su_lm_hist *h = &vm->hist[i];
+		json_array_append_new(hist, json_pack("{s:i, s:I, s:s, s:s, s:i}", "count",
+						      (int)h->count, "ms", (json_int_t)h->ms,
+						      "source", h->source, "target", h->target,
+						      "index", (int)h->index));
+	}
+	json_t *add = json_pack("{s:s, s:I, s:i, s:i, s:o}", "ipl_su", vm->ipl_su, "ipl_ms",
+				(json_int_t)vm->ipl_ms, "ipl_index", (int)vm->ipl_index,
+				"lm_count", (int)vm->lm_count, "lm_history", hist);
+	int r = add ? json_object_update(o, add) : -1;
+
+	json_decref(add);
+	return r;
+}
+
+static json_t *lmjv_json(const struct su_lmjv *jv)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:I, s:I, s:s}",
+			 "name", jv->name, "status", jv->status, "vm", jv->vm, "source",
+			 jv->source, "target", jv->target, "phase", (int)jv->phase, "percent",
+			 (int)jv->percent, "dirty_rate",
+			 (json_int_t)(jv->dirty_rate > INT64_MAX ? INT64_MAX : jv->dirty_rate),
+			 "pause_ms", (int)jv->pause_ms, "lm_id", lm_id_json(jv->lm_id), "start_ms",
+			 (json_int_t)jv->start_ms, "end_ms", (json_int_t)jv->end_ms, "reason",
+			 jv->reason);
 }
 
 static json_t *vm_json(const struct su_vm *vm)
@@ -63,35 +105,41 @@ static json_t *vm_json(const struct su_vm *vm)
 			       "running_ms", (json_int_t)vm->rt.running_ms, "migr", vm->rt.migr,
 			       "aterm", vm->rt.aterm, "qemu_ipl", vm->rt.qemu_ipl, "monjv",
 			       vm->rt.monjv, "monjv_ms", (json_int_t)vm->rt.monjv_ms);
-	return json_pack("{s:s, s:s, s:i, s:b, s:I, s:i, s:s, s:s, s:o, s:s, s:b, s:s, s:o}",
-			 "vm_uuid", uuid, "name", vm->name, "index", (int)vm->index, "index_any",
-			 vm->index_any, "memory_mib",
-			 (json_int_t)vm->memory_mib, "cpus", (int)vm->cpus, "pool", vm->pool,
-			 "group", vm->group, "devices", devs, "ipl_unit", vm->ipl_unit,
-			 "persistent", vm->persistent, "state", su_vm_state_to_sem(vm->state),
-			 "runtime", rt);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:i, s:b, s:I, s:i, s:s, s:s, s:o, s:s, s:b, s:s, s:o}", "vm_uuid", uuid,
+	    "name", vm->name, "index", (int)vm->index, "index_any", vm->index_any, "memory_mib",
+	    (json_int_t)vm->memory_mib, "cpus", (int)vm->cpus, "pool", vm->pool, "group",
+	    vm->group, "devices", devs, "ipl_unit", vm->ipl_unit, "persistent", vm->persistent,
+	    "state", su_vm_state_to_sem(vm->state), "runtime", rt);
+	if (o && vm_lm_json(o, vm) < 0)
+		o = (json_decref(o), NULL);
+	return o;
 }
 
 char *su_model_to_json(const struct su_model *m)
 {
-	json_t *vms = json_array(), *own = NULL, *o = NULL;
+	json_t *vms = json_array(), *jvs = json_array(), *own = NULL, *o = NULL;
 	char *owntxt = crd_owner_to_json(&m->own), *s = NULL;
 
-	if (!vms || !owntxt)
+	if (!vms || !jvs || !owntxt)
 		goto out;
 	own = json_loads(owntxt, 0, NULL);
 	for (unsigned i = 0; i < m->nvms; i++) /* an LM's reservation is no unit data (lmrun.h) */
 		if (m->vms[i].state != SU_VM_SETUP_MIGR || crd_owner_find(&m->own, &m->vms[i].vm_uuid))
 			json_array_append_new(vms, vm_json(&m->vms[i]));
-	o = json_pack("{s:i, s:s, s:o, s:o, s:s, s:i, s:O, s:O}", "format", SU_FORMAT, "kind",
-		      SU_KIND, "su", res_json(m), "io", io_json(&m->res.io), "server", m->server,
-		      "session", (int)m->session, "vms", vms, "ownership", own);
+	for (unsigned i = 0; i < m->n_lmjv && i < SU_LMJV_MAX; i++)
+		json_array_append_new(jvs, lmjv_json(&m->lmjv[i]));
+	o = json_pack("{s:i, s:s, s:o, s:o, s:s, s:i, s:O, s:O, s:O}", "format", SU_FORMAT,
+		      "kind", SU_KIND, "su", res_json(m), "io", io_json(&m->res.io), "server",
+		      m->server, "session", (int)m->session, "vms", vms, "ownership", own,
+		      "lm_jvs", jvs);
 	if (o)
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 out:
 	json_decref(o);
 	json_decref(own);
 	json_decref(vms);
+	json_decref(jvs);
 	free(owntxt);
 	return s;
 }
@@ -132,6 +180,19 @@ static int get_bool(json_t *o, const char *path, const char *key, bool *ret, str
 		return BAD("'%s%s' must be true or false", path, key);
 	*ret = json_is_true(v);
 	return 0;
+}
+
+/* Optional members: absent = leave *ret as it is (older unit data). */
+static int opt_int(json_t *o, const char *path, const char *key, int64_t min, int64_t max,
+		   int64_t *ret, struct sec_err *reterr)
+{
+	return json_object_get(o, key) ? get_int(o, path, key, min, max, ret, reterr) : 0;
+}
+
+static int opt_str(json_t *o, const char *path, const char *key, char *out, size_t cap,
+		   struct sec_err *reterr)
+{
+	return json_object_get(o, key) ? get_str(o, path, key, 0, out, cap, reterr) : 0;
 }
 
 static int res_in(json_t *o, struct su_res *r, struct sec_err *reterr)
@@ -185,6 +246,12 @@ static int res_in(json_t *o, struct su_res *r, struct sec_err *reterr)
 	}
 	if (strcmp(r->pools[0].name, SU_STDPOOL) != 0)
 		return BAD("'su.pools[0].name' must be \"%s\"", SU_STDPOOL);
+	char mh[8] = "ipl"; /* optional: absent in older unit data */
+	if (opt_str(o, "su.", "mighost", mh, sizeof(mh), reterr) < 0)
+		return -EINVAL;
+	if (strcmp(mh, "ipl") && strcmp(mh, "current"))
+		return BAD("'su.mighost' must be \"ipl\" or \"current\"");
+	r->mighost_current = strcmp(mh, "current") == 0;
 	r->ngroups = (unsigned)json_array_size(groups);
 	for (unsigned i = 0; i < r->ngroups; i++) {
 		char p[32];
@@ -228,6 +295,99 @@ static int io_in(json_t *a, struct su_iocfg *io, struct sec_err *reterr)
 				   i, cls);
 		io->n++;
 	}
+	return 0;
+}
+
+static int lm_id_in(json_t *o, const char *path, uint64_t *ret, struct sec_err *reterr)
+{
+	json_t *v = json_object_get(o, "lm_id");
+	const char *t = json_string_value(v);
+
+	if (!t || strlen(t) != 16 || strspn(t, "0123456789abcdefABCDEF") != 16)
+		return BAD("'%slm_id' must be 16 hex digits", path);
+	*ret = strtoull(t, NULL, 16);
+	return 0;
+}
+
+/* The IPL and LM fields of a VM: all optional (older unit data has none). */
+static int vm_lm_in(json_t *e, const char *p, struct su_vm *vm, struct sec_err *reterr)
+{
+	int64_t v = 0;
+
+	if (opt_str(e, p, "ipl_su", vm->ipl_su, sizeof(vm->ipl_su), reterr) < 0 ||
+	    opt_int(e, p, "ipl_ms", 0, INT64_MAX, &vm->ipl_ms, reterr) < 0)
+		return -EINVAL;
+	if (opt_int(e, p, "ipl_index", 0, SU_INDEX_MAX, &v, reterr) < 0)
+		return -EINVAL;
+	vm->ipl_index = (unsigned)v;
+	v = 0;
+	if (opt_int(e, p, "lm_count", 0, INT32_MAX, &v, reterr) < 0)
+		return -EINVAL;
+	vm->lm_count = (unsigned)v;
+	json_t *h = json_object_get(e, "lm_history");
+	if (!h)
+		return 0;
+	if (!json_is_array(h) || json_array_size(h) > SU_LM_HIST_MAX)
+		return BAD("'%slm_history' must be an array of at most %d rows", p, SU_LM_HIST_MAX);
+	for (unsigned k = 0; k < json_array_size(h); k++) {
+		struct su_lm_hist *r = &vm->hist[k];
+		json_t *row = json_array_get(h, k);
+		char hp[48];
+		snprintf(hp, sizeof(hp), "%slm_history[%u].", p, k);
+		if (!json_is_object(row))
+			return BAD("'%slm_history[%u]' must be an object", p, k);
+		if (get_int(row, hp, "count", 1, INT32_MAX, &v, reterr) < 0)
+			return -EINVAL;
+		r->count = (unsigned)v;
+		if (get_int(row, hp, "ms", 0, INT64_MAX, &r->ms, reterr) < 0 ||
+		    get_str(row, hp, "source", 1, r->source, sizeof(r->source), reterr) < 0 ||
+		    get_str(row, hp, "target", 1, r->target, sizeof(r->target), reterr) < 0 ||
+		    get_int(row, hp, "index", SU_INDEX_MIN, SU_INDEX_MAX, &v, reterr) < 0)
+			return -EINVAL;
+		r->index = (unsigned)v;
+		vm->n_hist++;
+	}
+	return 0;
+}
+
+static int lmjv_in(json_t *e, unsigned i, struct su_lmjv *jv, struct sec_err *reterr)
+{
+	static const char *const statuses[] = {"$S ", "$R ", "$T ", "$TW", "$AE", "$AF"};
+	char p[24];
+	int64_t v;
+	bool ok = false;
+
+	snprintf(p, sizeof(p), "lm_jvs[%u].", i);
+	if (!json_is_object(e))
+		return BAD("'lm_jvs[%u]' must be an object", i);
+	memset(jv, 0, sizeof(*jv));
+	if (get_str(e, p, "name", 1, jv->name, sizeof(jv->name), reterr) < 0 ||
+	    get_str(e, p, "status", 3, jv->status, sizeof(jv->status), reterr) < 0 ||
+	    get_str(e, p, "vm", 0, jv->vm, sizeof(jv->vm), reterr) < 0 ||
+	    get_str(e, p, "source", 0, jv->source, sizeof(jv->source), reterr) < 0 ||
+	    get_str(e, p, "target", 0, jv->target, sizeof(jv->target), reterr) < 0 ||
+	    get_str(e, p, "reason", 0, jv->reason, sizeof(jv->reason), reterr) < 0 ||
+	    lm_id_in(e, p, &jv->lm_id, reterr) < 0 ||
+	    get_int(e, p, "start_ms", 0, INT64_MAX, &jv->start_ms, reterr) < 0 ||
+	    get_int(e, p, "end_ms", 0, INT64_MAX, &jv->end_ms, reterr) < 0)
+		return -EINVAL;
+	for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]); k++)
+		ok |= strcmp(jv->status, statuses[k]) == 0;
+	if (!ok)
+		return BAD("'lm_jvs[%u].status' '%s' is not $S, $R, $T, $TW, $AE or $AF", i,
+			   jv->status);
+	if (get_int(e, p, "phase", 0, 4, &v, reterr) < 0)
+		return -EINVAL;
+	jv->phase = (unsigned)v;
+	if (get_int(e, p, "percent", 0, 100, &v, reterr) < 0)
+		return -EINVAL;
+	jv->percent = (unsigned)v;
+	if (get_int(e, p, "dirty_rate", 0, INT64_MAX, &v, reterr) < 0)
+		return -EINVAL;
+	jv->dirty_rate = (uint64_t)v;
+	if (get_int(e, p, "pause_ms", 0, INT32_MAX, &v, reterr) < 0)
+		return -EINVAL;
+	jv->pause_ms = (unsigned)v;
 	return 0;
 }
 
@@ -305,7 +465,7 @@ static int vm_in(json_t *e, unsigned i, struct su_vm *vm, struct sec_err *reterr
 	    get_str(rt, rp, "qemu_ipl", 0, vm->rt.qemu_ipl, sizeof(vm->rt.qemu_ipl), reterr) < 0 ||
 	    get_str(rt, rp, "monjv", 0, vm->rt.monjv, sizeof(vm->rt.monjv), reterr) < 0)
 		return -EINVAL;
-	return 0;
+	return vm_lm_in(e, p, vm, reterr);
 }
 
 static int model_in(json_t *root, struct su_model *m, struct sec_err *reterr)
@@ -370,6 +530,15 @@ static int model_in(json_t *root, struct su_model *m, struct sec_err *reterr)
 	for (unsigned i = 0; i < m->own.ndefs; i++)
 		if (!su_model_vm_by_uuid(m, &m->own.defs[i].vm_uuid))
 			return BAD("'ownership.vms[%u]' has no VM definition in 'vms'", i);
+	json_t *jvs = json_object_get(root, "lm_jvs"); /* optional: absent in older data */
+	if (jvs && (!json_is_array(jvs) || json_array_size(jvs) > SU_LMJV_MAX))
+		return BAD("'lm_jvs' must be an array of at most %d MONJVs", SU_LMJV_MAX);
+	for (unsigned i = 0; jvs && i < json_array_size(jvs); i++) {
+		r = lmjv_in(json_array_get(jvs, i), i, &m->lmjv[i], reterr);
+		if (r < 0)
+			return r;
+		m->n_lmjv++;
+	}
 	return 0;
 }
 

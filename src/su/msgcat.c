@@ -25,6 +25,32 @@ static const struct su_msgdef cat[] = {
      "Return code (subcode 1 = 32): the command could not be processed because of an internal "
      "error of the monitor system.",
      "Report the message and the command to the administrator of the SU.", true},
+    {"HAL0331", "BS2000 SUSPEND",
+     "KVP console of the guest on the source SU x86 (seed 4.6.2): the live migration stopped "
+     "the guest on the source SU to move its last memory pages and registers (phase 3). On an "
+     "SU /390 the source's monitor says VMS2452 instead.",
+     "None; HAL0332 follows on the target SU's KVP console.", false},
+    {"HAL0332", "BS2000 RESUME, CONTINUING",
+     "KVP console of the guest on the target SU x86 (seed 4.6.2): the guest continues on the "
+     "target SU where it was stopped on the source. On an SU /390 the target's monitor says "
+     "VMS2432 instead.",
+     "None.", false},
+    {"NSI6231", "LIVE MIGRATION HAS OCCURED; DATA OF THE IPL HOST WILL BE DISPLAYED",
+     "/SHOW-SYSTEM-INFORMATION after at least one live migration of the system, with MIGHOST "
+     "set to the IPL host (the default): CONFIGURATION, VM-INDEX and the monitor's HOST-NAME "
+     "are those of the SU where the system was loaded (seed 4.5; the seed's example prints "
+     "the wording \"HAS ALREADY TAKEN PLACE; DATA OF IPL HOST\").",
+     "None; CURRENT-CONFIGURATION names the SU the system runs on now.", false},
+    {"NSI6232", "LIVE MIGRATION HAS OCCURED; DATA OF THE CURRENT HOST WILL BE DISPLAYED",
+     "/SHOW-SYSTEM-INFORMATION after at least one live migration of the system, with MIGHOST "
+     "set to the current host (SU setting mighost = current): the data shown are those of the "
+     "SU the system runs on now (seed 4.5).",
+     "None.", false},
+    {"VMS2050", "GUEST SYSTEM ON VM %s READY",
+     "Target SU x86 (seed 4.6.2): the live migration ended and the guest system runs on this "
+     "SU (after HAL0332 on its KVP console). Not given when the VM migrated INIT-ONLY or DOWN "
+     "(no guest system runs).",
+     "None.", false},
     {"VMS2300", "VM DEFINITION '%s' DOES NOT EXIST",
      "No VM definition with this name exists on this SU.",
      "Check the name with /SHOW-VM-DEFINITION VM-NAME=*ALL.", true},
@@ -108,9 +134,51 @@ static const struct su_msgdef cat[] = {
     {"VMS2411", "NATIVE BS2000: A BS2000 SYSTEM EXISTS ON TARGET SU '%s'",
      "Native BS2000 can only move to an SU in Native BS2000 mode with no BS2000 on it (seed 4.1).",
      "Delete the BS2000 on the target SU first (SE Manager: Delete BS2000).", true},
+    {"VMS2425",
+     "CHANGING MEMORY PAGES CANNOT BE TRANSFERRED IN TIME. LIVE MIGRATION OF VM %s TO TARGET "
+     "SU '%s' ABORTED",
+     "SU /390 (seed 4.7): the guest changes its memory faster than it can be moved within the "
+     "allowed time; the live migration was aborted and everything reversed: the guest keeps "
+     "running on the source SU, detached devices are attached again, the target's "
+     "reservations are released. An SU x86 never aborts for this reason (it throttles the "
+     "guest and completes).",
+     "Migrate at a time of lower load, or give the monitor systems more CPU capacity.", false},
+    {"VMS2426", "LIVE MIGRATION OF VM %s ABORTED. REASON: %s",
+     "The live migration was aborted after it had started (seed 4.7: the target could not get "
+     "its resources, the connection between the SUs broke, the target's QEMU or SU daemon "
+     "ended, the memory copy stalled, or the target could not commit the ownership of the VM "
+     "definition on the CRD). Everything was reversed: the guest keeps running on the source "
+     "SU, detached devices are attached again, the target's reservations are released, the "
+     "definition stays with the source; the MONJV of the migration says $AE. Given on both "
+     "SUs.",
+     "Remove the cause named in the reason and enter /MIGRATE-VM again.", true},
+    {"VMS2430", "LIVE MIGRATION OF VM %s FROM SOURCE SU '%s' STARTED",
+     "Target SU /390 (seed 4.6.1): an inbound live migration began; the VM is set up on this "
+     "SU (SETUP(MIGR)).",
+     "None.", false},
+    {"VMS2431", "LIVE MIGRATION OF VM %s FROM SOURCE SU '%s' COMPLETED",
+     "Target SU /390 (seed 4.6.1): the inbound live migration ended; this SU owns the VM now.",
+     "None.", false},
+    {"VMS2432", "VM %s RESUMED AT LIVE MIGRATION FROM SOURCE SU '%s'",
+     "Target SU /390 (seed 4.6.1): the guest continues on this SU where it was suspended on the "
+     "source.",
+     "None.", false},
     {"VMS2437", "CPU POOL '%s' HAS NO CPU ON SU '%s'",
      "The VM's CPU pool exists on the target SU but has no real CPU attached (seed 4.1: at least one).",
      "Attach a CPU to the pool on the target SU.", true},
+    {"VMS2450", "LIVE MIGRATION OF VM %s TO TARGET SU '%s' STARTED",
+     "Source SU (seed 4.6): the checks passed and the live migration began; the VM shows "
+     "<state>(MIGR) and its MONJV MIGR-OUT until it ends.",
+     "None; the end is VMS2451 (or VMS2426 / VMS2425 when it is aborted).", false},
+    {"VMS2451", "LIVE MIGRATION OF VM %s TO TARGET SU '%s' COMPLETED",
+     "Source SU (seed 4.6): the last message of a successful live migration; the VM runs on the "
+     "target SU and is gone from this SU.",
+     "None.", false},
+    {"VMS2452", "VM %s SUSPENDED AT LIVE MIGRATION TO TARGET SU '%s'",
+     "Source SU /390 (seed 4.6.1): the guest was stopped on this SU to move its last memory "
+     "pages and registers to the target (phase 3). On an SU x86 the guest's KVP console says "
+     "HAL0331 instead.",
+     "None.", false},
     {"VMS2460", "LIVE MIGRATION OF VM %s TO TARGET SU '%s' POSSIBLE",
      "/CHECK-VM-MIGRATION found no conflict (warnings VMS2471 may precede it).",
      "None.", true},
@@ -158,7 +226,8 @@ static const struct su_msgdef cat[] = {
      "other VM.",
      true},
     {"VMS4005", "DEVICE '%s' ASSIGNED TO VIRTUAL MACHINE %s%s",
-     "The device was assigned to the VM; \" (TYPE=SD)\" marks a shared assignment.", "None.",
+     "The device was assigned to the VM; \" (TYPE=SD)\" marks a shared assignment. On the "
+     "target SU x86 of a live migration the line ends \" (BY SYSADM)\" (seed 4.6.2).", "None.",
      false},
     {"VMS4006", "DEVICE '%s' ALREADY ASSIGNED TO VIRTUAL MACHINE %s",
      "The device is already in the VM's device list; nothing was changed for it.", "None.", true},
@@ -169,7 +238,9 @@ static const struct su_msgdef cat[] = {
      "A *DEVICE-RANGE selected no device of the SU's I/O configuration.",
      "Check the range against /SHOW-VM-RESOURCES INFORMATION=*UNITS.", true},
     {"VMS4009", "DEVICE '%s' REMOVED FROM VIRTUAL MACHINE %s",
-     "The device was removed from the VM.", "None.", false},
+     "The device was removed from the VM; after a live migration the source SU removes every "
+     "device of the migrated VM (on an SU x86 the line ends \" (BY SYSADM)\", seed 4.6.2).",
+     "None.", false},
     {"VMS4010", "DEVICE RANGE '%s' TO '%s' INVALID",
      "FROM and TO of a *DEVICE-RANGE must both be 2 alphanumerics or both 4 hex digits, "
      "with FROM not above TO.",
@@ -214,7 +285,9 @@ static const struct su_msgdef cat[] = {
      "again.",
      true},
     {"VMS4024", "VIRTUAL MACHINE %s TERMINATED",
-     "The VM was terminated (/DELETE-VM); its memory and devices are free.", "None.", false},
+     "The VM was terminated (/DELETE-VM, or on the source SU /390 after a live migration); its "
+     "memory and devices are free.",
+     "None.", false},
     {"VMS4030", "IPL DEVICE '%s' NOT ASSIGNED TO VIRTUAL MACHINE %s",
      "The IPL unit of /START-VM must be a device assigned to the VM.",
      "Assign the device with /ADD-VM-DEVICES or give another IPL-UNIT.", true},
@@ -263,6 +336,14 @@ static const struct su_msgdef cat[] = {
      "its CRD region, or is stopping. The text says which.",
      "Wait until the SU is ready (its monitor console shows VMS2330) and enter the command "
      "again; if it stays, look at the SU's events and sec-guard.", true},
+    {"VMS6020", "VIRTUAL MACHINE %s CREATED BY SYSTEM ADMINISTRATION",
+     "Target SU x86 (seed 4.6.2): the VM of an inbound live migration was set up on this SU "
+     "(SETUP(MIGR)); its devices follow with VMS4005 (BY SYSADM).",
+     "None.", false},
+    {"VMS6021", "VIRTUAL MACHINE %s TERMINATED BY SYSTEM ADMINISTRATION",
+     "Source SU x86 (seed 4.6.2): after the live migration the VM was terminated on this SU and "
+     "its memory and devices released (on an SU /390: VMS4024).",
+     "None.", false},
     {"VMS9004", "FUNCTION NOT SUPPORTED ON THIS SU",
      "Return code (subcode 1 = 64): not supported on the current SU type or with the "
      "current parameters.",
@@ -274,7 +355,8 @@ static const struct su_msgdef cat[] = {
      "Check the number; docs/messages.md lists all messages.", true},
     {"VMS9012", "JOB VARIABLE '%s' IS NOT THE MONJV OF A VIRTUAL MACHINE",
      "/SHOW-JV shows MONJVs of initialized VMs (MONJV= of /CREATE-VM or "
-     "/ACTIVATE-VM-DEFINITION), or the MONJV of a VM named by its VM name.",
+     "/ACTIVATE-VM-DEFINITION), the MONJVs of live migrations started on this SU (MONJV= of "
+     "/MIGRATE-VM; the last 16 are kept), or the MONJV of a VM named by its VM name.",
      "Check the name.", true},
     {"VMS9013", "INVALID OPERAND VALUE: %s",
      "An operand value is in its syntax range but not usable (e.g. MEMORY-SIZE above the "

@@ -4,6 +4,7 @@
 
 #include "su/cmd.h"
 #include "su/iocfg.h"
+#include "su/lm.h"
 #include "su/model.h"
 #include "su/monjv.h"
 #include "su/msgcat.h"

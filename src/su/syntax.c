@@ -301,6 +301,14 @@ static const struct sdf_operand_def o_vm_id_cur[] = { /* ours (vm2000.md §4: a 
 	OP("VM-IDENTIFICATION", v_vm_id_cur, "*CURRENT"),
 };
 
+/* BS2000 /SHOW-SYSTEM-INFORMATION SERVER-UNIT (seed 4.5: *CURRENT shown; *STD = by the
+ * system parameter MIGHOST, *IPL ours for symmetry) with our VM-ID operand */
+static const struct sdf_value_def v_server_unit[] = {KW("*STD"), KW("*IPL"), KW("*CURRENT")};
+static const struct sdf_operand_def o_show_sysinfo[] = {
+	OP("VM-IDENTIFICATION", v_vm_id_cur, "*CURRENT"),
+	OP("SERVER-UNIT", v_server_unit, "*STD"),
+};
+
 static const struct sdf_value_def v_msg_id[] = {ALNUM(7, 7)};
 static const struct sdf_value_def v_info_level[] = {KW("*MAXIMUM"), KW("*MEDIUM"), KW("*MINIMUM")};
 static const struct sdf_operand_def o_help_msg[] = { /* ours, after BS2000 HELP-MSG-INFORMATION */
@@ -330,7 +338,7 @@ const struct sdf_command_def su_syntax[] = {
 	CMD("MIGRATE-VM-DEFINITION", SU_CMD_MIGRATE_VM_DEFINITION, o_name_server),
 	CMD("RECOVER-VM-DEFINITION", SU_CMD_RECOVER_VM_DEFINITION, o_name_server),
 	CMD("SHOW-JV", SU_CMD_SHOW_JV, o_show_jv),
-	CMD("SHOW-SYSTEM-INFORMATION", SU_CMD_SHOW_SYSTEM_INFORMATION, o_vm_id_cur),
+	CMD("SHOW-SYSTEM-INFORMATION", SU_CMD_SHOW_SYSTEM_INFORMATION, o_show_sysinfo),
 	CMD("SHOW-LIVE-MIGRATION-HISTORY", SU_CMD_SHOW_LIVE_MIGRATION_HISTORY, o_vm_id_cur),
 	CMD("HELP-MSG-INFORMATION", SU_CMD_HELP_MSG_INFORMATION, o_help_msg),
 };
