@@ -20,6 +20,7 @@ static const char *const su_type_names[] = {"none", "x86", "390", NULL};
 static const char *const profile_names[] = {"test", "lab", "production", NULL};
 static const char *const section_names[] = {"unit", "crd", "net", "cluster", "timing", "su", NULL};
 static const char *const accel_names[] = {"auto", "kvm", "tcg", NULL};
+static const char *const mighost_names[] = {"ipl", "current", NULL};
 
 enum { R = SECD_OPT_REQUIRED, RS = SECD_OPT_RESTART, T = SECD_OPT_TIMING };
 
@@ -96,6 +97,10 @@ static const struct secd_option options[] = {
 	{"su", "lm_tcg_live", SECD_OPT_BOOL, "false", RS, OFF(su_lm_tcg_live), 0, 0, NULL,
 	 "SU only: under TCG, copy a live migration's memory while the guest runs (QEMU 7.2's "
 	 "TCG loses dirty pages then, docs/qemu.md); false: the guest is stopped for the copy"},
+	{"su", "mighost", SECD_OPT_ENUM, "ipl", RS, OFF(su_mighost), 0, 0, mighost_names,
+	 "SU only: the system parameter MIGHOST of its guests (seed 4.5): after a live "
+	 "migration /SHOW-SYSTEM-INFORMATION shows the IPL host (ipl, NSI6231) or the current "
+	 "host (current, NSI6232)"},
 	{"su", "guard_socket", SECD_OPT_PATH, "", RS, OFF(su_guard_socket), 0, 0, NULL,
 	 "SU only: the socket of this SU's sec-guard; empty = DATA_DIR/guard.sock"},
 };

@@ -570,6 +570,7 @@ int secd_su_start(struct secd *d, struct sec_err *reterr)
 	res->pools[0].cpus = d->cfg.su_cpus;
 	res->max_vms = d->cfg.su_max_vms;
 	res->max_defs = d->cfg.su_max_vm_definitions;
+	res->mighost_current = d->cfg.su_mighost == 1;
 	if ((r = su_iocfg_load(d->cfg.su_io_config, &res->io, reterr)) < 0)
 		goto fail;
 	if ((r = qemu_accel_resolve(accel[d->cfg.su_accel], &s->accel, reterr)) < 0)
