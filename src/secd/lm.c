@@ -7,6 +7,8 @@
 #include "secd/routes.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -251,4 +253,48 @@ void secd_lm_stop_all(struct secd_su *s)
 		if (!lm->pending)
 			uv_close((uv_handle_t *)&lm->timer, lm_closed);
 	}
+}
+
+/* Appends line to the guest's KVP console (QEMU's serial file, opened O_APPEND by QEMU):
+ * called while the guest is stopped, so no guest output interleaves; a partial last line
+ * of the guest is ended first. */
+static void lm_kvp_write(struct secd_lm *lm, const char *line)
+{
+	char path[SECD_PATH_MAX + 64], last = '\n';
+	int fd;
+
+	secd_suvm_path(lm->s, lm->index, "console.log", path, sizeof(path));
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
+		log_warnx("%s: LM %016" PRIx64 ": KVP console '%s': %s", lm->s->d->who, lm->lm_id,
+			  path, strerror(errno));
+		return;
+	}
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end > 0 && pread(fd, &last, 1, end - 1) != 1)
+		last = '\n';
+	dprintf(fd, "%s%s\n", last == '\n' ? "" : "\n", line);
+	close(fd);
+}
+
+void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn)
+{
+	struct secd_su *s = lm->s;
+	enum su_type t = s->res.type;
+	enum su_lm_side side = lm->outgoing ? SU_LM_SOURCE : SU_LM_TARGET;
+	char vm[32], lines[SU_LM_LINES_MAX][SU_MSG_MAX], ev[SU_LM_LINES_MAX][SU_LM_EVENT_MAX],
+		kvp[SU_MSG_MAX];
+	struct su_lm_msgargs a = {.vm = vm, .source = lm->source, .target = lm->target, .mn = mn,
+				  .reason = lm->reason, .not_converged = lm->not_converged,
+				  .guest_stopped = lm->vm_state != SU_VM_RUNNING};
+	size_t n;
+
+	snprintf(vm, sizeof(vm), "(%u,%s)", lm->index, lm->vm_name);
+	n = su_lm_console_lines(t, side, step, &a, lines, SU_LM_LINES_MAX);
+	for (size_t i = 0; i < n; i++)
+		secd_su_console(s, "%s", lines[i]);
+	if (lm->index && su_lm_kvp_line(t, side, step, kvp, sizeof(kvp)))
+		lm_kvp_write(lm, kvp);
+	n = su_lm_event_texts(t, side, step, lm->vm_name, s->d->cfg.name, ev, SU_LM_LINES_MAX);
+	for (size_t i = 0; i < n; i++)
+		secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "%s", ev[i]);
 }

@@ -23,6 +23,7 @@
 #include "qemu/qmp.h"
 #include "qemu/qmpcmd.h"
 #include "secd/su.h"
+#include "su/lm.h"
 #include "su/lmrun.h"
 
 #define SECD_LM_POLL_MS 250	     /* query-migrate on the source */
@@ -91,6 +92,7 @@ struct secd_lm {
 	int pending;		 /* calls and plans whose callbacks still come */
 	bool freeing;
 	bool source_resumed;	 /* the source QEMU was told to continue after a stop */
+	bool not_converged;	 /* /390: the abort is VMS2425's */
 };
 
 /* How long the source waits for the target's commit (its completed, region write, cont):
@@ -118,6 +120,10 @@ const char *secd_lm_state_name(enum secd_lm_state st);
 /* "0123456789abcdef" / parse; 0 on a bad text. */
 void secd_lm_id_str(uint64_t id, char out[17]);
 uint64_t secd_lm_id_parse(const char *s);
+/* The LM reached step on this side (su/lm.h): its monitor console lines, the guest's KVP
+ * console line (written to QEMU's serial file: call it while the guest is stopped) and its
+ * SE Manager events, by SU type. mn: the device of SU_LM_STEP_DEVICE, else NULL. */
+void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn);
 /* A console line on the monitor with the LM's prefix. */
 void secd_lm_say(struct secd_lm *lm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* QMP events and QEMU exits of VM index (suvm.c calls these first): true = the LM took it. */

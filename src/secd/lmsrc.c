@@ -36,6 +36,8 @@ static void src_abort_next(struct secd_lm *lm);
 static void src_detach_next(struct secd_lm *lm);
 static void src_switchover(struct secd_lm *lm);
 static void src_doubt(struct secd_lm *lm);
+static struct su_plan *src_jv_plan(void *arg, const struct su_model *live);
+static void src_jv_done(void *arg, const struct su_plan *p);
 
 /* Per-LM driver state that only the source needs. */
 struct src_x {
@@ -158,15 +160,11 @@ int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_
 {
 	const struct crd_vmdef *def = crd_owner_find(&s->m->own, &vm->vm_uuid);
 	struct secd_lm *lm = def ? src_new(s, vm, def, lm_id, target_unit) : NULL;
-	char vmstr[32];
 
 	if (!lm)
 		return def ? -ENOMEM : -ENOENT;
 	snprintf(lm->monjv, sizeof(lm->monjv), "%s", monjv ? monjv : "");
-	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", vm->index, vm->name);
-	secd_lm_say(lm, "%% VMS2450 LIVE MIGRATION OF VM %s TO SU '%s' STARTED", vmstr, lm->target);
-	secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "Live migration of VM %s from SU '%s' to SU '%s' "
-		   "started", vmstr, lm->source, lm->target);
+	secd_lm_step(lm, SU_LM_STEP_BEGIN, NULL);
 	fault_check("lm.src.after_outgoing", NULL); /* crash table row 1 (docs/lm.md) */
 	src_detach_next(lm);
 	return 0;
@@ -186,8 +184,7 @@ static void src_detached(void *arg, const struct qmp_reply *r)
 		return;
 	}
 	secd_suvm_media_node(src_vm(lm), mn, "");
-	secd_lm_say(lm, "%% VMS4009 DEVICE '%s' REMOVED FROM VIRTUAL MACHINE (%u,%s)", mn,
-		    lm->index, lm->vm_name);
+	secd_lm_step(lm, SU_LM_STEP_DEVICE, mn);
 	lm->media_i++;
 	src_detach_next(lm);
 }
@@ -305,6 +302,9 @@ static void src_qmp_step(struct secd_lm *lm)
 		lm->st = LM_ST_COPY;
 		snprintf(lm->result, sizeof(lm->result), "$R ");
 		lm->last_moved_ns = clock_monotonic_ns();
+		if (lm->monjv[0] && secd_sucmd_submit_plan(lm->s, "LM MONJV", src_jv_plan, src_jv_done,
+							   lm) == 0)
+			lm->pending++; /* the MONJV says $R (running) */
 		uv_timer_start(&lm->timer, src_poll, SECD_LM_POLL_MS, SECD_LM_POLL_MS);
 		return;
 	}
@@ -406,8 +406,7 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 	}
 	if (now - lm->t_migrate > (uint64_t)SECD_LM_CONVERGE_MS * NSEC_PER_MSEC) {
 		if (lm->s->res.type == SU_TYPE_390) {
-			secd_lm_say(lm, "%% VMS2425 LIVE MIGRATION OF VM (%u,%s): THE DIRTY MEMORY "
-				    "CANNOT BE MOVED IN THE ALLOWED TIME", lm->index, lm->vm_name);
+			lm->not_converged = true; /* VMS2425 at the abort */
 			src_abort(lm, "VMS2425: the memory did not converge within %u s",
 				  SECD_LM_CONVERGE_MS / 1000);
 			return;
@@ -467,26 +466,68 @@ static void src_finished(void *arg, const struct su_plan *p)
 
 	if (!back(lm))
 		return;
-	char vmstr[32];
-	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", lm->index, lm->vm_name);
 	if (!p || !p->ok) {
 		secd_lm_end(lm, LM_ST_COMPLETED, "$TW", "the VM runs on the target; this SU's copy "
 			    "of the definition could not be removed from the CRD (its reconcile drops "
 			    "it: the target's epoch is higher)");
 		return;
 	}
-	secd_lm_say(lm, "%% VMS6021 VM %s DEACTIVATED ON SU '%s'", vmstr, lm->source);
-	secd_lm_say(lm, "%% VMS2451 LIVE MIGRATION OF VM %s TO SU '%s' COMPLETED; PAUSE %.0f MS",
-		    vmstr, lm->target,
-		    lm->t_resume > lm->t_stop && lm->t_stop ? (double)(lm->t_resume - lm->t_stop) / 1e6 : 0.0);
+	for (unsigned i = 0; i < lm->vm.ndevs; i++) /* the rest of its devices leave this SU */
+		secd_lm_step(lm, SU_LM_STEP_DEVICE, lm->vm.devs[i].mn);
+	secd_lm_step(lm, SU_LM_STEP_END, NULL);
 	secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
+}
+
+/* The LM's MONJV (MONJV=name of /MIGRATE-VM) as it is now, with status st; false when the
+ * LM has none. */
+static bool src_jv(const struct secd_lm *lm, const char *st, struct su_lmjv *jv)
+{
+	if (!lm->monjv[0])
+		return false;
+	json_t *o = secd_lm_json(lm);
+	*jv = (struct su_lmjv){
+		.phase = (unsigned)json_integer_value(json_object_get(o, "phase")),
+		.percent = (unsigned)json_integer_value(json_object_get(o, "percent")),
+		.dirty_rate = lm->dirty_rate,
+		.pause_ms = lm->t_resume > lm->t_stop && lm->t_stop
+				    ? (unsigned)((lm->t_resume - lm->t_stop) / NSEC_PER_MSEC) : 0,
+		.lm_id = lm->lm_id,
+		.start_ms = lm->started_ms,
+	};
+	json_decref(o);
+	snprintf(jv->name, sizeof(jv->name), "%s", lm->monjv);
+	snprintf(jv->status, sizeof(jv->status), "%s", st);
+	snprintf(jv->vm, sizeof(jv->vm), "(%u,%s)", lm->index, lm->vm_name);
+	snprintf(jv->source, sizeof(jv->source), "%s", lm->s->res.host_name);
+	snprintf(jv->target, sizeof(jv->target), "%s", lm->target);
+	if (st[1] != 'S' && st[1] != 'R') { /* finished */
+		jv->end_ms = (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
+		snprintf(jv->reason, sizeof(jv->reason), "%.*s", (int)sizeof(jv->reason) - 1,
+			 st[1] == 'A' ? lm->reason : "");
+	}
+	return true;
 }
 
 static struct su_plan *src_finish_plan(void *arg, const struct su_model *live)
 {
 	struct secd_lm *lm = arg;
+	struct su_lmjv jv;
 
-	return su_lm_plan_source_finish(live, lm->index, lm->lm_id, lm->target);
+	return su_lm_plan_source_finish(live, lm->index, lm->lm_id, lm->target,
+					src_jv(lm, "$T ", &jv) ? &jv : NULL);
+}
+
+static void src_jv_done(void *arg, const struct su_plan *p)
+{
+	back(arg);
+}
+
+static struct su_plan *src_jv_plan(void *arg, const struct su_model *live)
+{
+	struct secd_lm *lm = arg;
+	struct su_lmjv jv;
+
+	return su_lm_plan_jv(live, src_jv(lm, lm->result, &jv) ? &jv : NULL);
 }
 
 static void src_finish(struct secd_lm *lm)
@@ -554,6 +595,7 @@ static void src_switchover(struct secd_lm *lm)
 	X(lm)->stopped_for_good = true; /* postmigrate: only a cont resumes it */
 	if (!lm->t_stop)
 		lm->t_stop = lm->t_completed;
+	secd_lm_step(lm, SU_LM_STEP_SUSPENDED, NULL); /* stopped: HAL0331, "paused" */
 	json_object_set_new(body, "def", deftxt ? json_loads(deftxt, 0, NULL) : json_null());
 	json_object_set_new(body, "state", json_string(su_vm_state_to_sem(lm->vm_state)));
 	free(deftxt);
@@ -709,6 +751,34 @@ static void src_abort_blocks(void *arg, const struct qmp_reply *r)
 	src_abort_next(lm);
 }
 
+static void src_abort_media(void *arg, const struct qmp_reply *r);
+
+/* The tray of media[media_i] is open: the medium goes back in. */
+static void src_abort_tray(void *arg, const struct qmp_reply *r)
+{
+	struct secd_lm *lm = arg;
+	struct secd_suvm *v;
+	const struct su_iodev *io;
+	char dev[16], node[32];
+
+	if (!back(lm))
+		return;
+	v = src_vm(lm);
+	io = su_model_iodev(lm->s->m, lm->media[lm->media_i]);
+	if (io && v->qmp) {
+		snprintf(dev, sizeof(dev), "dev-%s", io->mn);
+		qmp_media_node_name(node, sizeof(node), io->mn, ++v->media_n);
+		if (qmp_medium_attach(v->qmp, dev, node, io->backing, io->cls == SU_DEV_TAPE,
+				      !strcmp(qemu_cache_mode(io->backing), "none"),
+				      SECD_SU_QMP_CMD_MS, src_abort_media, lm) == 0) {
+			secd_suvm_media_node(v, io->mn, node);
+			lm->pending++;
+			return;
+		}
+	}
+	src_abort_next(lm);
+}
+
 /* One medium is back in its drive (AB_MEDIA walks media[media_i..0] down). */
 static void src_abort_media(void *arg, const struct qmp_reply *r)
 {
@@ -742,33 +812,31 @@ static void src_abort_target_done(void *arg, const struct httpc_result *res)
 static void src_resumed(void *arg, const struct su_plan *p)
 {
 	struct secd_lm *lm = arg;
-	char vmstr[32];
-
 	if (!back(lm))
 		return;
 	if (!p || !p->ok)
 		log_warnx("%s: LM %016" PRIx64 ": the outgoing record could not be removed",
 			  lm->s->d->who, lm->lm_id);
-	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", lm->index, lm->vm_name);
-	secd_lm_say(lm, "%% VMS2453 LIVE MIGRATION OF VM %s ABORTED. REASON: %s", vmstr,
-		    lm->reason);
-	secd_event(lm->s->d, LB_WARNING, "Sys-Mgmt", "Live migration of VM %s from SU '%s' to SU "
-		   "'%s' aborted: %s; the VM stays on SU '%s'", vmstr, lm->source, lm->target,
-		   lm->reason, lm->source);
+	secd_lm_step(lm, SU_LM_STEP_ABORTED, NULL);
+	secd_event(lm->s->d, LB_WARNING, "Sys-Mgmt", "Live migration of VM (%u,%s) from SU '%s' "
+		   "to SU '%s' aborted: %s; the VM stays on SU '%s'", lm->index, lm->vm_name,
+		   lm->source, lm->target, lm->reason, lm->source);
 	secd_lm_end(lm, LM_ST_ABORTED, "$AE", NULL);
 }
 
 static struct su_plan *src_resume_plan(void *arg, const struct su_model *live)
 {
 	struct secd_lm *lm = arg;
+	struct su_lmjv jv;
 
-	return su_lm_plan_source_resume(live, lm->index, lm->lm_id);
+	return su_lm_plan_source_resume(live, lm->index, lm->lm_id,
+					src_jv(lm, "$AE", &jv) ? &jv : NULL);
 }
 
 static void src_abort_next(struct secd_lm *lm)
 {
 	struct secd_suvm *v = src_vm(lm);
-	char dev[16], node[32];
+	char dev[16];
 	int r = -1;
 
 	for (;;) {
@@ -823,18 +891,12 @@ static void src_abort_next(struct secd_lm *lm)
 			if (lm->media_i > 0 && lm->media_i <= lm->n_media) {
 				/* re-attach what was detached: media[0..media_i) */
 				lm->media_i--;
-				const struct su_iodev *io = su_model_iodev(lm->s->m, lm->media[lm->media_i]);
-				if (io && v->qmp) {
-					snprintf(dev, sizeof(dev), "dev-%s", io->mn);
-					qmp_media_node_name(node, sizeof(node), io->mn, ++v->media_n);
-					if (qmp_medium_attach(v->qmp, dev, node, io->backing,
-							      io->cls == SU_DEV_TAPE,
-							      !strcmp(qemu_cache_mode(io->backing), "none"),
-							      SECD_SU_QMP_CMD_MS, src_abort_media, lm) == 0) {
-						secd_suvm_media_node(v, io->mn, node);
-						lm->pending++;
-						return;
-					}
+				/* the tray of an empty drive may be closed: open it first */
+				snprintf(dev, sizeof(dev), "dev-%s", lm->media[lm->media_i]);
+				if (v->qmp && qmp_blockdev_open_tray(v->qmp, dev, true, SECD_SU_QMP_CMD_MS,
+								     src_abort_tray, lm) == 0) {
+					lm->pending++;
+					return;
 				}
 				continue;
 			}

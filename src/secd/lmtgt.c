@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "cluster/global.h"
 #include "secd/routes.h"
+#include "su/msgcat.h"
 #include "su/vmstate.h"
 
 #include <errno.h>
@@ -104,8 +105,8 @@ static void tgt_aborted(void *arg, const struct su_plan *p)
 	if (!p || !p->ok)
 		log_warnx("%s: LM %016" PRIx64 ": the abort record could not be written",
 			  lm->s->d->who, lm->lm_id);
-	secd_lm_say(lm, "%% VMS2453 LIVE MIGRATION OF VM (%u,%s) FROM SU '%s' ABORTED. REASON: %s",
-		    lm->index, lm->vm_name, lm->source, X(lm)->why);
+	snprintf(lm->reason, sizeof(lm->reason), "%s", X(lm)->why);
+	secd_lm_step(lm, SU_LM_STEP_ABORTED, NULL);
 	if ((ar = X(lm)->abort_req)) {
 		X(lm)->abort_req = NULL;
 		api_reply_json(ar, 200, json_pack("{s:s}", "state", "aborted"));
@@ -258,7 +259,6 @@ static void tgt_qmp_step(struct secd_lm *lm)
 static void tgt_reserved(void *arg, const struct su_plan *p)
 {
 	struct secd_lm *lm = arg;
-	char vmstr[32];
 
 	if (!back(lm))
 		return;
@@ -272,12 +272,9 @@ static void tgt_reserved(void *arg, const struct su_plan *p)
 	}
 	X(lm)->reserved = true;
 	lm->index = p->lm && p->lm->target_index ? p->lm->target_index : lm->vm.index;
-	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", lm->index, lm->vm_name);
-	secd_lm_say(lm, "%% VMS6020 VM %s ACTIVATED ON SU '%s' FOR A LIVE MIGRATION FROM SU '%s'",
-		    vmstr, lm->target, lm->source);
+	secd_lm_step(lm, SU_LM_STEP_BEGIN, NULL);
 	for (unsigned i = 0; i < lm->vm.ndevs; i++)
-		secd_lm_say(lm, "%% VMS4005 DEVICE '%s' ASSIGNED TO VIRTUAL MACHINE %s",
-			    lm->vm.devs[i].mn, vmstr);
+		secd_lm_step(lm, SU_LM_STEP_DEVICE, lm->vm.devs[i].mn);
 	if (X(lm)->abort_wanted) {
 		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
 		return;
@@ -408,7 +405,6 @@ out:
 static void tgt_resumed(void *arg, const struct qmp_reply *r)
 {
 	struct secd_lm *lm = arg;
-	char vmstr[32];
 
 	if (!back(lm))
 		return;
@@ -421,9 +417,7 @@ static void tgt_resumed(void *arg, const struct qmp_reply *r)
 	if (!lm->t_resume)
 		lm->t_resume = r->recv_ns;
 	fault_check("lm.tgt.after_cont", NULL); /* row 9: running, the source not told */
-	snprintf(vmstr, sizeof(vmstr), "(%u,%s)", lm->index, lm->vm_name);
-	secd_lm_say(lm, "%% VMS2050 VM %s RESUMED ON SU '%s' AFTER A LIVE MIGRATION", vmstr,
-		    lm->target);
+	secd_lm_step(lm, SU_LM_STEP_END, NULL);
 	tgt_reply(lm, 200, json_pack("{s:s, s:I}", "state", "committed", "resume_ns",
 				     (json_int_t)lm->t_resume));
 	secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
@@ -443,14 +437,14 @@ static void tgt_committed(void *arg, const struct su_plan *p)
 	X(lm)->committed = true;
 	lm->st = LM_ST_POST;
 	fault_check("lm.tgt.after_commit", NULL); /* row 8: committed, `cont` not sent */
-	secd_event(lm->s->d, LB_NOTICE, "Sys-Mgmt", "VM (%u,%s) created on SU '%s' by a live "
-		   "migration from SU '%s'", lm->index, lm->vm_name, lm->target, lm->source);
 	if (X(lm)->state != SU_VM_RUNNING) { /* INIT-ONLY and DOWN stay so */
+		secd_lm_step(lm, SU_LM_STEP_END, NULL);
 		tgt_reply(lm, 200, json_pack("{s:s, s:I}", "state", "committed", "resume_ns",
 					     (json_int_t)0));
 		secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
 		return;
 	}
+	secd_lm_step(lm, SU_LM_STEP_RESUMED, NULL); /* HAL0332 while it is still stopped */
 	if (tgt_qmp(lm, "cont", NULL, SECD_SU_QMP_CMD_MS, tgt_resumed) < 0) {
 		X(lm)->committed = false;
 		tgt_abort(lm, "QEMU's monitor is gone before the guest continued");
@@ -461,7 +455,7 @@ static struct su_plan *tgt_commit_plan(void *arg, const struct su_model *live)
 {
 	struct secd_lm *lm = arg;
 
-	return su_lm_plan_commit(live, lm->index, lm->lm_id, &lm->def, X(lm)->state,
+	return su_lm_plan_commit(live, lm->index, lm->lm_id, &lm->def, X(lm)->state, lm->source,
 				 (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
 }
 
@@ -672,8 +666,11 @@ void secd_lm_target_recover(struct secd_su *s)
 		if (own->lm[i].kind == CRD_LM_INCOMING) {
 			char id[17];
 			secd_lm_id_str(own->lm[i].lm_id, id);
-			secd_su_console(s, "%% VMS2453 LIVE MIGRATION %s FROM UNIT %u ABORTED. REASON: "
-					"the SU daemon restarted before the commit", id, own->lm[i].peer);
+			char vm[48], line[SU_MSG_MAX];
+			snprintf(vm, sizeof(vm), "(LM %s FROM UNIT %u)", id, own->lm[i].peer);
+			su_msg_format(line, sizeof(line), "VMS2426", vm,
+				      "THE SU DAEMON RESTARTED BEFORE THE COMMIT");
+			secd_su_console(s, "%s", line);
 			n++;
 		}
 	if (!n)

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "su/cmd_priv.h"
+#include "su/lm.h"
 #include "su/lmcheck.h"
 #include "su/msgcat.h"
 
@@ -76,6 +77,20 @@ static int plan_migrate(struct plan_ctx *x, const struct su_model *tgt, const st
 		return plan_reject(x, "VMS2401", 64);
 	}
 	vm->rt.migr = true;
+	if (x->c->monjv[0]) { /* the LM's MONJV: $S (accepted); the engine moves it on */
+		struct su_lmjv jv = {.phase = 1, .lm_id = ctx->lm_id, .start_ms = x->now_ms};
+		char vmstr[VMSTR_MAX];
+		snprintf(jv.name, sizeof(jv.name), "%s", x->c->monjv);
+		snprintf(jv.status, sizeof(jv.status), "$S ");
+		snprintf(jv.vm, sizeof(jv.vm), "%s", su_vmstr(vm, vmstr));
+		snprintf(jv.source, sizeof(jv.source), "%s", x->live->res.host_name);
+		snprintf(jv.target, sizeof(jv.target), "%s", ctx->target);
+		if (su_model_lmjv_put(next, &jv) < 0) {
+			plan_line(x, "%% VMS2401 MONJV '%s' CANNOT BE KEPT: %u MONJVS OF RUNNING LIVE "
+				  "MIGRATIONS EXIST", x->c->monjv, (unsigned)SU_LMJV_MAX);
+			return plan_reject(x, "VMS2401", 64);
+		}
+	}
 	plan_effect(x, SU_EFF_REGION_WRITE, NULL, NULL);
 	return 0;
 }

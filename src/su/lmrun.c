@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "su/cmd_priv.h"
+#include "su/lm.h"
 #include "su/lmrun.h"
 
 static struct su_plan *plan_begin(struct plan_ctx *x, const struct su_model *live,
@@ -90,7 +91,7 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 
 struct su_plan *su_lm_plan_commit(const struct su_model *live, unsigned index, uint64_t lm_id,
 				  const struct crd_vmdef *src_def, enum su_vm_state state,
-				  int64_t now_ms)
+				  const char *source, int64_t now_ms)
 {
 	struct plan_ctx x;
 	struct su_plan *p = plan_begin(&x, live, &lm_cmd, now_ms);
@@ -122,6 +123,7 @@ struct su_plan *su_lm_plan_commit(const struct su_model *live, unsigned index, u
 	if (state == SU_VM_RUNNING)
 		n->rt.running_ms = now_ms;
 	su_vm_set_state(next, n, SU_VM_SETUP_MIGR, state, "live migration");
+	su_lm_history_add(n, source, live->res.host_name, index, now_ms);
 	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
 	return plan_end(&x);
 }
@@ -152,7 +154,7 @@ struct su_plan *su_lm_plan_target_abort(const struct su_model *live, unsigned in
 }
 
 struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned index,
-					 uint64_t lm_id, const char *target)
+					 uint64_t lm_id, const char *target, const struct su_lmjv *jv)
 {
 	struct plan_ctx x;
 	struct su_plan *p = plan_begin(&x, live, &lm_cmd, 0);
@@ -172,12 +174,14 @@ struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned i
 	}
 	crd_lm_source_finish(&next->own, lm_id);
 	drop_vm(next, index);
+	if (jv)
+		(void)su_model_lmjv_put(next, jv); /* -ENOSPC: the MONJV is not kept, the LM is */
 	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
 	return plan_end(&x);
 }
 
 struct su_plan *su_lm_plan_source_resume(const struct su_model *live, unsigned index,
-					 uint64_t lm_id)
+					 uint64_t lm_id, const struct su_lmjv *jv)
 {
 	struct plan_ctx x;
 	struct su_plan *p = plan_begin(&x, live, &lm_cmd, 0);
@@ -191,6 +195,23 @@ struct su_plan *su_lm_plan_source_resume(const struct su_model *live, unsigned i
 	if (n)
 		n->rt.migr = false;
 	crd_lm_source_resume(&next->own, lm_id);
+	if (jv)
+		(void)su_model_lmjv_put(next, jv);
 	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+	return plan_end(&x);
+}
+
+struct su_plan *su_lm_plan_jv(const struct su_model *live, const struct su_lmjv *jv)
+{
+	struct plan_ctx x;
+	struct su_plan *p = plan_begin(&x, live, &lm_cmd, 0);
+
+	if (!p || !jv)
+		return p;
+	struct su_model *next = plan_next(&x);
+	if (!next)
+		return plan_end(&x);
+	if (su_model_lmjv_put(next, jv) == 0)
+		plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
 	return plan_end(&x);
 }

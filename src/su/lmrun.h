@@ -53,11 +53,12 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 /* The target's commit: the reserved VM at index gets the source's state (RUNNING,
  * INIT-ONLY or DOWN; the daemon resumes a RUNNING one after this plan committed), (MIGR)
  * cleared, and ownership {vm_uuid, src_def->epoch + 1, lm_id, migrated_from source}
- * (crd_lm_commit); effect REGION_WRITE. Refused (ok = false, VMS2404): no reserved VM of
+ * (crd_lm_commit), LIVE-MIG-COUNT + 1 and a history row (su_lm_history_add: from source to
+ * this SU's host name); effect REGION_WRITE. Refused (ok = false, VMS2404): no reserved VM of
  * lm_id at index. NULL on out-of-memory. */
 struct su_plan *su_lm_plan_commit(const struct su_model *live, unsigned index, uint64_t lm_id,
 				  const struct crd_vmdef *src_def, enum su_vm_state state,
-				  int64_t now_ms);
+				  const char *source, int64_t now_ms);
 
 /* The target's abort: effects QEMU_QUIT of index (when its VM is still there) and
  * REGION_WRITE; next without the VM of lm_id and with "abort lm_id" (crd_lm_target_abort).
@@ -69,11 +70,16 @@ struct su_plan *su_lm_plan_target_abort(const struct su_model *live, unsigned in
  * without the definition and the "outgoing lm_id" (crd_lm_source_finish). NULL on
  * out-of-memory. */
 struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned index,
-					 uint64_t lm_id, const char *target);
+					 uint64_t lm_id, const char *target, const struct su_lmjv *jv);
 
 /* The source after an abort (the guest runs here, the daemon resumed it if needed):
  * "outgoing lm_id" removed, (MIGR) cleared; effect REGION_WRITE. NULL on out-of-memory. */
 struct su_plan *su_lm_plan_source_resume(const struct su_model *live, unsigned index,
-					 uint64_t lm_id);
+					 uint64_t lm_id, const struct su_lmjv *jv);
+
+/* The LM MONJV jv (su/lm.h) stored (su_model_lmjv_put) and written; jv NULL or a put that
+ * fails: a plan without effects. The finish and resume plans above store their jv too
+ * (NULL: none). NULL on out-of-memory. */
+struct su_plan *su_lm_plan_jv(const struct su_model *live, const struct su_lmjv *jv);
 
 #endif

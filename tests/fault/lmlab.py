@@ -129,9 +129,10 @@ def remove_guest(lab, name):
         sdf(lab, su, f"/DELETE-VM-DEFINITION VM-NAME={name}")
 
 
-def migrate(lab, su, vm, to=None):
+def migrate(lab, su, vm, to=None, monjv=None):
     """/MIGRATE-VM on su; returns (answer, lm_id) — lm_id None when it was refused."""
-    cmd = f"/MIGRATE-VM VM-ID={vm}" + (f",SERVER-UNIT-NAME={to}" if to else "")
+    cmd = f"/MIGRATE-VM VM-ID={vm}" + (f",SERVER-UNIT-NAME={to}" if to else "") + \
+        (f",MONJV={monjv}" if monjv else "")
     rc, res = sdf(lab, su, cmd)
     return res, (res.get("lm") or {}).get("lm_id")
 
@@ -150,12 +151,12 @@ def wait_line(lab, su, text, after=0, timeout=60):
 
 
 def wait_lm_end(lab, su, after=0, timeout=90):
-    """'completed' or 'aborted': the source's VMS2451 or VMS2453 after `after`."""
+    """'completed' or 'aborted': the source's VMS2451 or VMS2426 after `after`."""
     def end():
         for l in console(lab, su, after=after):
             if "VMS2451" in l:
                 return "completed"
-            if "VMS2453" in l:
+            if "VMS2426" in l:
                 return "aborted"
         return None
     return wait_for(end, timeout, f"the LM's end on {su}", interval=0.1)

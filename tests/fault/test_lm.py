@@ -47,7 +47,7 @@ def test_running_guest_migrates_and_back(clean):
     lab = clean
     start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
     m1, m2 = mark(lab, "su1"), mark(lab, "su2")
-    res, lm_id = migrate(lab, "su1", "G1")
+    res, lm_id = migrate(lab, "su1", "G1", monjv="LMJV1")
     assert lm_id and len(lm_id) == 16, res
     assert res["ok"] and res["rc"]["maincode"] == "CMD0001", res
     assert any("VMS2460" in m for m in res["messages"]), res
@@ -70,6 +70,21 @@ def test_running_guest_migrates_and_back(clean):
     assert n_before < first <= last_n(lab, "su1", "G1") + 2 or first > n_before, \
         (n_before, first)
     assert not any("READY" in l for l in console(lab, "su2", "G1")), "a new boot on su2"
+    # the guest's KVP console on su2 says it was resumed; the LM's MONJV terminated normally
+    assert any("HAL0332" in l for l in console(lab, "su2", "G1")), console(lab, "su2", "G1")
+    jv = ok(lab, "su1", "/SHOW-JV JV-NAME=LMJV1")["messages"]
+    assert any(l.lstrip("%").startswith("$T ") for l in jv), jv
+    # LIVE-MIG-COUNT and the history travel with the definition (seed 4.5)
+    hist = "\n".join(ok(lab, "su2", "/SHOW-LIVE-MIGRATION-HISTORY VM-ID=G1")["messages"])
+    rows = [l.split() for l in hist.splitlines()[1:]]
+    assert [(r[0], r[3]) for r in rows] == [("00000000", "su1"), ("00000001", "su2")], hist
+    info = "\n".join(ok(lab, "su2", "/SHOW-SYSTEM-INFORMATION VM-ID=G1")["messages"])
+    assert "NSI6231" in info and "LIVE-MIG-COUNT = 1" in info, info
+    # the SE Manager events of an LM on x86: paused, created, deactivated, deleted
+    for what in ("paused", "created", "deactivated", "deleted"):
+        wait_for(lambda: lab.events("mu1", text=f"VM 'G1' on Server Unit"), 20, "LM events")
+        texts = [e["message"] for e in lab.events("mu1", text="VM 'G1' on Server Unit")]
+        assert any(t.endswith(what) for t in texts), (what, texts)
     # and back: the same guest, still counting
     m1, m2 = mark(lab, "su1"), mark(lab, "su2")
     res, lm_id = migrate(lab, "su2", "G1", to="su1")
@@ -122,7 +137,7 @@ def aborted_cleanly(lab, vm, m1, why):
     """The LM ended as aborted with why on su1's console; the guest runs on su1, still
     counting, and su2 has nothing of it."""
     assert wait_lm_end(lab, "su1", m1) == "aborted", console(lab, "su1", after=m1)
-    line = next(l for l in console(lab, "su1", after=m1) if "VMS2453" in l)
+    line = next(l for l in console(lab, "su1", after=m1) if "VMS2426" in l)
     assert why in line, line
     wait_for(lambda: vms(lab, "su1").get(vm) == "RUNNING", 20, f"{vm} RUNNING on su1")
     assert vm not in vms(lab, "su2")
