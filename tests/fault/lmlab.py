@@ -59,7 +59,10 @@ def restart_secd(lab, su, sig=signal.SIGKILL):
     if lab.unit(su)["running"]:
         os.kill(pid, sig)
     wait_for(lambda: not lab.unit(su)["running"], 20, f"{su}'s secd gone")
-    lab.restart(su)
+    # `lab start`: in the unit's network namespace (--netns) and with its fault file
+    r = subprocess.run([SECTL, "lab", "start", "--dir", lab.dir, su], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
     wait_for(lambda: sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0, 30, f"{su} serving again")
 
 
