@@ -53,6 +53,7 @@ static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/sdf", API_AUTH_UNIT, ANY, secd_route_su_sdf},
 	{"GET", "/api/v1/internal/console", API_AUTH_UNIT, ANY, secd_route_su_console},
 	{"GET", "/api/v1/internal/systems", API_AUTH_UNIT, ANY, secd_route_su_systems},
+	{"POST", "/api/v1/internal/su/defmig", API_AUTH_UNIT, ANY, secd_route_su_defmig},
 };
 
 static int check_person(void *arg, const char *token, struct auth_token_claims *ret)
