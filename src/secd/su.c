@@ -103,8 +103,7 @@ static void su_rjob_done(struct crd_rjob *j)
 		w->rdone(w->arg, w->r, w->payload, w->err.msg); /* payload handed over */
 		w->payload = NULL;
 	} else if (w->load) {
-		su_loaded(s, w->payload, w->r, w->err.msg);
-		w->payload = NULL;
+		su_loaded(s, w->payload, w->r, w->err.msg); /* borrowed: freed below */
 	} else {
 		s->rw_inflight--;
 		if (w->done)
