@@ -233,8 +233,12 @@ void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, cons
 	}
 	if (r < 0) {
 		snprintf(c->why, sizeof(c->why), "%s", msg ? msg : strerror(-r));
+		/* a failed partner call (sudefmig.c) has dropped the plan's effects already */
 		log_warnx("%s: command '%s': %s: %s", s->d->who, c->text,
-			  su_effect_kind_to_string(c->plan->eff[c->eff_i].kind), c->why);
+			  c->eff_i < c->plan->n_eff ? su_effect_kind_to_string(
+							  c->plan->eff[c->eff_i].kind)
+						    : "partner call",
+			  c->why);
 		sucmd_effect_failed(c);
 		return;
 	}
