@@ -372,20 +372,14 @@ void secd_route_su_defmig(struct api_req *r, void *arg)
 		api_reply_error(r, 404, "not_found", "unit '%s' is no SU", d->cfg.name);
 		return;
 	}
-	if (check_caller(d, r, &from) < 0)
-		return;
 	if (!(body = api_req_json(r, &err)) || !(in = calloc(1, sizeof(*in)))) {
 		api_reply_error(r, body ? 500 : 400, body ? "internal" : "bad_request", "%s",
 				body ? "out of memory" : err.msg);
 		goto out;
 	}
+	/* the body, whom it is for, who sends it: each refusal changes nothing */
 	if (parse_request(body, &in->req, &err) < 0) {
 		api_reply_error(r, 400, "bad_request", "%s", err.msg);
-		goto fail;
-	}
-	if (in->req.source_unit != from->unit_id) {
-		api_reply_error(r, 403, "forbidden", "'source_unit' %u is not the calling SU '%s' "
-				"(unit %u)", in->req.source_unit, from->name, from->unit_id);
 		goto fail;
 	}
 	if (in->req.target_unit != d->cfg.unit_id || strcasecmp(in->req.target, d->cfg.name)) {
@@ -394,10 +388,18 @@ void secd_route_su_defmig(struct api_req *r, void *arg)
 				d->cfg.unit_id);
 		goto fail;
 	}
+	if (check_caller(d, r, &from) < 0)
+		goto fail;
+	if (in->req.source_unit != from->unit_id) {
+		api_reply_error(r, 403, "forbidden", "'source_unit' %u is not the calling SU '%s' "
+				"(unit %u)", in->req.source_unit, from->name, from->unit_id);
+		goto fail;
+	}
 	in->r = r;
 	in->rx_ms = secd_now_ms();
 	snprintf(text, sizeof(text), "/MIGRATE-VM-DEFINITION VM-NAME=%s,SERVER-UNIT-NAME=%s",
 		 in->req.vm.name, in->req.target);
+	/* before the submit: a refusal at once answers r (and frees in) inside it */
 	api_req_on_cancel(r, in_cancelled, in);
 	if (secd_sucmd_submit_plan(d->su, text, from->name, in_plan, in_done, in) < 0) {
 		api_req_on_cancel(r, NULL, NULL);

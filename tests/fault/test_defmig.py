@@ -189,3 +189,51 @@ def test_target_secd_stopped(lab):
     assert rc == 0 and res["ok"], res
     assert defined(lab, "su2", "DM4") and not defined(lab, "su1", "DM4")
     ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM4")
+
+
+def test_route_refuses_bad_and_foreign_calls(lab):
+    """POST /api/v1/internal/su/defmig on su2 signed by a unit that is no SU: a malformed
+    body is 400 naming the field, a request for another SU 421, a well-formed one 403 —
+    none of them changes anything on su2."""
+    from unitcall import UnitCaller, read_key
+    su1, su2 = lab.unit("su1"), lab.unit("su2")
+    caller = UnitCaller(read_key(os.path.join(lab.dir, "cluster.key")), 200)
+    uuid = "5f0c8a52-3d4e-4b6a-9c1d-2e7f8a9b0c1d"
+    vm = {"vm_uuid": uuid, "name": "DM5", "index": 11, "index_any": False, "memory_mib": 64,
+          "cpus": 1, "pool": "*STDPOOL", "group": "", "devices": [], "ipl_unit": "",
+          "persistent": True, "state": "DEFINED_ONLY",
+          "runtime": {"qemu_pid": 0, "started_ms": 0, "running_ms": 0, "migr": False,
+                      "aterm": False, "qemu_ipl": "", "monjv": "", "monjv_ms": 0}}
+    good = {"vm": vm, "def": {"vm_uuid": uuid, "name": "DM5", "epoch": 2,
+                              "owner": su2["unit_id"], "migrated_from": su1["unit_id"],
+                              "recovered_from": 0, "lm_id": "0000000000000000", "flags": []},
+            "source": "su1", "target": "su2", "source_unit": su1["unit_id"],
+            "target_unit": su2["unit_id"]}
+    path = "/api/v1/internal/su/defmig"
+
+    def bad(change, field):
+        body = json.loads(json.dumps(good))
+        change(body)
+        st, b = caller.call(su2, "POST", path, body)
+        assert st == 400 and b["error"]["code"] == "bad_request", (field, st, b)
+        assert field in b["error"]["message"], (field, b)
+
+    bad(lambda b: b.pop("vm"), "'vm'")
+    bad(lambda b: b["vm"].pop("memory_mib"), "memory_mib")
+    bad(lambda b: b["def"].update(epoch="x"), "epoch")
+    bad(lambda b: b.update(target_unit=0), "'target_unit'")
+    bad(lambda b: b.update(source=""), "'source'")
+    bad(lambda b: b["def"].update(owner=su1["unit_id"]), "'def.owner'")
+    st, b = caller.call(su2, "POST", path, {**good, "target": "su1", "target_unit":
+                                            su1["unit_id"], "def": {**good["def"], "owner":
+                                                                    su1["unit_id"]}})
+    assert st == 421 and b["error"]["code"] == "misdirected", (st, b)
+    st, b = caller.call(su2, "POST", path, good)
+    assert st == 403 and "unit 200 is no SU" in b["error"]["message"], (st, b)
+    assert not defined(lab, "su2", "DM5")
+    # su1's own calls to su2 still work: the test's sender retired nothing
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=DM5,VM-INDEX=11,MEMORY-SIZE=64")
+    rc, res = migrate(lab, "DM5")
+    assert rc == 0 and res["ok"], res
+    assert defined(lab, "su2", "DM5") and not defined(lab, "su1", "DM5")
+    ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM5")
