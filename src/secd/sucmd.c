@@ -178,7 +178,7 @@ static int sucmd_start_effect(struct secd_sucmd *c, struct su_effect *e, bool un
 	int r;
 
 	if (e->kind == SU_EFF_PARTNER_DEF_WRITE) { /* /MIGRATE-VM-DEFINITION (sudefmig.c) */
-		c->rw_inflight++;		    /* cancel_all leaves c to the call's done() */
+		c->rw_inflight++;		   /* cancel_all leaves c to the call's done() */
 		secd_sudefmig_send(s, c->plan, sucmd_region_done, c);
 		return 0;
 	}
@@ -235,9 +235,9 @@ void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, cons
 		snprintf(c->why, sizeof(c->why), "%s", msg ? msg : strerror(-r));
 		/* a failed partner call (sudefmig.c) has dropped the plan's effects already */
 		log_warnx("%s: command '%s': %s: %s", s->d->who, c->text,
-			  c->eff_i < c->plan->n_eff ? su_effect_kind_to_string(
-							  c->plan->eff[c->eff_i].kind)
-						    : "partner call",
+			  c->eff_i < c->plan->n_eff
+			      ? su_effect_kind_to_string(c->plan->eff[c->eff_i].kind)
+			      : "partner call",
 			  c->why);
 		sucmd_effect_failed(c);
 		return;
@@ -413,7 +413,8 @@ static void sucmd_run(struct secd_sucmd *c)
 	secd_su_console(s, "%s: %s", c->user, c->text);
 	if (c->planfn) { /* an internal command (secd_sucmd_submit_plan): no SDF text */
 		if (sucmd_serving(c)) {
-			c->plan = c->planfn(s->m, c->arg, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
+			c->plan =
+			    c->planfn(s->m, c->arg, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
 			sucmd_go(c);
 		}
 		return;

@@ -43,7 +43,7 @@ struct defmig_out {
 
 /* Marks o->p failed (why, reason) and ends the effect. */
 static void out_fail(struct defmig_out *o, enum su_defmig_fail why, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void out_fail(struct defmig_out *o, enum su_defmig_fail why, const char *fmt, ...)
 {
 	char reason[SU_MSG_MAX];
@@ -174,8 +174,8 @@ bool secd_sudefmig_source_failed(struct secd_su *s, struct su_plan *p, size_t ef
 	for (size_t i = 0; i < eff_i; i++)
 		if (p->eff[i].kind == SU_EFF_PARTNER_DEF_WRITE && p->eff[i].done) {
 			log_warnx("%s: VM definition '%s' taken over by SU '%s', but this SU's "
-				  "region write failed (%s): written again", s->d->who,
-				  p->defmig->vm.name, p->defmig->target, why);
+				  "region write failed (%s): written again",
+				  s->d->who, p->defmig->vm.name, p->defmig->target, why);
 			return su_lm_defmig_fail(p, SU_DEFMIG_SOURCE_FAILED, why) == 0;
 		}
 	return false;
@@ -203,8 +203,10 @@ static struct su_plan *in_plan(const struct su_model *live, void *arg, int64_t n
 	char why[160];
 
 	if (p && p->ok && waited > SECD_SUDEFMIG_QUEUE_MS) {
-		snprintf(why, sizeof(why), "it waited %" PRIu64 " ms for earlier commands; SU '%s' "
-			 "may no longer wait for it", waited, in->req.source);
+		snprintf(why, sizeof(why),
+			 "it waited %" PRIu64 " ms for earlier commands; SU '%s' "
+			 "may no longer wait for it",
+			 waited, in->req.source);
 		su_cmd_abort(p, -1, why);
 	}
 	return p;
@@ -217,7 +219,8 @@ static const char *refusal_msgid(const json_t *msgs, char *buf, size_t size)
 	const json_t *m;
 
 	snprintf(buf, size, "VMS2324");
-	json_array_foreach(msgs, i, m) {
+	json_array_foreach(msgs, i, m)
+	{
 		const char *t = json_string_value(m), *why;
 		if (t && !strncmp(t, "% VMS2324 ", 10) && (why = strstr(t, "REASON: "))) {
 			snprintf(buf, size, "%.*s", (int)strcspn(why + 8, " ."), why + 8);
@@ -232,8 +235,8 @@ static void in_done(void *arg, json_t *result)
 {
 	struct defmig_in *in = arg;
 	json_t *msgs = json_object_get(result, "messages");
-	const char *mc = json_string_value(json_object_get(json_object_get(result, "rc"),
-							   "maincode"));
+	const char *mc =
+	    json_string_value(json_object_get(json_object_get(result, "rc"), "maincode"));
 	char id[SU_MAINCODE_MAX + 1], why[SU_MSG_MAX];
 
 	if (!in->r)
@@ -241,9 +244,9 @@ static void in_done(void *arg, json_t *result)
 	if (json_is_true(json_object_get(result, "ok"))) {
 		api_reply_json(in->r, 200, json_pack("{s:b, s:O}", "ok", 1, "messages", msgs));
 	} else if (mc && !strcmp(mc, "VMS2324")) {
-		api_reply_json(in->r, 409, json_pack("{s:b, s:s, s:O}", "ok", 0, "msgid",
-						     refusal_msgid(msgs, id, sizeof(id)),
-						     "messages", msgs));
+		api_reply_json(in->r, 409,
+			       json_pack("{s:b, s:s, s:O}", "ok", 0, "msgid",
+					 refusal_msgid(msgs, id, sizeof(id)), "messages", msgs));
 	} else {
 		bool down = mc && !strcmp(mc, "VMS6000");
 		answer_reason(result, 0, why, sizeof(why));
@@ -258,8 +261,7 @@ out:
 }
 
 /* A string member of 1..size-1 bytes into buf; -EINVAL with err naming it. */
-static int body_str(const json_t *b, const char *key, char *buf, size_t size,
-		    struct sec_err *err)
+static int body_str(const json_t *b, const char *key, char *buf, size_t size, struct sec_err *err)
 {
 	const char *v = json_string_value(json_object_get(b, key));
 
@@ -321,15 +323,19 @@ static int parse_request(const json_t *b, struct su_lm_defmig *q, struct sec_err
 	    body_unit(b, "target_unit", &q->target_unit, err) < 0)
 		return -EINVAL;
 	if (memcmp(&q->vm.vm_uuid, &q->def.vm_uuid, sizeof(q->vm.vm_uuid)))
-		return sec_errf(err, -EINVAL, "request body: 'def.vm_uuid' differs from "
+		return sec_errf(err, -EINVAL,
+				"request body: 'def.vm_uuid' differs from "
 				"'vm.vm_uuid'");
 	if (strcmp(q->vm.name, q->def.name))
-		return sec_errf(err, -EINVAL, "request body: 'def.name' '%s' differs from "
-				"'vm.name' '%s'", q->def.name, q->vm.name);
+		return sec_errf(err, -EINVAL,
+				"request body: 'def.name' '%s' differs from "
+				"'vm.name' '%s'",
+				q->def.name, q->vm.name);
 	if (q->def.owner != q->target_unit)
 		return sec_errf(err, -EINVAL, "request body: 'def.owner' must be 'target_unit'");
 	if (q->def.migrated_from != q->source_unit)
-		return sec_errf(err, -EINVAL, "request body: 'def.migrated_from' must be "
+		return sec_errf(err, -EINVAL,
+				"request body: 'def.migrated_from' must be "
 				"'source_unit'");
 	if (q->vm.state != SU_VM_DEFINED_ONLY)
 		return sec_errf(err, -EINVAL, "request body: 'vm.state' must be DEFINED_ONLY");
@@ -344,13 +350,14 @@ static int check_caller(struct secd *d, struct api_req *r, const struct cluster_
 	const char *partner = NULL;
 
 	if (!u || u->role != CRD_UNIT_SU) {
-		api_reply_error(r, 403, "forbidden", "unit %u is no SU: only the SU Cluster partner "
-				"migrates VM definitions to SU '%s'", from ? from->unit : 0,
-				d->cfg.name);
+		api_reply_error(r, 403, "forbidden",
+				"unit %u is no SU: only the SU Cluster partner "
+				"migrates VM definitions to SU '%s'",
+				from ? from->unit : 0, d->cfg.name);
 		return -EPERM;
 	}
-	if (!d->global || !cluster_su_cluster_of(d->global, d->cfg.name, &partner) ||
-	    !partner || strcasecmp(partner, u->name)) {
+	if (!d->global || !cluster_su_cluster_of(d->global, d->cfg.name, &partner) || !partner ||
+	    strcasecmp(partner, u->name)) {
 		api_reply_error(r, 403, "forbidden", "SU '%s' is not in an SU Cluster with SU '%s'",
 				u->name, d->cfg.name);
 		return -EPERM;
@@ -383,16 +390,19 @@ void secd_route_su_defmig(struct api_req *r, void *arg)
 		goto fail;
 	}
 	if (in->req.target_unit != d->cfg.unit_id || strcasecmp(in->req.target, d->cfg.name)) {
-		api_reply_error(r, 421, "misdirected", "a request for SU '%s' (unit %u) reached SU "
-				"'%s' (unit %u)", in->req.target, in->req.target_unit, d->cfg.name,
-				d->cfg.unit_id);
+		api_reply_error(r, 421, "misdirected",
+				"a request for SU '%s' (unit %u) reached SU "
+				"'%s' (unit %u)",
+				in->req.target, in->req.target_unit, d->cfg.name, d->cfg.unit_id);
 		goto fail;
 	}
 	if (check_caller(d, r, &from) < 0)
 		goto fail;
 	if (in->req.source_unit != from->unit_id) {
-		api_reply_error(r, 403, "forbidden", "'source_unit' %u is not the calling SU '%s' "
-				"(unit %u)", in->req.source_unit, from->name, from->unit_id);
+		api_reply_error(r, 403, "forbidden",
+				"'source_unit' %u is not the calling SU '%s' "
+				"(unit %u)",
+				in->req.source_unit, from->name, from->unit_id);
 		goto fail;
 	}
 	in->r = r;
