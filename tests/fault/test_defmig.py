@@ -12,6 +12,9 @@ import pytest
 
 from cluster_lab import Lab
 from lab import wait_for
+from unitcall import UnitCaller, read_key
+
+PATH = "/api/v1/internal/su/defmig"
 
 
 @pytest.fixture(scope="module")
@@ -191,30 +194,33 @@ def test_target_secd_stopped(lab):
     ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM4")
 
 
+def request_body(src, tgt, name, index, uuid="5f0c8a52-3d4e-4b6a-9c1d-2e7f8a9b0c1d"):
+    """A well-formed body of POST /api/v1/internal/su/defmig (docs/api.md) for a definition
+    name (VM index) moving from unit src to unit tgt (rows of `lab status`)."""
+    vm = {"vm_uuid": uuid, "name": name, "index": index, "index_any": False,
+          "memory_mib": 64, "cpus": 1, "pool": "*STDPOOL", "group": "", "devices": [],
+          "ipl_unit": "", "persistent": True, "state": "DEFINED_ONLY",
+          "runtime": {"qemu_pid": 0, "started_ms": 0, "running_ms": 0, "migr": False,
+                      "aterm": False, "qemu_ipl": "", "monjv": "", "monjv_ms": 0}}
+    return {"vm": vm, "def": {"vm_uuid": uuid, "name": name, "epoch": 2,
+                              "owner": tgt["unit_id"], "migrated_from": src["unit_id"],
+                              "recovered_from": 0, "lm_id": "0000000000000000", "flags": []},
+            "source": src["name"], "target": tgt["name"], "source_unit": src["unit_id"],
+            "target_unit": tgt["unit_id"]}
+
+
 def test_route_refuses_bad_and_foreign_calls(lab):
     """POST /api/v1/internal/su/defmig on su2 signed by a unit that is no SU: a malformed
     body is 400 naming the field, a request for another SU 421, a well-formed one 403 —
     none of them changes anything on su2."""
-    from unitcall import UnitCaller, read_key
     su1, su2 = lab.unit("su1"), lab.unit("su2")
     caller = UnitCaller(read_key(os.path.join(lab.dir, "cluster.key")), 200)
-    uuid = "5f0c8a52-3d4e-4b6a-9c1d-2e7f8a9b0c1d"
-    vm = {"vm_uuid": uuid, "name": "DM5", "index": 11, "index_any": False, "memory_mib": 64,
-          "cpus": 1, "pool": "*STDPOOL", "group": "", "devices": [], "ipl_unit": "",
-          "persistent": True, "state": "DEFINED_ONLY",
-          "runtime": {"qemu_pid": 0, "started_ms": 0, "running_ms": 0, "migr": False,
-                      "aterm": False, "qemu_ipl": "", "monjv": "", "monjv_ms": 0}}
-    good = {"vm": vm, "def": {"vm_uuid": uuid, "name": "DM5", "epoch": 2,
-                              "owner": su2["unit_id"], "migrated_from": su1["unit_id"],
-                              "recovered_from": 0, "lm_id": "0000000000000000", "flags": []},
-            "source": "su1", "target": "su2", "source_unit": su1["unit_id"],
-            "target_unit": su2["unit_id"]}
-    path = "/api/v1/internal/su/defmig"
+    good = request_body(su1, su2, "DM5", 11)
 
     def bad(change, field):
         body = json.loads(json.dumps(good))
         change(body)
-        st, b = caller.call(su2, "POST", path, body)
+        st, b = caller.call(su2, "POST", PATH, body)
         assert st == 400 and b["error"]["code"] == "bad_request", (field, st, b)
         assert field in b["error"]["message"], (field, b)
 
@@ -224,11 +230,11 @@ def test_route_refuses_bad_and_foreign_calls(lab):
     bad(lambda b: b.update(target_unit=0), "'target_unit'")
     bad(lambda b: b.update(source=""), "'source'")
     bad(lambda b: b["def"].update(owner=su1["unit_id"]), "'def.owner'")
-    st, b = caller.call(su2, "POST", path, {**good, "target": "su1", "target_unit":
+    st, b = caller.call(su2, "POST", PATH, {**good, "target": "su1", "target_unit":
                                             su1["unit_id"], "def": {**good["def"], "owner":
                                                                     su1["unit_id"]}})
     assert st == 421 and b["error"]["code"] == "misdirected", (st, b)
-    st, b = caller.call(su2, "POST", path, good)
+    st, b = caller.call(su2, "POST", PATH, good)
     assert st == 403 and "unit 200 is no SU" in b["error"]["message"], (st, b)
     assert not defined(lab, "su2", "DM5")
     # su1's own calls to su2 still work: the test's sender retired nothing
@@ -237,3 +243,36 @@ def test_route_refuses_bad_and_foreign_calls(lab):
     assert rc == 0 and res["ok"], res
     assert defined(lab, "su2", "DM5") and not defined(lab, "su1", "DM5")
     ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM5")
+
+
+def test_target_refuses_by_itself(lab):
+    """The target checks again against its own live model (what the source read from its
+    region may be old by then): a call as su1 for a name su2 uses is answered 409 with the
+    reason VMS4013, su2's monitor console shows VMS2324, nothing changes; a good one is
+    written (VMS2322). The test signs as su1 with an incarnation of its own, which retires
+    su1's at su2: su1's secd is restarted afterwards (a new incarnation is accepted)."""
+    su1, su2 = lab.unit("su1"), lab.unit("su2")
+    caller = UnitCaller(read_key(os.path.join(lab.dir, "cluster.key")), su1["unit_id"])
+    ok(lab, "su2", "/CREATE-VM-DEFINITION VM-NAME=DM6,VM-INDEX=12,MEMORY-SIZE=128")
+    try:
+        st, b = caller.call(su2, "POST", PATH, request_body(su1, su2, "DM6", 13))
+        assert st == 409 and b["ok"] is False and b["msgid"] == "VMS4013", (st, b)
+        assert "% VMS2324 VM DEFINITION 'DM6' REJECTED BY TARGET SU 'su2'. REASON: VMS4013" \
+            in b["messages"], b
+        assert "% VMS2324 VM DEFINITION 'DM6' REJECTED BY TARGET SU 'su2'. REASON: VMS4013" \
+            in console(lab, "su2")
+        assert "128" in messages(ok(lab, "su2", "/SHOW-VM-DEFINITION VM-NAME=DM6"))
+        st, b = caller.call(su2, "POST", PATH, request_body(su1, su2, "DM7", 14))
+        assert st == 200 and b["ok"] is True, (st, b)
+        assert "% VMS2322 VM DEFINITION 'DM7' TAKEN OVER FROM SU 'su1'" in b["messages"], b
+        assert defined(lab, "su2", "DM7")
+    finally:
+        sdf(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM6")
+        sdf(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM7")
+        restart_secd(lab, "su1")
+        wait_serving(lab)
+    # su1's new incarnation is accepted by su2: a migration works again
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=DM8,VM-INDEX=15,MEMORY-SIZE=64")
+    rc, res = migrate(lab, "DM8")
+    assert rc == 0 and res["ok"], res
+    ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM8")
