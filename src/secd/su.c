@@ -2,6 +2,7 @@
  * (su.h). */
 #include "secd/su.h"
 
+#include "lib/fault.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 struct secd_su *secd_su_of(struct secd *d)
 {
@@ -47,6 +49,24 @@ struct su_rjob {
 	void *arg;
 };
 
+/* The fault point "su.region.write" (lib/fault.h; a write of the SU's own region, on the
+ * region thread): fail [errno] fails it, delay MS and hang hold it first. 0 or -errno. */
+static int su_write_fault(struct sec_err *reterr)
+{
+	struct fault_spec f;
+
+	if (!fault_check("su.region.write", &f))
+		return 0;
+	if (f.action == FAULT_FAIL)
+		return sec_errf(reterr, -(int)(f.arg ? f.arg : EIO), "fault 'su.region.write': %s",
+				strerror((int)(f.arg ? f.arg : EIO)));
+	if (f.action == FAULT_DELAY)
+		usleep((useconds_t)(f.arg * 1000));
+	while (f.action == FAULT_HANG && fault_active("su.region.write"))
+		usleep(1000);
+	return 0;
+}
+
 static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 {
 	struct su_rjob *w = (struct su_rjob *)j;
@@ -66,6 +86,8 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 		return;
 	}
 	if (!w->load) {
+		if ((w->r = su_write_fault(&w->err)) < 0)
+			return;
 		w->r = crd_region_write(rd, wr, 0, w->payload, strlen(w->payload), 0, NULL,
 					&w->err);
 		return;

@@ -4,7 +4,8 @@ su2's secd writes it through its own command FIFO, then su1 drops it — and eve
 or failure leaves it where it was.
 
 One lab per module: 2 SE Servers with 1 MU and 1 SU each, timing profile `test`, started
-with `--su-cluster` (SU Cluster SUC1 of su1 and su2). Each test uses its own VM names and
+with `--su-cluster` (SU Cluster SUC1 of su1 and su2) and `--faults` (the fault point
+`su.region.write`; each test that sets a fault removes it). Each test uses its own VM names and
 leaves both SUs serving. Waits use deadlines, never fixed sleeps."""
 import json, os
 
@@ -20,7 +21,7 @@ PATH = "/api/v1/internal/su/defmig"
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     lb = Lab(str(tmp_path_factory.mktemp("defmig")), servers=2, mus=1, sus=1, profile="test",
-             su_cluster=True)
+             su_cluster=True, faults=True)
     try:
         r = lb.sectl("login", "--password-file", os.path.join(lb.dir, "admin.password"))
         assert r.returncode == 0, r.stderr
@@ -276,3 +277,45 @@ def test_target_refuses_by_itself(lab):
     rc, res = migrate(lab, "DM8")
     assert rc == 0 and res["ok"], res
     ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM8")
+
+
+def test_source_region_write_fails(lab):
+    """su2 took the definition over, su1's own region write fails: VMS2321 (a warning, rc
+    subcode 2 = 2), su1 drops it anyway and writes its region again — after a kill -9 and
+    restart su1 still does not have it."""
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=DM9,VM-INDEX=16,MEMORY-SIZE=64")
+    lab.set_faults("su1", ["su.region.write fail 5 count=1"])
+    try:
+        rc, res = migrate(lab, "DM9")
+    finally:
+        lab.set_faults("su1", [])
+    assert rc == 0 and res["ok"], res
+    assert res["rc"] == {"maincode": "VMS2321", "subcode1": 0, "subcode2": 2}, res
+    assert any(m.startswith("% VMS2321 VM DEFINITION 'DM9' MIGRATED TO SU 'su2' BUT NOT "
+                            "DELETED ON SU 'su1'") for m in res["messages"]), res
+    assert defined(lab, "su2", "DM9") and not defined(lab, "su1", "DM9")
+    restart_secd(lab, "su1")
+    wait_serving(lab)
+    assert defined(lab, "su2", "DM9") and not defined(lab, "su1", "DM9")
+    ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM9")
+
+
+def test_target_answers_too_late(lab):
+    """su2's region write takes longer than su1 waits (10 s): VMS2325, su1 keeps the
+    definition. The migration is in doubt: su2 completes its write afterwards, so it shows
+    the definition too (epoch + 1, migrated from su1) — the partner reconcile of crd.md §6
+    that drops su1's superseded copy is not part of the daemon yet."""
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=DM10,VM-INDEX=17,MEMORY-SIZE=64")
+    lab.set_faults("su2", ["su.region.write delay 11000 count=1"])
+    try:
+        rc, res = migrate(lab, "DM10")
+        assert rc != 0 and res["ok"] is False, res
+        assert res["rc"]["maincode"] == "VMS2325", res
+        assert "% VMS2325 MIGRATION OF VM DEFINITION 'DM10' NOT CONFIRMED IN TIME BY TARGET " \
+            "SU 'su2'" in res["messages"], res
+        assert defined(lab, "su1", "DM10")
+        wait_for(lambda: defined(lab, "su2", "DM10"), 20, "su2 completing its late write")
+    finally:
+        lab.set_faults("su2", [])
+        sdf(lab, "su1", "/DELETE-VM-DEFINITION VM-NAME=DM10")
+        sdf(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=DM10")
