@@ -1,8 +1,10 @@
 /* sucmd.c — the VM2000 command processor of an SU on secd's loop (su.h; vm2000.md §4).
  *
  * Commands run one at a time, in the order they came (a FIFO): parse (src/sdf with the
- * table of su/syntax.h), plan (su/cmd.h: never changes the live model), carry out the
- * plan's effects in order (QEMU through suvm.c, the CRD region write here), then commit.
+ * table of su/syntax.h), plan (su/cmd.h: never changes the live model; an internal command
+ * of another unit, secd_sucmd_submit_plan(), brings its own plan function instead of
+ * text), carry out the plan's effects in order (QEMU through suvm.c, the CRD region write
+ * here, the partner SU's write through sudefmig.c), then commit.
  * When an effect fails, the effects already carried out are undone in reverse order (best
  * effort, each logged) and the plan is aborted: the command is never partly applied. Every
  * command and every message goes to the monitor console. */
