@@ -62,6 +62,7 @@ static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/lm/commit", API_AUTH_UNIT, ANY, secd_route_su_lm_commit},
 	{"POST", "/api/v1/internal/lm/abort", API_AUTH_UNIT, ANY, secd_route_su_lm_abort},
 	{"GET", "/api/v1/internal/lm/{lm_id}", API_AUTH_UNIT, ANY, secd_route_su_lm_get},
+	{"POST", "/api/v1/internal/su/defmig", API_AUTH_UNIT, ANY, secd_route_su_defmig},
 };
 
 static int check_person(void *arg, const char *token, struct auth_token_claims *ret)

@@ -70,5 +70,7 @@ void secd_route_logbook_pull(struct api_req *r, void *arg);
 void secd_route_su_sdf(struct api_req *r, void *arg);
 void secd_route_su_console(struct api_req *r, void *arg);
 void secd_route_su_systems(struct api_req *r, void *arg);
+/* sudefmig.c: the target SU's half of /MIGRATE-VM-DEFINITION (SU -> SU) */
+void secd_route_su_defmig(struct api_req *r, void *arg);
 
 #endif

@@ -3,6 +3,7 @@
 #include "secd/su.h"
 #include "secd/lm.h"
 
+#include "lib/fault.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 struct secd_su *secd_su_of(struct secd *d)
 {
@@ -48,6 +50,24 @@ struct su_rjob {
 	void *arg;
 };
 
+/* The fault point "su.region.write" (lib/fault.h; a write of the SU's own region, on the
+ * region thread): fail [errno] fails it, delay MS and hang hold it first. 0 or -errno. */
+static int su_write_fault(struct sec_err *reterr)
+{
+	struct fault_spec f;
+
+	if (!fault_check("su.region.write", &f))
+		return 0;
+	if (f.action == FAULT_FAIL)
+		return sec_errf(reterr, -(int)(f.arg ? f.arg : EIO), "fault 'su.region.write': %s",
+				strerror((int)(f.arg ? f.arg : EIO)));
+	if (f.action == FAULT_DELAY)
+		usleep((useconds_t)(f.arg * 1000));
+	while (f.action == FAULT_HANG && fault_active("su.region.write"))
+		usleep(1000);
+	return 0;
+}
+
 static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 {
 	struct su_rjob *w = (struct su_rjob *)j;
@@ -67,6 +87,8 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 		return;
 	}
 	if (!w->load) {
+		if ((w->r = su_write_fault(&w->err)) < 0)
+			return;
 		w->r = crd_region_write(rd, wr, 0, w->payload, strlen(w->payload), 0, NULL,
 					&w->err);
 		return;
@@ -104,8 +126,7 @@ static void su_rjob_done(struct crd_rjob *j)
 		w->rdone(w->arg, w->r, w->payload, w->err.msg); /* payload handed over */
 		w->payload = NULL;
 	} else if (w->load) {
-		su_loaded(s, w->payload, w->r, w->err.msg);
-		w->payload = NULL;
+		su_loaded(s, w->payload, w->r, w->err.msg); /* borrowed: freed below */
 	} else {
 		s->rw_inflight--;
 		if (w->done)

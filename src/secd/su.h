@@ -10,6 +10,8 @@
  *   sucmd.c    the VM2000 command processor on the loop: one command at a time, parse (sdf),
  *              plan (su/cmd.h), effects, commit or abort, the monitor console
  *   suapi.c    the SU's routes between units: sdf, console, systems (docs/api.md)
+ *   sudefmig.c /MIGRATE-VM-DEFINITION between the SUs of an SU Cluster: the source's call
+ *              to the partner and the partner's route (docs/su.md)
  *
  * Startup (the rejoin rule of crd.md §6, without the partner part, which comes with the SU
  * Cluster): the CRD unit renews first; the SU then rewrites its own region (owner resync)
@@ -183,6 +185,19 @@ void secd_suvm_path(const struct secd_su *s, unsigned index, const char *what, c
 typedef void secd_sucmd_done_fn(void *arg, json_t *result);
 int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 		      secd_sucmd_done_fn *done, void *arg);
+/* An internal command (not SDF text: another unit's request, e.g. the target's half of
+ * /MIGRATE-VM-DEFINITION). It waits its turn in the same FIFO as the SDF commands; then,
+ * when the SU serves commands (else VMS6000), plan(live, arg, now_ms) makes its plan
+ * against the live model of that moment (now_ms: wall clock, ms since the epoch; the
+ * plan is owned by the queue from then on; NULL = out of memory: CMD0221), and it runs as
+ * any command: effects, commit or undo and abort, the monitor console. text is the
+ * console's command line, user who asked (shown before it). done(arg, json) gets the
+ * result object of docs/api.md, exactly once (also VMS6000 when the SU stops first).
+ * Returns 0 or -ENOMEM (nothing queued). */
+typedef struct su_plan *secd_sucmd_cmd_fn(const struct su_model *live, void *arg,
+					  int64_t now_ms);
+int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
+			  secd_sucmd_cmd_fn *plan, secd_sucmd_done_fn *done, void *arg);
 /* An effect finished: r 0, or -errno with msg (why, for the console and the reply). */
 void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *cmd, int r, const char *msg);
 /* The plan being carried out (for suvm.c: the VM definition to start). */
@@ -201,6 +216,25 @@ typedef void secd_sucmd_plan_done_fn(void *arg, const struct su_plan *p);
 int secd_sucmd_submit_plan(struct secd_su *s, const char *label, secd_sucmd_plan_fn *plan,
 			   secd_sucmd_plan_done_fn *done, void *arg);
 void secd_sucmd_cancel_all(struct secd_su *s, const char *why);
+
+/* ---- sudefmig.c: /MIGRATE-VM-DEFINITION (seed 4.3; vm2000-facts.md §1.10; crd.md §6) ----
+ * The source's SU_EFF_PARTNER_DEF_WRITE: POST /api/v1/internal/su/defmig to the target SU
+ * (p->defmig: its unit id, its API address from the global data; unit-signed, at most
+ * SECD_SUDEFMIG_TIMEOUT_MS). done(arg, r, msg) exactly once, possibly from inside this
+ * call: r 0 when the target wrote the definition; else r < 0 and p already marked with
+ * su_lm_defmig_fail(): 409 -> TARGET_REFUSED (the target's msgid, "VMS4013"), no answer in
+ * time (or secd stopping) -> TARGET_TIMEOUT, anything else -> TARGET_FAILED (msg why). p
+ * must stay valid until done. */
+#define SECD_SUDEFMIG_TIMEOUT_MS 10000 /* the source waits this for the target's answer */
+#define SECD_SUDEFMIG_QUEUE_MS 5000    /* the target refuses a request that waited longer
+					* in its command FIFO (its source may have given up) */
+void secd_sudefmig_send(struct secd_su *s, struct su_plan *p, secd_su_wdone_fn *done, void *arg);
+/* Effect eff_i of plan p failed with why: true when that is the source's own region write
+ * of a /MIGRATE-VM-DEFINITION after the target took the definition over: p is then marked
+ * SOURCE_FAILED (VMS2321) and the caller commits it (and writes its live model again);
+ * false: undo and abort as usual. */
+bool secd_sudefmig_source_failed(struct secd_su *s, struct su_plan *p, size_t eff_i,
+				 const char *why);
 
 /* ---- suapi.c ---- */
 void secd_route_su_sdf(struct api_req *r, void *arg);

@@ -1,8 +1,11 @@
 /* sucmd.c — the VM2000 command processor of an SU on secd's loop (su.h; vm2000.md §4).
  *
  * Commands run one at a time, in the order they came (a FIFO): parse (src/sdf with the
- * table of su/syntax.h), plan (su/cmd.h: never changes the live model), carry out the
- * plan's effects in order (QEMU through suvm.c, the CRD region write here), then commit.
+ * table of su/syntax.h), plan (su/cmd.h: never changes the live model; an internal command
+ * of another unit, secd_sucmd_submit_cmd(), brings its own plan function instead of
+ * text), carry out the plan's effects in order (QEMU through suvm.c, the CRD region write
+ * here, the partner SU's write through sudefmig.c), then commit. The steps of a Live
+ * Migration are internal plans (secd_sucmd_submit_plan(), lm.h) in the same FIFO.
  * When an effect fails, the effects already carried out are undone in reverse order (best
  * effort, each logged) and the plan is aborted: the command is never partly applied. Every
  * command and every message goes to the monitor console. */
@@ -26,6 +29,7 @@ struct secd_sucmd {
 	struct secd_su *s;
 	char *text;
 	char user[64];
+	secd_sucmd_cmd_fn *cmdfn; /* an internal command: plans itself (no SDF text) */
 	secd_sucmd_done_fn *done;
 	void *arg;
 	struct su_plan *plan;
@@ -50,6 +54,7 @@ struct secd_sucmd {
 static void sucmd_next_effect(struct secd_sucmd *c);
 static void sucmd_run_plan(struct secd_sucmd *c);
 static void sucmd_undo_next(struct secd_sucmd *c);
+static void sucmd_commit(struct secd_sucmd *c);
 
 const struct su_plan *secd_sucmd_plan(const struct secd_sucmd *cmd)
 {
@@ -223,6 +228,11 @@ static int sucmd_start_effect(struct secd_sucmd *c, struct su_effect *e, bool un
 	char msg[400];
 	int r;
 
+	if (e->kind == SU_EFF_PARTNER_DEF_WRITE) { /* /MIGRATE-VM-DEFINITION (sudefmig.c) */
+		c->rw_inflight++;		   /* cancel_all leaves c to the call's done() */
+		secd_sudefmig_send(s, c->plan, sucmd_region_done, c);
+		return 0;
+	}
 	if (e->kind == SU_EFF_REGION_WRITE) {
 		/* forward: the plan's new model; undo: the live model again */
 		char *payload = su_model_to_json(undo || !c->plan->next ? s->m : c->plan->next);
@@ -239,6 +249,21 @@ static int sucmd_start_effect(struct secd_sucmd *c, struct su_effect *e, bool un
 		return r;
 	}
 	return 0;
+}
+
+/* Effect c->eff_i failed (c->why says why): undo those done, or for a definition the
+ * partner already took over, commit without it (sudefmig.c). */
+static void sucmd_effect_failed(struct secd_sucmd *c)
+{
+	if (secd_sudefmig_source_failed(c->s, c->plan, c->eff_i, c->why)) {
+		c->s->rw_dirty = true; /* the live model is written again after the commit */
+		sucmd_commit(c);
+		return;
+	}
+	c->failed_eff = (int)c->eff_i;
+	c->undoing = true;
+	c->undo_i = c->eff_i;
+	sucmd_undo_next(c);
 }
 
 void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, const char *msg)
@@ -259,12 +284,13 @@ void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, cons
 	}
 	if (r < 0) {
 		snprintf(c->why, sizeof(c->why), "%s", msg ? msg : strerror(-r));
+		/* a failed partner call (sudefmig.c) has dropped the plan's effects already */
 		log_warnx("%s: command '%s': %s: %s", s->d->who, c->text,
-			  su_effect_kind_to_string(c->plan->eff[c->eff_i].kind), c->why);
-		c->failed_eff = (int)c->eff_i;
-		c->undoing = true;
-		c->undo_i = c->eff_i;
-		sucmd_undo_next(c);
+			  c->eff_i < c->plan->n_eff
+			      ? su_effect_kind_to_string(c->plan->eff[c->eff_i].kind)
+			      : "partner call",
+			  c->why);
+		sucmd_effect_failed(c);
 		return;
 	}
 	c->plan->eff[c->eff_i].done = true;
@@ -284,10 +310,7 @@ static void sucmd_next_effect(struct secd_sucmd *c)
 		r = sucmd_start_effect(c, e, false);
 		c->in_start = false;
 		if (r < 0 || (c->sync_done && c->sync_r < 0)) {
-			c->failed_eff = (int)c->eff_i;
-			c->undoing = true;
-			c->undo_i = c->eff_i;
-			sucmd_undo_next(c);
+			sucmd_effect_failed(c);
 			return;
 		}
 		if (!c->sync_done)
@@ -324,6 +347,23 @@ static void sucmd_undo_next(struct secd_sucmd *c)
 	sucmd_abort(c);
 }
 
+/* Carries out c->plan (NULL: out of memory): a refusal is answered, else the effects
+ * run (none: an information command commits at once). */
+static void sucmd_go(struct secd_sucmd *c)
+{
+	if (!c->plan) {
+		sucmd_finish(c, sucmd_reject(c->s, c->text, "CMD0221", 32,
+					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
+		return;
+	}
+	if (!c->plan->ok) {
+		sucmd_finish(c, sucmd_plan_result(c));
+		return;
+	}
+	c->eff_i = 0;
+	sucmd_next_effect(c);
+}
+
 /* ---- LM commands: the partner's model first ---- */
 
 /* The partner's region was read: plan against it (NULL: not readable or empty). */
@@ -350,22 +390,12 @@ static void sucmd_partner_read(void *arg, int r, char *payload, const char *msg)
 	c->plan = su_cmd_plan_lm(s->m, &c->cmd, partner, &c->lmctx,
 				 (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
 	su_model_free(partner);
-	if (!c->plan) {
-		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0221", 32,
-					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
-		return;
-	}
-	if (c->plan->ok && c->plan->n_eff) { /* /MIGRATE-VM: "outgoing lm_id" first */
-		c->eff_i = 0;
-		sucmd_next_effect(c);
-		return;
-	}
-	sucmd_finish(c, sucmd_plan_result(c)); /* an information command: no effects */
+	sucmd_go(c);
 }
 
-/* /CHECK-VM-MIGRATION: the SU Cluster from the global data, the target's model from its
- * CRD region (read now: never a cached copy). Returns 0 (continues in
- * sucmd_partner_read) or -errno (answered). */
+/* /CHECK-VM-MIGRATION, /MIGRATE-VM-DEFINITION: the SU Cluster from the global data, the
+ * target's model from its CRD region (read now: never a cached copy). Returns 0
+ * (continues in sucmd_partner_read) or -errno (answered). */
 static int sucmd_lm_check(struct secd_sucmd *c)
 {
 	struct secd_su *s = c->s;
@@ -418,6 +448,19 @@ static int sucmd_lm_check(struct secd_sucmd *c)
 
 /* ---- the queue ---- */
 
+/* False (answered: VMS6000) while the SU does not serve commands. */
+static bool sucmd_serving(struct secd_sucmd *c)
+{
+	struct secd_su *s = c->s;
+
+	if (s->serving && s->m)
+		return true;
+	sucmd_finish(c, sucmd_reject(s, c->text, "VMS6000", 130,
+				     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
+				     s->d->cfg.name, s->not_ready));
+	return false;
+}
+
 static void sucmd_run(struct secd_sucmd *c)
 {
 	struct secd_su *s = c->s;
@@ -433,6 +476,14 @@ static void sucmd_run(struct secd_sucmd *c)
 		return;
 	}
 	secd_su_console(s, "%s: %s", c->user, c->text);
+	if (c->cmdfn) { /* an internal command (secd_sucmd_submit_cmd): no SDF text */
+		if (sucmd_serving(c)) {
+			c->plan =
+			    c->cmdfn(s->m, c->arg, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
+			sucmd_go(c);
+		}
+		return;
+	}
 	r = sdf_parse(su_syntax, su_syntax_n, c->text, &tree, &perr);
 	if (r < 0) {
 		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0202", 1,
@@ -447,29 +498,16 @@ static void sucmd_run(struct secd_sucmd *c)
 					     "%% CMD0202 OPERAND ERROR: %s", err.msg));
 		return;
 	}
-	if (!s->serving || !s->m) {
-		sucmd_finish(c, sucmd_reject(s, c->text, "VMS6000", 130,
-					     "%% VMS6000 VM2000 NOT AVAILABLE ON SU '%s': %s",
-					     s->d->cfg.name, s->not_ready));
+	if (!sucmd_serving(c))
 		return;
-	}
 	c->cmd = cmd;
-	if (cmd.id == SU_CMD_CHECK_VM_MIGRATION || cmd.id == SU_CMD_MIGRATE_VM) {
+	if (cmd.id == SU_CMD_CHECK_VM_MIGRATION || cmd.id == SU_CMD_MIGRATE_VM ||
+	    cmd.id == SU_CMD_MIGRATE_VM_DEFINITION) {
 		sucmd_lm_check(c);
 		return;
 	}
 	c->plan = su_cmd_plan(s->m, &cmd, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
-	if (!c->plan) {
-		sucmd_finish(c, sucmd_reject(s, c->text, "CMD0221", 32,
-					     "%% CMD0221 INTERNAL ERROR: OUT OF MEMORY"));
-		return;
-	}
-	if (!c->plan->ok) {
-		sucmd_finish(c, sucmd_plan_result(c));
-		return;
-	}
-	c->eff_i = 0;
-	sucmd_next_effect(c);
+	sucmd_go(c);
 }
 
 /* An internal plan's turn: plan against the live model now, then as a command. */
@@ -499,6 +537,12 @@ void secd_sucmd_kick(struct secd_su *s)
 int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 		      secd_sucmd_done_fn *done, void *arg)
 {
+	return secd_sucmd_submit_cmd(s, text, user, NULL, done, arg);
+}
+
+int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
+			  secd_sucmd_cmd_fn *plan, secd_sucmd_done_fn *done, void *arg)
+{
 	struct secd_sucmd *c = calloc(1, sizeof(*c));
 
 	if (!c || !(c->text = strdup(text))) {
@@ -509,6 +553,7 @@ int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 		if (*p == '\r')
 			*p = ' ';
 	c->s = s;
+	c->cmdfn = plan;
 	snprintf(c->user, sizeof(c->user), "%s", user && *user ? user : "?");
 	c->done = done;
 	c->arg = arg;
