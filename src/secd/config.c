@@ -97,6 +97,9 @@ static const struct secd_option options[] = {
 	{"su", "lm_tcg_live", SECD_OPT_BOOL, "false", RS, OFF(su_lm_tcg_live), 0, 0, NULL,
 	 "SU only: under TCG, copy a live migration's memory while the guest runs (QEMU 7.2's "
 	 "TCG loses dirty pages then, docs/qemu.md); false: the guest is stopped for the copy"},
+	{"su", "ipl_append", SECD_OPT_STRING, "none", RS, OFF(su_ipl_append), 0, 0, NULL,
+	 "SU only: the kernel command line of a guest booted from a Multiboot IPL disk (the demo "
+	 "guest's report_ms=, dirty_kib=, ws_kib=; the lab and bench/lm use it); none = no command line"},
 	{"su", "mighost", SECD_OPT_ENUM, "ipl", RS, OFF(su_mighost), 0, 0, mighost_names,
 	 "SU only: the system parameter MIGHOST of its guests (seed 4.5): after a live "
 	 "migration /SHOW-SYSTEM-INFORMATION shows the IPL host (ipl, NSI6231) or the current "

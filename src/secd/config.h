@@ -79,6 +79,7 @@ struct secd_config {
 	char su_io_config[SECD_PATH_MAX];    /* default data_dir/io.conf */
 	int su_accel;                        /* enum secd_accel */
 	int su_mighost;                      /* 0 ipl, 1 current */
+	char su_ipl_append[SECD_STR_MAX];    /* -append of a Multiboot IPL ("" none) */
 	char su_qemu[SECD_STR_MAX];
 	char su_guard_socket[SECD_PATH_MAX]; /* default data_dir/guard.sock */
 };

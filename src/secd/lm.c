@@ -164,7 +164,7 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 
 	secd_lm_id_str(lm->lm_id, id);
 	snprintf(vm, sizeof(vm), "(%u,%s)", lm->index, lm->vm_name);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:I, s:I, s:I, "
 			 "s:I, s:f, s:f, s:s, s:s, s:i, s:s}",
 			 "lm_id", id, "vm", vm, "vm_name", lm->vm_name, "source", lm->source,
 			 "target", lm->target, "role", lm->outgoing ? "source" : "target", "state",
@@ -176,6 +176,16 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 			 "total_ms", ms_between(lm->t_start, end), "pause_ms", pause, "result",
 			 lm->result, "reason", lm->reason, "target_index", (int)lm->peer_index,
 			 "monjv", lm->monjv);
+	/* the phases' times, ms (-1: not reached): /MIGRATE-VM accepted -> migrate (setup:
+	 * media, the target's QEMU and reservation), migrate -> the source's completed (copy),
+	 * completed -> the target's RESUME (switchover: the commit included) */
+	if (o)
+		json_object_update_new(o, json_pack("{s:f, s:f, s:f}", "setup_ms",
+						     ms_between(lm->t_start, lm->t_migrate), "copy_ms",
+						     ms_between(lm->t_migrate, lm->t_completed),
+						     "switchover_ms",
+						     ms_between(lm->t_completed, lm->t_resume)));
+	return o;
 }
 
 /* GET /api/v1/internal/lmstat[?lm=<16 hex>] -> {"lms": [..]} (running first, then recent). */

@@ -389,7 +389,7 @@ static int suvm_spawn(struct secd_su *s, struct secd_suvm *v, char *msg, size_t 
 		.n_devs = n,
 		.ipl_mn = vm->ipl_unit[0] ? vm->ipl_unit : NULL,
 		.boot = QEMU_BOOT_AUTO,
-		.append = NULL,
+		.append = strcmp(s->d->cfg.su_ipl_append, "none") ? s->d->cfg.su_ipl_append : NULL,
 		.console_path = con,
 		.qmp_path = qmp,
 	};
