@@ -460,13 +460,35 @@ static struct su_plan *tgt_commit_plan(void *arg, const struct su_model *live)
 }
 
 /* This QEMU has loaded everything: commit. */
+static void tgt_commit_now(struct secd_lm *lm);
+
+static void tgt_commit_delayed(uv_timer_t *t)
+{
+	struct secd_lm *lm = t->data;
+
+	if (lm->st == LM_ST_SWITCHOVER && !X(lm)->aborting)
+		tgt_commit_now(lm);
+}
+
 static void tgt_commit(struct secd_lm *lm)
 {
 	struct fault_spec sp;
 
 	X(lm)->waiting_load = false;
 	uv_timer_stop(&lm->timer);
-	fault_check("lm.tgt.before_commit", NULL); /* row 7: loaded, nothing committed */
+	/* row 7: loaded, nothing committed (kill); "delay MS" holds the commit back so that a
+	 * test can act in between (kill the QEMU, fail the disks) */
+	if (fault_check("lm.tgt.before_commit", &sp) && sp.action == FAULT_DELAY) {
+		uv_timer_start(&lm->timer, tgt_commit_delayed, sp.arg, 0);
+		return;
+	}
+	tgt_commit_now(lm);
+}
+
+static void tgt_commit_now(struct secd_lm *lm)
+{
+	struct fault_spec sp;
+
 	if (fault_check("lm.tgt.commit_write", &sp) && sp.action == FAULT_FAIL) {
 		tgt_abort(lm, "the commit on the CRD failed: %s (fault injected)",
 			  strerror(sp.arg ? (int)sp.arg : EIO));

@@ -205,3 +205,10 @@ def vm_index(lab, su, vm):
         if f",{vm})" in line:
             return int(line.split(",")[0].lstrip("("))
     return None
+
+
+def lm_state(lab, su, lm_id):
+    """The LM object of su's live migration lm_id through the MU's API (docs/api.md)."""
+    st, b = lab.call("mu1", "GET", f"/api/v1/sus/{su}/migrations/{lm_id}")
+    assert st == 200, b
+    return b["lm"]

@@ -13,7 +13,7 @@ import pytest
 from lab import wait_for
 from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
                    migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
-                   restart_secd, assert_one_owner)
+                   restart_secd, assert_one_owner, lm_state)
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +291,43 @@ def test_target_secd_killed_after_cont(clean):
     assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
     assert_one_owner(lab, "G1", "su2")
     wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")
+
+
+def test_target_qemu_killed_before_cont(clean):
+    """The commit point: the target's QEMU has loaded everything (the source completed and
+    is stopped) and dies before the commit and `cont` — the target writes "abort", the source
+    continues the guest: $AE, the guest still counting on su1."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.before_commit delay 4000 count=1"])
+    m1 = mark(lab, "su1")
+    res, lm_id = migrate(lab, "su1", "G1")
+    assert lm_id, res
+    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
+             "the source completed, waiting for the commit")
+    os.kill(qemu_pid(lab, "su2", 3), signal.SIGKILL)
+    aborted_cleanly(lab, "G1", m1, "did not take over")
+    assert lm_state(lab, "su1", lm_id)["result"] == "$AE"
+
+
+def test_target_disks_fail_at_commit(clean):
+    """The commit point: every CRD disk of the target hangs when it commits — its commit
+    never lands, its renewals stop, its guard fences the QEMU; the source, in doubt, waits
+    for the target's DEAD verdict, reads its region (no commit) and continues the guest."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", ["lm.tgt.before_commit delay 3000 count=1"])
+    m1 = mark(lab, "su1")
+    res, lm_id = migrate(lab, "su1", "G1")
+    assert lm_id, res
+    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
+             "the source completed, waiting for the commit")
+    lab.set_faults("su2", ["crd.*:* hang"])
+    try:
+        aborted_cleanly(lab, "G1", m1, "")
+        assert lm_state(lab, "su1", lm_id)["result"] == "$AE"
+        wait_for(lambda: qemu_pid(lab, "su2", 3) is None, 30, "the target's QEMU fenced")
+    finally:
+        lab.set_faults("su2", [])
+    restart_secd(lab, "su2")  # its disks are back: the unit rejoins
+    wait_for(lambda: "G1" not in vms(lab, "su2"), 20, "no G1 on su2")
