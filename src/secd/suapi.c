@@ -1,6 +1,7 @@
 /* suapi.c — an SU's routes between units (docs/api.md "Server Units"): a VM2000 command on
  * its monitor, its consoles, its systems. The MUs relay people's calls here. */
 #include "secd/routes.h"
+#include "secd/lm.h"
 #include "secd/su.h"
 
 #include "lib/log.h"
@@ -177,6 +178,15 @@ void secd_route_su_systems(struct api_req *r, void *arg)
 	if (!o) {
 		api_reply_error(r, 500, "internal", "out of memory");
 		return;
+	}
+	/* a VM of an outgoing LM: SE Manager sub-status MIGRATING with its target SU */
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(o, "systems"), i, row) {
+		struct secd_lm *lm = secd_lm_of_index(s, (unsigned)json_integer_value(
+							    json_object_get(row, "vm_index")));
+		if (lm && lm->outgoing)
+			json_object_set_new(row, "migration_target", json_string(lm->target));
 	}
 	api_reply_json(r, 200, o);
 }

@@ -347,6 +347,37 @@ static void sucmd_undo_next(struct secd_sucmd *c)
 	sucmd_abort(c);
 }
 
+/* A rejected /MIGRATE-VM with MONJV=name: the MONJV says $AF (seed 4.3), stored by an
+ * internal plan after this command. */
+static struct su_plan *sucmd_jv_plan(void *arg, const struct su_model *live)
+{
+	return su_lm_plan_jv(live, arg);
+}
+
+static void sucmd_jv_done(void *arg, const struct su_plan *p)
+{
+	(void)p;
+	free(arg); /* also when the queue was cancelled before the plan ran */
+}
+
+static void sucmd_lm_rejected_jv(struct secd_sucmd *c)
+{
+	struct su_lmjv *jv = calloc(1, sizeof(*jv));
+	int64_t now = (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
+
+	if (!jv)
+		return;
+	snprintf(jv->name, sizeof(jv->name), "%s", c->cmd.monjv);
+	snprintf(jv->status, sizeof(jv->status), "$AF");
+	snprintf(jv->vm, sizeof(jv->vm), "%.15s", c->plan->lm ? c->plan->lm->vm : "");
+	snprintf(jv->source, sizeof(jv->source), "%s", c->s->m->res.host_name);
+	snprintf(jv->target, sizeof(jv->target), "%s", c->lmctx.target);
+	snprintf(jv->reason, sizeof(jv->reason), "%s", c->plan->rc.maincode);
+	jv->start_ms = jv->end_ms = now;
+	if (secd_sucmd_submit_plan(c->s, "LM MONJV", sucmd_jv_plan, sucmd_jv_done, jv) < 0)
+		free(jv);
+}
+
 /* Carries out c->plan (NULL: out of memory): a refusal is answered, else the effects
  * run (none: an information command commits at once). */
 static void sucmd_go(struct secd_sucmd *c)
@@ -357,6 +388,8 @@ static void sucmd_go(struct secd_sucmd *c)
 		return;
 	}
 	if (!c->plan->ok) {
+		if (c->cmd.id == SU_CMD_MIGRATE_VM && c->cmd.monjv[0])
+			sucmd_lm_rejected_jv(c);
 		sucmd_finish(c, sucmd_plan_result(c));
 		return;
 	}

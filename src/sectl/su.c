@@ -116,7 +116,7 @@ static int show_systems(const json_t *ans)
 	    "Server", "Unit",	   "Description", "Status"};
 	struct table *t = table_new(SYSTEMS_COLS, hdr);
 	const json_t *s;
-	char status[96];
+	char status[96], migr[160];
 	size_t i, n, down = 0;
 
 	if (!t)
@@ -124,8 +124,14 @@ static int show_systems(const json_t *ans)
 	json_array_foreach(json_object_get(ans, "systems"), i, s)
 	{
 		const char *st = show_str(s, "status");
+		const char *sub = show_str(s, "substatus"), *to = show_str(s, "migration_target");
+		if (sub && *sub) { /* "RUNNING (MIGRATING to su2)" */
+			snprintf(migr, sizeof(migr), "%.32s (%.16s%s%.64s)", st ? st : "?", sub,
+				 to && *to ? " to " : "", to && *to ? to : "");
+			st = migr;
+		}
 		if (json_is_false(json_object_get(s, "reachable"))) {
-			snprintf(status, sizeof(status), "%s (SU not answering)",
+			snprintf(status, sizeof(status), "%.64s (SU not answering)",
 				 st ? st : "UNKNOWN");
 			st = status;
 			down++;

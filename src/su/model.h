@@ -313,8 +313,10 @@ struct su_model *su_model_from_json(const char *buf, size_t len, struct sec_err 
 
 /* The systems overview of seed 2.3 for GET /api/v1/internal/systems:
  *   {"su": NAME, "systems": [{"name", "vm_index", "host_name", "type", "os", "server",
- *    "unit", "description", "status", "state"}]}, the monitor first, then by VM index.
- * "status" is the SE Manager spelling (INIT_ONLY), "state" the VM2000 one (INIT-ONLY).
+ *    "unit", "description", "status", "state", "substatus"}]}, the monitor first, then by
+ * VM index. "status" is the SE Manager spelling (INIT_ONLY), "state" the VM2000 one
+ * (INIT-ONLY, RUNNING(MIGR)), "substatus" "MIGRATING" while an outgoing LM runs, else "".
+ * An LM target's reserved VM (SETUP(MIGR)) is not shown (seed 4.4).
  * The monitor row: host_name = the SU's host name, type "BS2000 (monitor)", os "VM2000";
  * a guest row: host_name "" (the guest's own host name is not known to the SU), type
  * "VM", os "BS2000".

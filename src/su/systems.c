@@ -6,12 +6,13 @@
 #include "su/vmstate.h"
 
 static json_t *row(const struct su_model *m, const char *name, unsigned index, const char *host,
-		   const char *type, const char *os, const char *status, const char *state)
+		   const char *type, const char *os, const char *status, const char *state,
+		   const char *substatus)
 {
-	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
+	return json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", name,
 			 "vm_index", (int)index, "host_name", host, "type", type, "os", os,
 			 "server", m->server, "unit", m->res.name, "description", "", "status",
-			 status, "state", state);
+			 status, "state", state, "substatus", substatus);
 }
 
 char *su_systems_json(const struct su_model *m)
@@ -22,15 +23,16 @@ char *su_systems_json(const struct su_model *m)
 	if (!a)
 		return NULL;
 	json_array_append_new(a, row(m, SU_MONITOR_NAME, SU_MONITOR_INDEX, m->res.host_name,
-				     "BS2000 (monitor)", "VM2000", "RUNNING", "RUNNING"));
+				     "BS2000 (monitor)", "VM2000", "RUNNING", "RUNNING", ""));
 	for (unsigned idx = SU_INDEX_MIN; idx <= SU_INDEX_MAX; idx++) {
 		const struct su_vm *vm = su_model_vm_by_index(m, idx);
 		char st[24];
-		if (!vm)
+		if (!vm || vm->state == SU_VM_SETUP_MIGR) /* an LM target's: not shown (seed 4.4) */
 			continue;
 		json_array_append_new(a,
 				      row(m, vm->name, vm->index, "", "VM", "BS2000",
-					  su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st)));
+					  su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st),
+					  vm->rt.migr ? "MIGRATING" : ""));
 	}
 	o = json_pack("{s:s, s:o}", "su", m->res.name, "systems", a);
 	if (!o)

@@ -13,7 +13,7 @@ import pytest
 from lab import wait_for
 from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
                    migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
-                   restart_secd, assert_one_owner, lm_state)
+                   restart_secd, assert_one_owner, lm_state, sectl)
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,9 @@ def test_running_guest_migrates_and_back(clean):
     assert any("VMS2460" in m for m in res["messages"]), res
     assert any("VMS2471" in m and "T0" in m for m in res["messages"]), res
     wait_for(lambda: vms(lab, "su1").get("G1") in ("RUNNING(MIGR)", None), 10, "G1 (MIGR)")
+    # the systems overview: sub-status MIGRATING with the target, the target's VM not shown
+    wait_for(lambda: "RUNNING (MIGRATING to su2)" in sectl(lab, "systems").stdout, 10,
+             "G1 MIGRATING in the systems overview")
     n_before = last_n(lab, "su1", "G1")
     assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
     src = console(lab, "su1", after=m1)
@@ -125,9 +128,13 @@ def test_second_outbound_lm_refused(clean):
     ok(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=G2")
     m1 = mark(lab, "su1")
     assert migrate(lab, "su1", "G1")[1]
-    res, lm_id = migrate(lab, "su1", "G2")
+    res, lm_id = migrate(lab, "su1", "G2", monjv="LMJV2")
     assert lm_id is None and not res["ok"], res
     assert any("VMS2401" in m for m in res["messages"]), res
+    # the refused LM's MONJV says $AF (rejected)
+    wait_for(lambda: any(l.lstrip("%").startswith("$AF") for l in
+                         sdf(lab, "su1", "/SHOW-JV JV-NAME=LMJV2")[1]["messages"]), 10,
+             "MONJV LMJV2 $AF")
     assert wait_lm_end(lab, "su1", m1) == "completed"
     assert vms(lab, "su1").get("G2") == "INIT-ONLY"
     assert "G1" in vms(lab, "su2") and "G2" not in vms(lab, "su2")
