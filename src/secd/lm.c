@@ -308,3 +308,19 @@ void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn)
 	for (size_t i = 0; i < n; i++)
 		secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "%s", ev[i]);
 }
+
+int secd_lm_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t timeout_ms,
+		qmp_done_fn *done)
+{
+	struct secd_suvm *v = &lm->s->vm[lm->index];
+	int r;
+
+	if (!lm->index || !v->qmp) {
+		json_decref(args);
+		return -ENOTCONN;
+	}
+	r = qmp_command(v->qmp, cmd, args, timeout_ms, done, lm);
+	if (r == 0)
+		lm->pending++;
+	return r;
+}

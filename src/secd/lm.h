@@ -132,6 +132,10 @@ bool secd_lm_on_qemu_exit(struct secd_su *s, unsigned index, const char *why);
 /* The SU stops: every LM record goes (the guard keeps the QEMUs; the CRD records let
  * the restarted secd decide, crd.md §6); callbacks still to come free them. */
 void secd_lm_stop_all(struct secd_su *s);
+/* A QMP command on the QEMU of lm's VM index (args stolen); done(lm, reply) counts as
+ * pending. Returns 0, -ENOTCONN (no QMP connection), or qmp_command()'s errors. */
+int secd_lm_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t timeout_ms,
+		qmp_done_fn *done);
 /* A callback of lm came back (each pending call, QMP command or plan counts one): false
  * when lm is being freed (the callback must not touch it any more). */
 bool secd_lm_back(struct secd_lm *lm);

@@ -103,21 +103,7 @@ static json_t *src_body(struct secd_lm *lm)
 
 /* ---- QMP on the source's QEMU ---- */
 
-static int src_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t timeout_ms,
-		   qmp_done_fn *done)
-{
-	struct secd_suvm *v = src_vm(lm);
-	int r;
-
-	if (!v->qmp) {
-		json_decref(args);
-		return -ENOTCONN;
-	}
-	r = qmp_command(v->qmp, cmd, args, timeout_ms, done, lm);
-	if (r == 0)
-		lm->pending++;
-	return r;
-}
+#define src_qmp secd_lm_qmp
 
 /* ---- setup: media, prepare ---- */
 

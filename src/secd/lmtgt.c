@@ -77,21 +77,7 @@ static json_t *lines_json(const struct su_plan *p)
 	return a;
 }
 
-static int tgt_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t timeout_ms,
-		   qmp_done_fn *done)
-{
-	struct secd_suvm *v = &lm->s->vm[lm->index];
-	int r;
-
-	if (!lm->index || !v->qmp) {
-		json_decref(args);
-		return -ENOTCONN;
-	}
-	r = qmp_command(v->qmp, cmd, args, timeout_ms, done, lm);
-	if (r == 0)
-		lm->pending++;
-	return r;
-}
+#define tgt_qmp secd_lm_qmp
 
 /* ---- abort ---- */
 

@@ -567,6 +567,17 @@ void secd_sucmd_kick(struct secd_su *s)
 	}
 }
 
+/* Appends c to the FIFO and runs the queue. */
+static void sucmd_enqueue(struct secd_su *s, struct secd_sucmd *c)
+{
+	if (s->q_tail)
+		s->q_tail->next = c;
+	else
+		s->q_head = c;
+	s->q_tail = c;
+	secd_sucmd_kick(s);
+}
+
 int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 		      secd_sucmd_done_fn *done, void *arg)
 {
@@ -590,12 +601,7 @@ int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
 	snprintf(c->user, sizeof(c->user), "%s", user && *user ? user : "?");
 	c->done = done;
 	c->arg = arg;
-	if (s->q_tail)
-		s->q_tail->next = c;
-	else
-		s->q_head = c;
-	s->q_tail = c;
-	secd_sucmd_kick(s);
+	sucmd_enqueue(s, c);
 	return 0;
 }
 
@@ -613,12 +619,7 @@ int secd_sucmd_submit_plan(struct secd_su *s, const char *label, secd_sucmd_plan
 	c->plan_fn = plan;
 	c->plan_done = done;
 	c->arg = arg;
-	if (s->q_tail)
-		s->q_tail->next = c;
-	else
-		s->q_head = c;
-	s->q_tail = c;
-	secd_sucmd_kick(s);
+	sucmd_enqueue(s, c);
 	return 0;
 }
 

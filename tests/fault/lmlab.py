@@ -212,3 +212,18 @@ def lm_state(lab, su, lm_id):
     st, b = lab.call("mu1", "GET", f"/api/v1/sus/{su}/migrations/{lm_id}")
     assert st == 200, b
     return b["lm"]
+
+
+def migrate_killing(lab, killed, point, units="A000,A001"):
+    """G1 started on su1 and migrated to su2 while `killed`'s secd has the fault rule
+    "point kill count=1": waits until that secd died at the point, clears the rule and
+    starts it again. Returns (m1, answer, lm_id): su1's console mark before the LM, the
+    /MIGRATE-VM answer and its LM id (None when su1 died before it answered)."""
+    start_guest(lab, "su1", "G1", 3, units=units)
+    lab.set_faults(killed, [f"{point} kill count=1"])
+    m1 = mark(lab, "su1")
+    res, lm_id = migrate(lab, "su1", "G1")
+    wait_for(lambda: not lab.unit(killed)["running"], 30, f"{killed}'s secd killed at {point}")
+    lab.set_faults(killed, [])
+    restart_secd(lab, killed)
+    return m1, res, lm_id

@@ -13,7 +13,8 @@ import pytest
 from lab import wait_for
 from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
                    migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
-                   restart_secd, assert_one_owner, lm_state, sectl)
+                   restart_secd, assert_one_owner, lm_state, sectl,
+                   migrate_killing)
 
 
 @pytest.fixture(scope="module")
@@ -204,13 +205,8 @@ def test_target_secd_killed_mid_copy_then_restarted(clean):
     restarted target turns "incoming" into "abort" and kills the orphan QEMU; the source
     learns it and continues the guest."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su2", ["lm.tgt.after_prepare kill count=1"])
-    m1 = mark(lab, "su1")
-    assert migrate(lab, "su1", "G1")[1]
-    wait_for(lambda: not lab.unit("su2")["running"], 20, "su2's secd killed at the fault")
-    lab.set_faults("su2", [])
-    restart_secd(lab, "su2")
+    m1, res, lm_id = migrate_killing(lab, "su2", "lm.tgt.after_prepare")
+    assert lm_id, res
     aborted_cleanly(lab, "G1", m1, "")
 
 
@@ -219,13 +215,8 @@ def test_target_secd_killed_after_commit(clean):
     restarted target continues the paused guest (the commit decided); the source, in doubt
     meanwhile, learns "committed" and finishes: exactly one owner, one running guest."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su2", ["lm.tgt.after_commit kill count=1"])
-    m1 = mark(lab, "su1")
-    assert migrate(lab, "su1", "G1")[1]
-    wait_for(lambda: not lab.unit("su2")["running"], 30, "su2's secd killed at the fault")
-    lab.set_faults("su2", [])
-    restart_secd(lab, "su2")
+    m1, res, lm_id = migrate_killing(lab, "su2", "lm.tgt.after_commit")
+    assert lm_id, res
     assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
     assert_one_owner(lab, "G1", "su2")
 
@@ -234,13 +225,8 @@ def test_source_secd_killed_mid_copy(clean):
     """Crash table row 2: the source's secd dies while the memory is copied; the restarted
     source asks the target to abort and keeps the guest (the copy is cancelled)."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su1", ["lm.src.mid_copy kill count=1"])
-    m1 = mark(lab, "su1")
-    assert migrate(lab, "su1", "G1")[1]
-    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
-    lab.set_faults("su1", [])
-    restart_secd(lab, "su1")
+    m1, res, lm_id = migrate_killing(lab, "su1", "lm.src.mid_copy")
+    assert lm_id, res
     assert wait_lm_end(lab, "su1", m1) == "aborted", console(lab, "su1")
     assert_one_owner(lab, "G1", "su1")
 
@@ -250,12 +236,8 @@ def test_source_secd_killed_before_finish(clean):
     before it removed its copy; restarted, it learns the commit (the target refuses the
     abort), quits its QEMU and drops the definition."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su1", ["lm.src.before_finish kill count=1"])
-    assert migrate(lab, "su1", "G1")[1]
-    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
-    lab.set_faults("su1", [])
-    restart_secd(lab, "su1")
+    m1, res, lm_id = migrate_killing(lab, "su1", "lm.src.before_finish")
+    assert lm_id, res
     assert_one_owner(lab, "G1", "su2")
     wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")
 
@@ -268,14 +250,8 @@ def test_source_secd_killed_at(clean, point, row):
     restarted, it asks the target to abort and continues the guest itself (cont and
     announce-self), the tape back in its drive."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
-    lab.set_faults("su1", [f"{point} kill count=1"])
-    m1 = mark(lab, "su1")
-    res, lm_id = migrate(lab, "su1", "G1")  # row 1: secd dies before it answers
-    assert lm_id or row == 1, res
-    wait_for(lambda: not lab.unit("su1")["running"], 30, "su1's secd killed at the fault")
-    lab.set_faults("su1", [])
-    restart_secd(lab, "su1")
+    m1, res, lm_id = migrate_killing(lab, "su1", point, units="A000,A001,T0")
+    assert lm_id or row == 1, res  # row 1: secd dies before it answers
     assert wait_lm_end(lab, "su1", m1) == "aborted", (row, console(lab, "su1", after=m1))
     assert_one_owner(lab, "G1", "su1")
     back = any("VMS4005 DEVICE 'T0'" in l for l in console(lab, "su1", after=m1))
@@ -288,13 +264,8 @@ def test_target_secd_killed_after_cont(clean):
     before it answered; the source, in doubt, learns "committed" from the restarted target
     and quits its stopped QEMU."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su2", ["lm.tgt.after_cont kill count=1"])
-    m1 = mark(lab, "su1")
-    assert migrate(lab, "su1", "G1")[1]
-    wait_for(lambda: not lab.unit("su2")["running"], 30, "su2's secd killed at the fault")
-    lab.set_faults("su2", [])
-    restart_secd(lab, "su2")
+    m1, res, lm_id = migrate_killing(lab, "su2", "lm.tgt.after_cont")
+    assert lm_id, res
     assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
     assert_one_owner(lab, "G1", "su2")
     wait_for(lambda: qemu_pid(lab, "su1", 3) is None, 20, "the source's QEMU gone")

@@ -13,22 +13,9 @@ import pytest
 
 from cluster_lab import Lab
 from lab import wait_for
+from lmlab import sdf, ok as sdf_ok  # noqa: E402
 
 VM = "LMM"
-
-
-def sdf(lab, su, cmd):
-    r = lab.sectl("sdf", su, cmd, "--json")
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {"raw": r.stdout + r.stderr, "messages": []}
-
-
-def sdf_ok(lab, su, cmd):
-    rc, res = sdf(lab, su, cmd)
-    assert rc == 0, (su, cmd, res)
-    return res
 
 
 def where(lab, name):

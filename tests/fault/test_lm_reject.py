@@ -16,25 +16,12 @@ import pytest
 
 from cluster_lab import Lab
 from lab import wait_for
+from lmlab import sdf, ok as sdf_ok  # noqa: E402
 
 SUC = "SUC1"
 VM = "LMV"
 MAX_DEFS = 3           # su2's max_vm_definitions in this lab
 NOT_ON_SU2 = "A00F"    # generated on su1 only in this lab
-
-
-def sdf(lab, su, cmd):
-    r = lab.sectl("sdf", su, cmd, "--json")
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {"raw": r.stdout + r.stderr, "messages": []}
-
-
-def sdf_ok(lab, su, cmd):
-    rc, res = sdf(lab, su, cmd)
-    assert rc == 0, (su, cmd, res)
-    return res
 
 
 def edit(path, fn):

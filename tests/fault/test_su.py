@@ -13,6 +13,7 @@ from lab import wait_for
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import guestcheck  # noqa: E402
+import lmlab  # noqa: E402
 
 SU = "su1"
 
@@ -91,19 +92,7 @@ def remove_guest(lab, name):
 
 def qemu_pid(lab, vm_index):
     """The pid of the SU's QEMU of vm_index (a child of its guard)."""
-    guard = lab.unit(SU)["guard"]["pid"]
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            stat = open(f"/proc/{p}/stat").read()
-            cmd = open(f"/proc/{p}/cmdline").read().split("\0")
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == guard and any(f"/q/{vm_index}.qmp" in a for a in cmd):
-            return int(p)
-    return None
+    return lmlab.qemu_pid(lab, SU, vm_index)
 
 
 def test_guest_runs_and_is_shown(su_lab):

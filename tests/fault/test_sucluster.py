@@ -11,6 +11,7 @@ import pytest
 
 from cluster_lab import Lab, wait_seen
 from lab import wait_for
+from lmlab import sdf  # noqa: E402
 
 SUC = "SUC1"
 
@@ -216,14 +217,6 @@ def test_su_secd_killed_then_restarted(lab):
     wait_status(lab, "NORMAL", timeout=20)
     wait_for(lambda: has_event(lab, f"Cluster state of '{SUC}' changed from 'ERROR' to "
                                     f"'NORMAL'"), 10, "the NORMAL event")
-
-
-def sdf(lab, su, cmd):
-    r = lab.sectl("sdf", su, cmd, "--json")
-    try:
-        return r.returncode, json.loads(r.stdout)
-    except ValueError:
-        return r.returncode, {"raw": r.stdout + r.stderr, "messages": []}
 
 
 def test_check_vm_migration(lab):
