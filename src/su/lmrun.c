@@ -56,9 +56,9 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 	}
 	p->lm = chk;
 	su_lm_check_incoming(live, &req->vm, req->src_io, req->source, chk);
-	for (unsigned i = 0; i < chk->n_msgs; i++)
-		plan_line(&x, "%s", chk->msgs[i]);
-	if (!chk->possible || !chk->target_index) {
+	if (!chk->possible || !chk->target_index) { /* its lines tell the source why */
+		for (unsigned i = 0; i < chk->n_msgs; i++)
+			plan_line(&x, "%s", chk->msgs[i]);
 		plan_reject(&x, "VMS2404", 64);
 		return plan_end(&x);
 	}
