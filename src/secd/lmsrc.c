@@ -291,7 +291,8 @@ static void src_qmp_step(struct secd_lm *lm)
 		if (lm->monjv[0] && secd_sucmd_submit_plan(lm->s, "LM MONJV", src_jv_plan, src_jv_done,
 							   lm) == 0)
 			lm->pending++; /* the MONJV says $R (running) */
-		uv_timer_start(&lm->timer, src_poll, SECD_LM_POLL_MS, SECD_LM_POLL_MS);
+		/* at once: a small guest may have completed before migrate's reply came */
+		uv_timer_start(&lm->timer, src_poll, 0, SECD_LM_POLL_MS);
 		return;
 	}
 	if (r < 0)
@@ -428,9 +429,13 @@ void secd_lm_src_on_event(struct secd_lm *lm, const struct qmp_event *ev)
 		lm->t_stop = ev->recv_ns;
 	else if (!strcmp(ev->name, "RESUME") && lm->st == LM_ST_COPY)
 		lm->t_stop = 0; /* a failed stop-and-copy: QEMU continued the guest */
-	else if (!strcmp(ev->name, "MIGRATION") && lm->st == LM_ST_COPY) {
+	else if (!strcmp(ev->name, "MIGRATION") &&
+		 (lm->st == LM_ST_COPY || lm->st == LM_ST_SETUP)) {
 		const char *st = json_string_value(json_object_get(ev->data, "status"));
-		if (st && (!strcmp(st, "completed") || !strcmp(st, "failed")) &&
+		if (st && !strcmp(st, "completed"))
+			lm->t_completed = ev->recv_ns; /* when QEMU said so, not when we asked */
+		if (lm->st == LM_ST_COPY && st &&
+		    (!strcmp(st, "completed") || !strcmp(st, "failed")) &&
 		    !X(lm)->query_inflight && src_qmp(lm, "query-migrate", NULL, 5000,
 						       src_polled) == 0)
 			X(lm)->query_inflight = true; /* act on it now, not at the next tick */
@@ -576,7 +581,8 @@ static void src_switchover(struct secd_lm *lm)
 
 	uv_timer_stop(&lm->timer);
 	lm->st = LM_ST_SWITCHOVER;
-	lm->t_completed = clock_monotonic_ns();
+	if (!lm->t_completed) /* no MIGRATION event seen: the query's answer */
+		lm->t_completed = clock_monotonic_ns();
 	X(lm)->copying = false;
 	X(lm)->stopped_for_good = true; /* postmigrate: only a cont resumes it */
 	if (!lm->t_stop)
