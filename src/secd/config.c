@@ -94,6 +94,9 @@ static const struct secd_option options[] = {
 	{"su", "lm_bandwidth_mib", SECD_OPT_UINT, "4096", RS, OFF(su_lm_bandwidth_mib), 1, 1048576,
 	 NULL, "SU only: bandwidth of a Live Migration's memory copy from this SU, MiB/s (QEMU "
 	 "max-bandwidth; QEMU's own default of 128 MiB/s is raised)"},
+	{"su", "lm_converge_ms", SECD_OPT_UINT, "30000", RS, OFF(su_lm_converge_ms), 1000, 3600000,
+	 NULL, "SU only: a Live Migration's memory copy that has not converged after this many ms "
+	 "is aborted with VMS2425 on an SU /390; an SU x86 raises the downtime limit instead"},
 	{"su", "lm_tcg_live", SECD_OPT_BOOL, "false", RS, OFF(su_lm_tcg_live), 0, 0, NULL,
 	 "SU only: under TCG, copy a live migration's memory while the guest runs (QEMU 7.2's "
 	 "TCG loses dirty pages then, docs/qemu.md); false: the guest is stopped for the copy"},

@@ -73,6 +73,7 @@ struct secd_config {
 	uint32_t su_memory_mib;
 	uint32_t su_lm_bandwidth_mib; /* LM copy bandwidth from this SU, MiB/s */
 	bool su_lm_tcg_live;          /* TCG: live pre-copy (risky on QEMU 7.2) */
+	uint32_t su_lm_converge_ms;   /* the copy's allowed time (VMS2425 on /390), ms */
 	uint32_t su_cpus;
 	uint32_t su_max_vms;
 	uint32_t su_max_vm_definitions;

@@ -31,7 +31,6 @@
 #define SECD_LM_TGT_LOAD_MS 15000    /* target: the source said completed, its own must follow */
 #define SECD_LM_DOUBT_POLL_MS 500    /* an in-doubt commit: ask the target again */
 #define SECD_LM_DOWNTIME_MS 50	     /* migrate-set-parameters downtime-limit */
-#define SECD_LM_CONVERGE_MS 30000    /* x86: copying longer than this raises the downtime limit */
 #define SECD_LM_RECENT 8	     /* finished LMs kept for the status API */
 #define SECD_LM_MEDIA_MAX 16
 

@@ -391,11 +391,11 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 			  lm->s->d->cfg.timing.stall_ms / 1000);
 		return;
 	}
-	if (now - lm->t_migrate > (uint64_t)SECD_LM_CONVERGE_MS * NSEC_PER_MSEC) {
+	if (now - lm->t_migrate > (uint64_t)lm->s->d->cfg.su_lm_converge_ms * NSEC_PER_MSEC) {
 		if (lm->s->res.type == SU_TYPE_390) {
 			lm->not_converged = true; /* VMS2425 at the abort */
 			src_abort(lm, "VMS2425: the memory did not converge within %u s",
-				  SECD_LM_CONVERGE_MS / 1000);
+				  lm->s->d->cfg.su_lm_converge_ms / 1000);
 			return;
 		}
 		if (!lm->raised && src_qmp(lm, "migrate-set-parameters",
@@ -404,7 +404,7 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 			lm->raised = true; /* x86: a longer pause, then auto-converge throttles */
 			X(lm)->qstep = 100;
 			log_info("%s: LM %016" PRIx64 ": not converged after %u s: downtime limit 500 ms",
-				 lm->s->d->who, lm->lm_id, SECD_LM_CONVERGE_MS / 1000);
+				 lm->s->d->who, lm->lm_id, lm->s->d->cfg.su_lm_converge_ms / 1000);
 		}
 	}
 }

@@ -31,6 +31,7 @@ static const char lab_usage[] =
 	"usage: sectl lab up --dir DIR [--servers N] [--mus-per-server M] [--sus-per-server K]\n"
 	"                    [--profile test|lab] [--base-port P] [--netns] [--faults]\n"
 	"                    [--sim-units S] [--guest-image PATH] [--no-guard] [--su-cluster]\n"
+	"                    [--su-type x86|390]\n"
 	"       sectl lab status --dir DIR [--json]\n"
 	"       sectl lab down --dir DIR\n"
 	"       sectl lab add-server --dir DIR [--mus M] [--sus K]\n"
@@ -133,6 +134,7 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 					     {"guest-image", required_argument, NULL, 'g'},
 					     {"no-guard", no_argument, NULL, 'G'},
 					     {"su-cluster", no_argument, NULL, 'C'},
+					     {"su-type", required_argument, NULL, 'T'},
 					     {0}};
 	int ch, port = 0;
 
@@ -170,6 +172,11 @@ static int up_parse(int argc, char **argv, struct up_opts *o)
 		case 'g': o->lab.guest_image = optarg; break;
 		case 'G': o->lab.no_guard = true; break;
 		case 'C': o->su_cluster = true; break;
+		case 'T':
+			if (strcmp(optarg, "x86") && strcmp(optarg, "390"))
+				return usage_error("unknown SU type '%s' (x86 or 390)", optarg);
+			o->lab.su390 = !strcmp(optarg, "390");
+			break;
 		case 'S':
 			r = parse_count("sim-units", optarg, 0, LAB_SIM_UNITS_MAX,
 					&o->lab.sim_units);

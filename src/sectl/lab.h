@@ -48,7 +48,7 @@
 
 struct lab_unit {
 	char name[16];           /* "mu1", "su2" */
-	bool mu;                 /* an MU (else an SU, type x86) */
+	bool mu;                 /* an MU (else an SU: x86, or /390 with --su-type 390) */
 	bool sim;                /* simulated: topology only, no secd (pid 0), no files */
 	int server;              /* 1..n_servers: SE Server "server<N>" */
 	uint32_t unit_id;
@@ -85,6 +85,7 @@ struct lab {
 	struct lab_netns netns;
 	bool faults;           /* --faults: each unit reads SECLUSTER_FAULT_FILE=DIR/units/NAME/faults */
 	bool no_guard;         /* --no-guard: SUs run secd only (no sec-guard, no guests) */
+	bool su390;            /* --su-type 390: the SUs are SU /390 (x86 QEMU under them) */
 	char guest_image[LAB_PATH_MAX]; /* what A000 was copied from; "" = a placeholder */
 	int n_units;
 	struct lab_unit units[LAB_UNITS_MAX]; /* MUs first (unit id order), SUs, simulated */
@@ -102,6 +103,7 @@ struct lab_opts {
 	bool netns;
 	bool faults;          /* a fault file per unit (lab_unit_start) */
 	bool no_guard;        /* SUs without sec-guard and the fake watchdog */
+	bool su390;           /* --su-type 390 */
 	const char *guest_image; /* --guest-image PATH (absolute), NULL = look for it */
 };
 

@@ -81,7 +81,8 @@ static json_t *server_body(const struct lab *lab, int first)
 				      lab_server_name(u->server, server), "api", u->api,
 				      "heartbeat", u->heartbeat);
 		if (j && !u->mu)
-			json_object_set_new(j, "su_type", json_string("x86"));
+			json_object_set_new(j, "su_type", json_string(lab->su390 && !u->sim ? "390"
+										   : "x86"));
 		json_array_append_new(units, j);
 	}
 	b = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "model", "SE lab", "location", "lab",

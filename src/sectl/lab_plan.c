@@ -201,6 +201,7 @@ int lab_plan(struct lab *lab, const struct lab_opts *o, struct sec_err *err)
 	lab->sim_units = o->sim_units;
 	lab->netns.on = o->netns;
 	lab->faults = o->faults;
+	lab->su390 = o->su390;
 	lab->no_guard = o->no_guard;
 	lab->n_units = 0;
 	for (int i = 1; i <= n_mu; i++)

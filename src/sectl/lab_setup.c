@@ -117,7 +117,9 @@ static json_t *topology_json(const struct lab *lab)
 				      "unit_id", (json_int_t)u->unit_id, "role",
 				      u->mu ? "MU" : "SU", "server", lab_server_name(u->server, name),
 				      "api", u->api, "heartbeat", u->heartbeat);
-		if (j && !u->mu)
+		if (j && !u->mu && !u->sim)
+			json_object_set_new(j, "su_type", json_string(lab->su390 ? "390" : "x86"));
+		else if (j && !u->mu)
 			json_object_set_new(j, "su_type", json_string("x86"));
 		json_array_append_new(units, j);
 	}
@@ -197,7 +199,7 @@ int lab_unit_config(const struct lab *lab, const struct lab_unit *u, char *buf, 
 			 "\n[timing]\n"
 			 "profile = %s\n",
 			 u->name, lab->dir, u->name, lab_server_name(u->server, server),
-			 u->mu ? "mu" : "su", u->mu ? "" : "su_type = x86\n", u->unit_id, lab->dir,
+			 u->mu ? "mu" : "su", u->mu ? "" : lab->su390 ? "su_type = 390\n" : "su_type = x86\n", u->unit_id, lab->dir,
 			 u->name, lab->dir, u->name, lab->dir, lab->dir, u->api, u->heartbeat,
 			 lab->dir, crd_profile_to_string(lab->profile));
 	if (n < 0 || (size_t)n >= size)

@@ -56,6 +56,7 @@ json_t *lab_state_to_json(const struct lab *lab)
 	    json_object_set_new(j, "netns", ns ? ns : json_null()) < 0 ||
 	    json_object_set_new(j, "faults", json_boolean(lab->faults)) < 0 ||
 	    json_object_set_new(j, "no_guard", json_boolean(lab->no_guard)) < 0 ||
+	    json_object_set_new(j, "su_type", json_string(lab->su390 ? "390" : "x86")) < 0 ||
 	    json_object_set_new(j, "guest_image", json_string(lab->guest_image)) < 0 ||
 	    json_object_set_new(j, "units", units) < 0)
 		goto fail_set;
@@ -223,6 +224,8 @@ int lab_state_read(const char *dir, struct lab *lab, struct sec_err *err)
 		goto out;
 	lab->faults = json_is_true(json_object_get(j, "faults"));
 	lab->no_guard = json_is_true(json_object_get(j, "no_guard"));
+	lab->su390 = json_is_string(json_object_get(j, "su_type")) && /* older labs: x86 */
+		     !strcmp(json_string_value(json_object_get(j, "su_type")), "390");
 	if (json_is_string(json_object_get(j, "guest_image")))
 		snprintf(lab->guest_image, sizeof(lab->guest_image), "%s",
 			 json_string_value(json_object_get(j, "guest_image")));

@@ -156,7 +156,7 @@ class FaultLab(Lab):
     undone by undo_all(), which down() calls first, so a failing test leaves no fault."""
 
     def __init__(self, d, servers=2, mus=2, sus=0, profile="test", netns=False,
-                 su_cluster=False):
+                 su_cluster=False, su390=False):
         self.dir = os.path.join(d, "lab")
         args = [SECTL, "lab", "up", "--dir", self.dir, "--servers", str(servers),
                 "--mus-per-server", str(mus), "--sus-per-server", str(sus), "--profile", profile,
@@ -165,6 +165,8 @@ class FaultLab(Lab):
             args.append("--netns")
         if su_cluster:
             args.append("--su-cluster")
+        if su390:
+            args += ["--su-type", "390"]
         self.extra, self.restarted, self.tokens, self.cuts = [], {}, {}, []
         self.up = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert self.up.returncode == 0, self.up.stdout + self.up.stderr

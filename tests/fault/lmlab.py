@@ -18,16 +18,19 @@ def sectl(lab, *args):
     return subprocess.run([SECTL, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
-def make_lab(d, bandwidth_mib=None, netns=False):
+def make_lab(d, bandwidth_mib=None, netns=False, su390=False, config=()):
     """The lab; bandwidth_mib: [su] lm_bandwidth_mib of both SUs (a slow copy gives the
-    tests time to act while it runs), set by a restart of both SU daemons."""
-    lab = FaultLab(d, servers=2, mus=1, sus=1, profile="test", netns=netns, su_cluster=True)
+    tests time to act while it runs), config: more [su] lines; set by a restart of both SU
+    daemons. su390: SUs /390 (`lab up --su-type 390`; x86 QEMU under them)."""
+    lab = FaultLab(d, servers=2, mus=1, sus=1, profile="test", netns=netns, su_cluster=True,
+                   su390=su390)
     try:
         r = sectl(lab, "login", "--password-file", os.path.join(lab.dir, "admin.password"))
         assert r.returncode == 0, r.stderr
-        if bandwidth_mib:
+        lines = ([f"lm_bandwidth_mib = {bandwidth_mib}"] if bandwidth_mib else []) + list(config)
+        if lines:
             for su in SUS:
-                set_config(lab, su, f"lm_bandwidth_mib = {bandwidth_mib}")
+                set_config(lab, su, "\n".join(lines))
         wait_for(lambda: all(sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0 for su in SUS), 30,
                  "both SUs serving")
         wait_for(lambda: "VMS2347" not in json.dumps(
@@ -154,12 +157,13 @@ def wait_line(lab, su, text, after=0, timeout=60):
 
 
 def wait_lm_end(lab, su, after=0, timeout=90):
-    """'completed' or 'aborted': the source's VMS2451 or VMS2426 after `after`."""
+    """'completed' or 'aborted': the source's VMS2451, or VMS2426 (VMS2425: the /390
+    non-convergence) after `after`."""
     def end():
         for l in console(lab, su, after=after):
             if "VMS2451" in l:
                 return "completed"
-            if "VMS2426" in l:
+            if "VMS2426" in l or "VMS2425" in l:
                 return "aborted"
         return None
     return wait_for(end, timeout, f"the LM's end on {su}", interval=0.1)

@@ -309,3 +309,20 @@ def test_target_disks_fail_at_commit(clean):
         lab.set_faults("su2", [])
     restart_secd(lab, "su2")  # its disks are back: the unit rejoins
     wait_for(lambda: "G1" not in vms(lab, "su2"), 20, "no G1 on su2")
+
+
+def test_each_su_source_and_target_at_once(clean):
+    """Only one outbound LM per SU, but an SU may be the target of another meanwhile (seed
+    4.7): G1 (running) su1 -> su2 and G2 (INIT-ONLY: the demo guest's disks are G1's)
+    su2 -> su1 run at the same time and both complete."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    ok(lab, "su2", "/CREATE-VM-DEFINITION VM-NAME=G2,VM-INDEX=4,MEMORY-SIZE=64")
+    ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G2")
+    m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    assert migrate(lab, "su1", "G1")[1]
+    assert migrate(lab, "su2", "G2")[1]
+    assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
+    assert wait_lm_end(lab, "su2", m2) == "completed", console(lab, "su2", after=m2)
+    assert_one_owner(lab, "G1", "su2")
+    assert vms(lab, "su1").get("G2") == "INIT-ONLY" and "G2" not in vms(lab, "su2")

@@ -30,7 +30,7 @@ static const char golden_base[] =
 	"stall_timeout = 10000ms\nhb_interval = 1000ms\nhb_misses = 3\n"
 	"\n[su]\nmemory_mib = 4096\ncpus = 2\nmax_vms = 32\nmax_vm_definitions = 98\n"
 	"io_config = /var/lib/secd/io.conf\naccel = auto\nqemu = qemu-system-x86_64\n"
-	"lm_bandwidth_mib = 4096\nlm_tcg_live = false\nipl_append = none\nmighost = ipl\n"
+	"lm_bandwidth_mib = 4096\nlm_converge_ms = 30000\nlm_tcg_live = false\nipl_append = none\nmighost = ipl\n"
 	"guard_socket = /var/lib/secd/guard.sock\n";
 
 static char *print_to_string(const struct secd_config *c)
