@@ -201,6 +201,10 @@ def assert_one_owner(lab, vm, owner):
     wait_for(lambda: vm not in vms(lab, other), 20, f"{vm} not on {other}")
     n = last_n(lab, owner, vm)
     guest_continues(lab, owner, vm, n)
+    # the marker ring on A001 (testing.md): one writer at a time, never a rollback — two
+    # running copies of the guest would interleave their records
+    errs = guestcheck.check_ring(guestcheck.read_ring(os.path.join(lab.dir, "disks", "A001.img")))
+    assert not errs, errs
 
 
 def vm_index(lab, su, vm):
