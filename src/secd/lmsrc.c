@@ -126,6 +126,7 @@ static struct secd_lm *src_new(struct secd_su *s, const struct su_vm *vm,
 	lm->vm_state = vm->state;
 	lm->vm = *vm;
 	memset(&lm->vm.rt, 0, sizeof(lm->vm.rt)); /* runtime is this SU's, not the definition's */
+	lm->vm.rt.diff = vm->rt.diff;             /* but DIFF travels: back home it goes */
 	lm->def = *def;
 	/* tapes and local disks are detached and stay so (vm2000.md §5 "Devices") */
 	lm->vm.ndevs = 0;
@@ -193,6 +194,9 @@ static void src_prepare(struct secd_lm *lm)
 	json_object_set_new(body, "vm", json_loads(vmtxt, 0, NULL));
 	json_object_set_new(body, "def", json_loads(deftxt, 0, NULL));
 	json_object_set_new(body, "target_unit", json_integer(lm->peer_unit));
+	char *iotxt = su_iocfg_to_json(&lm->s->m->res.io); /* DIFF and the device check */
+	json_object_set_new(body, "io", iotxt ? json_loads(iotxt, 0, NULL) : json_null());
+	free(iotxt);
 	free(vmtxt);
 	free(deftxt);
 	X(lm)->prepare_sent = true;

@@ -39,6 +39,7 @@ struct tgt_x {
 	enum su_vm_state state; /* the VM's state on the source (commit) */
 	char why[256];
 	struct api_req *abort_req; /* an abort route waiting for the abort plan */
+	struct su_iocfg *src_io;   /* the source's I/O configuration (prepare), NULL none */
 };
 static struct tgt_x *X(struct secd_lm *lm)
 {
@@ -246,6 +247,8 @@ static void tgt_reserved(void *arg, const struct su_plan *p)
 {
 	struct secd_lm *lm = arg;
 
+	free(X(lm)->src_io); /* the plan has used it */
+	X(lm)->src_io = NULL;
 	if (!back(lm))
 		return;
 	if (!p || !p->ok) {
@@ -272,7 +275,7 @@ static struct su_plan *tgt_reserve_plan(void *arg, const struct su_model *live)
 {
 	struct secd_lm *lm = arg;
 	struct su_lm_incoming req = {.lm_id = lm->lm_id, .vm = lm->vm, .def = lm->def,
-				     .source_unit = lm->peer_unit};
+				     .source_unit = lm->peer_unit, .src_io = X(lm)->src_io};
 
 	snprintf(req.source, sizeof(req.source), "%s", lm->source);
 	return su_lm_plan_incoming(live, &req, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
@@ -373,6 +376,15 @@ void secd_route_su_lm_prepare(struct api_req *r, void *arg)
 	snprintf(lm->vm_name, sizeof(lm->vm_name), "%s", vm.name);
 	snprintf(lm->source, sizeof(lm->source), "%s", source);
 	snprintf(lm->target, sizeof(lm->target), "%.*s", (int)sizeof(lm->target) - 1, d->cfg.name);
+	json_t *io = json_object_get(body, "io");
+	if (json_is_array(io) && (X(lm)->src_io = malloc(sizeof(struct su_iocfg)))) {
+		char *iotxt = json_dumps(io, JSON_COMPACT);
+		if (!iotxt || su_iocfg_from_json(iotxt, strlen(iotxt), X(lm)->src_io, &err) < 0) {
+			free(X(lm)->src_io); /* not understood: checked without it, no DIFF */
+			X(lm)->src_io = NULL;
+		}
+		free(iotxt);
+	}
 	lm->req = r;
 	api_req_on_cancel(r, tgt_req_gone, lm);
 	if (secd_sucmd_submit_plan(d->su, "LM prepare", tgt_reserve_plan, tgt_reserved, lm) < 0) {

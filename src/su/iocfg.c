@@ -246,3 +246,23 @@ out:
 	close(fd);
 	return r;
 }
+
+static bool iodev_same(const struct su_iodev *a, const struct su_iodev *b)
+{
+	return !strcmp(a->mn, b->mn) && !strcmp(a->type, b->type) && a->cls == b->cls &&
+	       !strcmp(a->connector, b->connector) && !strcmp(a->unit_id, b->unit_id);
+}
+
+bool su_iocfg_same(const struct su_iocfg *a, const struct su_iocfg *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (unsigned i = 0; i < a->n; i++) {
+		unsigned k = 0;
+		while (k < b->n && !iodev_same(&a->dev[i], &b->dev[k]))
+			k++;
+		if (k == b->n)
+			return false;
+	}
+	return true;
+}

@@ -81,6 +81,11 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 	memset(&n->rt, 0, sizeof(n->rt));
 	n->rt.migr = true;
 	n->rt.started_ms = now_ms;
+	/* SU /390 (seed 4.8): an I/O configuration that differs from the source's gives DIFF;
+	 * a VM with DIFF loses it when it migrates back (an SU Cluster has two SUs: the other
+	 * one is the SU it came from) */
+	n->rt.diff = live->res.type == SU_TYPE_390 && !req->vm.rt.diff && req->src_io &&
+		     !su_iocfg_same(req->src_io, &live->res.io);
 	n->state = SU_VM_SETUP_MIGR;
 	struct su_effect *e = plan_effect(&x, SU_EFF_QEMU_START, n, n->ipl_unit);
 	if (e)

@@ -36,7 +36,8 @@
 struct su_lm_incoming {
 	uint64_t lm_id;
 	struct su_vm vm;	      /* the definition as on the source (devices to detach
-				       * already removed), its state there */
+				       * already removed), its state there; runtime zero but
+				       * rt.diff (sub-status DIFF) */
 	struct crd_vmdef def;	      /* the source's ownership record of it */
 	uint32_t source_unit;
 	char source[SU_NAME_MAX + 1]; /* the source SU's name (messages) */

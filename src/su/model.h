@@ -137,7 +137,10 @@ struct su_vm_rt {
 	int32_t qemu_pid;	      /* 0 = none */
 	int64_t started_ms;	      /* wall clock of INIT-ONLY (QEMU start), ms since epoch */
 	int64_t running_ms;	      /* wall clock of the last RUNNING, 0 = never */
-	bool migr;		      /* "(MIGR)" suffix: an LM of this VM runs (later issue) */
+	bool migr;		      /* "(MIGR)" suffix: an LM of this VM runs */
+	bool diff;		      /* sub-status DIFF: migrated (SU /390) from an SU whose I/O
+				       * configuration differs; until migrated back or activated
+				       * again (seed 4.8) */
 	bool aterm;		      /* DOWN because the VM admin/SU killed it (MONJV ATERM) */
 	char qemu_ipl[SU_MN_MAX + 1]; /* IPL disk QEMU was started with ("" = none) */
 	char monjv[SU_MONJV_MAX + 1]; /* MONJV name given at activation, "" = none */
@@ -327,6 +330,13 @@ char *su_systems_json(const struct su_model *m);
  * definition migration): to_json malloc'd text (NULL on out-of-memory); from_json 0 and
  * *ret, or -EINVAL with reterr naming the field (as 'vms[0].x'). */
 char *su_vm_to_json(const struct su_vm *vm);
+/* An I/O configuration alone, as the "io" list above (the LM's prepare body): to_json
+ * malloc'd text (NULL on out-of-memory); from_json 0 and *ret, or -EINVAL with reterr. */
+char *su_iocfg_to_json(const struct su_iocfg *io);
+int su_iocfg_from_json(const char *buf, size_t len, struct su_iocfg *ret, struct sec_err *reterr);
+/* True when a and b generate the same devices (MN, type, class, connector, unit id), in
+ * any order; the backing files do not count. */
+bool su_iocfg_same(const struct su_iocfg *a, const struct su_iocfg *b);
 int su_vm_from_json(const char *buf, size_t len, struct su_vm *ret, struct sec_err *reterr);
 
 #endif

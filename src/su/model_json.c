@@ -113,6 +113,8 @@ static json_t *vm_json(const struct su_vm *vm)
 	    "state", su_vm_state_to_sem(vm->state), "runtime", rt);
 	if (o && vm_lm_json(o, vm) < 0)
 		o = (json_decref(o), NULL);
+	if (o && vm->rt.diff) /* optional: absent = false */
+		json_object_set_new(json_object_get(o, "runtime"), "diff", json_true());
 	return o;
 }
 
@@ -465,6 +467,8 @@ static int vm_in(json_t *e, unsigned i, struct su_vm *vm, struct sec_err *reterr
 	    get_str(rt, rp, "qemu_ipl", 0, vm->rt.qemu_ipl, sizeof(vm->rt.qemu_ipl), reterr) < 0 ||
 	    get_str(rt, rp, "monjv", 0, vm->rt.monjv, sizeof(vm->rt.monjv), reterr) < 0)
 		return -EINVAL;
+	if (json_object_get(rt, "diff") && get_bool(rt, rp, "diff", &vm->rt.diff, reterr) < 0)
+		return -EINVAL;
 	return vm_lm_in(e, p, vm, reterr);
 }
 
@@ -588,5 +592,27 @@ int su_vm_from_json(const char *buf, size_t len, struct su_vm *ret, struct sec_e
 	json_decref(o);
 	if (r == 0)
 		*ret = vm;
+	return r;
+}
+
+char *su_iocfg_to_json(const struct su_iocfg *io)
+{
+	json_t *a = io_json(io);
+	char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+
+	json_decref(a);
+	return s;
+}
+
+int su_iocfg_from_json(const char *buf, size_t len, struct su_iocfg *ret, struct sec_err *reterr)
+{
+	json_error_t je;
+	json_t *a = json_loadb(buf, len, 0, &je);
+	int r;
+
+	if (!a)
+		return sec_errf(reterr, -EINVAL, "bad I/O configuration: not JSON (%s)", je.text);
+	r = io_in(a, ret, reterr);
+	json_decref(a);
 	return r;
 }

@@ -32,7 +32,7 @@ char *su_systems_json(const struct su_model *m)
 		json_array_append_new(a,
 				      row(m, vm->name, vm->index, "", "VM", "BS2000",
 					  su_vm_state_to_sem(vm->state), su_vm_state_show(vm, st),
-					  vm->rt.migr ? "MIGRATING" : ""));
+					  vm->rt.migr ? "MIGRATING" : vm->rt.diff ? "DIFF" : ""));
 	}
 	o = json_pack("{s:s, s:o}", "su", m->res.name, "systems", a);
 	if (!o)

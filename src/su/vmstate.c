@@ -71,8 +71,9 @@ int su_vm_state_parse(const char *s, enum su_vm_state *ret)
 
 const char *su_vm_state_show(const struct su_vm *vm, char out[24])
 {
-	snprintf(out, 24, "%s%s", su_vm_state_to_string(vm->state),
-		 vm->rt.migr && vm->state != SU_VM_SETUP_MIGR ? "(MIGR)" : "");
+	snprintf(out, 24, "%s%s%s", su_vm_state_to_string(vm->state),
+		 vm->rt.migr && vm->state != SU_VM_SETUP_MIGR ? "(MIGR)" : "",
+		 vm->rt.diff ? "(DIFF)" : "");
 	return out;
 }
 

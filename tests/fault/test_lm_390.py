@@ -4,11 +4,13 @@ policy aborts an LM whose memory cannot be moved in the allowed time (VMS2425) a
 there is no /390 engine: docs/lm.md). [su] lm_tcg_live = true (a live copy: with the guest
 stopped a copy always converges), lm_bandwidth_mib = 1 and lm_converge_ms = 3000, and the
 demo guest dirties 8 MiB/s (ipl_append) — more than the copy moves."""
+import os, signal
+
 import pytest
 
 from lab import wait_for
 from lmlab import (make_lab, console, vms, last_n, start_guest, remove_guest, migrate, mark,
-                   wait_lm_end, guest_continues, qemu_pid, sdf)
+                   wait_lm_end, guest_continues, qemu_pid, sdf, sectl, restart_secd)
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,34 @@ def test_hold_vm_is_a_390_state(lab):
         assert "G2" not in vms(lab, "su2")
     finally:
         remove_guest(lab, "G2")
+
+
+def test_different_io_configuration_gives_diff(lab):
+    """SU /390 (seed 4.8): su2's I/O configuration has a device more than su1's; a VM
+    migrated there shows (DIFF) (sub-status DIFF in the systems overview) and loses it when
+    migrated back to an SU with the same configuration as its source. (An INIT-ONLY VM: the
+    module's guests dirty their memory too fast to converge.)"""
+    io = os.path.join(lab.dir, "units", "su2", "io.conf")
+    orig = open(io).read()
+    try:
+        with open(io, "a") as f:
+            f.write(f"B000 D3490-30 disk C1 00 {lab.dir}/disks/A00F.img\n")
+        restart_secd(lab, "su2", signal.SIGTERM)
+        sdf(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G3,VM-INDEX=5,MEMORY-SIZE=64")
+        sdf(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=G3")
+        m1 = mark(lab, "su1")
+        assert migrate(lab, "su1", "G3", to="su2")[1]
+        assert wait_lm_end(lab, "su1", m1) == "completed", console(lab, "su1", after=m1)
+        wait_for(lambda: vms(lab, "su2").get("G3") == "INIT-ONLY(DIFF)", 60,
+                 "G3 INIT-ONLY(DIFF)")
+        r = sectl(lab, "systems")
+        assert "INIT_ONLY (DIFF)" in r.stdout, r.stdout
+        m2 = mark(lab, "su2")
+        assert migrate(lab, "su2", "G3", to="su1")[1]
+        assert wait_lm_end(lab, "su2", m2) == "completed"
+        assert vms(lab, "su1").get("G3") == "INIT-ONLY"
+    finally:
+        remove_guest(lab, "G3")
+        with open(io, "w") as f:
+            f.write(orig)
+        restart_secd(lab, "su2", signal.SIGTERM)
