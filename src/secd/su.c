@@ -607,6 +607,7 @@ int secd_su_start(struct secd *d, struct sec_err *reterr)
 		secd_suvm_init(s, &s->vm[i], i);
 	uv_timer_init(&d->loop, &s->gretry);
 	s->gretry.data = s;
+	secd_su_reconcile_start(s);
 	uv_timer_init(&d->loop, &s->contimer);
 	s->contimer.data = s;
 	uv_timer_start(&s->contimer, su_on_contimer, SECD_SU_CONSOLE_POLL_MS,
@@ -658,6 +659,7 @@ void secd_su_stop(struct secd *d)
 		secd_suvm_close(s, &s->vm[i]);
 	uv_close((uv_handle_t *)&s->gretry, NULL);
 	uv_close((uv_handle_t *)&s->contimer, NULL);
+	secd_su_reconcile_stop(s);
 	su_guard_close(s); /* the guard keeps the guests; renewals stop with us */
 }
 

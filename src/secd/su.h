@@ -38,6 +38,8 @@
 #define SECD_SU_EXIT_WAIT_MS 10000  /* quit -> the guard reaped QEMU */
 #define SECD_SU_GUARD_RETRY_MS 500  /* reconnect to sec-guard */
 #define SECD_SU_CONSOLE_POLL_MS 250 /* a guest console line is stamped within this */
+#define SECD_SU_RECONCILE_FIRST_MS 2000 /* the first partner reconcile after the start */
+#define SECD_SU_RECONCILE_MS 10000      /* then every ... */
 
 struct secd_sucmd; /* sucmd.c */
 
@@ -125,6 +127,9 @@ struct secd_su {
 	int closing;                 /* uv handles still closing */
 	/* Live Migrations (lm.h): running ones first, then up to SECD_LM_RECENT ended */
 	struct secd_lm *lms;
+	/* the partner reconcile (sureconcile.c) */
+	uv_timer_t rctimer;
+	bool rc_busy;
 };
 
 /* ---- su.c ---- */
@@ -156,6 +161,10 @@ void secd_su_vm_event(struct secd_su *s, unsigned index, bool gone, bool fenced,
 /* The monitor console: a line (also logged at debug). */
 void secd_su_console(struct secd_su *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct secd_su *secd_su_of(struct secd *d);
+
+/* ---- sureconcile.c: the partner reconcile of crd.md §6 (SU Cluster) ---- */
+void secd_su_reconcile_start(struct secd_su *s);
+void secd_su_reconcile_stop(struct secd_su *s);
 
 /* ---- suvm.c ---- */
 void secd_suvm_init(struct secd_su *s, struct secd_suvm *v, unsigned index);

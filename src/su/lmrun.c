@@ -220,3 +220,28 @@ struct su_plan *su_lm_plan_jv(const struct su_model *live, const struct su_lmjv 
 		plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
 	return plan_end(&x);
 }
+
+struct su_plan *su_plan_reconcile(const struct su_model *live, const struct crd_owner_region *partner)
+{
+	struct plan_ctx x;
+	struct su_plan *p = plan_begin(&x, live, &lm_cmd, 0);
+	struct crd_owner_region *own = p ? malloc(sizeof(*own)) : NULL;
+	struct crd_reconcile_report *rep = own ? malloc(sizeof(*rep)) : NULL;
+
+	if (!rep) {
+		free(own);
+		return su_plan_free(p);
+	}
+	if (crd_owner_reconcile(&live->own, partner, own, rep) == 0 &&
+	    memcmp(own, &live->own, sizeof(*own))) {
+		struct su_model *next = plan_next(&x);
+		if (next) {
+			next->own = *own;
+			su_model_sync_owner(next); /* superseded copies go, CONFLICT marks */
+			plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+		}
+	}
+	free(own);
+	free(rep);
+	return plan_end(&x);
+}

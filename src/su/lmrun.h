@@ -83,4 +83,13 @@ struct su_plan *su_lm_plan_source_resume(const struct su_model *live, unsigned i
  * (NULL: none). NULL on out-of-memory. */
 struct su_plan *su_lm_plan_jv(const struct su_model *live, const struct su_lmjv *jv);
 
+/* The reconcile of crd.md §6 against the partner SU's ownership records (its region as
+ * read): crd_owner_reconcile() and su_model_sync_owner() — a copy the partner superseded
+ * (a definition migrated there whose answer was in doubt, an LM committed there) goes, a
+ * copy on both sides without a winner becomes CONFLICT, abort records the partner no longer
+ * needs go. A plan with REGION_WRITE when anything changed, else without effects. NULL on
+ * out-of-memory. */
+struct su_plan *su_plan_reconcile(const struct su_model *live,
+				  const struct crd_owner_region *partner);
+
 #endif

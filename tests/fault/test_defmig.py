@@ -302,9 +302,9 @@ def test_source_region_write_fails(lab):
 
 def test_target_answers_too_late(lab):
     """su2's region write takes longer than su1 waits (10 s): VMS2325, su1 keeps the
-    definition. The migration is in doubt: su2 completes its write afterwards, so it shows
-    the definition too (epoch + 1, migrated from su1) — the partner reconcile of crd.md §6
-    that drops su1's superseded copy is not part of the daemon yet."""
+    definition. The migration is in doubt: su2 completes its write afterwards (epoch + 1,
+    migrated from su1), and su1's partner reconcile (crd.md §6, every 10 s) drops its
+    superseded copy: in the end the definition is on su2 only."""
     ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=DM10,VM-INDEX=17,MEMORY-SIZE=64")
     lab.set_faults("su2", ["su.region.write delay 11000 count=1"])
     try:
@@ -315,6 +315,8 @@ def test_target_answers_too_late(lab):
             "SU 'su2'" in res["messages"], res
         assert defined(lab, "su1", "DM10")
         wait_for(lambda: defined(lab, "su2", "DM10"), 20, "su2 completing its late write")
+        wait_for(lambda: not defined(lab, "su1", "DM10"), 30,
+                 "su1's reconcile dropping its superseded copy")
     finally:
         lab.set_faults("su2", [])
         sdf(lab, "su1", "/DELETE-VM-DEFINITION VM-NAME=DM10")
