@@ -221,6 +221,33 @@ struct su_plan *su_lm_plan_jv(const struct su_model *live, const struct su_lmjv 
 	return plan_end(&x);
 }
 
+/* A copy whose guest runs here is never dropped by a reconcile: a partner's higher epoch
+ * can be a write that landed late (a target fenced at its LM commit whose hung write
+ * completed afterwards, while this SU had continued the guest, docs/decisions.md). Its
+ * ownership entry is put back into own marked CONFLICT (the guest runs on but never starts
+ * again until an operator resolves it), with VMS2346 and a WARNING the first time. */
+static void keep_running(const struct su_model *live, struct crd_owner_region *own,
+			 struct plan_ctx *x)
+{
+	for (unsigned i = 0; i < live->nvms; i++) {
+		const struct su_vm *vm = &live->vms[i];
+		const struct crd_vmdef *d = crd_owner_find(&live->own, &vm->vm_uuid);
+		if (!d || !su_vm_state_initialized(vm->state) || vm->state == SU_VM_SETUP_MIGR ||
+		    crd_owner_find(own, &vm->vm_uuid))
+			continue;
+		struct crd_vmdef keep = *d;
+		keep.flags |= CRD_VMDEF_CONFLICT; /* it runs on, but never starts again */
+		if (crd_owner_add(own, &keep) < 0 || (d->flags & CRD_VMDEF_CONFLICT))
+			continue; /* said already */
+		plan_line(x, "%% VMS2346 VM DEFINITION '%s' IS NOT UNIQUE IN THE SU CLUSTER", vm->name);
+		struct su_model *next = plan_next(x);
+		if (next)
+			su_model_emit(next, vm, CRD_WEIGHT_WARNING, "VM definition superseded on "
+				      "the partner SU while its guest runs here: kept (resolve by "
+				      "hand: /DELETE-VM here or there)");
+	}
+}
+
 struct su_plan *su_plan_reconcile(const struct su_model *live, const struct crd_owner_region *partner)
 {
 	struct plan_ctx x;
@@ -232,13 +259,15 @@ struct su_plan *su_plan_reconcile(const struct su_model *live, const struct crd_
 		free(own);
 		return su_plan_free(p);
 	}
-	if (crd_owner_reconcile(&live->own, partner, own, rep) == 0 &&
-	    memcmp(own, &live->own, sizeof(*own))) {
-		struct su_model *next = plan_next(&x);
-		if (next) {
-			next->own = *own;
-			su_model_sync_owner(next); /* superseded copies go, CONFLICT marks */
-			plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+	if (crd_owner_reconcile(&live->own, partner, own, rep) == 0) {
+		keep_running(live, own, &x);
+		if (memcmp(own, &live->own, sizeof(*own))) {
+			struct su_model *next = plan_next(&x);
+			if (next) {
+				next->own = *own;
+				su_model_sync_owner(next); /* superseded copies go, CONFLICT */
+				plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+			}
 		}
 	}
 	free(own);

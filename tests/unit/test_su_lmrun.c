@@ -1,0 +1,167 @@
+/* test_su_lmrun.c — the model changes of a Live Migration as plans (su/lmrun.h): the
+ * target's reservation is no unit data, the commit gives the target the definition with
+ * epoch + 1, history and the source's state, the abort and finish plans, and the partner
+ * reconcile (drops a superseded copy, never a running guest's). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "su_fixture.h"
+#include "su/lmrun.h"
+
+#define LM_ID 0x1122334455667788ull
+
+/* Carries out a plan's effects (QEMU_START pid 2000) and commits it. */
+static void run(struct fx *f, struct su_plan *p)
+{
+	assert_non_null(p);
+	if (!p->ok)
+		fx_dump(p);
+	assert_true(p->ok);
+	for (size_t i = 0; i < p->n_eff; i++) {
+		if (p->eff[i].kind == SU_EFF_QEMU_START)
+			p->eff[i].pid = 2000;
+		p->eff[i].done = true;
+	}
+	assert_int_equal(su_cmd_commit(f->m, p), 0);
+	su_plan_free(p);
+}
+
+/* src has a running G1 at index 3; req is what its source sends for the LM. */
+static void incoming_of(struct fx *src, struct su_lm_incoming *req)
+{
+	const struct su_vm *vm = su_model_vm_by_name(src->m, "G1");
+
+	assert_non_null(vm);
+	*req = (struct su_lm_incoming){.lm_id = LM_ID, .vm = *vm, .source_unit = 3};
+	memset(&req->vm.rt, 0, sizeof(req->vm.rt));
+	req->def = *crd_owner_find(&src->m->own, &vm->vm_uuid);
+	snprintf(req->source, sizeof(req->source), "su1");
+	req->src_io = &src->m->res.io;
+}
+
+static struct fx *target(void)
+{
+	struct fx *t = fx_new(SU_TYPE_X86);
+
+	t->m->res.unit_id = 4;
+	t->m->own.unit = 4;
+	snprintf(t->m->res.name, sizeof(t->m->res.name), "su2");
+	snprintf(t->m->res.host_name, sizeof(t->m->res.host_name), "su2");
+	return t;
+}
+
+static void test_reserve_commit(void **state)
+{
+	struct fx *s = fx_new(SU_TYPE_X86), *t = target();
+	struct su_lm_incoming req;
+
+	(void)state;
+	fx_ok(s, "/CREATE-VM VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64,DEVICES=*PARAMETERS(UNITS=(A000))");
+	fx_ok(s, "/START-VM IPL-UNIT=A000,VM-ID=G1");
+	incoming_of(s, &req);
+	req.vm.state = SU_VM_RUNNING;
+	run(t, su_lm_plan_incoming(t->m, &req, 1000));
+	const struct su_vm *r = su_model_vm_by_name(t->m, "G1");
+	assert_non_null(r);
+	assert_int_equal(r->state, SU_VM_SETUP_MIGR);
+	assert_non_null(crd_owner_find_lm(&t->m->own, CRD_LM_INCOMING, LM_ID));
+	/* the reservation holds the memory but is no unit data */
+	assert_int_equal(su_model_mem_free(t->m), 4096 - 64);
+	char *js = su_model_to_json(t->m);
+	assert_null(strstr(js, "\"G1\""));
+	free(js);
+	/* a second reservation of the same VM is refused (name and index taken) */
+	struct su_plan *p = su_lm_plan_incoming(t->m, &req, 1000);
+	assert_false(p->ok);
+	su_plan_free(p);
+	/* the commit: owned with epoch + 1, migrated from su1, RUNNING, history */
+	run(t, su_lm_plan_commit(t->m, 3, LM_ID, &req.def, SU_VM_RUNNING, "su1", 2000));
+	r = su_model_vm_by_name(t->m, "G1");
+	const struct crd_vmdef *d = crd_owner_find(&t->m->own, &r->vm_uuid);
+	assert_non_null(d);
+	assert_int_equal(d->epoch, req.def.epoch + 1);
+	assert_int_equal(d->migrated_from, 3);
+	assert_int_equal(d->lm_id, LM_ID);
+	assert_int_equal(r->state, SU_VM_RUNNING);
+	assert_false(r->rt.migr);
+	assert_int_equal(r->lm_count, 1);
+	assert_null(crd_owner_find_lm(&t->m->own, CRD_LM_INCOMING, LM_ID));
+	/* the source finishes: its copy and the outgoing record go; the reconcile of the
+	 * partner's records changes nothing any more */
+	assert_int_equal(crd_owner_lm_add(&s->m->own, CRD_LM_OUTGOING, LM_ID, &r->vm_uuid, 4), 0);
+	run(s, su_lm_plan_source_finish(s->m, 3, LM_ID, "su2", NULL));
+	assert_null(su_model_vm_by_name(s->m, "G1"));
+	assert_null(crd_owner_find_lm(&s->m->own, CRD_LM_OUTGOING, LM_ID));
+	fx_free(s);
+	fx_free(t);
+}
+
+static void test_target_abort(void **state)
+{
+	struct fx *s = fx_new(SU_TYPE_X86), *t = target();
+	struct su_lm_incoming req;
+
+	(void)state;
+	fx_ok(s, "/CREATE-VM VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64,DEVICES=*PARAMETERS(UNITS=(A000))");
+	incoming_of(s, &req);
+	run(t, su_lm_plan_incoming(t->m, &req, 1000));
+	struct su_plan *p = su_lm_plan_target_abort(t->m, 3, LM_ID, &req.def.vm_uuid, 3);
+	assert_true(p->ok);
+	assert_int_equal(p->n_eff, 2);
+	assert_int_equal(p->eff[0].kind, SU_EFF_QEMU_QUIT);
+	run(t, p);
+	assert_null(su_model_vm_by_name(t->m, "G1"));
+	assert_int_equal(su_model_mem_free(t->m), 4096);
+	assert_non_null(crd_owner_find_lm(&t->m->own, CRD_LM_ABORT, LM_ID));
+	fx_free(s);
+	fx_free(t);
+}
+
+/* The partner holds G1 with epoch + 1 migrated from here: a DEFINED_ONLY copy goes, the
+ * copy of a running guest stays (CONFLICT, VMS2346 once). */
+static void test_reconcile(void **state)
+{
+	struct fx *s = fx_new(SU_TYPE_X86);
+	struct crd_owner_region partner;
+
+	(void)state;
+	fx_ok(s, "/CREATE-VM-DEFINITION VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64");
+	fx_ok(s, "/CREATE-VM VM-NAME=G2,VM-INDEX=4,MEMORY-SIZE=64");
+	crd_owner_init(&partner, 4);
+	for (const char *n = "G1"; n; n = strcmp(n, "G1") ? NULL : "G2") {
+		struct crd_vmdef d = *crd_owner_find(&s->m->own,
+						     &su_model_vm_by_name(s->m, n)->vm_uuid);
+		d.epoch++;
+		d.owner = 4;
+		d.migrated_from = 3;
+		assert_int_equal(crd_owner_add(&partner, &d), 0);
+	}
+	struct su_plan *p = su_plan_reconcile(s->m, &partner);
+	assert_true(p->ok);
+	assert_true(fx_find(p, "VMS2346") >= 0);
+	run(s, p);
+	assert_null(su_model_vm_by_name(s->m, "G1"));
+	const struct su_vm *g2 = su_model_vm_by_name(s->m, "G2");
+	assert_non_null(g2);
+	assert_true(crd_owner_find(&s->m->own, &g2->vm_uuid)->flags & CRD_VMDEF_CONFLICT);
+	/* the next reconcile says nothing again and writes nothing */
+	p = su_plan_reconcile(s->m, &partner);
+	assert_int_equal(fx_find(p, "VMS2346"), -1);
+	assert_int_equal(p->n_eff, 0);
+	su_plan_free(p);
+	fx_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reserve_commit),
+	    cmocka_unit_test(test_target_abort),
+	    cmocka_unit_test(test_reconcile),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
