@@ -194,21 +194,22 @@ void secd_route_su_lmstat(struct api_req *r, void *arg)
 	struct secd *d = arg;
 	const char *want = api_req_query(r, "lm");
 	uint64_t id = want ? secd_lm_id_parse(want) : 0;
+	bool valid = !want || (strlen(want) == 16 && strspn(want, "0123456789abcdefABCDEF") == 16);
 	json_t *a;
 
 	if (!d->su) {
 		api_reply_error(r, 404, "not_found", "unit '%s' is no SU", d->cfg.name);
 		return;
 	}
-	if (want && !id) {
+	if (!valid) {
 		api_reply_error(r, 400, "bad_request", "'lm' must be an LM id of 16 hex digits");
 		return;
 	}
 	a = json_array();
 	for (struct secd_lm *lm = d->su->lms; lm; lm = lm->next)
-		if (!id || lm->lm_id == id)
+		if (!want || lm->lm_id == id) /* ids are never 0: "000..." finds none */
 			json_array_append_new(a, secd_lm_json(lm));
-	if (id && !json_array_size(a)) {
+	if (want && !json_array_size(a)) {
 		json_decref(a);
 		api_reply_error(r, 404, "not_found", "no live migration %s on SU '%s'", want,
 				d->cfg.name);

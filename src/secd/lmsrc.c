@@ -16,6 +16,7 @@
 #include "lib/fault.h"
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
+#include "su/msgcat.h"
 #include "su/vmstate.h"
 #include "cluster/global.h"
 #include "crd/unit.h"
@@ -69,6 +70,16 @@ static const struct cluster_unit *src_peer(struct secd_lm *lm)
 }
 
 #define back secd_lm_back
+
+/* A catalogue message (msgcat.c) of lm on the monitor: id with the VM, the SU and what. */
+static void src_say_msg(struct secd_lm *lm, const char *id, const char *su, const char *what)
+{
+	char vm[32], line[SU_MSG_MAX];
+
+	snprintf(vm, sizeof(vm), "(%u,%s)", lm->index, lm->vm_name);
+	su_msg_format(line, sizeof(line), id, vm, su, what);
+	secd_lm_say(lm, "%s", line);
+}
 
 /* ---- unit calls to the target ---- */
 
@@ -450,7 +461,7 @@ void secd_lm_src_on_exit(struct secd_lm *lm, const char *why)
 {
 	X(lm)->copying = false;
 	if (lm->st == LM_ST_SETUP || lm->st == LM_ST_COPY)
-		src_abort(lm, "the source's QEMU ended: %s", why);
+		src_abort(lm, "the source's QEMU %s", why);
 }
 
 /* ---- switchover, commit, finish ---- */
@@ -558,9 +569,7 @@ static void src_committed(void *arg, const struct httpc_result *res)
 	if (res->err < 0) {
 		log_warnx("%s: LM %016" PRIx64 ": commit on '%s' in doubt: %s", lm->s->d->who,
 			  lm->lm_id, lm->target, res->errmsg);
-		secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s): THE TARGET'S COMMIT IS IN DOUBT (%s); "
-			    "THE VM STAYS STOPPED UNTIL THE TARGET SU ANSWERS", lm->index, lm->vm_name,
-			    res->errmsg);
+		src_say_msg(lm, "VMS2427", lm->target, "no answer");
 		lm->st = LM_ST_DOUBT;
 		uv_timer_start(&lm->timer, src_poll, SECD_LM_DOUBT_POLL_MS, SECD_LM_DOUBT_POLL_MS);
 		return;
@@ -661,8 +670,7 @@ static void src_doubt_region(void *arg, int r, char *payload, const char *msg)
 		src_decided(lm, "aborted", 0, "the target SU is dead and did not commit");
 	} else if (dec == CRD_LM_OPERATOR && !X(lm)->operator_told) {
 		X(lm)->operator_told = true;
-		secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s): THE TARGET'S RECORD CANNOT BE READ; "
-			    "THE VM STAYS STOPPED UNTIL IT CAN", lm->index, lm->vm_name);
+		src_say_msg(lm, "VMS2428", lm->target, NULL);
 	}
 }
 
@@ -923,8 +931,7 @@ static void src_recover_answer(void *arg, const struct httpc_result *res)
 	if (!back(lm))
 		return;
 	if (res->err == 0 && res->status == 409) { /* the target committed: it owns the VM */
-		secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s): THE TARGET SU '%s' COMMITTED IT "
-			    "BEFORE THIS SU DAEMON RESTARTED", lm->index, lm->vm_name, lm->target);
+		src_say_msg(lm, "VMS2429", lm->target, "THE TARGET SU HAD COMMITTED IT");
 		src_finish(lm);
 		return;
 	}
@@ -957,8 +964,7 @@ int secd_lm_source_recover(struct secd_su *s, const struct crd_lm_rec *rec)
 	X(lm)->recovering = true;
 	lm->media_i = lm->n_media;
 	lm->st = LM_ST_COPY;
-	secd_lm_say(lm, "LIVE MIGRATION OF VM (%u,%s) TO SU '%s' WAS RUNNING WHEN THE SU DAEMON "
-		    "STOPPED: ASKING THE TARGET", lm->index, lm->vm_name, lm->target);
+	src_say_msg(lm, "VMS2429", lm->target, "ASKING THE TARGET SU");
 	char *deftxt = crd_vmdef_to_json(&lm->def);
 	b = src_body(lm);
 	json_object_set_new(b, "def", deftxt ? json_loads(deftxt, 0, NULL) : json_null());

@@ -674,7 +674,7 @@ void secd_lm_tgt_on_exit(struct secd_lm *lm, const char *why)
 {
 	X(lm)->committed = false;
 	X(lm)->waiting_load = false;
-	tgt_abort(lm, "the target's QEMU ended: %s", why);
+	tgt_abort(lm, "the target's QEMU %s", why); /* why: "(pid 12) was killed ..." */
 }
 
 void secd_lm_target_recover(struct secd_su *s)

@@ -18,6 +18,7 @@
 #include "su/syntax.h"
 #include "su/lmcheck.h"
 #include "cluster/global.h"
+#include "crd/unit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -426,6 +427,16 @@ static void sucmd_partner_read(void *arg, int r, char *payload, const char *msg)
 	sucmd_go(c);
 }
 
+/* An LM target whose alive message this SU's observer finds DEAD (or never written) is not
+ * detected (VMS2400): its region still reads, but nobody would take the VM there. */
+static bool sucmd_target_dead(struct secd_su *s, const struct cluster_unit *u)
+{
+	struct crd_unit_peer p;
+
+	return crd_unit_peer(s->d->unit, u->unit_id, &p) == 0 &&
+	       (p.verdict == CRD_ALIVE_DEAD || p.verdict == CRD_ALIVE_NEVER_SEEN);
+}
+
 /* /CHECK-VM-MIGRATION, /MIGRATE-VM-DEFINITION: the SU Cluster from the global data, the
  * target's model from its CRD region (read now: never a cached copy). Returns 0
  * (continues in sucmd_partner_read) or -errno (answered). */
@@ -465,7 +476,8 @@ static int sucmd_lm_check(struct secd_sucmd *c)
 			x->lm_id = clock_monotonic_ns() | 1;
 	}
 	if (ti < 0 || g->units[ti].role != CRD_UNIT_SU || !strcasecmp(g->units[ti].name,
-								      s->d->cfg.name)) {
+								      s->d->cfg.name) ||
+	    (c->cmd.id != SU_CMD_MIGRATE_VM_DEFINITION && sucmd_target_dead(s, &g->units[ti]))) {
 		sucmd_partner_read(c, 0, NULL, NULL); /* no target model: the check says why */
 		return 0;
 	}

@@ -34,6 +34,7 @@
 
 #define LM_CALL_TIMEOUT_MS 70000 /* the MU waits up to 60 s for the SU's check */
 #define LM_POLL_MS	   250
+#define LM_LOST_MS	   60000 /* the source SU unanswered this long: stop watching */
 #define LM_BAR_WIDTH	   20
 
 static const char vm_usage[] =
@@ -270,6 +271,7 @@ static int follow(struct sectl_client *c, const char *path, bool show, json_t **
 	struct sec_err err = {0};
 	json_t *ans = NULL;
 	int last_key = -1, r;
+	unsigned failed_ms = 0;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -286,12 +288,21 @@ static int follow(struct sectl_client *c, const char *path, bool show, json_t **
 		}
 		if (r < 0) {
 			if (!failing)
-				fprintf(stderr, "sectl: %s; still trying every %d ms\n", err.msg,
-					LM_POLL_MS);
+				fprintf(stderr, "sectl: %s; still trying every %d ms for %d s\n",
+					err.msg, LM_POLL_MS, LM_LOST_MS / 1000);
 			failing = true;
+			if ((failed_ms += LM_POLL_MS) >= LM_LOST_MS) {
+				if (tty)
+					putchar('\n');
+				fprintf(stderr, "sectl: the source SU does not answer; its outcome is "
+					"on the consoles of both SUs (sectl console SU) and, once the "
+					"source is back, at GET %s\n", path);
+				return SECTL_EXIT_FAIL;
+			}
 		} else {
 			json_t *lm = json_object_get(ans, "lm");
 			failing = false;
+			failed_ms = 0;
 			if (show)
 				progress_show(lm, tty, &last_key);
 			if (terminal(lm)) {

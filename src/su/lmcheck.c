@@ -318,13 +318,23 @@ static void check_state(const struct su_vm *vm, const char *vmstr, struct su_lm_
 		    "VMS2405", vmstr, st);
 }
 
-/* The console lines from the rows: VMS2404 + reason per conflict, the warnings, verdict. */
+/* A conflict of the source itself (its VM, its monitor, its other LM): not the target's
+ * rejection, so no VMS2404 ("... REJECTED BY TARGET SU") before its own message. */
+static bool source_side(const struct su_lm_row *r)
+{
+	return !strcmp(r->resource, "Monitor system") || !strcmp(r->resource, "VM state") ||
+	       !strcmp(r->resource, "Live migration");
+}
+
+/* The console lines from the rows: VMS2404 + reason per conflict of the target (the
+ * source's own conflicts: their message alone), the warnings, the verdict. */
 static void finish(struct su_lm_check *c)
 {
 	for (unsigned i = 0; i < c->n_rows; i++) {
 		if (c->rows[i].sev != SU_LM_CONFLICT)
 			continue;
-		line(c, "VMS2404", c->vm, c->target, c->rows[i].msgid);
+		if (!source_side(&c->rows[i]))
+			line(c, "VMS2404", c->vm, c->target, c->rows[i].msgid);
 		copy_line(c, c->rows[i].msg);
 	}
 	for (unsigned i = 0; i < c->n_rows; i++)

@@ -24,13 +24,17 @@ static const struct su_model *resolve_target(const struct su_model *live, const 
 			snprintf(ret->target, sizeof(ret->target), "%s", partner->res.name);
 		return partner;
 	}
-	snprintf(ret->target, sizeof(ret->target), "%s", c->su_name);
+	/* SDF upper-cases the operand: the names as configured where they are known */
+	if (!ctx->target[0] || strcasecmp(ctx->target, c->su_name))
+		snprintf(ret->target, sizeof(ret->target), "%s", c->su_name);
 	if (partner && (strcasecmp(partner->res.name, c->su_name) == 0 ||
 			strcasecmp(partner->res.host_name, c->su_name) == 0))
 		return partner;
 	if (strcasecmp(live->res.name, c->su_name) == 0 ||
-	    strcasecmp(live->res.host_name, c->su_name) == 0)
+	    strcasecmp(live->res.host_name, c->su_name) == 0) {
+		snprintf(ret->target, sizeof(ret->target), "%s", live->res.name);
 		return partner; /* the check answers VMS2342 */
+	}
 	return NULL;
 }
 

@@ -152,6 +152,25 @@ static const struct su_msgdef cat[] = {
      "definition stays with the source; the MONJV of the migration says $AE. Given on both "
      "SUs.",
      "Remove the cause named in the reason and enter /MIGRATE-VM again.", true},
+    {"VMS2427", "LIVE MIGRATION OF VM %s: THE COMMIT ON TARGET SU '%s' IS IN DOUBT (%s); THE VM "
+		"STAYS STOPPED UNTIL IT IS DECIDED",
+     "The source SU asked the target to commit the ownership of the VM definition and got no "
+     "answer (crd.md §6). The guest stays stopped: the target may have committed and resumed "
+     "it. The source asks the target again, and once the target is dead it reads the target's "
+     "CRD region: a commit there ends the live migration (VMS2451), none continues the guest "
+     "here (VMS2426).",
+     "Wait; bring the target SU back if it is down.", true},
+    {"VMS2428", "LIVE MIGRATION OF VM %s: THE CRD RECORD OF TARGET SU '%s' CANNOT BE READ; THE VM "
+		"STAYS STOPPED",
+     "In doubt about the commit (VMS2427) and the target is dead, but its CRD region cannot be "
+     "read on the disks required: whether the target committed cannot be decided.",
+     "Repair the CRD disks (sectl crd inspect); the decision is taken as soon as they read.",
+     true},
+    {"VMS2429", "LIVE MIGRATION OF VM %s TO SU '%s' WAS RUNNING WHEN THE SU DAEMON STOPPED; %s",
+     "After a restart the SU found its record of an outgoing live migration on the CRD (docs/lm.md "
+     "crash table) and settles it with the target: the target aborts (the guest stays here) or "
+     "has committed (the guest runs there; this SU's copy goes).",
+     "None.", true},
     {"VMS2430", "LIVE MIGRATION OF VM %s FROM SOURCE SU '%s' STARTED",
      "Target SU /390 (seed 4.6.1): an inbound live migration began; the VM is set up on this "
      "SU (SETUP(MIGR)).",

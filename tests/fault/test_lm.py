@@ -85,10 +85,11 @@ def test_running_guest_migrates_and_back(clean):
     info = "\n".join(ok(lab, "su2", "/SHOW-SYSTEM-INFORMATION VM-ID=G1")["messages"])
     assert "NSI6231" in info and "LIVE-MIG-COUNT = 1" in info, info
     # the SE Manager events of an LM on x86: paused, created, deactivated, deleted
+    # (events reach the MU by replication: wait for each with a deadline)
     for what in ("paused", "created", "deactivated", "deleted"):
-        wait_for(lambda: lab.events("mu1", text=f"VM 'G1' on Server Unit"), 20, "LM events")
-        texts = [e["message"] for e in lab.events("mu1", text="VM 'G1' on Server Unit")]
-        assert any(t.endswith(what) for t in texts), (what, texts)
+        wait_for(lambda: any(e["message"].endswith(what) for e in
+                             lab.events("mu1", text="VM 'G1' on Server Unit")), 20,
+                 f"the LM event '{what}'")
     # and back: the same guest, still counting
     m1, m2 = mark(lab, "su1"), mark(lab, "su2")
     res, lm_id = migrate(lab, "su2", "G1", to="su1")
@@ -330,3 +331,22 @@ def test_each_su_source_and_target_at_once(clean):
     assert wait_lm_end(lab, "su2", m2) == "completed", console(lab, "su2", after=m2)
     assert_one_owner(lab, "G1", "su2")
     assert vms(lab, "su1").get("G2") == "INIT-ONLY" and "G2" not in vms(lab, "su2")
+
+
+def test_check_target_secd_down(clean):
+    """The target's SU daemon is down (its alive message dead): the check does not say
+    POSSIBLE from its region alone — the target is not detected (VMS2400), /MIGRATE-VM is
+    refused and changes nothing."""
+    lab = clean
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64")
+    ok(lab, "su1", "/ACTIVATE-VM-DEFINITION VM-NAME=G1")
+    os.kill(lab.unit("su2")["pid"], signal.SIGKILL)
+    try:
+        wait_for(lambda: "VMS2400" in "\n".join(
+            sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=G1")[1]["messages"]), 30,
+            "the check naming the target not detected")
+        res, lm_id = migrate(lab, "su1", "G1")
+        assert lm_id is None and any("VMS2400" in m for m in res["messages"]), res
+        assert vms(lab, "su1").get("G1") == "INIT-ONLY"
+    finally:
+        restart_secd(lab, "su2")

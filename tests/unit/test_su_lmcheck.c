@@ -157,11 +157,22 @@ static void expect_one(struct lm *l, int r, const char *resource, const char *na
 	}
 	assert_int_equal(row->sev, SU_LM_CONFLICT);
 	assert_false(l->chk->possible);
+	/* a conflict of the target: VMS2404 "REJECTED BY TARGET SU" and then the reason's own
+	 * message; one of the source itself (its VM's state, the monitor, its other LM): the
+	 * reason's message alone */
+	bool source_side = !strcmp(resource, "VM state") || !strcmp(resource, "Monitor system") ||
+			   !strcmp(resource, "Live migration");
 	snprintf(want, sizeof(want), "REJECTED BY TARGET SU 'su2'. REASON: %s", msgid);
 	int i = find_msg(l->chk, want);
-	assert_true(i >= 0);
-	assert_non_null(strstr(l->chk->msgs[i], "% VMS2404 LIVE MIGRATION OF VM "));
-	assert_true((unsigned)i + 1 < l->chk->n_msgs);
+	if (source_side) {
+		assert_int_equal(i, -1);
+		i = find_msg(l->chk, text) - 1;
+		assert_true(i >= -1);
+	} else {
+		assert_true(i >= 0);
+		assert_non_null(strstr(l->chk->msgs[i], "% VMS2404 LIVE MIGRATION OF VM "));
+	}
+	assert_true((unsigned)(i + 1) < l->chk->n_msgs);
 	assert_non_null(strstr(l->chk->msgs[i + 1], text)); /* the reason's own message next */
 	assert_non_null(strstr(l->chk->msgs[l->chk->n_msgs - 1], "% VMS2461 "));
 	assert_non_null(strstr(l->chk->msgs[l->chk->n_msgs - 1], "NOT POSSIBLE"));
@@ -572,7 +583,7 @@ static void test_all_conflicts_reported(void **state)
 	unsigned n2404 = 0;
 	for (unsigned i = 0; i < l->chk->n_msgs; i++)
 		n2404 += strncmp(l->chk->msgs[i], "% VMS2404 ", 10) == 0;
-	assert_int_equal(n2404, 6);
+	assert_int_equal(n2404, 5); /* not for the source's own conflict (its other LM) */
 	/* conflicts, then warnings, then the verdict */
 	assert_string_equal(
 	    l->chk->msgs[l->chk->n_msgs - 1],
