@@ -19,6 +19,10 @@ int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd 
 {
 	if (argc < 2)
 		return sectl_usage_error(group, usage, "%s", "missing subcommand");
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, stdout);
+		return SECTL_EXIT_OK;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], cmds[i].name)) {
 			optind = 1;
