@@ -9,6 +9,7 @@
 #include "secd/su.h"
 #include "secd/lm.h"
 
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmpcmd.h"
@@ -66,6 +67,27 @@ void secd_suvm_init(struct secd_su *s, struct secd_suvm *v, unsigned index)
 static struct secd_su *suvm_su(struct secd_suvm *v)
 {
 	return v->d->su;
+}
+
+/* DATA_DIR/runs.log, one line per STOP, RESUME and QEMU exit of a guest:
+ * "<CLOCK_MONOTONIC ns> <RESUME|STOP|EXIT> <vm_uuid> <index> <pid>" — the run intervals of
+ * testing.md's oracle "a guest never runs twice" (receive times; comparable across the
+ * processes of one host). Best effort: a failed write is logged, nothing else. */
+static void suvm_runlog(struct secd_su *s, struct secd_suvm *v, const char *what, uint64_t ns)
+{
+	const struct su_vm *vm = s->m ? su_model_vm_by_index(s->m, v->index) : NULL;
+	char path[SECD_PATH_MAX + 16], uuid[37] = "-";
+	int fd;
+
+	if (vm)
+		crd_uuid_to_string(&vm->vm_uuid, uuid);
+	snprintf(path, sizeof(path), "%s/runs.log", s->d->cfg.data_dir);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		log_warnx("%s: '%s': %s", s->d->who, path, strerror(errno));
+		return;
+	}
+	dprintf(fd, "%" PRIu64 " %s %s %u %d\n", ns, what, uuid, v->index, (int)v->pid);
+	close(fd);
 }
 
 /* The VM definition the effect works on: the plan's new model (start) or the live one. */
@@ -278,6 +300,8 @@ static void suvm_on_event(void *arg, const struct qmp_event *ev)
 	struct secd_su *s = suvm_su(v);
 
 	log_debug("%s: VM index %u: QMP event %s", v->d->who, v->index, ev->name);
+	if (!strcmp(ev->name, "STOP") || !strcmp(ev->name, "RESUME"))
+		suvm_runlog(s, v, ev->name, ev->recv_ns);
 	secd_lm_on_qmp_event(s, v->index, ev); /* an LM of this VM index sees every event */
 	if (strcmp(ev->name, "SHUTDOWN"))
 		return;
@@ -458,6 +482,7 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	if (c->pid != v->pid && v->pid)
 		log_debug("%s: VM index %u: exit of pid %d (current %d)", s->d->who, v->index,
 			  c->pid, v->pid);
+	suvm_runlog(s, v, "EXIT", clock_monotonic_ns());
 	v->child = false;
 	v->pid = 0;
 	v->booted_ipl[0] = 0;

@@ -205,6 +205,33 @@ def assert_one_owner(lab, vm, owner):
     # running copies of the guest would interleave their records
     errs = guestcheck.check_ring(guestcheck.read_ring(os.path.join(lab.dir, "disks", "A001.img")))
     assert not errs, errs
+    assert_never_twice(lab)
+
+
+def run_events(lab, su):
+    """(CLOCK_MONOTONIC ns, su, RESUME|STOP|EXIT, vm_uuid) of su's DATA_DIR/runs.log."""
+    path = os.path.join(lab.dir, "units", su, "data", "runs.log")
+    out = []
+    if os.path.exists(path):
+        for line in open(path):
+            f = line.split()
+            if len(f) >= 3:
+                out.append((int(f[0]), su, f[1], f[2]))
+    return out
+
+
+def assert_never_twice(lab):
+    """testing.md "Guest running twice": the run intervals of each guest — from a RESUME
+    to the next STOP or its QEMU's exit, as each SU's secd received them on one host's
+    CLOCK_MONOTONIC — never overlap across the two SUs."""
+    running = {}
+    for t, su, what, uuid in sorted(run_events(lab, "su1") + run_events(lab, "su2")):
+        on = running.setdefault(uuid, set())
+        if what == "RESUME":
+            on.add(su)
+            assert len(on) == 1, f"guest {uuid} running on {sorted(on)} at {t} ns"
+        else:
+            on.discard(su)
 
 
 def vm_index(lab, su, vm):
