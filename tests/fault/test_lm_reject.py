@@ -223,12 +223,13 @@ def test_device_not_generated(lab):
 
 
 def test_in_hold(lab):
-    """IN HOLD is a state of SU /390 only (x86: /HOLD-VM is refused), and `sectl lab` makes
-    x86 SUs only; the check's VMS2405 row for IN HOLD is covered by the unit tests
-    (test_su_lmcheck)."""
+    """IN HOLD is a state of SU /390 only (x86: /HOLD-VM is refused); this module's lab has
+    x86 SUs, so the rejection is tested in test_lm_390.py (a lab with `--su-type 390`) and
+    the check's VMS2405 row in the unit tests (test_su_lmcheck)."""
     rc, res = sdf(lab, "su1", f"/HOLD-VM VM-ID={VM}")
     assert rc == 1, res  # what makes this test a skip: no IN HOLD on SU x86
-    pytest.skip("IN HOLD exists on SU /390 only; the lab's SUs are x86")
+    pytest.skip("IN HOLD exists on SU /390 only; this module's SUs are x86: "
+                "test_lm_390.py::test_hold_vm_is_a_390_state checks it")
 
 
 def test_monitor(lab):
