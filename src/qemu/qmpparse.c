@@ -105,8 +105,11 @@ int qmp_migrate_parse(const json_t *ret, struct qmp_migrate *out)
 	const json_t *sa = json_array_get(json_object_get(ret, "socket-address"), 0);
 	copy_str(out->socket_host, sizeof(out->socket_host), json_object_get(sa, "host"));
 	const json_t *port = json_object_get(sa, "port");
-	if (json_is_string(port))
-		out->socket_port = atoi(json_string_value(port));
+	if (json_is_string(port)) { /* QEMU gives the port as a string: "43211" */
+		char *end;
+		long v = strtol(json_string_value(port), &end, 10);
+		out->socket_port = *end || v < 1 || v > 65535 ? 0 : (int)v;
+	}
 	else if (json_is_integer(port))
 		out->socket_port = (int)json_integer_value(port);
 	copy_str(out->error_desc, sizeof(out->error_desc), json_object_get(ret, "error-desc"));
