@@ -149,16 +149,39 @@ void secd_lm_say(struct secd_lm *lm, const char *fmt, ...)
 }
 
 
+unsigned secd_lm_phase(const struct secd_lm *lm)
+{
+	switch (lm->st) {
+	case LM_ST_SETUP:
+		return 1;
+	case LM_ST_COPY:
+		return 2;
+	case LM_ST_SWITCHOVER:
+	case LM_ST_DOUBT:
+		return 3;
+	default:
+		return 4;
+	}
+}
+
+unsigned secd_lm_percent(const struct secd_lm *lm)
+{
+	int64_t rem = lm->q.ram_remaining > 0 ? lm->q.ram_remaining : 0;
+	int64_t pct = 0;
+
+	if (lm->st == LM_ST_COMPLETED || lm->st == LM_ST_POST)
+		pct = 100;
+	else if (lm->total_bytes > 0)
+		pct = 100 * (lm->total_bytes - rem) / lm->total_bytes;
+	return pct < 0 ? 0 : pct > 100 ? 100 : (unsigned)pct;
+}
+
 json_t *secd_lm_json(const struct secd_lm *lm)
 {
 	char id[17], vm[32];
-	unsigned phase = lm->st == LM_ST_SETUP ? 1 : lm->st == LM_ST_COPY ? 2
-		       : lm->st == LM_ST_SWITCHOVER || lm->st == LM_ST_DOUBT ? 3 : 4;
+	unsigned phase = secd_lm_phase(lm), pct = secd_lm_percent(lm);
 	int64_t done = lm->q.ram_transferred > 0 ? lm->q.ram_transferred : 0;
 	int64_t rem = lm->q.ram_remaining > 0 ? lm->q.ram_remaining : 0;
-	unsigned pct = lm->st == LM_ST_COMPLETED || lm->st == LM_ST_POST ? 100
-		       : lm->total_bytes > 0 ? (unsigned)(100 * (lm->total_bytes - rem) / lm->total_bytes)
-					     : 0;
 	uint64_t end = lm->t_end ? lm->t_end : clock_monotonic_ns();
 	double pause = ms_between(lm->t_stop, lm->t_resume);
 
@@ -169,7 +192,7 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 			 "lm_id", id, "vm", vm, "vm_name", lm->vm_name, "source", lm->source,
 			 "target", lm->target, "role", lm->outgoing ? "source" : "target", "state",
 			 secd_lm_state_name(lm->st), "phase", (int)phase, "percent",
-			 (int)(pct > 100 ? 100 : pct), "transferred_bytes", (json_int_t)done,
+			 (int)pct, "transferred_bytes", (json_int_t)done,
 			 "remaining_bytes", (json_int_t)rem, "total_bytes",
 			 (json_int_t)lm->total_bytes, "dirty_rate", (json_int_t)lm->dirty_rate,
 			 "mbps", (json_int_t)lm->mbps, "started_ms", (json_int_t)lm->started_ms,

@@ -113,6 +113,9 @@ struct secd_lm *secd_lm_find(struct secd_su *s, uint64_t lm_id, bool outgoing);
 struct secd_lm *secd_lm_outgoing(struct secd_su *s);
 /* The LM whose VM runs at index on this SU (running, not ended), or NULL. */
 struct secd_lm *secd_lm_of_index(struct secd_su *s, unsigned index);
+/* The LM's phase 1..4 (vm2000.md §5) and the percent of the memory copied (0..100). */
+unsigned secd_lm_phase(const struct secd_lm *lm);
+unsigned secd_lm_percent(const struct secd_lm *lm);
 /* The status object of docs/api.md (lmstat): new reference. */
 json_t *secd_lm_json(const struct secd_lm *lm);
 const char *secd_lm_state_name(enum secd_lm_state st);

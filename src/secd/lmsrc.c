@@ -490,17 +490,15 @@ static bool src_jv(const struct secd_lm *lm, const char *st, struct su_lmjv *jv)
 {
 	if (!lm->monjv[0])
 		return false;
-	json_t *o = secd_lm_json(lm);
 	*jv = (struct su_lmjv){
-		.phase = (unsigned)json_integer_value(json_object_get(o, "phase")),
-		.percent = (unsigned)json_integer_value(json_object_get(o, "percent")),
+		.phase = secd_lm_phase(lm),
+		.percent = secd_lm_percent(lm),
 		.dirty_rate = lm->dirty_rate,
 		.pause_ms = lm->t_resume > lm->t_stop && lm->t_stop
 				    ? (unsigned)((lm->t_resume - lm->t_stop) / NSEC_PER_MSEC) : 0,
 		.lm_id = lm->lm_id,
 		.start_ms = lm->started_ms,
 	};
-	json_decref(o);
 	snprintf(jv->name, sizeof(jv->name), "%s", lm->monjv);
 	snprintf(jv->status, sizeof(jv->status), "%s", st);
 	snprintf(jv->vm, sizeof(jv->vm), "(%u,%s)", lm->index, lm->vm_name);

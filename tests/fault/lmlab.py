@@ -262,3 +262,17 @@ def migrate_killing(lab, killed, point, units="A000,A001"):
     lab.set_faults(killed, [])
     restart_secd(lab, killed)
     return m1, res, lm_id
+
+
+def migrate_held_at_commit(lab, hold_ms):
+    """G1 started on su1 and migrated to su2, whose commit is held back hold_ms (fault
+    "lm.tgt.before_commit delay"): returns (m1, lm_id) once the source completed and waits
+    for the commit."""
+    start_guest(lab, "su1", "G1", 3)
+    lab.set_faults("su2", [f"lm.tgt.before_commit delay {hold_ms} count=1"])
+    m1 = mark(lab, "su1")
+    res, lm_id = migrate(lab, "su1", "G1")
+    assert lm_id, res
+    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
+             "the source completed, waiting for the commit")
+    return m1, lm_id

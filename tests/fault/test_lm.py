@@ -14,7 +14,7 @@ from lab import wait_for
 from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
                    migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
                    restart_secd, assert_one_owner, lm_state, sectl,
-                   migrate_killing)
+                   migrate_killing, migrate_held_at_commit)
 
 
 @pytest.fixture(scope="module")
@@ -277,13 +277,7 @@ def test_target_qemu_killed_before_cont(clean):
     is stopped) and dies before the commit and `cont` — the target writes "abort", the source
     continues the guest: $AE, the guest still counting on su1."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su2", ["lm.tgt.before_commit delay 4000 count=1"])
-    m1 = mark(lab, "su1")
-    res, lm_id = migrate(lab, "su1", "G1")
-    assert lm_id, res
-    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
-             "the source completed, waiting for the commit")
+    m1, lm_id = migrate_held_at_commit(lab, 4000)
     os.kill(qemu_pid(lab, "su2", 3), signal.SIGKILL)
     aborted_cleanly(lab, "G1", m1, "did not take over")
     assert lm_state(lab, "su1", lm_id)["result"] == "$AE"
@@ -294,13 +288,7 @@ def test_target_disks_fail_at_commit(clean):
     never lands, its renewals stop, its guard fences the QEMU; the source, in doubt, waits
     for the target's DEAD verdict, reads its region (no commit) and continues the guest."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3)
-    lab.set_faults("su2", ["lm.tgt.before_commit delay 3000 count=1"])
-    m1 = mark(lab, "su1")
-    res, lm_id = migrate(lab, "su1", "G1")
-    assert lm_id, res
-    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
-             "the source completed, waiting for the commit")
+    m1, lm_id = migrate_held_at_commit(lab, 3000)
     lab.set_faults("su2", ["crd.*:* hang"])
     try:  # su2 cannot write its abort while its disks hang: it is cleaned after its restart
         aborted_cleanly(lab, "G1", m1, "", target_clean=False)
