@@ -3,7 +3,7 @@
 one run (issue 5 "What it must show"; docs/benchmarks.md "Live Migration").
 
     bench/lm.py [--sizes 64,512] [--dirty 256,16384] [--runs 5] [--build build] [--json]
-                [--tcg-stop]
+                [--tcg-stop] [--bare-nice 10]
 
 One lab (`sectl lab up --servers 2 --mus-per-server 1 --sus-per-server 1 --su-cluster
 --profile lab`) in a temporary directory. Per condition (guest size MiB x dirty rate KiB/s)
@@ -13,7 +13,8 @@ memory is copied while the guest runs, as the bare script does (without it seclu
 the guest for the copy under TCG, docs/lm.md; --tcg-stop measures that instead). Each run:
 a VM of that size is created on su1, started, reports 3 times, and `sectl vm migrate --json`
 moves it to su2 (the LM object gives setup_ms, copy_ms, switchover_ms, pause_ms); then a
-bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it.
+bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it, its two
+QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice).
 
 Printed per condition, medians and p99 (nearest rank):
   copy     secluster migrate -> source completed  vs  bare migrate -> completed; the ratio
@@ -123,7 +124,10 @@ def main():
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--tcg-stop", action="store_true",
                     help="secluster's default under TCG: the guest stopped for the copy")
+    ap.add_argument("--bare-nice", type=int, default=10,
+                    help="nice value of the bare QEMUs (sec-guard runs secluster's at 10)")
     a = ap.parse_args()
+    lm_bare.lmpair.QEMU_NICE = a.bare_nice
     lab = Lab(a.build)
     out, n = [], 0
     try:

@@ -47,6 +47,8 @@ static const struct api_route mu_routes[] = {
 	{"POST", "/api/v1/sus/{name}/migrations", API_AUTH_PERSON, OPERATOR, secd_route_lm_start},
 	{"GET", "/api/v1/sus/{name}/migrations", API_AUTH_PERSON, ANY, secd_route_lm_list},
 	{"GET", "/api/v1/sus/{name}/migrations/{lm_id}", API_AUTH_PERSON, ANY, secd_route_lm_show},
+	{"POST", "/api/v1/sus/{name}/migrations/{lm_id}/resolve", API_AUTH_PERSON, ADMIN,
+	 secd_route_lm_resolve},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},
 	{"POST", "/api/v1/internal/events/ack", API_AUTH_UNIT, ANY, secd_route_ack_in},
 	{"POST", "/api/v1/internal/logbook/pull", API_AUTH_UNIT, ANY, secd_route_logbook_pull},
@@ -62,6 +64,8 @@ static const struct api_route su_routes[] = {
 	{"POST", "/api/v1/internal/lm/commit", API_AUTH_UNIT, ANY, secd_route_su_lm_commit},
 	{"POST", "/api/v1/internal/lm/abort", API_AUTH_UNIT, ANY, secd_route_su_lm_abort},
 	{"GET", "/api/v1/internal/lm/{lm_id}", API_AUTH_UNIT, ANY, secd_route_su_lm_get},
+	{"POST", "/api/v1/internal/lm/{lm_id}/resolve", API_AUTH_UNIT, ANY,
+	 secd_route_su_lm_resolve},
 	{"POST", "/api/v1/internal/su/defmig", API_AUTH_UNIT, ANY, secd_route_su_defmig},
 };
 

@@ -202,6 +202,10 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 	/* the phases' times, ms (-1: not reached): /MIGRATE-VM accepted -> migrate (setup:
 	 * media, the target's QEMU and reservation), migrate -> the source's completed (copy),
 	 * completed -> the target's RESUME (switchover: the commit included) */
+	/* in doubt and the target's record unreadable: only sectl vm lm-resolve ends it */
+	if (o)
+		json_object_set_new(o, "needs_operator",
+				    json_boolean(lm->st == LM_ST_DOUBT && lm->needs_operator));
 	if (o)
 		json_object_update_new(o, json_pack("{s:f, s:f, s:f}", "setup_ms",
 						     ms_between(lm->t_start, lm->t_migrate), "copy_ms",
@@ -239,6 +243,43 @@ void secd_route_su_lmstat(struct api_req *r, void *arg)
 		return;
 	}
 	api_reply_json(r, 200, json_pack("{s:o}", "lms", a));
+}
+
+/* POST /api/v1/internal/lm/{lm_id}/resolve (the MU relays sectl vm lm-resolve; crd.md §6). */
+void secd_route_su_lm_resolve(struct api_req *r, void *arg)
+{
+	struct secd *d = arg;
+	struct sec_err err = {0};
+	uint64_t id = secd_lm_id_parse(api_req_param(r, "lm_id"));
+	json_t *b = api_req_json(r, &err);
+	const char *how = json_string_value(json_object_get(b, "decision"));
+	const char *who = json_string_value(json_object_get(b, "user"));
+	enum secd_lm_resolve dec = SECD_LM_RESOLVE_NONE;
+	struct secd_lm *lm;
+
+	if (how && !strcmp(how, "resume-source"))
+		dec = SECD_LM_RESUME_SOURCE;
+	else if (how && !strcmp(how, "discard-source"))
+		dec = SECD_LM_DISCARD_SOURCE;
+	if (!d->su || !d->su->m) {
+		api_reply_error(r, 404, "not_found", "unit '%s' is no SU (or not ready)", d->cfg.name);
+	} else if (!b) {
+		api_reply_error(r, 400, "bad_request", "%s", err.msg);
+	} else if (!id) {
+		api_reply_error(r, 400, "bad_request", "'%s' is no LM id of 16 hex digits",
+				api_req_param(r, "lm_id"));
+	} else if (!dec) {
+		api_reply_error(r, 400, "bad_request", "decision: \"resume-source\" or "
+				"\"discard-source\"");
+	} else if (!(lm = secd_lm_find(d->su, id, true))) {
+		api_reply_error(r, 404, "not_found", "no running live migration %s from SU '%s'",
+				api_req_param(r, "lm_id"), d->cfg.name);
+	} else if (secd_lm_source_resolve(lm, dec, who, &err) < 0) {
+		api_reply_error(r, 409, "conflict", "%s", err.msg);
+	} else {
+		api_reply_json(r, 200, json_pack("{s:o}", "lm", secd_lm_json(lm)));
+	}
+	json_decref(b);
 }
 
 bool secd_lm_on_qmp_event(struct secd_su *s, unsigned index, const struct qmp_event *ev)

@@ -92,6 +92,7 @@ struct secd_lm {
 	bool freeing;
 	bool source_resumed;	 /* the source QEMU was told to continue after a stop */
 	bool not_converged;	 /* /390: the abort is VMS2425's */
+	bool needs_operator;	 /* in doubt, the target's record unreadable (VMS2428) */
 };
 
 /* How long the source waits for the target's commit (its completed, region write, cont):
@@ -142,8 +143,22 @@ int secd_lm_qmp(struct secd_lm *lm, const char *cmd, json_t *args, uint32_t time
  * when lm is being freed (the callback must not touch it any more). */
 bool secd_lm_back(struct secd_lm *lm);
 void secd_route_su_lmstat(struct api_req *r, void *arg);
+/* POST /api/v1/internal/lm/{lm_id}/resolve {"decision": "resume-source"|"discard-source",
+ * "user"} -> 200 {"lm"} (the decision is taken; the LM ends as lmstat shows), 404, 409. */
+void secd_route_su_lm_resolve(struct api_req *r, void *arg);
 
 /* ---- lmsrc.c ---- */
+/* The operator's decision on an LM in doubt (crd.md §6, `sectl vm lm-resolve`). */
+enum secd_lm_resolve {
+	SECD_LM_RESOLVE_NONE = 0,
+	SECD_LM_RESUME_SOURCE,	/* the guest continues on the source (the abort chain) */
+	SECD_LM_DISCARD_SOURCE, /* the source quits its QEMU and drops its copy (the finish) */
+};
+/* Decides lm (outgoing, in doubt) as the operator who said: console line, then the abort
+ * chain or the finish, as if the target had answered. Returns 0; -EBUSY (not in doubt:
+ * reterr names its state), -EINVAL. */
+int secd_lm_source_resolve(struct secd_lm *lm, enum secd_lm_resolve how, const char *who,
+			   struct sec_err *reterr);
 /* /MIGRATE-VM committed (the VM shows (MIGR), "outgoing lm_id" is on the CRD): run the
  * phases. vm: the VM as committed; target: the target's unit. Returns 0 or -errno. */
 int secd_lm_source_start(struct secd_su *s, const struct su_vm *vm, uint64_t lm_id,

@@ -12,6 +12,9 @@
  *               (the SU's answer with "lm": {"lm_id"}) or 409 lm_rejected
  *   GET  /api/v1/sus/{name}/migrations          -> GET /api/v1/internal/lmstat
  *   GET  /api/v1/sus/{name}/migrations/{lm_id}  -> GET /api/v1/internal/lmstat?lm=<hex>
+ *   POST /api/v1/sus/{name}/migrations/{lm_id}/resolve {"decision", "confirm": true}
+ *        (administrators; crd.md §6: an LM in doubt whose target record cannot be read)
+ *        -> POST /api/v1/internal/lm/{lm_id}/resolve, audited "Action=LM resolve"
  *
  * Bodies are checked here so that nothing a person sends can change the command's syntax
  * (no comma, parenthesis or blank gets into it): a bad field is a 400 naming the field. */
@@ -165,6 +168,16 @@ void secd_route_lm_start(struct api_req *r, void *arg)
 	secd_su_relay_sdf(d, r, u, cmd, q.check ? NULL : migrate_answer, NULL);
 }
 
+/* id is an LM id of 16 hex digits; false after replying 400. */
+static bool lm_id_ok(struct api_req *r, const char *id)
+{
+	if (id && strlen(id) == LM_ID_HEX && strspn(id, HEX) == LM_ID_HEX)
+		return true;
+	api_reply_error(r, 400, "bad_request", "lm_id: %d hex digits, as POST .../migrations "
+			"answered", LM_ID_HEX);
+	return false;
+}
+
 /* GET .../migrations/{lm_id}: the one LM of the SU's list, or 404. */
 static void show_answer(struct api_req *r, const char *su, long status, json_t *j, void *arg)
 {
@@ -198,11 +211,54 @@ void secd_route_lm_show(struct api_req *r, void *arg)
 
 	if (!u)
 		return;
-	if (!id || strlen(id) != LM_ID_HEX || strspn(id, HEX) != LM_ID_HEX) {
-		api_reply_error(r, 400, "bad_request", "lm_id: %d hex digits, as POST .../migrations "
-				"answered", LM_ID_HEX);
+	if (!lm_id_ok(r, id))
 		return;
-	}
 	snprintf(path, sizeof(path), "/api/v1/internal/lmstat?lm=%s", id);
 	secd_su_relay_get(d, r, u, path, show_answer, NULL);
+}
+
+/* POST .../migrations/{lm_id}/resolve: the operator's decision on an LM in doubt. */
+void secd_route_lm_resolve(struct api_req *r, void *arg)
+{
+	struct secd *d = arg;
+	struct sec_err err = {0};
+	const struct cluster_unit *u = secd_su_find(d, r, api_req_param(r, "name"));
+	const char *id = api_req_param(r, "lm_id"), *how, *key;
+	char path[96], what[96];
+	json_t *b, *v;
+
+	if (!u)
+		return;
+	if (!lm_id_ok(r, id))
+		return;
+	if (!(b = api_req_json(r, &err))) {
+		api_reply_error(r, 400, "bad_request", "%s", err.msg);
+		return;
+	}
+	json_object_foreach(b, key, v)
+		if (strcmp(key, "decision") && strcmp(key, "confirm")) {
+			api_reply_error(r, 400, "bad_request", "%.40s: unknown field (the body has "
+					"decision, confirm)", key);
+			goto out;
+		}
+	how = json_string_value(json_object_get(b, "decision"));
+	if (!how || (strcmp(how, "resume-source") && strcmp(how, "discard-source"))) {
+		api_reply_error(r, 400, "bad_request", "decision: \"resume-source\" (the guest "
+				"continues on the source SU) or \"discard-source\" (the source SU "
+				"quits its QEMU and drops its copy of the definition)");
+		goto out;
+	}
+	if (!json_is_true(json_object_get(b, "confirm"))) {
+		api_reply_error(r, 400, "bad_request", "confirm: true is required: the decision "
+				"overrides what the CRD cannot tell (a wrong one runs the guest twice "
+				"or loses it)");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/api/v1/internal/lm/%s/resolve", id);
+	snprintf(what, sizeof(what), "lm-resolve %s %s", id, how);
+	json_t *fw = json_pack("{s:s}", "decision", how);
+	secd_su_relay_action(d, r, u, path, fw, "LM resolve", what, NULL, NULL);
+	json_decref(fw);
+out:
+	json_decref(b);
 }

@@ -51,6 +51,9 @@ struct src_x {
 	int qstep;	      /* the capability / parameter / migrate chain */
 	char qemu_status[32];
 	bool operator_told;   /* in doubt, undecidable: the console said so once */
+	unsigned doubt_ticks; /* in doubt: polls so far (every 4th reads the target's region) */
+	bool doubt_dead;      /* the region read in flight was issued after a DEAD verdict */
+	enum secd_lm_resolve resolved; /* the operator decided (sectl vm lm-resolve) */
 	bool tcg_stopped;     /* TCG policy: the guest was stopped for the whole copy */
 	bool recovering;      /* after a restart: which media were detached is not known */
 };
@@ -481,7 +484,11 @@ static void src_finished(void *arg, const struct su_plan *p)
 	for (unsigned i = 0; i < lm->vm.ndevs; i++) /* the rest of its devices leave this SU */
 		secd_lm_step(lm, SU_LM_STEP_DEVICE, lm->vm.devs[i].mn);
 	secd_lm_step(lm, SU_LM_STEP_END, NULL);
-	secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
+	if (X(lm)->resolved == SECD_LM_DISCARD_SOURCE)
+		secd_lm_end(lm, LM_ST_COMPLETED, "$TW", "the operator discarded this SU's copy "
+			    "(sectl vm lm-resolve): the target's record could not be read");
+	else
+		secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
 }
 
 /* The LM's MONJV (MONJV=name of /MIGRATE-VM) as it is now, with status st; false when the
@@ -628,7 +635,9 @@ static void src_doubt_answer(void *arg, const struct httpc_result *res)
 	json_decref(o);
 }
 
-/* The target's region, read after its dead verdict: crd_lm_source_decide() (crd.md §6). */
+/* The target's region (crd.md §6): read every 4th poll while in doubt, so that an abort or
+ * a commit on the CRD decides even while the target is alive but cannot be reached; after
+ * its DEAD verdict also "nothing committed" decides (crd_lm_source_decide). */
 static void src_doubt_region(void *arg, int r, char *payload, const char *msg)
 {
 	struct secd_lm *lm = arg;
@@ -639,7 +648,7 @@ static void src_doubt_region(void *arg, int r, char *payload, const char *msg)
 		free(payload);
 		return;
 	}
-	bool had = payload != NULL;
+	bool had = payload != NULL, dead = X(lm)->doubt_dead;
 	if (payload)
 		t = su_model_from_json(payload, strlen(payload), &err);
 	free(payload);
@@ -649,25 +658,32 @@ static void src_doubt_region(void *arg, int r, char *payload, const char *msg)
 		.source_epoch = lm->def.epoch,
 		.target_read_ok = r == 0 && (t || !had), /* damaged data is no answer */
 		.target = t ? &t->own : NULL,
-		.target_verdict = CRD_ALIVE_DEAD,
+		/* alive (or not known yet): only a record decides, the rest waits */
+		.target_verdict = dead ? CRD_ALIVE_DEAD : CRD_ALIVE_ALIVE,
 	};
 	struct crd_owner_region empty;
 	if (view.target_read_ok && !t) { /* an empty region: the target holds nothing */
 		crd_owner_init(&empty, lm->peer_unit);
 		view.target = &empty;
 	}
-	enum crd_lm_decision dec = lm->st == LM_ST_DOUBT ? crd_lm_source_decide(&view) : CRD_LM_WAIT;
+	enum crd_lm_decision dec = CRD_LM_WAIT;
+	if (lm->st == LM_ST_DOUBT && (view.target_read_ok || dead))
+		dec = crd_lm_source_decide(&view);
 	su_model_free(t);
-	log_info("%s: LM %016" PRIx64 " in doubt, target dead: %s", lm->s->d->who, lm->lm_id,
-		 crd_lm_decision_to_string(dec));
+	if (dec != CRD_LM_WAIT || dead)
+		log_info("%s: LM %016" PRIx64 " in doubt, target %s: %s%s%s", lm->s->d->who,
+			 lm->lm_id, dead ? "dead" : "not dead", crd_lm_decision_to_string(dec),
+			 r < 0 ? "; its region: " : "", r < 0 && msg ? msg : "");
 	if (dec == CRD_LM_QUIT_SOURCE) {
 		uv_timer_stop(&lm->timer);
 		src_decided(lm, "committed", 0, NULL);
 	} else if (dec == CRD_LM_RESUME_SOURCE) {
 		uv_timer_stop(&lm->timer);
-		src_decided(lm, "aborted", 0, "the target SU is dead and did not commit");
+		src_decided(lm, "aborted", 0, dead ? "the target SU is dead and did not commit"
+						   : "its abort record on the CRD says so");
 	} else if (dec == CRD_LM_OPERATOR && !X(lm)->operator_told) {
 		X(lm)->operator_told = true;
+		lm->needs_operator = true;
 		src_say_msg(lm, "VMS2428", lm->target, NULL);
 	}
 }
@@ -676,18 +692,45 @@ static void src_doubt(struct secd_lm *lm)
 {
 	char path[96], id[17];
 	struct crd_unit_peer p;
+	bool dead = crd_unit_peer(lm->s->d->unit, lm->peer_unit, &p) == 0 &&
+		    p.verdict == CRD_ALIVE_DEAD;
 
 	if (lm->pending)
 		return;
-	secd_lm_id_str(lm->lm_id, id);
-	snprintf(path, sizeof(path), "/api/v1/internal/lm/%s", id);
-	if (crd_unit_peer(lm->s->d->unit, lm->peer_unit, &p) == 0 && p.verdict == CRD_ALIVE_DEAD) {
-		lm->pending++; /* the read is issued after the verdict it is combined with */
+	if (dead || X(lm)->doubt_ticks++ % 4 == 3) {
+		X(lm)->doubt_dead = dead; /* the read is issued after the verdict it is combined with */
+		lm->pending++;
 		if (secd_su_region_read(lm->s, lm->peer_unit, src_doubt_region, lm) < 0)
 			lm->pending--;
-		return;
+		if (dead)
+			return;
 	}
+	secd_lm_id_str(lm->lm_id, id);
+	snprintf(path, sizeof(path), "/api/v1/internal/lm/%s", id);
 	src_call(lm, "GET", path, NULL, SECD_LM_DOUBT_POLL_MS * 4, src_doubt_answer);
+}
+
+/* ---- the operator's decision (crd.md §6: sectl vm lm-resolve) ---- */
+
+int secd_lm_source_resolve(struct secd_lm *lm, enum secd_lm_resolve how, const char *who,
+			   struct sec_err *reterr)
+{
+	if (!lm->outgoing || lm->st != LM_ST_DOUBT)
+		return sec_errf(reterr, -EBUSY, "live migration %016" PRIx64 " of VM (%u,%s) is "
+				"%s, not in doubt: only an LM in doubt is decided by the operator",
+				lm->lm_id, lm->index, lm->vm_name, secd_lm_state_name(lm->st));
+	if (how != SECD_LM_RESUME_SOURCE && how != SECD_LM_DISCARD_SOURCE)
+		return sec_errf(reterr, -EINVAL, "no such decision");
+	uv_timer_stop(&lm->timer);
+	X(lm)->resolved = how;
+	secd_lm_say(lm, "LIVE MIGRATION IN DOUBT DECIDED BY '%s': %s", who && *who ? who : "?",
+		    how == SECD_LM_RESUME_SOURCE ? "THE GUEST CONTINUES ON THIS SU"
+						 : "THIS SU'S COPY IS DISCARDED");
+	if (how == SECD_LM_RESUME_SOURCE)
+		src_decided(lm, "aborted", 0, "the operator decided so (sectl vm lm-resolve)");
+	else
+		src_decided(lm, "committed", 0, NULL);
+	return 0;
 }
 
 /* ---- abort ---- */

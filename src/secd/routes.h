@@ -56,10 +56,17 @@ typedef void secd_su_answer_fn(struct api_req *r, const char *su, long status, j
 const struct cluster_unit *secd_su_find(struct secd *d, struct api_req *r, const char *name);
 void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_unit *u,
 		       const char *command, secd_su_answer_fn *answer, void *arg);
+/* secd_su_relay_action: POSTs body (not stolen; "user" is set to the caller's account) to
+ * path on SU u, audited (Sys-Mgmt) as "Action=<action>; SU=..; Command=<what>" at the start
+ * and with its result (a 2xx is OK); the answer as for secd_su_relay_sdf. */
+void secd_su_relay_action(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+			  const char *path, json_t *body, const char *action, const char *what,
+			  secd_su_answer_fn *answer, void *arg);
 void secd_su_relay_get(struct secd *d, struct api_req *r, const struct cluster_unit *u,
 		       const char *path, secd_su_answer_fn *answer, void *arg);
 /* lmroutes.c: people, relayed to the source SU (docs/api.md "Live Migration") */
 void secd_route_lm_start(struct api_req *r, void *arg);
+void secd_route_lm_resolve(struct api_req *r, void *arg);
 void secd_route_lm_list(struct api_req *r, void *arg);
 void secd_route_lm_show(struct api_req *r, void *arg);
 /* internal.c: units */

@@ -50,20 +50,22 @@ struct su_rjob {
 	void *arg;
 };
 
-/* The fault point "su.region.write" (lib/fault.h; a write of the SU's own region, on the
- * region thread): fail [errno] fails it, delay MS and hang hold it first. 0 or -errno. */
-static int su_write_fault(struct sec_err *reterr)
+/* The fault points "su.region.write" (a write of the SU's own region) and "su.region.read"
+ * (a read of another unit's region: the partner's, for the reconcile, /MIGRATE-VM and an LM
+ * in doubt), lib/fault.h, on the region thread: fail [errno] fails it, delay MS and hang
+ * hold it first. 0 or -errno. */
+static int su_io_fault(const char *point, struct sec_err *reterr)
 {
 	struct fault_spec f;
 
-	if (!fault_check("su.region.write", &f))
+	if (!fault_check(point, &f))
 		return 0;
 	if (f.action == FAULT_FAIL)
-		return sec_errf(reterr, -(int)(f.arg ? f.arg : EIO), "fault 'su.region.write': %s",
+		return sec_errf(reterr, -(int)(f.arg ? f.arg : EIO), "fault '%s': %s", point,
 				strerror((int)(f.arg ? f.arg : EIO)));
 	if (f.action == FAULT_DELAY)
 		usleep((useconds_t)(f.arg * 1000));
-	while (f.action == FAULT_HANG && fault_active("su.region.write"))
+	while (f.action == FAULT_HANG && fault_active(point))
 		usleep(1000);
 	return 0;
 }
@@ -80,6 +82,8 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 	}
 	struct crd_region_read rr;
 	if (w->read_unit) {
+		if ((w->r = su_io_fault("su.region.read", &w->err)) < 0)
+			return;
 		w->r = crd_region_read(rd, w->read_unit, &rr, &w->err);
 		if (w->r == 0 && rr.found && !(w->payload = strdup(rr.payload)))
 			w->r = sec_errf(&w->err, -ENOMEM, "out of memory");
@@ -87,7 +91,7 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 		return;
 	}
 	if (!w->load) {
-		if ((w->r = su_write_fault(&w->err)) < 0)
+		if ((w->r = su_io_fault("su.region.write", &w->err)) < 0)
 			return;
 		w->r = crd_region_write(rd, wr, 0, w->payload, strlen(w->payload), 0, NULL,
 					&w->err);

@@ -41,7 +41,8 @@
 #define SU_CONSOLE_LIMIT_MAX 1000  /* lines of one console page */
 #define SU_VM_NAME_MAX	     8	   /* VM-NAME = <name 1..8> (vm2000-facts.md §1.3) */
 
-enum su_kind { SU_SDF = 1, SU_READ, SU_SYSTEMS }; /* SU_READ: a GET relayed to one SU */
+/* SU_SDF: a VM2000 command; SU_ACTION: another audited POST; SU_READ: a GET to one SU */
+enum su_kind { SU_SDF = 1, SU_ACTION, SU_READ, SU_SYSTEMS };
 
 /* One relayed call to one SU. */
 struct su_call {
@@ -50,7 +51,8 @@ struct su_call {
 	enum su_kind kind;
 	char su[CLUSTER_NAME_MAX];
 	char account[LB_ACCOUNT_MAX];
-	char *command;	     /* SU_SDF: for the audit entry */
+	char *command;	     /* SU_SDF, SU_ACTION: for the audit entry (NULL: not audited) */
+	const char *action;  /* SU_SDF, SU_ACTION: the audit entry's Action */
 	secd_su_answer_fn *answer; /* a 2xx answer goes here instead of to the person */
 	void *answer_arg;
 	struct su_gather *g; /* SU_SYSTEMS: the merge this call belongs to */
@@ -129,7 +131,7 @@ static void audit_result(struct su_call *c, bool ok, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	secd_audit(c->d, c->account, "Sys-Mgmt", ok ? LB_AUDIT_OK : LB_AUDIT_FAILED,
-		   "Action=VM2000 command; SU=%s; Command=%s --> %s", c->su,
+		   "Action=%s; SU=%s; Command=%s --> %s", c->action, c->su,
 		   printable(c->command, cmd, sizeof(cmd)), why);
 }
 
@@ -139,7 +141,9 @@ static void sdf_answer(struct su_call *c, long status, json_t *j)
 	const json_t *rc = json_object_get(j, "rc");
 	const char *mc = json_string_value(json_object_get(rc, "maincode"));
 
-	if (status == 200 && json_is_true(json_object_get(j, "ok")))
+	if (c->kind == SU_ACTION && status / 100 == 2)
+		audit_result(c, true, "OK");
+	else if (status == 200 && json_is_true(json_object_get(j, "ok")))
 		audit_result(c, true, "OK");
 	else if (status == 200)
 		audit_result(c, false, "Failed (%s)", mc ? mc : "no return code");
@@ -153,7 +157,7 @@ static void call_done(void *arg, const struct httpc_result *res)
 	json_t *j = NULL;
 
 	if (res->err == -ECANCELED) {
-		if (c->kind == SU_SDF)
+		if (c->command)
 			audit_result(c, false,
 				     "Failed (the MU stopped; it may have been carried out)");
 		if (c->req)
@@ -164,14 +168,14 @@ static void call_done(void *arg, const struct httpc_result *res)
 		goto out;
 	}
 	if (res->err) {
-		if (c->kind == SU_SDF)
+		if (c->command)
 			audit_result(c, false, "Failed (SU '%s' did not answer%s)", c->su,
 				     res->err == -ETIMEDOUT ? "; it may have been carried out"
 							    : "");
 		if (c->req)
 			api_reply_error(c->req, 503, "su_unreachable",
 					"SU '%s' did not answer (%s)%s", c->su, res->errmsg,
-					c->kind == SU_SDF && res->err == -ETIMEDOUT
+					c->command && res->err == -ETIMEDOUT
 					    ? "; the command may have been carried out: check "
 					      "with /SHOW-VM-STATUS before retrying"
 					    : "");
@@ -179,7 +183,7 @@ static void call_done(void *arg, const struct httpc_result *res)
 	}
 	j = json_loadb(res->body, res->len, 0, NULL);
 	if (!json_is_object(j)) {
-		if (c->kind == SU_SDF)
+		if (c->command)
 			audit_result(c, false, "Failed (SU answered HTTP %ld without JSON)",
 				     res->status);
 		if (c->req)
@@ -189,7 +193,7 @@ static void call_done(void *arg, const struct httpc_result *res)
 					c->su, res->status);
 		goto out;
 	}
-	if (c->kind == SU_SDF)
+	if (c->command)
 		sdf_answer(c, res->status, j);
 	if (!c->req)
 		goto out;
@@ -227,7 +231,7 @@ static void relay(struct secd *d, struct api_req *r, struct su_call *c,
 			    body ? strlen(body) : 0, timeout_ms, call_done, c);
 
 	if (rc < 0) {
-		if (c->kind == SU_SDF)
+		if (c->command)
 			audit_result(c, false, "Failed (cannot call SU '%s': %s)", c->su,
 				     strerror(-rc));
 		api_reply_error(r, rc == -ECANCELED ? 503 : 500,
@@ -272,6 +276,7 @@ void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_u
 		return;
 	c->answer = answer;
 	c->answer_arg = arg;
+	c->action = "VM2000 command";
 	c->command = strdup(command);
 	body =
 	    c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account) : NULL;
@@ -285,6 +290,32 @@ void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_u
 	secd_audit(d, c->account, "Sys-Mgmt", LB_AUDIT_START, "Action=VM2000 command; SU=%s; "
 		   "Command=%s", c->su, printable(c->command, cmdp, sizeof(cmdp)));
 	relay(d, r, c, u, "POST", "/api/v1/internal/sdf", text, SU_SDF_TIMEOUT_MS);
+	free(text);
+}
+
+void secd_su_relay_action(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+			  const char *path, json_t *body, const char *action, const char *what,
+			  secd_su_answer_fn *answer, void *arg)
+{
+	struct su_call *c = call_new(d, r, SU_ACTION, u);
+	char *text = NULL;
+
+	if (c && body && !json_object_set_new(body, "user", json_string(c->account)))
+		text = json_dumps(body, JSON_COMPACT);
+	if (c && (c->command = strdup(what)))
+		c->action = action;
+	if (!c || !text || !c->command) {
+		if (c)
+			call_free(c);
+		free(text);
+		api_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	c->answer = answer;
+	c->answer_arg = arg;
+	secd_audit(d, c->account, "Sys-Mgmt", LB_AUDIT_START, "Action=%s; SU=%s; Command=%s",
+		   action, c->su, what);
+	relay(d, r, c, u, "POST", path, text, SU_SDF_TIMEOUT_MS);
 	free(text);
 }
 

@@ -56,7 +56,7 @@ int sectl_sucluster_main(int argc, char **argv);
 int sectl_systems_main(int argc, char **argv);
 int sectl_sdf_main(int argc, char **argv);
 int sectl_console_main(int argc, char **argv);
-/* `sectl vm migrate VM [--su SU] [--to SU] [--check]` (src/sectl/vm.c). */
+/* `sectl vm migrate VM ...` (src/sectl/vm.c), `sectl vm lm-resolve VM ...` (vmresolve.c). */
 int sectl_vm_main(int argc, char **argv);
 /* `sectl lab up|status|down|add-server` (src/sectl/lab.c). */
 int sectl_lab_main(int argc, char **argv);

@@ -20,6 +20,7 @@
 #include "sectl/sectl.h"
 #include "sectl/show.h"
 #include "sectl/table.h"
+#include "sectl/vm.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -44,7 +45,9 @@ static const char vm_usage[] =
     "Cluster (default: the other SU of the SU Cluster); without --su, the SU that has a VM\n"
     "of that name (sectl systems). --check only checks: a table of the conflicts and the\n"
     "VMS messages, exit 0 possible / 1 not possible. Without --check it follows the LM with\n"
-    "a progress line until it completed (exit 0) or aborted (exit 1).\n";
+    "a progress line until it completed (exit 0) or aborted (exit 1).\n"
+    "   or: sectl vm lm-resolve VM [--su SU] --resume-source|--discard-source --i-understand\n"
+    "decides a live migration in doubt (sectl vm lm-resolve --help).\n";
 
 enum { OPT_SU = SECTL_OPT_FIRST_FREE, OPT_TO, OPT_CHECK, OPT_MONJV };
 
@@ -106,8 +109,7 @@ static int migrate_args(int argc, char **argv, struct migrate *m)
 	return -1;
 }
 
-/* A VM index 1..99 as a number, else -1 (a name). */
-static int vm_index(const char *vm)
+int sectl_vm_index(const char *vm)
 {
 	char *end;
 	long v = strtol(vm, &end, 10);
@@ -115,16 +117,15 @@ static int vm_index(const char *vm)
 	return isdigit((unsigned char)*vm) && !*end && v >= 1 && v <= 99 ? (int)v : -1;
 }
 
-/* The source SU of VM m->vm from GET /api/v1/systems, into buf. */
-static int find_source(struct sectl_client *c, const struct migrate *m, char *buf, size_t size)
+int sectl_vm_find_source(struct sectl_client *c, const char *vm, char *buf, size_t size)
 {
 	struct sec_err err = {0};
 	json_t *ans = NULL, *s;
 	char names[256] = "";
 	size_t i, n = 0;
 
-	if (vm_index(m->vm) > 0) {
-		fprintf(stderr, "sectl: VM index %s: name the source SU with --su\n", m->vm);
+	if (sectl_vm_index(vm) > 0) {
+		fprintf(stderr, "sectl: VM index %s: name the source SU with --su\n", vm);
 		return SECTL_EXIT_USAGE;
 	}
 	if (sectl_client_call(c, "GET", "/api/v1/systems", NULL, 0, &ans, &err) < 0)
@@ -133,7 +134,7 @@ static int find_source(struct sectl_client *c, const struct migrate *m, char *bu
 	{
 		const char *name = show_str(s, "name"), *unit = show_str(s, "unit");
 		json_t *idx = json_object_get(s, "vm_index");
-		if (!name || !unit || strcasecmp(name, m->vm) ||
+		if (!name || !unit || strcasecmp(name, vm) ||
 		    (json_is_integer(idx) && json_integer_value(idx) == 1))
 			continue;
 		if (n++ == 0)
@@ -146,15 +147,14 @@ static int find_source(struct sectl_client *c, const struct migrate *m, char *bu
 		return SECTL_EXIT_OK;
 	if (n == 0)
 		fprintf(stderr, "sectl: no SU has a VM '%s' (sectl systems); name it with --su\n",
-			m->vm);
+			vm);
 	else
 		fprintf(stderr, "sectl: VM '%s' is on the SUs %s: name the source with --su\n",
-			m->vm, names);
+			vm, names);
 	return SECTL_EXIT_FAIL;
 }
 
-/* Prints s without control characters (server text), then a line break. */
-static void put_line(const char *s)
+void sectl_vm_put_line(const char *s)
 {
 	for (const char *p = s ? s : ""; *p; p++)
 		putchar((unsigned char)*p < ' ' && *p != '\t' ? '?' : *p);
@@ -167,7 +167,7 @@ static void print_messages(const json_t *msgs)
 	size_t i;
 
 	json_array_foreach(msgs, i, m)
-		put_line(json_string_value(m));
+		sectl_vm_put_line(json_string_value(m));
 }
 
 /* The check's rows as a table (Resource, Resource name, Message), then the messages. */
@@ -263,8 +263,7 @@ static void progress_show(const json_t *lm, bool tty, int *last_key)
 	fflush(stdout);
 }
 
-/* Polls GET path until the LM is completed or aborted; *ret the last LM object. */
-static int follow(struct sectl_client *c, const char *path, bool show, json_t **ret)
+int sectl_vm_follow(struct sectl_client *c, const char *path, bool show, json_t **ret)
 {
 	struct sigaction sa = {.sa_handler = on_stop}; /* no SA_RESTART: the sleep ends */
 	bool tty = show && isatty(STDOUT_FILENO), failing = false;
@@ -322,8 +321,7 @@ static int follow(struct sectl_client *c, const char *path, bool show, json_t **
 	return SECTL_EXIT_FAIL;
 }
 
-/* The end: "completed in X.XX s, pause N ms" or "aborted: REASON". */
-static int finish(const json_t *lm, bool json)
+int sectl_vm_finish(const json_t *lm, bool json)
 {
 	const char *st = show_str(lm, "state"), *why = show_str(lm, "reason");
 	bool ok = st && !strcmp(st, "completed");
@@ -339,7 +337,7 @@ static int finish(const json_t *lm, bool json)
 	} else {
 		const char *res = show_str(lm, "result");
 		printf("aborted: ");
-		put_line(why && *why ? why : res ? res : "no reason given");
+		sectl_vm_put_line(why && *why ? why : res ? res : "no reason given");
 	}
 	return fflush(stdout) == EOF || !ok ? SECTL_EXIT_FAIL : SECTL_EXIT_OK;
 }
@@ -349,7 +347,7 @@ static int run(struct sectl_client *c, const struct migrate *m, const char *su)
 {
 	struct sec_err err = {0};
 	char path[256], id[17];
-	int idx = vm_index(m->vm), rc;
+	int idx = sectl_vm_index(m->vm), rc;
 	json_t *ans = NULL, *lm = NULL;
 	json_t *body = json_pack("{s:o, s:b}", "vm", idx > 0 ? json_integer(idx)
 							      : json_string(m->vm), "check",
@@ -395,8 +393,8 @@ static int run(struct sectl_client *c, const struct migrate *m, const char *su)
 		printf("live migration %s of VM '%s' from SU '%s' started\n", id, m->vm, su);
 	}
 	snprintf(path, sizeof(path), "/api/v1/sus/%s/migrations/%s", su, id);
-	if ((rc = follow(c, path, !m->o.json, &lm)) == SECTL_EXIT_OK)
-		rc = finish(lm, m->o.json);
+	if ((rc = sectl_vm_follow(c, path, !m->o.json, &lm)) == SECTL_EXIT_OK)
+		rc = sectl_vm_finish(lm, m->o.json);
 out:
 	json_decref(ans);
 	json_decref(lm);
@@ -421,7 +419,7 @@ static int vm_migrate(int argc, char **argv)
 	sectl_client_set_timeout(c, LM_CALL_TIMEOUT_MS);
 	if (m.su)
 		snprintf(su, sizeof(su), "%s", m.su);
-	else if ((rc = find_source(c, &m, su, sizeof(su))) != SECTL_EXIT_OK)
+	else if ((rc = sectl_vm_find_source(c, m.vm, su, sizeof(su))) != SECTL_EXIT_OK)
 		goto out;
 	rc = run(c, &m, su);
 out:
@@ -431,7 +429,8 @@ out:
 
 int sectl_vm_main(int argc, char **argv)
 {
-	static const struct sectl_cmd cmds[] = {{"migrate", vm_migrate}};
+	static const struct sectl_cmd cmds[] = {{"migrate", vm_migrate},
+						{"lm-resolve", sectl_vm_lm_resolve}};
 
 	return sectl_dispatch("vm", vm_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

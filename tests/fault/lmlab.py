@@ -83,16 +83,21 @@ def ok(lab, su, cmd):
     return res
 
 
-def console_lines(lab, su, vm=None, after=None):
-    """[(seq, text)] of su's monitor console, or of its guest vm ([] when it has none);
-    after: only lines with a higher sequence number."""
+def console_read(lab, su, vm=None, after=None):
+    """[(seq, text)] of su's monitor console, or of its guest vm; after: only lines with a
+    higher sequence number. None when sectl could not read it (su not answering)."""
     args = ["console", su, "--json"] + (["--vm", vm] if vm else [])
     if after is not None:
         args += ["--after", str(after)]
     r = sectl(lab, *args)
     if r.returncode != 0:
-        return []
+        return None
     return [(l["seq"], l["text"]) for l in json.loads(r.stdout)["lines"]]
+
+
+def console_lines(lab, su, vm=None, after=None):
+    """console_read, [] when it could not be read (for polling)."""
+    return console_read(lab, su, vm, after) or []
 
 
 def console(lab, su, vm=None, after=None):
@@ -144,9 +149,13 @@ def migrate(lab, su, vm, to=None, monjv=None):
 
 
 def mark(lab, su):
-    """The sequence number of su's last monitor console line (later lines are new)."""
-    lines = console_lines(lab, su)
-    return lines[-1][0] if lines else 0
+    """The sequence number of su's last monitor console line (later lines are new). A read
+    that fails is retried: 0 would make every older line look new (an earlier LM's end
+    taken for this one's, found by make check under load)."""
+    def read():
+        lines = console_read(lab, su)
+        return None if lines is None else (lines[-1][0] if lines else 0,)
+    return wait_for(read, 30, f"{su}'s console read")[0]
 
 
 def wait_line(lab, su, text, after=0, timeout=60):
