@@ -164,7 +164,9 @@ static const struct su_msgdef cat[] = {
 		"STAYS STOPPED",
      "In doubt about the commit (VMS2427) and the target is dead, but its CRD region cannot be "
      "read on the disks required: whether the target committed cannot be decided.",
-     "Repair the CRD disks (sectl crd inspect); the decision is taken as soon as they read.",
+     "Repair the CRD disks (sectl crd inspect); the decision is taken as soon as they read. "
+     "If they cannot be read in time, an administrator decides: sectl vm lm-resolve VM "
+     "--resume-source|--discard-source --i-understand (docs/lm.md).",
      true},
     {"VMS2429", "LIVE MIGRATION OF VM %s TO SU '%s' WAS RUNNING WHEN THE SU DAEMON STOPPED; %s",
      "After a restart the SU found its record of an outgoing live migration on the CRD (docs/lm.md "
