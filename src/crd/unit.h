@@ -130,6 +130,7 @@ struct crd_unit_peer {
 	enum crd_slot_state state; /* as last read (0 when it never decoded) */
 	uint64_t incarnation;      /* as last read */
 	bool fresh;                /* DEAD and younger than io_timeout (crd_alive_verdict_fresh) */
+	uint64_t evidence_ns;      /* DEAD: crd_alive_verdict.evidence_ns (CLOCK_BOOTTIME); 0 */
 };
 
 /* Counters for status displays and tests. */

@@ -234,6 +234,7 @@ int crd_unit_peer(const struct crd_unit *u, uint32_t unit_id, struct crd_unit_pe
 	ret->reason = v.reason;
 	ret->change_ns = v.verdict == CRD_ALIVE_NEVER_SEEN ? 0 : v.last_change_ns;
 	ret->fresh = crd_alive_verdict_fresh(&v, clock_boottime_ns(), u->timing.io_ms);
+	ret->evidence_ns = v.evidence_ns;
 	for (uint32_t i = 0; i < o->n; i++) { /* the newest bytes that decode */
 		const struct crd_alive_disk_obs *dk = &o->disk[i];
 		if (dk->have && dk->decode == 0 && dk->first_complete_ns >= newest) {

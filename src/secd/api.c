@@ -47,6 +47,7 @@ static const struct api_route mu_routes[] = {
 	{"POST", "/api/v1/sus/{name}/migrations", API_AUTH_PERSON, OPERATOR, secd_route_lm_start},
 	{"GET", "/api/v1/sus/{name}/migrations", API_AUTH_PERSON, ANY, secd_route_lm_list},
 	{"GET", "/api/v1/sus/{name}/migrations/{lm_id}", API_AUTH_PERSON, ANY, secd_route_lm_show},
+	{"POST", "/api/v1/sus/{name}/recover", API_AUTH_PERSON, OPERATOR, secd_route_su_recover},
 	{"POST", "/api/v1/sus/{name}/migrations/{lm_id}/resolve", API_AUTH_PERSON, ADMIN,
 	 secd_route_lm_resolve},
 	{"POST", "/api/v1/internal/snapshot", API_AUTH_UNIT, ANY, secd_route_snapshot_in},

@@ -12,6 +12,10 @@
  *               (the SU's answer with "lm": {"lm_id"}) or 409 lm_rejected
  *   GET  /api/v1/sus/{name}/migrations          -> GET /api/v1/internal/lmstat
  *   GET  /api/v1/sus/{name}/migrations/{lm_id}  -> GET /api/v1/internal/lmstat?lm=<hex>
+ *   POST /api/v1/sus/{name}/recover {"vm", "from"?, "confirm_down"?}  (issue 7, seed 5)
+ *        -> /RECOVER-VM-DEFINITION VM-NAME=..,SERVER-UNIT-NAME=..|*UNIQUE on SU {name}
+ *        (the surviving SU), relayed with "confirm_down"; 200 the SDF result (ok false:
+ *        refused, the messages say why)
  *   POST /api/v1/sus/{name}/migrations/{lm_id}/resolve {"decision", "confirm": true}
  *        (administrators; crd.md §6: an LM in doubt whose target record cannot be read)
  *        -> POST /api/v1/internal/lm/{lm_id}/resolve, audited "Action=LM resolve"
@@ -259,6 +263,59 @@ void secd_route_lm_resolve(struct api_req *r, void *arg)
 	json_t *fw = json_pack("{s:s}", "decision", how);
 	secd_su_relay_action(d, r, u, path, fw, "LM resolve", what, NULL, NULL);
 	json_decref(fw);
+out:
+	json_decref(b);
+}
+
+/* POST /api/v1/sus/{name}/recover: /RECOVER-VM-DEFINITION on the surviving SU {name}. */
+void secd_route_su_recover(struct api_req *r, void *arg)
+{
+	struct secd *d = arg;
+	struct sec_err err = {0};
+	const struct cluster_unit *u = secd_su_find(d, r, api_req_param(r, "name"));
+	const char *key, *vm, *from = "*UNIQUE";
+	char cmd[160];
+	json_t *b, *v;
+
+	if (!u)
+		return;
+	if (!(b = api_req_json(r, &err))) {
+		api_reply_error(r, 400, "bad_request", "%s", err.msg);
+		return;
+	}
+	json_object_foreach(b, key, v)
+		if (strcmp(key, "vm") && strcmp(key, "from") && strcmp(key, "confirm_down")) {
+			api_reply_error(r, 400, "bad_request", "%.40s: unknown field (the body has "
+					"vm, from, confirm_down)", key);
+			goto out;
+		}
+	vm = json_string_value(json_object_get(b, "vm"));
+	if (!vm || !chars_ok(vm, LM_VM_NAME_MAX, "$#@") || isdigit((unsigned char)vm[0])) {
+		api_reply_error(r, 400, "bad_request", "vm: a VM name of 1..%d letters, digits, $, "
+				"#, @ (not starting with a digit)", LM_VM_NAME_MAX);
+		goto out;
+	}
+	v = json_object_get(b, "from");
+	if (v && !json_is_null(v)) {
+		from = json_string_value(v);
+		if (!from || !(chars_ok(from, CLUSTER_NAME_MAX - 1, "$#@_-") ||
+			       !strcasecmp(from, "*UNIQUE"))) {
+			api_reply_error(r, 400, "bad_request", "from: the failed SU's name (letters, "
+					"digits, $, #, @, _, -) or \"*UNIQUE\" (the partner of the "
+					"SU Cluster)");
+			goto out;
+		}
+	}
+	v = json_object_get(b, "confirm_down");
+	if (v && !json_is_boolean(v)) {
+		api_reply_error(r, 400, "bad_request", "confirm_down: true when the operator "
+				"confirms that the remote SU is down (needed when its state cannot "
+				"be determined), else false");
+		goto out;
+	}
+	snprintf(cmd, sizeof(cmd), "/RECOVER-VM-DEFINITION VM-NAME=%s,SERVER-UNIT-NAME=%s", vm,
+		 from);
+	secd_su_relay_sdf_confirmed(d, r, u, cmd, json_is_true(v), NULL, NULL);
 out:
 	json_decref(b);
 }

@@ -56,6 +56,7 @@ struct src_x {
 	enum secd_lm_resolve resolved; /* the operator decided (sectl vm lm-resolve) */
 	bool tcg_stopped;     /* TCG policy: the guest was stopped for the whole copy */
 	bool recovering;      /* after a restart: which media were detached is not known */
+	unsigned detach_tries; /* of the current medium: the guest closed the tray meanwhile */
 };
 static struct src_x *X(struct secd_lm *lm)
 {
@@ -179,6 +180,15 @@ static void src_detached(void *arg, const struct qmp_reply *r)
 	if (!back(lm))
 		return;
 	mn = lm->media[lm->media_i];
+	/* the guest may close the tray between our open and remove (a guest driver loads
+	 * the medium at its start): open and remove again, a few times */
+	if (r->err == -EREMOTEIO && strstr(r->error_desc, "is not open") &&
+	    ++X(lm)->detach_tries < 4) {
+		log_info("%s: LM %016" PRIx64 ": device %s: the tray closed again; retrying",
+			 lm->s->d->who, lm->lm_id, mn);
+		src_detach_next(lm);
+		return;
+	}
 	if (r->err < 0) {
 		src_abort(lm, "device %s could not be detached: %s", mn,
 			  r->err == -EREMOTEIO ? r->error_desc : strerror(-r->err));
@@ -186,6 +196,7 @@ static void src_detached(void *arg, const struct qmp_reply *r)
 	}
 	secd_suvm_media_node(src_vm(lm), mn, "");
 	secd_lm_step(lm, SU_LM_STEP_DEVICE, mn);
+	X(lm)->detach_tries = 0;
 	lm->media_i++;
 	src_detach_next(lm);
 }

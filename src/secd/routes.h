@@ -62,11 +62,17 @@ void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_u
 void secd_su_relay_action(struct secd *d, struct api_req *r, const struct cluster_unit *u,
 			  const char *path, json_t *body, const char *action, const char *what,
 			  secd_su_answer_fn *answer, void *arg);
+/* The same with "confirm_down" for the SU (/RECOVER-VM-DEFINITION: the operator confirmed
+ * that the remote SU is down; audited so). */
+void secd_su_relay_sdf_confirmed(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+				 const char *command, bool confirm_down,
+				 secd_su_answer_fn *answer, void *arg);
 void secd_su_relay_get(struct secd *d, struct api_req *r, const struct cluster_unit *u,
 		       const char *path, secd_su_answer_fn *answer, void *arg);
 /* lmroutes.c: people, relayed to the source SU (docs/api.md "Live Migration") */
 void secd_route_lm_start(struct api_req *r, void *arg);
 void secd_route_lm_resolve(struct api_req *r, void *arg);
+void secd_route_su_recover(struct api_req *r, void *arg);
 void secd_route_lm_list(struct api_req *r, void *arg);
 void secd_route_lm_show(struct api_req *r, void *arg);
 /* internal.c: units */

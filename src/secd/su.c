@@ -3,6 +3,7 @@
 #include "secd/su.h"
 #include "secd/lm.h"
 
+#include "lib/clock.h"
 #include "lib/fault.h"
 #include "lib/log.h"
 
@@ -48,6 +49,11 @@ struct su_rjob {
 	struct sec_err err;
 	secd_su_wdone_fn *done;
 	void *arg;
+	/* a bounded write (secd_su_region_write_bounded): issued only before not_after_ns
+	 * (CLOCK_BOOTTIME; 0 = no bound); one that completes more than within_ms after its
+	 * issue reports 1 ("in doubt") instead of 0 */
+	uint64_t not_after_ns;
+	uint32_t within_ms;
 };
 
 /* The fault points "su.region.write" (a write of the SU's own region) and "su.region.read"
@@ -93,8 +99,20 @@ static void su_rjob_run(struct crd_rjob *j, const struct crd_region_disks *rd)
 	if (!w->load) {
 		if ((w->r = su_io_fault("su.region.write", &w->err)) < 0)
 			return;
+		uint64_t issue = clock_boottime_ns();
+		if (w->not_after_ns && issue >= w->not_after_ns) {
+			w->r = sec_errf(&w->err, -ETIME, "the write could not be issued in time (%llu "
+					"ms late)", (unsigned long long)((issue - w->not_after_ns) /
+									 NSEC_PER_MSEC));
+			return;
+		}
 		w->r = crd_region_write(rd, wr, 0, w->payload, strlen(w->payload), 0, NULL,
 					&w->err);
+		uint64_t took = (clock_boottime_ns() - issue) / NSEC_PER_MSEC;
+		if (w->r == 0 && w->not_after_ns && took > w->within_ms) {
+			w->r = 1;
+			snprintf(w->err.msg, sizeof(w->err.msg), "%llu", (unsigned long long)took);
+		}
 		return;
 	}
 	/* a returning owner rewrites both copies before its first change (crd.md §3) */
@@ -137,6 +155,8 @@ static void su_rjob_done(struct crd_rjob *j)
 			w->done(w->arg, w->r, w->err.msg);
 		if (w->r < 0)
 			s->rw_dirty = true; /* the live model is written again later */
+		if (w->r > 0)
+			w->r = 0;
 		/* a failed write is retried with the next change, not in a loop */
 		if (s->rw_dirty && !s->rw_inflight && !s->stopping && w->r == 0)
 			secd_su_write_live(s);
@@ -146,6 +166,12 @@ static void su_rjob_done(struct crd_rjob *j)
 }
 
 int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *done, void *arg)
+{
+	return secd_su_region_write_bounded(s, payload, 0, 0, done, arg);
+}
+
+int secd_su_region_write_bounded(struct secd_su *s, char *payload, uint64_t not_after_ns,
+				 uint32_t within_ms, secd_su_wdone_fn *done, void *arg)
 {
 	struct su_rjob *w = calloc(1, sizeof(*w));
 	int r;
@@ -158,6 +184,8 @@ int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *don
 	w->payload = payload;
 	w->done = done;
 	w->arg = arg;
+	w->not_after_ns = not_after_ns;
+	w->within_ms = within_ms;
 	w->job.run = su_rjob_run;
 	w->job.done = su_rjob_done;
 	if ((r = crd_unit_region_submit(s->d->unit, &w->job)) < 0) {
@@ -307,6 +335,8 @@ void secd_su_on_renew(void *arg, uint64_t issue_ns, uint32_t fence_ms, uint32_t 
 	if (!s)
 		return;
 	s->renew_issue_ns = issue_ns;
+	if (!s->first_renew_ns)
+		s->first_renew_ns = clock_monotonic_ns();
 	s->renew_fence_ms = fence_ms;
 	s->renew_w_ms = w_ms;
 	su_renew_send(s);
@@ -409,6 +439,20 @@ static void su_reconcile(struct secd_su *s)
 	}
 }
 
+/* The SU accepts VM2000 commands from now on (after the rejoin, crd.md §6). */
+static void su_serve(struct secd_su *s)
+{
+	if (s->serving || s->stopping)
+		return;
+	s->serving = true;
+	s->not_ready[0] = 0;
+	log_info("%s: serving VM2000 commands (%u VM definition%s)", s->d->who, s->m->nvms,
+		 s->m->nvms == 1 ? "" : "s");
+	secd_su_console(s, "%% VMS2330 VM DEFINITIONS OF SU '%s' COMPARED WITH THE CRD: "
+			"%u DEFINITION(S); VM2000 READY", s->m->res.name, s->m->nvms);
+	secd_sucmd_kick(s);
+}
+
 static void su_on_list_end(void *u, uint32_t seq, uint32_t count)
 {
 	struct secd_su *s = u;
@@ -430,15 +474,8 @@ static void su_on_list_end(void *u, uint32_t seq, uint32_t count)
 	}
 	memset(s->lc, 0, sizeof(s->lc));
 	memset(s->lseen, 0, sizeof(s->lseen));
-	if (!s->serving) {
-		s->serving = true;
-		s->not_ready[0] = 0;
-		log_info("%s: serving VM2000 commands (%u VM definition%s)", s->d->who,
-			 s->m->nvms, s->m->nvms == 1 ? "" : "s");
-		secd_su_console(s, "%% VMS2330 VM DEFINITIONS OF SU '%s' COMPARED WITH THE CRD: "
-				"%u DEFINITION(S); VM2000 READY", s->m->res.name, s->m->nvms);
-		secd_sucmd_kick(s);
-	}
+	if (!s->serving && !s->rejoining)
+		secd_su_rejoin(s, su_serve);
 }
 
 static void su_on_exited(void *u, const struct guard_child *c)

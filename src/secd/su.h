@@ -130,6 +130,8 @@ struct secd_su {
 	/* the partner reconcile (sureconcile.c) */
 	uv_timer_t rctimer;
 	bool rc_busy;
+	bool rejoining;		     /* serving waits for the first partner reconcile */
+	uint64_t first_renew_ns;     /* CLOCK_MONOTONIC when the first renewal completed */
 };
 
 /* ---- su.c ---- */
@@ -150,6 +152,12 @@ void secd_su_write_live(struct secd_su *s);
  * else -errno and msg. */
 typedef void secd_su_wdone_fn(void *arg, int r, const char *msg);
 int secd_su_region_write(struct secd_su *s, char *payload, secd_su_wdone_fn *done, void *arg);
+/* The same, for a write that crd.md §6 bounds (/RECOVER-VM-DEFINITION): the region thread
+ * issues it only while CLOCK_BOOTTIME < not_after_ns (else done(-ETIME), nothing written),
+ * and a write that completes more than within_ms after its issue calls done(1, "<ms>"):
+ * on disk, but in doubt. payload is taken. Returns 0 or -errno. */
+int secd_su_region_write_bounded(struct secd_su *s, char *payload, uint64_t not_after_ns,
+				 uint32_t within_ms, secd_su_wdone_fn *done, void *arg);
 /* Reads unit_id's CRD region (the partner SU's unit data); done(arg, r, payload, msg) on
  * the loop: r 0 and payload (malloc'd JSON, owned by done; NULL = the region is empty), or
  * -errno and msg. Returns 0 or -errno (done not called). */
@@ -164,6 +172,11 @@ struct secd_su *secd_su_of(struct secd *d);
 
 /* ---- sureconcile.c: the partner reconcile of crd.md §6 (SU Cluster) ---- */
 void secd_su_reconcile_start(struct secd_su *s);
+/* The rejoin rule of crd.md §6 (an SU of an SU Cluster, at every start): after its first
+ * renewal and 3 x io_timeout, read the partner's region, reconcile, and only then serve
+ * (serve(s) is called; VMS6000 until then, with the reason in not_ready). An SU in no SU
+ * Cluster, or one with LM records (its LM recovery decides, docs/lm.md), serves at once. */
+void secd_su_rejoin(struct secd_su *s, void (*serve)(struct secd_su *s));
 void secd_su_reconcile_stop(struct secd_su *s);
 
 /* ---- suvm.c ---- */
@@ -207,6 +220,19 @@ typedef struct su_plan *secd_sucmd_cmd_fn(const struct su_model *live, void *arg
 					  int64_t now_ms);
 int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
 			  secd_sucmd_cmd_fn *plan, secd_sucmd_done_fn *done, void *arg);
+/* The same with flags: SECD_SUCMD_CONFIRM_DOWN — the operator confirmed that the remote SU
+ * is down (/RECOVER-VM-DEFINITION with sectl vm recover --confirm-down). */
+#define SECD_SUCMD_CONFIRM_DOWN 0x1u
+int secd_sucmd_submit_flags(struct secd_su *s, const char *text, const char *user,
+			    unsigned flags, secd_sucmd_done_fn *done, void *arg);
+/* surecover.c: /RECOVER-VM-DEFINITION c (the command cmd) before its plan: resolves the
+ * partner, reads its region, waits for a fresh DEAD verdict, plans; then hands the plan to
+ * secd_sucmd_recover_go() (sucmd.c: p NULL = out of memory or stopping; not_after_ns: the
+ * write's bound, CLOCK_BOOTTIME, 0 = none; partner: S's name for the messages). */
+void secd_surecover_start(struct secd_su *s, struct secd_sucmd *c, const struct su_cmd *cmd,
+			  bool confirmed);
+void secd_sucmd_recover_go(struct secd_sucmd *c, struct su_plan *p, uint64_t not_after_ns,
+			   const char *partner);
 /* An effect finished: r 0, or -errno with msg (why, for the console and the reply). */
 void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *cmd, int r, const char *msg);
 /* The plan being carried out (for suvm.c: the VM definition to start). */

@@ -70,7 +70,10 @@ void secd_route_su_sdf(struct api_req *r, void *arg)
 	}
 	call->r = r;
 	api_req_on_cancel(r, sdf_cancelled, call);
-	if (secd_sucmd_submit(d->su, text, user, sdf_done, call) < 0) {
+	if (secd_sucmd_submit_flags(d->su, text, user,
+				    json_is_true(json_object_get(body, "confirm_down"))
+					? SECD_SUCMD_CONFIRM_DOWN : 0,
+				    sdf_done, call) < 0) {
 		free(call);
 		api_reply_error(r, 500, "internal", "out of memory");
 	}

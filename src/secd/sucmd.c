@@ -10,6 +10,7 @@
  * effort, each logged) and the plan is aborted: the command is never partly applied. Every
  * command and every message goes to the monitor console. */
 #include "secd/su.h"
+#include "su/recover.h"
 #include "secd/lm.h"
 
 #include "lib/clock.h"
@@ -50,9 +51,16 @@ struct secd_sucmd {
 	/* an internal plan (secd_sucmd_submit_plan): planned when its turn comes */
 	secd_sucmd_plan_fn *plan_fn;
 	secd_sucmd_plan_done_fn *plan_done;
+	/* /RECOVER-VM-DEFINITION (surecover.c) */
+	unsigned flags;		 /* SECD_SUCMD_CONFIRM_DOWN */
+	uint64_t write_not_after; /* the REGION_WRITE's bound (CLOCK_BOOTTIME), 0 = none */
+	unsigned late_ms;	 /* the bounded write completed this late: in doubt */
+	char partner[SU_NAME_MAX + 1];
 };
 
 static void sucmd_next_effect(struct secd_sucmd *c);
+static struct secd_sucmd *sucmd_new(struct secd_su *s, const char *text, const char *user,
+				    secd_sucmd_done_fn *done, void *arg);
 static void sucmd_run_plan(struct secd_sucmd *c);
 static void sucmd_undo_next(struct secd_sucmd *c);
 static void sucmd_commit(struct secd_sucmd *c);
@@ -189,6 +197,8 @@ static void sucmd_lm_started(struct secd_sucmd *c, json_t *result)
 
 static void sucmd_commit(struct secd_sucmd *c)
 {
+	if (c->late_ms)
+		su_recover_in_doubt(c->plan, c->cmd.vm.name, c->partner, c->late_ms);
 	int r = su_cmd_commit(c->s->m, c->plan);
 	json_t *result;
 
@@ -213,6 +223,11 @@ static void sucmd_region_done(void *arg, int r, const char *msg)
 	struct secd_sucmd *c = arg;
 
 	c->rw_inflight--;
+	if (r > 0) { /* a bounded write on disk, but later than io_timeout: in doubt */
+		c->late_ms = (unsigned)strtoul(msg ? msg : "0", NULL, 10);
+		c->late_ms += !c->late_ms;
+		r = 0;
+	}
 	if (c->cancelled) {
 		if (!c->rw_inflight)
 			sucmd_free(c);
@@ -237,7 +252,10 @@ static int sucmd_start_effect(struct secd_sucmd *c, struct su_effect *e, bool un
 	if (e->kind == SU_EFF_REGION_WRITE) {
 		/* forward: the plan's new model; undo: the live model again */
 		char *payload = su_model_to_json(undo || !c->plan->next ? s->m : c->plan->next);
-		if (!payload || (r = secd_su_region_write(s, payload, sucmd_region_done, c)) < 0) {
+		uint64_t bound = undo ? 0 : c->write_not_after;
+		if (!payload || (r = secd_su_region_write_bounded(s, payload, bound,
+								  s->d->cfg.timing.io_ms,
+								  sucmd_region_done, c)) < 0) {
 			snprintf(c->why, sizeof(c->why), "the VM definitions cannot be written to "
 				 "the CRD (out of memory)");
 			return -ENOMEM;
@@ -427,6 +445,22 @@ static void sucmd_partner_read(void *arg, int r, char *payload, const char *msg)
 	sucmd_go(c);
 }
 
+void secd_sucmd_recover_go(struct secd_sucmd *c, struct su_plan *p, uint64_t not_after_ns,
+			   const char *partner)
+{
+	c->rw_inflight--;
+	if (c->cancelled) { /* stopping: cancel_all answered the command already */
+		su_plan_free(p);
+		if (!c->rw_inflight)
+			sucmd_free(c);
+		return;
+	}
+	c->plan = p;
+	c->write_not_after = not_after_ns;
+	snprintf(c->partner, sizeof(c->partner), "%s", partner ? partner : "");
+	sucmd_go(c);
+}
+
 /* An LM target whose alive message this SU's observer finds DEAD (or never written) is not
  * detected (VMS2400): its region still reads, but nobody would take the VM there. */
 static bool sucmd_target_dead(struct secd_su *s, const struct cluster_unit *u)
@@ -551,6 +585,11 @@ static void sucmd_run(struct secd_sucmd *c)
 		sucmd_lm_check(c);
 		return;
 	}
+	if (cmd.id == SU_CMD_RECOVER_VM_DEFINITION) {
+		c->rw_inflight++; /* cancel_all leaves c to secd_sucmd_recover_go() */
+		secd_surecover_start(s, c, &c->cmd, c->flags & SECD_SUCMD_CONFIRM_DOWN);
+		return;
+	}
 	c->plan = su_cmd_plan(s->m, &cmd, (int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
 	sucmd_go(c);
 }
@@ -593,26 +632,49 @@ static void sucmd_enqueue(struct secd_su *s, struct secd_sucmd *c)
 int secd_sucmd_submit(struct secd_su *s, const char *text, const char *user,
 		      secd_sucmd_done_fn *done, void *arg)
 {
-	return secd_sucmd_submit_cmd(s, text, user, NULL, done, arg);
+	return secd_sucmd_submit_flags(s, text, user, 0, done, arg);
 }
 
-int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
-			  secd_sucmd_cmd_fn *plan, secd_sucmd_done_fn *done, void *arg)
+int secd_sucmd_submit_flags(struct secd_su *s, const char *text, const char *user,
+			    unsigned flags, secd_sucmd_done_fn *done, void *arg)
+{
+	struct secd_sucmd *c = sucmd_new(s, text, user, done, arg);
+
+	if (!c)
+		return -ENOMEM;
+	c->flags = flags;
+	sucmd_enqueue(s, c);
+	return 0;
+}
+
+/* A command of text by user (not queued yet), or NULL on out-of-memory. */
+static struct secd_sucmd *sucmd_new(struct secd_su *s, const char *text, const char *user,
+				    secd_sucmd_done_fn *done, void *arg)
 {
 	struct secd_sucmd *c = calloc(1, sizeof(*c));
 
 	if (!c || !(c->text = strdup(text))) {
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	for (char *p = c->text; *p; p++) /* one console line per command */
 		if (*p == '\r')
 			*p = ' ';
 	c->s = s;
-	c->cmdfn = plan;
 	snprintf(c->user, sizeof(c->user), "%s", user && *user ? user : "?");
 	c->done = done;
 	c->arg = arg;
+	return c;
+}
+
+int secd_sucmd_submit_cmd(struct secd_su *s, const char *text, const char *user,
+			  secd_sucmd_cmd_fn *plan, secd_sucmd_done_fn *done, void *arg)
+{
+	struct secd_sucmd *c = sucmd_new(s, text, user, done, arg);
+
+	if (!c)
+		return -ENOMEM;
+	c->cmdfn = plan;
 	sucmd_enqueue(s, c);
 	return 0;
 }

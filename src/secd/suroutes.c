@@ -268,6 +268,13 @@ static struct su_call *call_new(struct secd *d, struct api_req *r, enum su_kind 
 void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_unit *u,
 		       const char *command, secd_su_answer_fn *answer, void *arg)
 {
+	secd_su_relay_sdf_confirmed(d, r, u, command, false, answer, arg);
+}
+
+void secd_su_relay_sdf_confirmed(struct secd *d, struct api_req *r, const struct cluster_unit *u,
+				 const char *command, bool confirm_down,
+				 secd_su_answer_fn *answer, void *arg)
+{
 	struct su_call *c = call_new(d, r, SU_SDF, u);
 	char cmdp[SU_COMMAND_MAX + 1], *text;
 	json_t *body;
@@ -278,8 +285,9 @@ void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_u
 	c->answer_arg = arg;
 	c->action = "VM2000 command";
 	c->command = strdup(command);
-	body =
-	    c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account) : NULL;
+	body = c->command ? json_pack("{s:s, s:s, s:b}", "command", c->command, "user", c->account,
+				      "confirm_down", confirm_down)
+			  : NULL;
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text) {
@@ -288,7 +296,8 @@ void secd_su_relay_sdf(struct secd *d, struct api_req *r, const struct cluster_u
 		return;
 	}
 	secd_audit(d, c->account, "Sys-Mgmt", LB_AUDIT_START, "Action=VM2000 command; SU=%s; "
-		   "Command=%s", c->su, printable(c->command, cmdp, sizeof(cmdp)));
+		   "Command=%s%s", c->su, printable(c->command, cmdp, sizeof(cmdp)),
+		   confirm_down ? " (remote SU down: confirmed)" : "");
 	relay(d, r, c, u, "POST", "/api/v1/internal/sdf", text, SU_SDF_TIMEOUT_MS);
 	free(text);
 }

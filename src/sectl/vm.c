@@ -47,7 +47,9 @@ static const char vm_usage[] =
     "VMS messages, exit 0 possible / 1 not possible. Without --check it follows the LM with\n"
     "a progress line until it completed (exit 0) or aborted (exit 1).\n"
     "   or: sectl vm lm-resolve VM [--su SU] --resume-source|--discard-source --i-understand\n"
-    "decides a live migration in doubt (sectl vm lm-resolve --help).\n";
+    "decides a live migration in doubt (sectl vm lm-resolve --help).\n"
+    "   or: sectl vm recover VM --from SU [--on SU] [--confirm-down]\n"
+    "takes a VM definition over from a failed SU (sectl vm recover --help).\n";
 
 enum { OPT_SU = SECTL_OPT_FIRST_FREE, OPT_TO, OPT_CHECK, OPT_MONJV };
 
@@ -430,7 +432,8 @@ out:
 int sectl_vm_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {{"migrate", vm_migrate},
-						{"lm-resolve", sectl_vm_lm_resolve}};
+						{"lm-resolve", sectl_vm_lm_resolve},
+						{"recover", sectl_vm_recover}};
 
 	return sectl_dispatch("vm", vm_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -25,6 +25,9 @@ void sectl_vm_put_line(const char *s);
 
 /* `sectl vm lm-resolve` (vmresolve.c) with the arguments after "lm-resolve". */
 int sectl_vm_lm_resolve(int argc, char **argv);
+/* `sectl vm recover` (vmrecover.c). */
+int sectl_vm_recover(int argc, char **argv);
+extern const char sectl_vm_recover_usage[];
 extern const char sectl_vm_resolve_usage[];
 
 #endif

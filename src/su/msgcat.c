@@ -86,6 +86,12 @@ static const struct su_msgdef cat[] = {
      "The SU daemon read its VM definitions from the CRD and reconciled them with the guests its "
      "guard still runs (a restart re-attaches them); it accepts VM2000 commands from now on.",
      "None.", true},
+    {"VMS2340", "VM DEFINITION '%s' RECOVERED FROM SU '%s'",
+     "/RECOVER-VM-DEFINITION (seed 5): the definition of the VM (same vm_uuid) now belongs to "
+     "this SU, with a higher epoch and 'recovered from' the remote SU, state DEFINED_ONLY, "
+     "nothing allocated. The remote SU drops its copy when it comes back (crd.md §6).",
+     "Adapt the definition if needed (/MODIFY-VM-DEFINITION, e.g. mirror disks), then "
+     "/ACTIVATE-VM-DEFINITION and /START-VM.", true},
     {"VMS2341", "NO UNIQUE REMOTE SU FOR SU '%s'",
      "Return code (subcode 1 = 64): SERVER-UNIT-NAME=*UNIQUE needs exactly one partner SU, but this SU is in no SU Cluster (or its partner is not known).",
      "Give the target SU by name, or put the SU into an SU Cluster (sectl sucluster).", true},
@@ -95,12 +101,38 @@ static const struct su_msgdef cat[] = {
     {"VMS2343", "SU '%s' IS NOT IN AN SU CLUSTER WITH SU '%s'",
      "The target SU is not the partner of this SU in its SU Cluster.",
      "Name the partner SU of the SU Cluster.", true},
+    {"VMS2344", "REMOTE SU '%s' IS RUNNING",
+     "Return code (subcode 1 = 64) of /RECOVER-VM-DEFINITION: the remote SU's alive message "
+     "in the CRD is still renewed, or was renewed less than its dead bound ago (crd.md §4): "
+     "it may still run the VM. Nothing changed.",
+     "Wait until the remote SU is dead (sectl units shows its verdict), or use the VM on the "
+     "remote SU.", true},
+    {"VMS2345", "VM DEFINITION '%s' CANNOT BE READ FROM SU '%s'",
+     "Return code (subcode 1 = 64) of /RECOVER-VM-DEFINITION: the remote SU's CRD region "
+     "could not be read on the disks required (or holds no such definition data). Nothing "
+     "changed.",
+     "Check the CRD disks (sectl crd inspect) and enter the command again.", true},
     {"VMS2346", "VM DEFINITION '%s' IS NOT UNIQUE IN THE SU CLUSTER",
      "The definition is in CONFLICT (the same vm_uuid looks valid on both SUs, or the target holds a tombstone or a copy of it, crd.md §6); it cannot be moved.",
      "Resolve the conflict: delete the copy that is wrong with /DELETE-VM-DEFINITION.", true},
     {"VMS2347", "SU '%s' IS IN NO SU CLUSTER",
      "Live migration and definition migration need an SU Cluster of two SUs.",
      "Create an SU Cluster (sectl sucluster create).", true},
+    {"VMS2348", "RECOVERY OF VM DEFINITION '%s' FROM SU '%s' IN DOUBT: THE CRD WRITE TOOK %s MS",
+     "Return code (subcode 2 = 2) of /RECOVER-VM-DEFINITION: the write of the recovered "
+     "definition completed later than io_timeout after it was issued (crd.md §6). It is on "
+     "this SU's disks, but the remote SU may have come back meanwhile: the result is not "
+     "reported as done.",
+     "Check /SHOW-VM-DEFINITION on both SUs after the next reconcile (10 s): the copy with "
+     "the higher epoch wins; a copy on both marked CONFLICT needs /DELETE-VM-DEFINITION of "
+     "the wrong one.", true},
+    {"VMS2349", "STATE OF REMOTE SU '%s' CANNOT BE DETERMINED: RECOVERY OF VM DEFINITION '%s' "
+		"NEEDS THE CONFIRMATION THAT THE SU IS DOWN",
+     "Return code (subcode 1 = 64) of /RECOVER-VM-DEFINITION: the CRD cannot tell whether the "
+     "remote SU is dead — it runs with fencing 'none', or with two external CRD disks one "
+     "cannot be read, or it never wrote an alive message (crd.md §5). Nothing changed.",
+     "Make sure the remote SU and its guests are down (power, console), then confirm: sectl vm "
+     "recover VM --confirm-down (API \"confirm_down\": true).", true},
     {"VMS2400", "TARGET SU '%s' NOT DETECTED",
      "Return code (subcode 1 = 64): no SU of this name is known, or its model could not be read.",
      "Check the name (sectl sucluster show).", true},

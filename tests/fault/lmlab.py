@@ -2,7 +2,7 @@
 with 1 MU and 1 SU each, SU Cluster SUC1 of su1 and su2, and what an operator sees — VM2000
 commands through `sectl sdf`, consoles through `sectl console`, the systems overview.
 Every wait has a deadline (wait_for); no fixed sleeps."""
-import json, os, signal, subprocess, sys
+import json, os, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import guestcheck  # noqa: E402
@@ -203,8 +203,9 @@ def qemu_pid(lab, su, index):
     return None
 
 
-def assert_one_owner(lab, vm, owner):
-    """vm is defined on owner only, and only owner's console of it still counts."""
+def assert_one_owner(lab, vm, owner, extra=()):
+    """vm is defined on owner only, and only owner's console of it still counts. extra:
+    run events the test witnessed itself (assert_never_twice)."""
     wait_for(lambda: vm in vms(lab, owner), 20, f"{vm} on {owner}")
     other = "su2" if owner == "su1" else "su1"
     wait_for(lambda: vm not in vms(lab, other), 20, f"{vm} not on {other}")
@@ -214,7 +215,7 @@ def assert_one_owner(lab, vm, owner):
     # running copies of the guest would interleave their records
     errs = guestcheck.check_ring(guestcheck.read_ring(os.path.join(lab.dir, "disks", "A001.img")))
     assert not errs, errs
-    assert_never_twice(lab)
+    assert_never_twice(lab, extra)
 
 
 def run_events(lab, su):
@@ -229,18 +230,37 @@ def run_events(lab, su):
     return out
 
 
-def assert_never_twice(lab):
+def assert_never_twice(lab, extra=()):
     """testing.md "Guest running twice": the run intervals of each guest — from a RESUME
     to the next STOP or its QEMU's exit, as each SU's secd received them on one host's
-    CLOCK_MONOTONIC — never overlap across the two SUs."""
+    CLOCK_MONOTONIC — never overlap across the two SUs. extra: (ns, su, "EXIT", vm_uuid)
+    the test saw itself — a QEMU killed with its secd has no EXIT line; the test's
+    time.monotonic_ns() after /proc shows the pid gone is one (the same clock)."""
     running = {}
-    for t, su, what, uuid in sorted(run_events(lab, "su1") + run_events(lab, "su2")):
+    for t, su, what, uuid in sorted(run_events(lab, "su1") + run_events(lab, "su2") +
+                                    list(extra)):
         on = running.setdefault(uuid, set())
         if what == "RESUME":
             on.add(su)
             assert len(on) == 1, f"guest {uuid} running on {sorted(on)} at {t} ns"
         else:
             on.discard(su)
+
+
+def killed_whole(lab, su, index):
+    """kill -9 of su's secd, guard, fake watchdog and QEMUs (`sectl lab kill`); waits until
+    the QEMU of VM index is gone. Returns (CLOCK_MONOTONIC ns of the kill, the witnessed
+    exit event for assert_never_twice)."""
+    pid = qemu_pid(lab, su, index)
+    uuid = next((u for _, s, what, u in reversed(run_events(lab, su)) if what == "RESUME"),
+                None)
+    t = time.monotonic_ns()
+    r = subprocess.run([SECTL, "lab", "kill", "--dir", lab.dir, su], capture_output=True,
+                       text=True, timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: pid is None or not os.path.exists(f"/proc/{pid}"), 10,
+             f"{su}'s QEMU gone")
+    return t, (time.monotonic_ns(), su, "EXIT", uuid)
 
 
 def vm_index(lab, su, vm):

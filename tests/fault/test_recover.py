@@ -1,0 +1,122 @@
+"""/RECOVER-VM-DEFINITION after an SU outage (issue 7; seed 5; vm2000-facts.md §1.11;
+crd.md §4-§6): real secd, sec-guard and QEMU (TCG) on both SUs of SU Cluster SUC1, the demo
+guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.2 s).
+
+* su1 dies whole (kill -9 of secd, guard and QEMU): RECOVER on su2 is refused with VMS2344
+  while su1's alive message may still be renewed, accepted once su1 is dead — never
+  earlier than the dead bound after the kill minus one renew interval; the guest is
+  activated and started on su2 and counts there; su1 comes back, drops its superseded copy
+  before it serves (the rejoin of crd.md §6) and never starts the guest: one owner, the
+  guest's run intervals never overlap (runs.log), the marker ring has one writer.
+* a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
+* the API checks its body; `sectl vm recover` needs --from or --on.
+
+One lab for the module (lmlab.make_lab). Waits use deadlines, never fixed sleeps."""
+import subprocess, time
+
+import pytest
+
+from lab import SECTL, wait_for
+from lmlab import (make_lab, ok, sdf, vms, start_guest, remove_guest, assert_one_owner,
+                   guest_continues, sectl, killed_whole)
+
+DEAD_BOUND_S = 3.4  # crd.md §8, profile test: fence 2 + W 0.5 + 2 x io 0.3 + margin 0.3
+RENEW_S = 0.2
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    lb = make_lab(str(tmp_path_factory.mktemp("recover")))
+    try:
+        yield lb
+    finally:
+        lb.down()
+
+
+def recover(lab, vm, *args):
+    return sectl(lab, "vm", "recover", vm, *args)
+
+
+def lab_cmd(lab, *args):
+    r = subprocess.run([SECTL, "lab", *args, "--dir", lab.dir], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def bring_back(lab, su):
+    """Starts su's guard, fake watchdog and secd again; waits until it serves."""
+    subprocess.run([SECTL, "lab", "start", "--dir", lab.dir, su], capture_output=True,
+                   text=True, timeout=60, check=True)
+    wait_for(lambda: sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0, 60, f"{su} serving again")
+
+
+def test_su_outage_recover_start_rejoin(lab):
+    start_guest(lab, "su1", "G1", 3)
+    t_kill, exited = killed_whole(lab, "su1", 3)
+    try:
+        # right after the kill su1's alive message is young: refused, nothing changed
+        r = recover(lab, "G1", "--from", "su1")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "% VMS2344 REMOTE SU 'su1' IS RUNNING" in r.stdout, r.stdout
+        assert "G1" not in vms(lab, "su2")
+
+        def accepted():
+            r = recover(lab, "G1", "--from", "su1")
+            return r if r.returncode == 0 else None
+        r = wait_for(accepted, 30, "RECOVER accepted once su1 is dead", interval=0.2)
+        t_ok = time.monotonic_ns()
+        assert "% VMS2340 VM DEFINITION 'G1' RECOVERED FROM SU 'su1'" in r.stdout, r.stdout
+        assert (t_ok - t_kill) / 1e9 >= DEAD_BOUND_S - RENEW_S, (t_ok - t_kill) / 1e9
+        assert vms(lab, "su2")["G1"] == "NOT", vms(lab, "su2")  # NOT INITIALIZED
+        shown = ok(lab, "su2", "/SHOW-VM-DEFINITION VM-NAME=G1,INFORMATION=*UNITS")
+        assert any("A000" in l for l in shown["messages"]), shown["messages"]
+        ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G1")
+        ok(lab, "su2", "/START-VM IPL-UNIT=A000,VM-ID=G1")
+        guest_continues(lab, "su2", "G1", 0)
+    finally:
+        bring_back(lab, "su1")
+    # su1 serves only after its rejoin reconcile: its superseded copy is gone by then
+    assert "G1" not in vms(lab, "su1"), vms(lab, "su1")
+    assert_one_owner(lab, "G1", "su2", extra=[exited])
+
+    def event():
+        st, b = lab.call("mu1", "GET", "/api/v1/events?limit=500")
+        return st == 200 and any("recovered from SU 'su1'" in e["message"]
+                                 for e in b["events"])
+    wait_for(event, 20, "the event 'VM definition (3,G1) recovered from SU 'su1''")
+    remove_guest(lab, "G1")
+
+
+def test_name_held_by_another_vm(lab):
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G2,VM-INDEX=7,MEMORY-SIZE=64")
+    ok(lab, "su2", "/CREATE-VM-DEFINITION VM-NAME=G2,VM-INDEX=8,MEMORY-SIZE=64")
+    lab_cmd(lab, "kill", "su1", "--only", "secd")
+    try:
+        def answered():
+            r = recover(lab, "G2", "--from", "su1")
+            return r if "VMS2344" not in r.stdout else None
+        r = wait_for(answered, 30, "su1 dead", interval=0.2)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "% VMS2346 VM DEFINITION 'G2' IS NOT UNIQUE IN THE SU CLUSTER" in r.stdout
+        assert "% VMS4013 VM NAME 'G2' NOT AVAILABLE" in r.stdout, r.stdout
+    finally:
+        bring_back(lab, "su1")
+    assert "G2" in vms(lab, "su1") and "G2" in vms(lab, "su2")  # nothing dropped
+    remove_guest(lab, "G2")
+
+
+def test_usage_and_api_body(lab):
+    r = recover(lab, "G3")
+    assert r.returncode == 2 and "--from" in r.stderr, r.stderr
+    st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover", {"vm": "G3", "x": 1})
+    assert st == 400 and b["error"]["message"].startswith("x: unknown field"), b
+    st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover", {"vm": "3"})
+    assert st == 400 and b["error"]["message"].startswith("vm:"), b
+    st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover",
+                     {"vm": "G3", "confirm_down": "yes"})
+    assert st == 400 and b["error"]["message"].startswith("confirm_down:"), b
+    # su1 alive: refused with its return code, through the API as through sectl
+    st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover", {"vm": "G3"})
+    assert st == 200 and b["ok"] is False and b["rc"]["maincode"] == "VMS2300", b
+    assert "% VMS2300 VM DEFINITION 'G3' DOES NOT EXIST" in b["messages"], b
