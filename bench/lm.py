@@ -146,7 +146,10 @@ def main():
                 row = {"size_mib": size, "dirty_kib": dirty, "runs": a.runs,
                        "completed": len(good),
                        "guest_ok": sum(1 for s in sec if s["guest_ok"]),
-                       "bare_guest_ok": sum(1 for b in bare if b.get("ok"))}
+                       "bare_guest_ok": sum(1 for b in bare if b.get("ok")),
+                       # why an LM did not complete (its reason, or sectl's stderr)
+                       "not_completed": [s.get("reason") or s.get("state") for s in sec
+                                         if s.get("state") != "completed"]}
                 if good:
                     copy = [s["copy_ms"] for s in good]
                     tot = [s["setup_ms"] + s["copy_ms"] + s["switchover_ms"] for s in good]

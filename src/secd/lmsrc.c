@@ -486,7 +486,8 @@ static void src_finished(void *arg, const struct su_plan *p)
 
 	if (!back(lm))
 		return;
-	if (!p || !p->ok) {
+	if (!p || !p->ok) { /* completed all the same: the console says so (VMS2451) */
+		secd_lm_step(lm, SU_LM_STEP_END, NULL);
 		secd_lm_end(lm, LM_ST_COMPLETED, "$TW", "the VM runs on the target; this SU's copy "
 			    "of the definition could not be removed from the CRD (its reconcile drops "
 			    "it: the target's epoch is higher)");

@@ -433,6 +433,13 @@ static void su_reconcile(struct secd_su *s)
 		else
 			snprintf(why, sizeof(why), "gone: sec-guard does not know it (the guard was "
 				 "restarted?)");
+		if (c && c->end_boot_ns) { /* its end while secd was away, as the guard saw it */
+			uint64_t off = clock_boottime_ns() - clock_monotonic_ns();
+			s->vm[i].pid = c->pid;
+			secd_suvm_runlog(s, &s->vm[i], "EXIT",
+					 c->end_boot_ns > off ? c->end_boot_ns - off : 0);
+			s->vm[i].pid = 0;
+		}
 		secd_su_vm_event(s, i, true, c && (c->flags & GUARD_CHILD_FENCED), why);
 		if (c && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
 			guardc_forget(s->g, key);

@@ -191,6 +191,10 @@ void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, 
 void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c);
 /* Re-attach to a QEMU the guard still runs (after a secd restart). */
 void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid);
+/* Appends "<ns> <what> <vm_uuid> <index> <pid>" to DATA_DIR/runs.log (what: STOP, RESUME,
+ * EXIT; ns CLOCK_MONOTONIC): the guest's run intervals for the tests' "running twice"
+ * oracle (testing.md). */
+void secd_suvm_runlog(struct secd_su *s, struct secd_suvm *v, const char *what, uint64_t ns);
 /* The node of the medium this secd put into mn's drive of v's QEMU (NULL = none: a -drive
  * medium or empty); set != NULL records set ("" forgets). */
 const char *secd_suvm_media_node(struct secd_suvm *v, const char *mn, const char *set);

@@ -73,7 +73,7 @@ static struct secd_su *suvm_su(struct secd_suvm *v)
  * "<CLOCK_MONOTONIC ns> <RESUME|STOP|EXIT> <vm_uuid> <index> <pid>" — the run intervals of
  * testing.md's oracle "a guest never runs twice" (receive times; comparable across the
  * processes of one host). Best effort: a failed write is logged, nothing else. */
-static void suvm_runlog(struct secd_su *s, struct secd_suvm *v, const char *what, uint64_t ns)
+void secd_suvm_runlog(struct secd_su *s, struct secd_suvm *v, const char *what, uint64_t ns)
 {
 	const struct su_vm *vm = s->m ? su_model_vm_by_index(s->m, v->index) : NULL;
 	char path[SECD_PATH_MAX + 16], uuid[37] = "-";
@@ -301,7 +301,7 @@ static void suvm_on_event(void *arg, const struct qmp_event *ev)
 
 	log_debug("%s: VM index %u: QMP event %s", v->d->who, v->index, ev->name);
 	if (!strcmp(ev->name, "STOP") || !strcmp(ev->name, "RESUME"))
-		suvm_runlog(s, v, ev->name, ev->recv_ns);
+		secd_suvm_runlog(s, v, ev->name, ev->recv_ns);
 	secd_lm_on_qmp_event(s, v->index, ev); /* an LM of this VM index sees every event */
 	if (strcmp(ev->name, "SHUTDOWN"))
 		return;
@@ -482,7 +482,7 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	if (c->pid != v->pid && v->pid)
 		log_debug("%s: VM index %u: exit of pid %d (current %d)", s->d->who, v->index,
 			  c->pid, v->pid);
-	suvm_runlog(s, v, "EXIT", clock_monotonic_ns());
+	secd_suvm_runlog(s, v, "EXIT", clock_monotonic_ns());
 	v->child = false;
 	v->pid = 0;
 	v->booted_ipl[0] = 0;
@@ -491,7 +491,8 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 	if (s->g && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
 		guardc_forget(s->g, key);
 	suvm_describe_exit(c, why, sizeof(why));
-	if (v->wait == SUVM_WAIT_EXIT) { /* asked for (quit, kill) */
+	/* asked for (quit, kill) — a quit's exit may come before QEMU's answer to it */
+	if (v->wait == SUVM_WAIT_EXIT || (v->wait == SUVM_WAIT_REPLY && v->ops[v->step] == OP_QUIT)) {
 		v->qmp = qmp_free(v->qmp);
 		v->qmp_ready = false;
 		v->discard = false;

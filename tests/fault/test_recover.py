@@ -12,16 +12,18 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
 * the API checks its body; `sectl vm recover` needs --from or --on.
 
 One lab for the module (lmlab.make_lab). Waits use deadlines, never fixed sleeps."""
-import subprocess, time
+import os, shutil, subprocess, time
 
 import pytest
 
 from lab import SECTL, wait_for
 from lmlab import (make_lab, ok, sdf, vms, start_guest, remove_guest, assert_one_owner,
-                   guest_continues, sectl, killed_whole)
+                   guest_continues, sectl, killed_whole, qemu_pid,
+                   assert_never_twice)
 
 DEAD_BOUND_S = 3.4  # crd.md §8, profile test: fence 2 + W 0.5 + 2 x io 0.3 + margin 0.3
 RENEW_S = 0.2
+FENCE_S = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +88,73 @@ def test_su_outage_recover_start_rejoin(lab):
                                  for e in b["events"])
     wait_for(event, 20, "the event 'VM definition (3,G1) recovered from SU 'su1''")
     remove_guest(lab, "G1")
+
+
+def wait_recovered(lab, vm, frm="su1"):
+    """Polls `sectl vm recover` until accepted; returns its CLOCK_MONOTONIC ns."""
+    def accepted():
+        r = recover(lab, vm, "--from", frm)
+        assert r.returncode == 0 or "VMS2344" in r.stdout, r.stdout + r.stderr
+        return r if r.returncode == 0 else None
+    r = wait_for(accepted, 30, f"RECOVER of {vm} accepted once {frm} is dead", interval=0.2)
+    assert f"% VMS2340 VM DEFINITION '{vm}' RECOVERED FROM SU '{frm}'" in r.stdout, r.stdout
+    return time.monotonic_ns()
+
+
+@pytest.mark.parametrize("how", ["kill", "term"])
+def test_secd_alone_gone_guest_fenced_first(lab, how):
+    """kill -9 (or SIGTERM: the slot says RESTARTING) of su1's secd alone, its guard and QEMU
+    running: the guard fences the guest within fence_timeout; RECOVER is refused until the
+    dead bound and accepted after it — always after the guest's QEMU is gone."""
+    start_guest(lab, "su1", "G4", 5)
+    pid = qemu_pid(lab, "su1", 5)
+    assert pid
+    sig = "KILL" if how == "kill" else "TERM"
+    t0 = time.monotonic_ns()
+    lab_cmd(lab, "kill", "su1", "--only", "secd", "--signal", sig)
+    try:
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 15, "su1's guard fencing G4")
+        t_fenced = time.monotonic_ns()
+        assert (t_fenced - t0) / 1e9 <= FENCE_S + 1.5, (t_fenced - t0) / 1e9
+        t_ok = wait_recovered(lab, "G4")
+        assert t_ok > t_fenced
+        assert (t_ok - t0) / 1e9 >= DEAD_BOUND_S - RENEW_S, (t_ok - t0) / 1e9
+    finally:
+        bring_back(lab, "su1")
+    assert "G4" not in vms(lab, "su1"), vms(lab, "su1")  # the FENCED copy was dropped
+    ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G4")
+    ok(lab, "su2", "/START-VM IPL-UNIT=A000,VM-ID=G4")
+    assert_one_owner(lab, "G4", "su2")
+    remove_guest(lab, "G4")
+
+
+def test_seed5_switch_to_mirror_disks(lab):
+    """Seed 5 "Possible scenario": the site with su1 and its disks fails; the mirror of the
+    IPL disk (A008 here, made a copy of A000 as StorMan would activate it) replaces A000 in
+    the recovered definition before it is activated and started on su2."""
+    start_guest(lab, "su1", "G5", 6)
+    t_kill, exited = killed_whole(lab, "su1", 6)
+    try:
+        wait_recovered(lab, "G5")
+        shutil.copyfile(os.path.join(lab.dir, "disks", "A000.img"),
+                        os.path.join(lab.dir, "disks", "A008.img"))
+        ok(lab, "su2", "/MODIFY-VM-DEFINITION VM-NAME=G5,DEVICES=*REMOVE(UNITS="
+                       "*DEVICE-RANGE(FROM=A000,TO=A000))")
+        ok(lab, "su2", "/MODIFY-VM-DEFINITION VM-NAME=G5,DEVICES=*ADD(UNITS=*DEVICE-RANGE("
+                       "FROM=A008,TO=A008,USAGE=*EXCLUSIVE))")
+        ok(lab, "su2", "/MODIFY-VM-DEFINITION VM-NAME=G5,DEVICES=*ADD(UNITS=*DEVICE-RANGE("
+                       "FROM=A009,TO=A00A,USAGE=*SHARED))")
+        shown = "\n".join(ok(lab, "su2", "/SHOW-VM-DEFINITION VM-NAME=G5,"
+                                         "INFORMATION=*UNITS")["messages"])
+        assert "A000" not in shown and "A008" in shown and "A00A" in shown, shown
+        ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G5")
+        ok(lab, "su2", "/START-VM IPL-UNIT=A008,VM-ID=G5")
+        guest_continues(lab, "su2", "G5", 0)
+    finally:
+        bring_back(lab, "su1")
+    assert "G5" not in vms(lab, "su1")
+    assert_never_twice(lab, [exited])
+    remove_guest(lab, "G5")
 
 
 def test_name_held_by_another_vm(lab):
