@@ -46,11 +46,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return sectl_usage_error("lab", lab_usage, fmt, arg);
 }
 
-int lab_usage_error(const char *fmt, const char *arg)
-{
-	return usage_error(fmt, arg);
-}
-
 static int fail(const char *msg)
 {
 	fprintf(stderr, "sectl lab: %s\n", msg);

@@ -295,17 +295,20 @@ int lab_su_cluster_up(const struct lab *lab, struct sec_err *reterr);
  * or stopped by `lab down`) with its configuration, as `up` did (an SU's fake watchdog and
  * guard first, when they do not run), records the new PID in
  * lab.json and waits (15 s; 30 s with the lab profile) until its alive message with a new
- * incarnation is on the CRD. Exit 0, 1 (the unit runs already, no such unit, it ended:
- * the end of its log), 2 usage. */
+ * incarnation is on the CRD. `--help`: its usage on stdout, exit 0. Exit 0, 1 (the unit
+ * runs already, no such unit, it ended: the end of its log), 2 usage. */
 int lab_cmd_start(int argc, char **argv);
 /* `sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP] [--only
- * secd,guard,fakewd,qemu]` (default KILL, every process of the unit): sends the signal to
- * the recorded PIDs that still run the unit's programs (QEMUs: the guard's children);
- * after KILL or TERM waits (10 s) until they have ended. Exit 0, 1 (none running, still
- * running), 2. */
+ * secd,guard,fakewd,qemu]` (default KILL, every process of the unit; issue 7): sends the
+ * signal to the recorded PIDs that still run the unit's programs (QEMUs: the guard's
+ * children), never by name; after KILL or TERM waits (10 s) until they have ended. One
+ * line per process on stdout: "killed the secd of su1 (pid N) with SIGKILL", "ended the
+ * guard of su1 (pid N) with SIGTERM", "sent SIGSTOP to the QEMU of su1 (pid N)"; nothing
+ * running: "nothing to kill: nothing of su1 runs (recorded secd pid N)", exit 0.
+ * lab.json is not changed (`start` records new PIDs). `--help`: usage, exit 0. Exit 0,
+ * 1 (no such unit, an MU or a --no-guard SU with --only other than secd, a process could
+ * not be signalled or still runs), 2 usage. */
 int lab_cmd_kill(int argc, char **argv);
-/* A usage error of `sectl lab` (the group's usage text); returns SECTL_EXIT_USAGE. */
-int lab_usage_error(const char *fmt, const char *arg);
 
 /* ---- lab_netns.c ---- */
 

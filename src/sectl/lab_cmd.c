@@ -33,6 +33,35 @@ static void sleep_poll(void)
 	nanosleep(&ts, NULL);
 }
 
+static const char start_usage[] =
+	"usage: sectl lab start --dir DIR UNIT\n"
+	"starts the secd of UNIT (an SU: first its guard and fake watchdog when they do not run)\n"
+	"as 'sectl lab up' did, records the new PIDs in DIR/lab.json and waits until its alive\n"
+	"message with a new incarnation is on the CRD. Exit 0 started, 1 (no such unit, it runs\n"
+	"already, it ended: the end of its log), 2 usage.\n";
+
+static const char kill_usage[] =
+	"usage: sectl lab kill --dir DIR UNIT [--signal KILL|TERM|STOP|CONT|HUP]\n"
+	"                      [--only secd,guard,fakewd,qemu]\n"
+	"simulates an outage of UNIT: sends the signal (default KILL: kill -9) to every process\n"
+	"of the unit by the PID recorded in DIR/lab.json - an MU's secd; an SU's secd, the QEMUs\n"
+	"its guard runs, the guard and the lab's fake watchdog - or, with --only, to those named.\n"
+	"One line per process (\"killed the secd of su1 (pid N) with SIGKILL\"); after KILL or\n"
+	"TERM it waits (10 s) until they have ended. 'sectl lab start' brings the unit back.\n"
+	"Exit 0 (also when nothing of the unit runs: it says so), 1 (no such unit, an MU with\n"
+	"--only guard|fakewd|qemu, a process still runs), 2 usage.\n";
+
+/* 1 when argv asks for --help or -h (the usage is printed to stdout). */
+static int want_help(int argc, char **argv, const char *usage)
+{
+	for (int k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+	return 0;
+}
+
 /* --dir DIR and one UNIT (any order); --signal and --only for kill (sig == NULL: not
  * accepted). */
 static int parse(int argc, char **argv, const char **ret_dir, const char **ret_unit,
@@ -42,6 +71,7 @@ static int parse(int argc, char **argv, const char **ret_dir, const char **ret_u
 					     {"signal", required_argument, NULL, 's'},
 					     {"only", required_argument, NULL, 'o'},
 					     {0}};
+	const char *usage = sig ? kill_usage : start_usage;
 	int ch;
 
 	*ret_dir = *ret_unit = NULL;
@@ -53,16 +83,16 @@ static int parse(int argc, char **argv, const char **ret_dir, const char **ret_u
 		else if (ch == 'o' && only)
 			*only = optarg;
 		else
-			return lab_usage_error("%s", "bad option");
+			return sectl_usage_error("lab", usage, "%s", "bad option");
 	}
 	if (optind < argc)
 		*ret_unit = argv[optind++];
 	if (optind < argc)
-		return lab_usage_error("unexpected argument '%s'", argv[optind]);
+		return sectl_usage_error("lab", usage, "unexpected argument '%s'", argv[optind]);
 	if (!*ret_dir)
-		return lab_usage_error("%s needs --dir DIR", argv[0]);
+		return sectl_usage_error("lab", usage, "%s needs --dir DIR", argv[0]);
 	if (!*ret_unit)
-		return lab_usage_error("%s needs a UNIT (e.g. mu1)", argv[0]);
+		return sectl_usage_error("lab", usage, "%s needs a UNIT (e.g. mu1)", argv[0]);
 	return 0;
 }
 
@@ -127,6 +157,8 @@ int lab_cmd_start(int argc, char **argv)
 	struct lab_view v;
 	int i = -1, lockfd = -1, rc = SECTL_EXIT_FAIL, r;
 
+	if (want_help(argc, argv, start_usage))
+		return SECTL_EXIT_OK;
 	if (!lab)
 		return fail("out of memory");
 	if ((r = parse(argc, argv, &dir_arg, &name, NULL, NULL)) != 0) {
@@ -319,17 +351,21 @@ int lab_cmd_kill(int argc, char **argv)
 	unsigned what = KILL_ALL;
 	int i, sig, r, n, sent = 0;
 
+	if (want_help(argc, argv, kill_usage))
+		return SECTL_EXIT_OK;
 	if (!lab)
 		return fail("out of memory");
 	if ((r = parse(argc, argv, &dir_arg, &name, &sig_arg, &only_arg)) != 0)
 		goto out_free;
 	if (signal_parse(sig_arg, &sig) < 0) {
-		r = lab_usage_error("--signal '%s': one of KILL, TERM, STOP, CONT, HUP", sig_arg);
+		r = sectl_usage_error("lab", kill_usage,
+				      "--signal '%s': one of KILL, TERM, STOP, CONT, HUP", sig_arg);
 		goto out_free;
 	}
 	if (only_arg && only_parse(only_arg, &what) < 0) {
-		r = lab_usage_error("--only '%s': any of secd, guard, fakewd, qemu (comma-separated)",
-				    only_arg);
+		r = sectl_usage_error("lab", kill_usage,
+				      "--only '%s': any of secd, guard, fakewd, qemu "
+				      "(comma-separated)", only_arg);
 		goto out_free;
 	}
 	if (load(dir_arg, name, lab, &i, &err) < 0) {
@@ -337,16 +373,20 @@ int lab_cmd_kill(int argc, char **argv)
 		goto out_free;
 	}
 	const struct lab_unit *u = &lab->units[i];
-	if (u->mu && only_arg && (what & ~(unsigned)KILL_SECD)) {
-		snprintf(err.msg, sizeof(err.msg), "unit '%s' is an MU: it has no guard, fake "
-			 "watchdog or QEMU", u->name);
+	if ((u->mu || lab->no_guard) && only_arg && (what & ~(unsigned)KILL_SECD)) {
+		snprintf(err.msg, sizeof(err.msg), "unit '%s' %s: it has no guard, fake watchdog "
+			 "or QEMU", u->name, u->mu ? "is an MU" : "runs without a guard (--no-guard)");
 		r = fail(err.msg);
 		goto out_free;
 	}
-	if (!(n = targets(u, what, t))) {
-		snprintf(err.msg, sizeof(err.msg), "unit '%s' is not running (recorded pid %d%s)",
-			 u->name, (int)u->pid, only_arg ? "; none of --only runs" : "");
-		r = fail(err.msg);
+	if (!(n = targets(u, what, t))) { /* the outage is there already: say so, exit 0 */
+		if (only_arg)
+			printf("nothing to %s: none of --only %s runs for %s (recorded secd pid %d)\n",
+			       sig == SIGKILL ? "kill" : "signal", only_arg, u->name, (int)u->pid);
+		else
+			printf("nothing to %s: nothing of %s runs (recorded secd pid %d)\n",
+			       sig == SIGKILL ? "kill" : "signal", u->name, (int)u->pid);
+		r = SECTL_EXIT_OK;
 		goto out_free;
 	}
 	r = SECTL_EXIT_OK;
@@ -372,17 +412,13 @@ int lab_cmd_kill(int argc, char **argv)
 		for (int k = 0; k < n; k++) {
 			if (!t[k].sent)
 				continue;
-			if (t[k].what == KILL_SECD && (sig == SIGKILL || sig == SIGTERM))
-				printf("%s %s (pid %d) with SIG%s\n",
-				       sig == SIGKILL ? "killed" : "stopped", u->name, (int)t[k].pid,
-				       sigabbrev_np(sig));
-			else if (t[k].what == KILL_SECD)
-				printf("sent SIG%s to %s (pid %d)\n", sigabbrev_np(sig), u->name,
-				       (int)t[k].pid);
-			else
+			if (sig == SIGKILL || sig == SIGTERM) /* it has ended (kill_wait_gone) */
 				printf("%s the %s of %s (pid %d) with SIG%s\n",
-				       sig == SIGKILL ? "killed" : sig == SIGTERM ? "stopped" : "signalled",
-				       what_name(t[k].what), u->name, (int)t[k].pid, sigabbrev_np(sig));
+				       sig == SIGKILL ? "killed" : "ended", what_name(t[k].what),
+				       u->name, (int)t[k].pid, sigabbrev_np(sig));
+			else
+				printf("sent SIG%s to the %s of %s (pid %d)\n", sigabbrev_np(sig),
+				       what_name(t[k].what), u->name, (int)t[k].pid);
 		}
 	}
 out_free:

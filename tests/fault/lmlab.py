@@ -305,3 +305,26 @@ def migrate_held_at_commit(lab, hold_ms):
     wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "switchover", 30,
              "the source completed, waiting for the commit")
     return m1, lm_id
+
+
+# ---- the outage tests (issue 7: test_lab_kill.py, test_fencing.py) ----
+
+def vm_state(lab, su, vm):
+    """vm's state on su as /SHOW-VM-RESOURCES shows it ("RUNNING", "NOT INITIALIZED",
+    "FENCED" ...); None when su has no such VM or does not answer."""
+    rc, res = sdf(lab, su, "/SHOW-VM-RESOURCES")
+    if rc != 0:
+        return None
+    line = next((l.split() for l in res.get("messages", [])
+                 if l.startswith("(") and f",{vm})" in l), None)
+    return " ".join(line[1:-1]) if line else None  # "(3,VM)  NOT INITIALIZED  64"
+
+
+def slot(lab, su):
+    """su's alive message as `sectl crd inspect DIR/crd/ext1 --json` shows it: counter,
+    incarnation, unit_state, dead_bound_ms and the advertised timing (fence_ms,
+    watchdog_ms, renew_ms, io_ms ...)."""
+    r = sectl(lab, "crd", "inspect", os.path.join(lab.dir, "crd", "ext1"), "--json")
+    assert r.returncode == 0, r.stderr
+    uid = lab.unit(su)["unit_id"]
+    return next(s for s in json.loads(r.stdout)["slots"] if s["unit"] == uid)
