@@ -434,7 +434,8 @@ static void su_reconcile(struct secd_su *s)
 			snprintf(why, sizeof(why), "gone: sec-guard does not know it (the guard was "
 				 "restarted?)");
 		if (c && c->end_boot_ns) { /* its end while secd was away, as the guard saw it */
-			uint64_t off = clock_boottime_ns() - clock_monotonic_ns();
+			uint64_t mono = clock_monotonic_ns(); /* first: boottime - mono >= 0 */
+			uint64_t off = clock_boottime_ns() - mono;
 			s->vm[i].pid = c->pid;
 			secd_suvm_runlog(s, &s->vm[i], "EXIT",
 					 c->end_boot_ns > off ? c->end_boot_ns - off : 0);

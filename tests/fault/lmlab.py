@@ -238,7 +238,7 @@ def assert_never_twice(lab, extra=()):
     time.monotonic_ns() after /proc shows the pid gone is one (the same clock)."""
     running = {}
     for t, su, what, uuid in sorted(run_events(lab, "su1") + run_events(lab, "su2") +
-                                    list(extra)):
+                                    getattr(lab, "witnessed", []) + list(extra)):
         on = running.setdefault(uuid, set())
         if what == "RESUME":
             on.add(su)
@@ -260,7 +260,9 @@ def killed_whole(lab, su, index):
     assert r.returncode == 0, r.stdout + r.stderr
     wait_for(lambda: pid is None or not os.path.exists(f"/proc/{pid}"), 10,
              f"{su}'s QEMU gone")
-    return t, (time.monotonic_ns(), su, "EXIT", uuid)
+    ev = (time.monotonic_ns(), su, "EXIT", uuid)
+    lab.witnessed = getattr(lab, "witnessed", []) + [ev]  # later checks of the lab see it too
+    return t, ev
 
 
 def vm_index(lab, su, vm):
