@@ -106,7 +106,10 @@ void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
  * for an empty name or a status that is not one of the six, -ENOSPC when SU_LMJV_MAX
  * MONJVs of running LMs fill m (nothing changed).
  * su_lm_monjv_build: the 256 bytes of the MONJV (not NUL-terminated) from jv and m's
- * session and host name. */
+ * session and host name; for jv->vm_monjv (the $T MONJV of a VM that migrated away) in
+ * the VM MONJV layout, guest state NONE, MIGR-OUT kept (monjv.h, seed 4.8).
+ * The VM's MONJVs share the store with the LMs' (same name = same JV; bounded by
+ * SU_LMJV_MAX): they are always finished, so they never keep an LM's MONJV out. */
 bool su_lmjv_finished(const struct su_lmjv *jv);
 const struct su_lmjv *su_model_lmjv_find(const struct su_model *m, const char *name);
 int su_model_lmjv_put(struct su_model *m, const struct su_lmjv *jv);

@@ -187,8 +187,13 @@ struct su_vm {
 };
 
 /* The MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, su/lm.h, monjv.h). Kept by
- * the source SU's model (persisted) and updated by the LM engine. */
+ * the source SU's model (persisted) and updated by the LM engine.
+ * vm_monjv: instead the VM's own MONJV (/CREATE-VM ... MONJV=name) after the VM migrated
+ * away (seed 4.8): status "$T ", vm, source (its catid), start_ms (monitoring start),
+ * end_ms (the LM's end, for the eviction order), target and lm_id; shown in the VM MONJV
+ * layout with MIGR-OUT kept (monjv.h, docs/decisions.md). */
 struct su_lmjv {
+	bool vm_monjv;
 	char name[SU_MONJV_MAX + 1]; /* the JV name as given */
 	char status[4];		     /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
 	char vm[16];		     /* "(3,G1)" */
@@ -229,7 +234,8 @@ struct su_model {
 	struct su_vm vms[SU_VMS_CAP]; /* VM definitions, no monitor; unordered */
 	struct crd_owner_region own;  /* ownership of the same vm_uuids (crd.md §6) */
 	unsigned n_lmjv;
-	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU (su/lm.h) */
+	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU and the $T MONJVs of
+					   * VMs that migrated away (su/lm.h) */
 	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
 };
 
@@ -305,7 +311,8 @@ const char *su_usage_to_string(enum su_usage u);
  *    "ownership": { crd_owner_to_json() },
  *    "lm_jvs" (optional, default []): [{"name", "status": "$R ", "vm": "(3,G1)", "source",
  *             "target", "phase", "percent", "dirty_rate", "pause_ms",
- *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason"}]}
+ *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason",
+ *             "kind": "vm" (optional: only for a VM's own MONJV, su_lmjv.vm_monjv)}]}
  * su_model_to_json: malloc'd text; NULL on out-of-memory.
  * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
  * ("bad SU unit data: 'vms[2].index' must be an integer 2..99"); -EINVAL for damaged or

@@ -80,14 +80,17 @@ static int vm_lm_json(json_t *o, const struct su_vm *vm)
 
 static json_t *lmjv_json(const struct su_lmjv *jv)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:I, s:I, s:s}",
-			 "name", jv->name, "status", jv->status, "vm", jv->vm, "source",
-			 jv->source, "target", jv->target, "phase", (int)jv->phase, "percent",
-			 (int)jv->percent, "dirty_rate",
-			 (json_int_t)(jv->dirty_rate > INT64_MAX ? INT64_MAX : jv->dirty_rate),
-			 "pause_ms", (int)jv->pause_ms, "lm_id", lm_id_json(jv->lm_id), "start_ms",
-			 (json_int_t)jv->start_ms, "end_ms", (json_int_t)jv->end_ms, "reason",
-			 jv->reason);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:I, s:I, s:s}", "name", jv->name,
+	    "status", jv->status, "vm", jv->vm, "source", jv->source, "target", jv->target, "phase",
+	    (int)jv->phase, "percent", (int)jv->percent, "dirty_rate",
+	    (json_int_t)(jv->dirty_rate > INT64_MAX ? INT64_MAX : jv->dirty_rate), "pause_ms",
+	    (int)jv->pause_ms, "lm_id", lm_id_json(jv->lm_id), "start_ms", (json_int_t)jv->start_ms,
+	    "end_ms", (json_int_t)jv->end_ms, "reason", jv->reason);
+
+	if (o && jv->vm_monjv) /* optional: absent = an LM's MONJV */
+		json_object_set_new(o, "kind", json_string("vm"));
+	return o;
 }
 
 static json_t *vm_json(const struct su_vm *vm)
@@ -390,6 +393,10 @@ static int lmjv_in(json_t *e, unsigned i, struct su_lmjv *jv, struct sec_err *re
 	if (get_int(e, p, "pause_ms", 0, INT32_MAX, &v, reterr) < 0)
 		return -EINVAL;
 	jv->pause_ms = (unsigned)v;
+	json_t *kind = json_object_get(e, "kind");
+	if (kind && (!json_is_string(kind) || strcmp(json_string_value(kind), "vm")))
+		return BAD("'lm_jvs[%u].kind' must be \"vm\" (or absent: an LM's MONJV)", i);
+	jv->vm_monjv = kind != NULL;
 	return 0;
 }
 

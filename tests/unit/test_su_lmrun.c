@@ -1,7 +1,8 @@
 /* test_su_lmrun.c — the model changes of a Live Migration as plans (su/lmrun.h): the
  * target's reservation is no unit data, the commit gives the target the definition with
- * epoch + 1, history and the source's state, the abort and finish plans, and the partner
- * reconcile (drops a superseded copy, never a running guest's). */
+ * epoch + 1, history and the source's state, the abort and finish plans (the VM's MONJV
+ * stays `$T ` on the source, seed 4.8), and the partner reconcile (drops a superseded copy,
+ * never a running guest's). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,7 +94,7 @@ static void test_reserve_commit(void **state)
 	/* the source finishes: its copy and the outgoing record go; the reconcile of the
 	 * partner's records changes nothing any more */
 	assert_int_equal(crd_owner_lm_add(&s->m->own, CRD_LM_OUTGOING, LM_ID, &r->vm_uuid, 4), 0);
-	run(s, su_lm_plan_source_finish(s->m, 3, LM_ID, "su2", NULL));
+	run(s, su_lm_plan_source_finish(s->m, 3, LM_ID, "su2", NULL, 3000));
 	assert_null(su_model_vm_by_name(s->m, "G1"));
 	assert_null(crd_owner_find_lm(&s->m->own, CRD_LM_OUTGOING, LM_ID));
 	fx_free(s);
@@ -156,12 +157,115 @@ static void test_reconcile(void **state)
 	fx_free(s);
 }
 
+/* The source's model after G1 (index 3, MONJV=MON.G1, running) migrated to su2. */
+static struct fx *source_finished(const struct su_lmjv *lmjv)
+{
+	struct fx *s = fx_new(SU_TYPE_X86);
+
+	fx_ok(s, "/CREATE-VM VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64,MONJV=MON.G1,"
+		 "DEVICES=*PARAMETERS(UNITS=(A000))");
+	fx_ok(s, "/START-VM IPL-UNIT=A000,VM-ID=G1");
+	struct su_vm *vm = su_model_vm_by_name(s->m, "G1");
+	vm->rt.migr = true; /* what /MIGRATE-VM set */
+	assert_int_equal(crd_owner_lm_add(&s->m->own, CRD_LM_OUTGOING, LM_ID, &vm->vm_uuid, 4), 0);
+	run(s, su_lm_plan_source_finish(s->m, 3, LM_ID, "su2", lmjv, 1796014990000LL));
+	assert_null(su_model_vm_by_name(s->m, "G1"));
+	return s;
+}
+
+/* /SHOW-JV of name on f: its one line (caller frees). */
+static char *show_jv(struct fx *f, const char *name)
+{
+	char cmd[80];
+
+	snprintf(cmd, sizeof(cmd), "/SHOW-JV JV-NAME=%s", name);
+	struct su_plan *p = fx_plan(f, cmd);
+	if (!p->ok)
+		fx_dump(p);
+	assert_true(p->ok);
+	assert_int_equal(p->n_msgs, 1);
+	char *l = strdup(p->msgs[0]);
+	su_plan_free(p);
+	return l;
+}
+
+/* Seed 4.8: after the migration the VM's MONJV says $T on the source, MIGR-OUT stays
+ * (docs/decisions.md), also after a restart (unit data), bounded with the LM MONJVs. */
+static void test_source_keeps_vm_monjv(void **state)
+{
+	(void)state;
+	struct fx *s = source_finished(NULL);
+	/* $T, '0', catid SU1, V, session, monitoring start, VM, index, NONE, MIGR-OUT */
+	const char *want = "%$T 0    SU1     V001"
+			   "2026-11-30050102";
+	char *l = show_jv(s, "mon.g1");
+
+	assert_int_equal(strncmp(l, want, strlen(want)), 0);
+	assert_string_equal(l + 71, "G1      003NONE MIGR-OUT");
+	/* the unit data keeps it: a restarted secd shows the same */
+	struct sec_err err = {0};
+	char *js = su_model_to_json(s->m);
+	assert_non_null(strstr(js, "\"kind\":\"vm\""));
+	struct su_model *m2 = su_model_from_json(js, strlen(js), &err);
+	if (!m2)
+		fail_msg("%s", err.msg);
+	su_model_free(s->m);
+	s->m = m2;
+	char *l2 = show_jv(s, "MON.G1");
+	assert_string_equal(l2, l);
+	/* a foreign kind is damaged data */
+	char *bad = strdup(js), *k = strstr(bad, "\"kind\":\"vm\"");
+	memcpy(k + 8, "xx", 2);
+	assert_null(su_model_from_json(bad, strlen(bad), &err));
+	assert_non_null(strstr(err.msg, "lm_jvs[0].kind"));
+	/* it is finished: SU_LMJV_MAX running LM MONJVs push it out */
+	for (unsigned i = 0; i < SU_LMJV_MAX; i++) {
+		struct su_lmjv jv = {.status = "$R ", .start_ms = 1};
+		snprintf(jv.name, sizeof(jv.name), "LM%u", i);
+		assert_int_equal(su_model_lmjv_put(s->m, &jv), 0);
+	}
+	assert_null(su_model_lmjv_find(s->m, "MON.G1"));
+	free(bad);
+	free(js);
+	free(l2);
+	free(l);
+	fx_free(s);
+}
+
+/* A VM without a MONJV leaves none; an LM MONJV of the same name is the one kept. */
+static void test_source_vm_monjv_same_name(void **state)
+{
+	(void)state;
+	struct su_lmjv lmjv = {.status = "$T ",
+			       .name = "MON.G1",
+			       .vm = "(3,G1)",
+			       .phase = 4,
+			       .percent = 100,
+			       .lm_id = LM_ID,
+			       .start_ms = 1,
+			       .end_ms = 2};
+	struct fx *s = source_finished(&lmjv);
+
+	assert_int_equal(s->m->n_lmjv, 1);
+	assert_false(s->m->lmjv[0].vm_monjv);
+	fx_free(s);
+	s = fx_new(SU_TYPE_X86);
+	fx_ok(s, "/CREATE-VM VM-NAME=G1,VM-INDEX=3,MEMORY-SIZE=64");
+	const struct su_vm *vm = su_model_vm_by_name(s->m, "G1");
+	assert_int_equal(crd_owner_lm_add(&s->m->own, CRD_LM_OUTGOING, LM_ID, &vm->vm_uuid, 4), 0);
+	run(s, su_lm_plan_source_finish(s->m, 3, LM_ID, "su2", NULL, 1));
+	assert_int_equal(s->m->n_lmjv, 0);
+	fx_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reserve_commit),
 	    cmocka_unit_test(test_target_abort),
 	    cmocka_unit_test(test_reconcile),
+	    cmocka_unit_test(test_source_keeps_vm_monjv),
+	    cmocka_unit_test(test_source_vm_monjv_same_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
