@@ -98,6 +98,17 @@ void su_lm_ipl_set(struct su_vm *vm, const char *su, int64_t now_ms);
 void su_lm_history_add(struct su_vm *vm, const char *source, const char *target, unsigned new_index,
 		       int64_t now_ms);
 
+/* ---- sub-status DIFF (SU /390, seed 4.8) ----
+ * su_lm_src_io_set: records the devices of io (the source's I/O configuration sent at an
+ * incoming LM) and the source SU's name in m->lm_src_io, replacing what was there.
+ * su_lm_diff_refuses: "As long as a VM has the substatus DIFF ... devices that were not
+ * generated on the source SU cannot be assigned to it on the target SU": the source SU's
+ * name when vm has DIFF and mn is not in m->lm_src_io (the caller says VMS4001 with it),
+ * NULL when mn may be assigned (no DIFF, mn generated there, or no record: unit data of an
+ * older build). mn case-insensitive. */
+void su_lm_src_io_set(struct su_model *m, const char *source, const struct su_iocfg *io);
+const char *su_lm_diff_refuses(const struct su_model *m, const struct su_vm *vm, const char *mn);
+
 /* ---- the MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, layout in monjv.h) ----
  * su_lmjv_finished: status $T, $TW, $AE or $AF (monitoring ended).
  * su_model_lmjv_find: the LM MONJV named name (case-insensitive) in m, or NULL.

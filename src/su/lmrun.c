@@ -86,6 +86,8 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 	 * one is the SU it came from) */
 	n->rt.diff = live->res.type == SU_TYPE_390 && !req->vm.rt.diff && req->src_io &&
 		     !su_iocfg_same(req->src_io, &live->res.io);
+	if (live->res.type == SU_TYPE_390 && req->src_io) /* what a DIFF VM may get */
+		su_lm_src_io_set(next, req->source, req->src_io);
 	n->state = SU_VM_SETUP_MIGR;
 	struct su_effect *e = plan_effect(&x, SU_EFF_QEMU_START, n, n->ipl_unit);
 	if (e)

@@ -45,8 +45,10 @@ struct su_lm_incoming {
 };
 
 /* The target's reservation: check (su_lm_check_incoming) against live; ok → next = live
- * + the VM (index = chk->target_index, SETUP(MIGR), runtime cleared) + "incoming lm_id";
- * effects QEMU_START (lm_incoming) and REGION_WRITE. Refused: ok = false, rc {VMS2404, 64,
+ * + the VM (index = chk->target_index, SETUP(MIGR), runtime cleared but sub-status DIFF
+ * on an SU /390 whose I/O configuration differs from req->src_io, seed 4.8) + "incoming
+ * lm_id"; on an SU /390 also req->src_io recorded (su_lm_src_io_set, su/lm.h); effects
+ * QEMU_START (lm_incoming) and REGION_WRITE. Refused: ok = false, rc {VMS2404, 64,
  * 0}, the check's lines; p->lm holds the check. NULL on out-of-memory. */
 struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su_lm_incoming *req,
 				    int64_t now_ms);

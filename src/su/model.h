@@ -208,6 +208,17 @@ struct su_lmjv {
 	char reason[96];	  /* $AE/$AF: why, "" otherwise */
 };
 
+/* The devices generated on the SU the last incoming LM came from (SU /390, seed 4.8): a
+ * VM with sub-status DIFF may get only these (su_lm_diff_refuses, su/lm.h). One record per
+ * model, not per VM: every incoming LM comes from the one partner SU of the SU Cluster, and
+ * the latest list is what the VM must find generated there to migrate back
+ * (docs/decisions.md). */
+struct su_lm_src_io {
+	char su[SU_NAME_MAX + 1]; /* the source SU's name; "" = none recorded */
+	unsigned n;
+	char mn[SU_IODEV_MAX][SU_MN_MAX + 1]; /* upper case */
+};
+
 /* Something that happened, for the logbook (component "Sys-Mgmt"). */
 struct su_event {
 	enum crd_event_weight weight;
@@ -236,6 +247,7 @@ struct su_model {
 	unsigned n_lmjv;
 	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU and the $T MONJVs of
 					   * VMs that migrated away (su/lm.h) */
+	struct su_lm_src_io lm_src_io;	  /* what DIFF VMs may get (su/lm.h) */
 	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
 };
 
@@ -304,7 +316,8 @@ const char *su_usage_to_string(enum su_usage u);
  *             "memory_mib", "cpus", "pool", "group",
  *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
  *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
- *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"},
+ *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms",
+ *             "diff" (optional, default false)},
  *             optional (older unit data has none; defaults "" / 0 / []):
  *             "ipl_su", "ipl_ms", "ipl_index", "lm_count",
  *             "lm_history": [{"count", "ms", "source", "target", "index"}]}],
@@ -312,7 +325,9 @@ const char *su_usage_to_string(enum su_usage u);
  *    "lm_jvs" (optional, default []): [{"name", "status": "$R ", "vm": "(3,G1)", "source",
  *             "target", "phase", "percent", "dirty_rate", "pause_ms",
  *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason",
- *             "kind": "vm" (optional: only for a VM's own MONJV, su_lmjv.vm_monjv)}]}
+ *             "kind": "vm" (optional: only for a VM's own MONJV, su_lmjv.vm_monjv)}],
+ *    "lm_source_io" (optional, absent = none recorded): {"su": "su1", "mns": ["A000", ...]}
+ *             (su_lm_src_io)}
  * su_model_to_json: malloc'd text; NULL on out-of-memory.
  * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
  * ("bad SU unit data: 'vms[2].index' must be an integer 2..99"); -EINVAL for damaged or
