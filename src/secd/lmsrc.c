@@ -537,7 +537,8 @@ static struct su_plan *src_finish_plan(void *arg, const struct su_model *live)
 	struct su_lmjv jv;
 
 	return su_lm_plan_source_finish(live, lm->index, lm->lm_id, lm->target,
-					src_jv(lm, "$T ", &jv) ? &jv : NULL);
+					src_jv(lm, "$T ", &jv) ? &jv : NULL,
+					(int64_t)(clock_wall_ns() / NSEC_PER_MSEC));
 }
 
 static void src_jv_done(void *arg, const struct su_plan *p)

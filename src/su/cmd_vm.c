@@ -287,6 +287,22 @@ int cmd_resume_vm(struct plan_ctx *x)
 	return hold_resume(x, false);
 }
 
+/* Sub-status DIFF (seed 4.8): devices the LM source SU did not generate cannot be assigned
+ * (VMS4001 naming that SU, for each); -1 after the messages, else 0. */
+static int diff_refused(struct plan_ctx *x, const struct su_vm *vm, const struct devreq *add)
+{
+	int r = 0;
+
+	for (unsigned i = 0; i < add->n; i++) {
+		const char *src = su_lm_diff_refuses(x->live, vm, add->d[i].mn);
+		if (src) {
+			plan_msg(x, "VMS4001", add->d[i].mn, src);
+			r = -1;
+		}
+	}
+	return r;
+}
+
 int cmd_add_devices(struct plan_ctx *x)
 {
 	struct devreq r, add = {0};
@@ -309,6 +325,8 @@ int cmd_add_devices(struct plan_ctx *x)
 		plan_rc(x, "CMD0001", 0, 1);
 		return 0;
 	}
+	if (diff_refused(x, vm, &add) < 0)
+		return plan_reject(x, "VMS4001", 64);
 	if (vm->ndevs + add.n > SU_VM_DEVS_MAX) {
 		plan_msg(x, "VMS4017", b, SU_VM_DEVS_MAX);
 		return plan_reject(x, "VMS4017", 64);

@@ -2,6 +2,7 @@
  * seed 4.6), IPL data and history of a VM (seed 4.5). The MONJV of an LM is in lmjv.c. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "su/lm.h"
 #include "su/msgcat.h"
@@ -186,4 +187,26 @@ const char *su_lm_step_to_string(enum su_lm_step s)
 const char *su_lm_side_to_string(enum su_lm_side s)
 {
 	return s == SU_LM_SOURCE ? "source" : s == SU_LM_TARGET ? "target" : "?";
+}
+
+void su_lm_src_io_set(struct su_model *m, const char *source, const struct su_iocfg *io)
+{
+	struct su_lm_src_io *r = &m->lm_src_io;
+
+	snprintf(r->su, sizeof(r->su), "%s", source);
+	r->n = 0;
+	for (unsigned i = 0; i < io->n && i < SU_IODEV_MAX; i++)
+		snprintf(r->mn[r->n++], sizeof(r->mn[0]), "%s", io->dev[i].mn);
+}
+
+const char *su_lm_diff_refuses(const struct su_model *m, const struct su_vm *vm, const char *mn)
+{
+	const struct su_lm_src_io *r = &m->lm_src_io;
+
+	if (!vm->rt.diff || !r->su[0])
+		return NULL;
+	for (unsigned i = 0; i < r->n && i < SU_IODEV_MAX; i++)
+		if (strcasecmp(r->mn[i], mn) == 0)
+			return NULL;
+	return r->su;
 }

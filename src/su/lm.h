@@ -98,6 +98,17 @@ void su_lm_ipl_set(struct su_vm *vm, const char *su, int64_t now_ms);
 void su_lm_history_add(struct su_vm *vm, const char *source, const char *target, unsigned new_index,
 		       int64_t now_ms);
 
+/* ---- sub-status DIFF (SU /390, seed 4.8) ----
+ * su_lm_src_io_set: records the devices of io (the source's I/O configuration sent at an
+ * incoming LM) and the source SU's name in m->lm_src_io, replacing what was there.
+ * su_lm_diff_refuses: "As long as a VM has the substatus DIFF ... devices that were not
+ * generated on the source SU cannot be assigned to it on the target SU": the source SU's
+ * name when vm has DIFF and mn is not in m->lm_src_io (the caller says VMS4001 with it),
+ * NULL when mn may be assigned (no DIFF, mn generated there, or no record: unit data of an
+ * older build). mn case-insensitive. */
+void su_lm_src_io_set(struct su_model *m, const char *source, const struct su_iocfg *io);
+const char *su_lm_diff_refuses(const struct su_model *m, const struct su_vm *vm, const char *mn);
+
 /* ---- the MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, layout in monjv.h) ----
  * su_lmjv_finished: status $T, $TW, $AE or $AF (monitoring ended).
  * su_model_lmjv_find: the LM MONJV named name (case-insensitive) in m, or NULL.
@@ -106,7 +117,10 @@ void su_lm_history_add(struct su_vm *vm, const char *source, const char *target,
  * for an empty name or a status that is not one of the six, -ENOSPC when SU_LMJV_MAX
  * MONJVs of running LMs fill m (nothing changed).
  * su_lm_monjv_build: the 256 bytes of the MONJV (not NUL-terminated) from jv and m's
- * session and host name. */
+ * session and host name; for jv->vm_monjv (the $T MONJV of a VM that migrated away) in
+ * the VM MONJV layout, guest state NONE, MIGR-OUT kept (monjv.h, seed 4.8).
+ * The VM's MONJVs share the store with the LMs' (same name = same JV; bounded by
+ * SU_LMJV_MAX): they are always finished, so they never keep an LM's MONJV out. */
 bool su_lmjv_finished(const struct su_lmjv *jv);
 const struct su_lmjv *su_model_lmjv_find(const struct su_model *m, const char *name);
 int su_model_lmjv_put(struct su_model *m, const struct su_lmjv *jv);

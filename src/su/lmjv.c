@@ -83,6 +83,19 @@ void su_lm_monjv_build(const struct su_model *m, const struct su_lmjv *jv, char 
 	char buf[80], name[SU_VM_NAME_MAX + 1] = "";
 	unsigned index = 0;
 
+	if (jv->vm_monjv) {
+		struct su_monjv_vm f = {.status = jv->status,
+					.guest_state = "NONE ",
+					.host = jv->source[0] ? jv->source : m->res.host_name,
+					.name = name,
+					.session = m->session,
+					.start_ms = jv->start_ms,
+					.migr = true};
+		if (sscanf(jv->vm, "(%u,%8[^)])", &f.index, name) != 2)
+			name[0] = '\0';
+		su_monjv_vm_fill(&f, out);
+		return;
+	}
 	memset(out, ' ', SU_MONJV_LEN);
 	put(out, 1, 3, jv->status);
 	out[3] = '0';

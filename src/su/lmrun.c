@@ -86,6 +86,8 @@ struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su
 	 * one is the SU it came from) */
 	n->rt.diff = live->res.type == SU_TYPE_390 && !req->vm.rt.diff && req->src_io &&
 		     !su_iocfg_same(req->src_io, &live->res.io);
+	if (live->res.type == SU_TYPE_390 && req->src_io) /* what a DIFF VM may get */
+		su_lm_src_io_set(next, req->source, req->src_io);
 	n->state = SU_VM_SETUP_MIGR;
 	struct su_effect *e = plan_effect(&x, SU_EFF_QEMU_START, n, n->ipl_unit);
 	if (e)
@@ -158,11 +160,29 @@ struct su_plan *su_lm_plan_target_abort(const struct su_model *live, unsigned in
 	return plan_end(&x);
 }
 
+/* The VM's own MONJV after it migrated away (seed 4.8): $T, MIGR-OUT kept (su_lmjv). */
+static struct su_lmjv vm_monjv_terminated(const struct su_model *live, const struct su_vm *vm,
+					  uint64_t lm_id, const char *target, int64_t now_ms)
+{
+	struct su_lmjv jv = {.vm_monjv = true,
+			     .status = "$T ",
+			     .lm_id = lm_id,
+			     .start_ms = vm->rt.monjv_ms ? vm->rt.monjv_ms : vm->rt.started_ms,
+			     .end_ms = now_ms};
+
+	snprintf(jv.name, sizeof(jv.name), "%s", vm->rt.monjv);
+	snprintf(jv.vm, sizeof(jv.vm), "(%u,%s)", vm->index, vm->name);
+	snprintf(jv.source, sizeof(jv.source), "%s", live->res.host_name);
+	snprintf(jv.target, sizeof(jv.target), "%s", target);
+	return jv;
+}
+
 struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned index,
-					 uint64_t lm_id, const char *target, const struct su_lmjv *jv)
+					 uint64_t lm_id, const char *target,
+					 const struct su_lmjv *jv, int64_t now_ms)
 {
 	struct plan_ctx x;
-	struct su_plan *p = plan_begin(&x, live, &lm_cmd, 0);
+	struct su_plan *p = plan_begin(&x, live, &lm_cmd, now_ms);
 	const struct su_vm *vm = p ? su_model_vm_by_index(live, index) : NULL;
 	char vmstr[VMSTR_MAX], ev[200];
 
@@ -179,6 +199,10 @@ struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned i
 	}
 	crd_lm_source_finish(&next->own, lm_id);
 	drop_vm(next, index);
+	if (vm && vm->rt.monjv[0]) { /* before the LM's: of the same name, the LM's stays */
+		struct su_lmjv vjv = vm_monjv_terminated(live, vm, lm_id, target, now_ms);
+		(void)su_model_lmjv_put(next, &vjv); /* -ENOSPC: not kept, the LM is */
+	}
 	if (jv)
 		(void)su_model_lmjv_put(next, jv); /* -ENOSPC: the MONJV is not kept, the LM is */
 	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);

@@ -45,8 +45,10 @@ struct su_lm_incoming {
 };
 
 /* The target's reservation: check (su_lm_check_incoming) against live; ok → next = live
- * + the VM (index = chk->target_index, SETUP(MIGR), runtime cleared) + "incoming lm_id";
- * effects QEMU_START (lm_incoming) and REGION_WRITE. Refused: ok = false, rc {VMS2404, 64,
+ * + the VM (index = chk->target_index, SETUP(MIGR), runtime cleared but sub-status DIFF
+ * on an SU /390 whose I/O configuration differs from req->src_io, seed 4.8) + "incoming
+ * lm_id"; on an SU /390 also req->src_io recorded (su_lm_src_io_set, su/lm.h); effects
+ * QEMU_START (lm_incoming) and REGION_WRITE. Refused: ok = false, rc {VMS2404, 64,
  * 0}, the check's lines; p->lm holds the check. NULL on out-of-memory. */
 struct su_plan *su_lm_plan_incoming(const struct su_model *live, const struct su_lm_incoming *req,
 				    int64_t now_ms);
@@ -68,10 +70,13 @@ struct su_plan *su_lm_plan_target_abort(const struct su_model *live, unsigned in
 					uint64_t lm_id, const crd_uuid *vm_uuid, uint32_t source_unit);
 
 /* The source after the target committed: effects QEMU_QUIT and REGION_WRITE; next
- * without the definition and the "outgoing lm_id" (crd_lm_source_finish). NULL on
- * out-of-memory. */
+ * without the definition and the "outgoing lm_id" (crd_lm_source_finish). A VM monitored
+ * with a MONJV leaves it behind as `$T ` with MIGR-OUT (seed 4.8; su_lmjv.vm_monjv, kept
+ * like the LM MONJVs), end time now_ms (wall clock, ms since the epoch); target is the
+ * target SU's name. NULL on out-of-memory. */
 struct su_plan *su_lm_plan_source_finish(const struct su_model *live, unsigned index,
-					 uint64_t lm_id, const char *target, const struct su_lmjv *jv);
+					 uint64_t lm_id, const char *target,
+					 const struct su_lmjv *jv, int64_t now_ms);
 
 /* The source after an abort (the guest runs here, the daemon resumed it if needed):
  * "outgoing lm_id" removed, (MIGR) cleared; effect REGION_WRITE. NULL on out-of-memory. */

@@ -187,8 +187,13 @@ struct su_vm {
 };
 
 /* The MONJV of an LM (/MIGRATE-VM MONJV=name; vm2000.md §5, su/lm.h, monjv.h). Kept by
- * the source SU's model (persisted) and updated by the LM engine. */
+ * the source SU's model (persisted) and updated by the LM engine.
+ * vm_monjv: instead the VM's own MONJV (/CREATE-VM ... MONJV=name) after the VM migrated
+ * away (seed 4.8): status "$T ", vm, source (its catid), start_ms (monitoring start),
+ * end_ms (the LM's end, for the eviction order), target and lm_id; shown in the VM MONJV
+ * layout with MIGR-OUT kept (monjv.h, docs/decisions.md). */
 struct su_lmjv {
+	bool vm_monjv;
 	char name[SU_MONJV_MAX + 1]; /* the JV name as given */
 	char status[4];		     /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
 	char vm[16];		     /* "(3,G1)" */
@@ -201,6 +206,17 @@ struct su_lmjv {
 	uint64_t lm_id;
 	int64_t start_ms, end_ms; /* wall clock, ms since the epoch; end 0 = running */
 	char reason[96];	  /* $AE/$AF: why, "" otherwise */
+};
+
+/* The devices generated on the SU the last incoming LM came from (SU /390, seed 4.8): a
+ * VM with sub-status DIFF may get only these (su_lm_diff_refuses, su/lm.h). One record per
+ * model, not per VM: every incoming LM comes from the one partner SU of the SU Cluster, and
+ * the latest list is what the VM must find generated there to migrate back
+ * (docs/decisions.md). */
+struct su_lm_src_io {
+	char su[SU_NAME_MAX + 1]; /* the source SU's name; "" = none recorded */
+	unsigned n;
+	char mn[SU_IODEV_MAX][SU_MN_MAX + 1]; /* upper case */
 };
 
 /* Something that happened, for the logbook (component "Sys-Mgmt"). */
@@ -229,7 +245,9 @@ struct su_model {
 	struct su_vm vms[SU_VMS_CAP]; /* VM definitions, no monitor; unordered */
 	struct crd_owner_region own;  /* ownership of the same vm_uuids (crd.md §6) */
 	unsigned n_lmjv;
-	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU (su/lm.h) */
+	struct su_lmjv lmjv[SU_LMJV_MAX]; /* MONJVs of LMs from this SU and the $T MONJVs of
+					   * VMs that migrated away (su/lm.h) */
+	struct su_lm_src_io lm_src_io;	  /* what DIFF VMs may get (su/lm.h) */
 	struct su_hooks hooks;	      /* not serialized, not copied by su_model_copy */
 };
 
@@ -298,14 +316,18 @@ const char *su_usage_to_string(enum su_usage u);
  *             "memory_mib", "cpus", "pool", "group",
  *             "devices": [{"mn", "usage": "EXCLUSIVE"}], "ipl_unit", "persistent",
  *             "state": "RUNNING", "runtime": {"qemu_pid", "started_ms", "running_ms",
- *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms"},
+ *             "migr", "aterm", "qemu_ipl", "monjv", "monjv_ms",
+ *             "diff" (optional, default false)},
  *             optional (older unit data has none; defaults "" / 0 / []):
  *             "ipl_su", "ipl_ms", "ipl_index", "lm_count",
  *             "lm_history": [{"count", "ms", "source", "target", "index"}]}],
  *    "ownership": { crd_owner_to_json() },
  *    "lm_jvs" (optional, default []): [{"name", "status": "$R ", "vm": "(3,G1)", "source",
  *             "target", "phase", "percent", "dirty_rate", "pause_ms",
- *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason"}]}
+ *             "lm_id": "16 hex digits", "start_ms", "end_ms", "reason",
+ *             "kind": "vm" (optional: only for a VM's own MONJV, su_lmjv.vm_monjv)}],
+ *    "lm_source_io" (optional, absent = none recorded): {"su": "su1", "mns": ["A000", ...]}
+ *             (su_lm_src_io)}
  * su_model_to_json: malloc'd text; NULL on out-of-memory.
  * su_model_from_json: len bytes; returns a new model or NULL with reterr naming the field
  * ("bad SU unit data: 'vms[2].index' must be an integer 2..99"); -EINVAL for damaged or

@@ -80,14 +80,17 @@ static int vm_lm_json(json_t *o, const struct su_vm *vm)
 
 static json_t *lmjv_json(const struct su_lmjv *jv)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:I, s:I, s:s}",
-			 "name", jv->name, "status", jv->status, "vm", jv->vm, "source",
-			 jv->source, "target", jv->target, "phase", (int)jv->phase, "percent",
-			 (int)jv->percent, "dirty_rate",
-			 (json_int_t)(jv->dirty_rate > INT64_MAX ? INT64_MAX : jv->dirty_rate),
-			 "pause_ms", (int)jv->pause_ms, "lm_id", lm_id_json(jv->lm_id), "start_ms",
-			 (json_int_t)jv->start_ms, "end_ms", (json_int_t)jv->end_ms, "reason",
-			 jv->reason);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:I, s:i, s:o, s:I, s:I, s:s}", "name", jv->name,
+	    "status", jv->status, "vm", jv->vm, "source", jv->source, "target", jv->target, "phase",
+	    (int)jv->phase, "percent", (int)jv->percent, "dirty_rate",
+	    (json_int_t)(jv->dirty_rate > INT64_MAX ? INT64_MAX : jv->dirty_rate), "pause_ms",
+	    (int)jv->pause_ms, "lm_id", lm_id_json(jv->lm_id), "start_ms", (json_int_t)jv->start_ms,
+	    "end_ms", (json_int_t)jv->end_ms, "reason", jv->reason);
+
+	if (o && jv->vm_monjv) /* optional: absent = an LM's MONJV */
+		json_object_set_new(o, "kind", json_string("vm"));
+	return o;
 }
 
 static json_t *vm_json(const struct su_vm *vm)
@@ -118,6 +121,22 @@ static json_t *vm_json(const struct su_vm *vm)
 	return o;
 }
 
+/* Adds "lm_source_io" to o when m has a record (model.h). 0, -1 on out-of-memory. */
+static int src_io_json(json_t *o, const struct su_model *m)
+{
+	const struct su_lm_src_io *r = &m->lm_src_io;
+	json_t *mns = json_array();
+
+	if (!r->su[0] || !mns) {
+		json_decref(mns);
+		return r->su[0] ? -1 : 0;
+	}
+	for (unsigned i = 0; i < r->n && i < SU_IODEV_MAX; i++)
+		json_array_append_new(mns, json_string(r->mn[i]));
+	return json_object_set_new(o, "lm_source_io",
+				   json_pack("{s:s, s:o}", "su", r->su, "mns", mns));
+}
+
 char *su_model_to_json(const struct su_model *m)
 {
 	json_t *vms = json_array(), *jvs = json_array(), *own = NULL, *o = NULL;
@@ -135,7 +154,7 @@ char *su_model_to_json(const struct su_model *m)
 		      "kind", SU_KIND, "su", res_json(m), "io", io_json(&m->res.io), "server",
 		      m->server, "session", (int)m->session, "vms", vms, "ownership", own,
 		      "lm_jvs", jvs);
-	if (o)
+	if (o && src_io_json(o, m) == 0)
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 out:
 	json_decref(o);
@@ -390,6 +409,31 @@ static int lmjv_in(json_t *e, unsigned i, struct su_lmjv *jv, struct sec_err *re
 	if (get_int(e, p, "pause_ms", 0, INT32_MAX, &v, reterr) < 0)
 		return -EINVAL;
 	jv->pause_ms = (unsigned)v;
+	json_t *kind = json_object_get(e, "kind");
+	if (kind && (!json_is_string(kind) || strcmp(json_string_value(kind), "vm")))
+		return BAD("'lm_jvs[%u].kind' must be \"vm\" (or absent: an LM's MONJV)", i);
+	jv->vm_monjv = kind != NULL;
+	return 0;
+}
+
+/* "lm_source_io" (optional: e NULL = no record). */
+static int src_io_in(json_t *e, struct su_lm_src_io *r, struct sec_err *reterr)
+{
+	json_t *mns = json_object_get(e, "mns");
+
+	if (!e)
+		return 0;
+	if (!json_is_object(e) ||
+	    get_str(e, "lm_source_io.", "su", 1, r->su, sizeof(r->su), reterr) < 0)
+		return BAD("'lm_source_io' must be an object with 'su' and 'mns'");
+	if (!json_is_array(mns) || json_array_size(mns) > SU_IODEV_MAX)
+		return BAD("'lm_source_io.mns' must be an array of at most %d MNs", SU_IODEV_MAX);
+	for (unsigned i = 0; i < json_array_size(mns); i++) {
+		const char *mn = json_string_value(json_array_get(mns, i));
+		if (!mn || !su_mn_valid(mn))
+			return BAD("'lm_source_io.mns[%u]' must be an MN", i);
+		snprintf(r->mn[r->n++], sizeof(r->mn[0]), "%s", mn);
+	}
 	return 0;
 }
 
@@ -543,7 +587,7 @@ static int model_in(json_t *root, struct su_model *m, struct sec_err *reterr)
 			return r;
 		m->n_lmjv++;
 	}
-	return 0;
+	return src_io_in(json_object_get(root, "lm_source_io"), &m->lm_src_io, reterr);
 }
 
 struct su_model *su_model_from_json(const char *buf, size_t len, struct sec_err *reterr)

@@ -32,4 +32,20 @@
 /* Fills out (SU_MONJV_LEN bytes, not NUL-terminated) for vm of m. */
 void su_monjv_build(const struct su_model *m, const struct su_vm *vm, char out[SU_MONJV_LEN]);
 
+/* The fields of a VM's MONJV (layout above; strings NUL-terminated, cut to their width):
+ * status `$R ` etc., guest state `READY` etc., host the SU's host name (its first 4
+ * characters, upper case, are the catid), session the system session number, start_ms the
+ * monitoring start (wall clock, ms since the epoch), name/index the VM, migr MIGR-OUT. */
+struct su_monjv_vm {
+	const char *status, *guest_state, *host, *name;
+	unsigned session, index;
+	int64_t start_ms;
+	bool migr;
+};
+
+/* Fills out (SU_MONJV_LEN bytes, not NUL-terminated) from f: su_monjv_build() for a VM of
+ * the model, su_lm_monjv_build() (su/lm.h) for the `$T ` MONJV of a VM that migrated away
+ * (seed 4.8). */
+void su_monjv_vm_fill(const struct su_monjv_vm *f, char out[SU_MONJV_LEN]);
+
 #endif

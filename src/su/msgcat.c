@@ -264,8 +264,14 @@ static const struct su_msgdef cat[] = {
      "/CREATE-VM or /ACTIVATE-VM-DEFINITION.",
      true},
     {"VMS4001", "DEVICE '%s' NOT GENERATED IN THE I/O CONFIGURATION OF SU '%s'",
-     "The MN is not in the SU's I/O configuration (setting io_config).",
-     "Check the MN with /SHOW-VM-RESOURCES INFORMATION=*UNITS.", true},
+     "The MN is not in the SU's I/O configuration (setting io_config). For /ADD-VM-DEVICES "
+     "to a VM with the sub-status DIFF (SU /390, seed 4.8) the SU named is the one the VM "
+     "was live-migrated from: a device that SU did not generate cannot be assigned until "
+     "the VM migrates back or is activated again.",
+     "Check the MN with /SHOW-VM-RESOURCES INFORMATION=*UNITS; for DIFF, generate the "
+     "device on the source SU, migrate the VM back, or activate it again (/DELETE-VM, "
+     "/ACTIVATE-VM-DEFINITION).",
+     true},
     {"VMS4003", "DEVICE '%s' ALREADY ASSIGNED IN EXCLUSIVE MODE TO VIRTUAL MACHINE %s",
      "The device is assigned exclusively to another initialized VM and cannot be assigned "
      "to a second one.",

@@ -126,10 +126,11 @@ def last_n(lab, su, vm):
     return r[-1][0] if r else 0
 
 
-def start_guest(lab, su, name, index, units="A000,A001"):
+def start_guest(lab, su, name, index, units="A000,A001", monjv=None):
+    """Defines, activates (monitored by the MONJV monjv, if given) and starts name."""
     ok(lab, su, f"/CREATE-VM-DEFINITION VM-NAME={name},VM-INDEX={index},MEMORY-SIZE=64,"
                 f"DEVICES=*PARAMETERS(UNITS=({units}))")
-    ok(lab, su, f"/ACTIVATE-VM-DEFINITION VM-NAME={name}")
+    ok(lab, su, f"/ACTIVATE-VM-DEFINITION VM-NAME={name}" + (f",MONJV={monjv}" if monjv else ""))
     ok(lab, su, f"/START-VM IPL-UNIT=A000,VM-ID={name}")
     wait_for(lambda: last_n(lab, su, name) >= 2, 30, f"{name} counting on {su}")
 

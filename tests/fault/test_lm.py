@@ -44,9 +44,12 @@ def test_running_guest_migrates_and_back(clean):
     """The demo guest moves su1 -> su2 while counting: /MIGRATE-VM answers synchronously with
     the check's messages and the LM's id; su1 shows (MIGR) meanwhile; the x86 console messages
     come in the order of vm2000.md §5 on both monitors; the counter goes on on su2's console
-    without a new boot and with check=ok; the definition is on su2 only. Then back."""
+    without a new boot and with check=ok; the definition is on su2 only; the VM's own MONJV
+    stays on su1 as $T with MIGR-OUT (seed 4.8). Then back."""
     lab = clean
-    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
+    start_guest(lab, "su1", "G1", 3, units="A000,A001,T0", monjv="VMJV1")
+    jv = ok(lab, "su1", "/SHOW-JV JV-NAME=VMJV1")["messages"]
+    assert any(l.startswith("%$R ") for l in jv), jv
     m1, m2 = mark(lab, "su1"), mark(lab, "su2")
     res, lm_id = migrate(lab, "su1", "G1", monjv="LMJV1")
     assert lm_id and len(lm_id) == 16, res
@@ -78,6 +81,8 @@ def test_running_guest_migrates_and_back(clean):
     assert any("HAL0332" in l for l in console(lab, "su2", "G1")), console(lab, "su2", "G1")
     jv = ok(lab, "su1", "/SHOW-JV JV-NAME=LMJV1")["messages"]
     assert any(l.lstrip("%").startswith("$T ") for l in jv), jv
+    jv = ok(lab, "su1", "/SHOW-JV JV-NAME=VMJV1")["messages"]
+    assert any(l.startswith("%$T ") and l[71:95] == "G1      003NONE MIGR-OUT" for l in jv), jv
     # LIVE-MIG-COUNT and the history travel with the definition (seed 4.5)
     hist = "\n".join(ok(lab, "su2", "/SHOW-LIVE-MIGRATION-HISTORY VM-ID=G1")["messages"])
     rows = [l.split() for l in hist.splitlines()[1:]]

@@ -63,9 +63,10 @@ def test_hold_vm_is_a_390_state(lab):
 
 def test_different_io_configuration_gives_diff(lab):
     """SU /390 (seed 4.8): su2's I/O configuration has a device more than su1's; a VM
-    migrated there shows (DIFF) (sub-status DIFF in the systems overview) and loses it when
-    migrated back to an SU with the same configuration as its source. (An INIT-ONLY VM: the
-    module's guests dirty their memory too fast to converge.)"""
+    migrated there shows (DIFF) (sub-status DIFF in the systems overview), cannot get the
+    device su1 did not generate (VMS4001 naming su1) and loses DIFF when migrated back to
+    an SU with the same configuration as its source. (An INIT-ONLY VM: the module's guests
+    dirty their memory too fast to converge.)"""
     io = os.path.join(lab.dir, "units", "su2", "io.conf")
     orig = open(io).read()
     try:
@@ -81,6 +82,10 @@ def test_different_io_configuration_gives_diff(lab):
                  "G3 INIT-ONLY(DIFF)")
         r = sectl(lab, "systems")
         assert "INIT_ONLY (DIFF)" in r.stdout, r.stdout
+        rc, res = sdf(lab, "su2", "/ADD-VM-DEVICES UNITS=B000,VM-ID=G3")
+        assert rc != 0 and not res.get("ok"), res
+        assert any("VMS4001 DEVICE 'B000' NOT GENERATED IN THE I/O CONFIGURATION OF SU 'su1'"
+                   in m for m in res["messages"]), res
         m2 = mark(lab, "su2")
         assert migrate(lab, "su2", "G3", to="su1")[1]
         assert wait_lm_end(lab, "su2", m2) == "completed"
