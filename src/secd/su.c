@@ -548,11 +548,32 @@ static void su_guard_connect(struct secd_su *s)
 
 /* ---- consoles ---- */
 
+/* crd.md §4: an SU whose last renewal was issued fence_timeout ago or longer has fenced
+ * itself (its guard killed the guests; the disk thread refuses every later slot write):
+ * it writes nothing more to its slot — no RESTARTING, no LEFT — and exits with status
+ * "fenced" (SECD_EXIT_FENCED). A restart is a new incarnation that rejoins. */
+static void su_check_fenced(struct secd_su *s)
+{
+	uint64_t now = clock_boottime_ns();
+
+	if (!s->renew_issue_ns || s->stopping || s->d->stopping ||
+	    now - s->renew_issue_ns < (uint64_t)s->renew_fence_ms * NSEC_PER_MSEC)
+		return;
+	log_warnx("%s: fenced: the last alive-message renewal was issued %" PRIu64 " ms ago "
+		  "(fence_timeout %u ms); its guests are fenced; exits with status %d (fenced), "
+		  "writing nothing more to its slot", s->d->who,
+		  (uint64_t)((now - s->renew_issue_ns) / NSEC_PER_MSEC), s->renew_fence_ms,
+		  SECD_EXIT_FENCED);
+	fflush(NULL);
+	_exit(SECD_EXIT_FENCED);
+}
+
 /* A guest's console line gets the time when it was first seen: look often. */
 static void su_on_contimer(uv_timer_t *t)
 {
 	struct secd_su *s = t->data;
 
+	su_check_fenced(s);
 	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++)
 		if (s->vm[i].child)
 			secd_suvm_console(s, i);

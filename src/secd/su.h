@@ -37,6 +37,7 @@
 #define SECD_SU_QMP_CMD_MS 10000    /* one QMP command (QMP may be silent ~1 s under LM) */
 #define SECD_SU_EXIT_WAIT_MS 10000  /* quit -> the guard reaped QEMU */
 #define SECD_SU_GUARD_RETRY_MS 500  /* reconnect to sec-guard */
+#define SECD_EXIT_FENCED 3 /* secd's exit status after self-fencing (crd.md §4) */
 #define SECD_SU_CONSOLE_POLL_MS 250 /* a guest console line is stamped within this */
 #define SECD_SU_RECONCILE_FIRST_MS 2000 /* the first partner reconcile after the start */
 #define SECD_SU_RECONCILE_MS 10000      /* then every ... */

@@ -3,15 +3,13 @@ layers"; docs/guard.md), the cases that need no /RECOVER-VM-DEFINITION and that 
 modules do not cover already:
 
 * SIGSTOP of sec-guard and secd together for twice the dead bound: the (fake) watchdog
-  killed the guard's process group, the guest with it; the woken secd reports the guard
-  gone (an event) and does not revive its alive message; once a new guard runs (`lab
-  start` of the SU whose secd runs) it shows the guest NOT INITIALIZED. (Until then it
-  shows the guest as it was: it learns the end from the next guard's LIST.)
+  killed the guard's process group, the guest with it; the woken secd has fenced itself:
+  it writes nothing more to its slot and exits with status 3 "fenced" (crd.md §4); the
+  SU started again shows the guest NOT INITIALIZED (its new guard never knew it).
 * SIGSTOP of secd alone for twice the dead bound, then SIGCONT: the guard fenced the guest
-  within fence_timeout; the woken secd shows it FENCED, never starts it, and its alive
-  message stays where it stopped (same incarnation and counter: a renewal never revives an
-  expired slot, crd.md §4 layer 3), ever older on the Master MU; a restarted secd (a new
-  incarnation) keeps it FENCED.
+  within fence_timeout; the woken secd exits "fenced" without touching its alive message
+  (same incarnation and counter: never revived, crd.md §4 layer 3), ever older on the
+  Master MU; a restarted secd (a new incarnation) shows it FENCED and never starts it.
 * SIGTERM of secd with a guest running: the slot says RESTARTING; secd not back within
   fence_timeout, the guest is fenced; the restarted secd shows it FENCED, not started.
 
@@ -162,18 +160,15 @@ def test_guard_and_secd_stopped_watchdog_kills_the_guest(lab, guest):
     assert stopped["incarnation"] == s["incarnation"]
 
     sectl_lab(lab, "kill", SU, "--only", "secd", "--signal", "CONT")
-    wait_for(lambda: any("sec-guard of SU 'su1' is not reachable" in e["message"]
-                         for e in lab.events("mu1", text="sec-guard")), 30,
-             "an event: the woken secd finds its guard gone")
-    # (while no guard runs the woken secd still shows the guest as it was: it learns the
-    # guest's end from the next guard's LIST)
+    # crd.md §4: the woken secd has fenced itself: nothing more to its slot, exit "fenced"
+    wait_for(lambda: not lab.unit(SU)["running"], 30, "the woken secd exiting (fenced)")
+    log = open(os.path.join(lab.dir, "units", SU, "secd.log")).read()
+    assert "exits with status 3 (fenced)" in log, log[-2000:]
     assert_slot_stays(lab, stopped, vm, index, None)
-    out = sectl_lab(lab, "start", SU)  # a new guard and fake watchdog; the same secd
-    assert out.startswith(f"started the guard of {SU} (pid "), out
-    assert out.endswith(f"its secd (pid {u['pid']}) runs already\n"), out
+    sectl_lab(lab, "start", SU)  # a new guard, fake watchdog and secd (a new incarnation)
     wait_for(lambda: lmlab.vm_state(lab, SU, vm) == "NOT INITIALIZED", 30,
-             f"the woken secd showing {vm} NOT INITIALIZED once a guard is back")
-    assert_slot_stays(lab, stopped, vm, index, "NOT INITIALIZED")
+             f"the restarted secd showing {vm} NOT INITIALIZED (its guard is new)")
+    assert lmlab.qemu_pid(lab, SU, index) is None
 
 
 def test_secd_stopped_then_woken_does_not_revive(lab, guest):
@@ -186,11 +181,12 @@ def test_secd_stopped_then_woken_does_not_revive(lab, guest):
     assert stopped["incarnation"] == s["incarnation"] and stopped["unit_state"] == "RUNNING"
 
     sectl_lab(lab, "kill", SU, "--only", "secd", "--signal", "CONT")
-    wait_for(lambda: lmlab.vm_state(lab, SU, vm) == "FENCED", 30,
-             f"the woken secd showing {vm} FENCED")
-    wait_for(lambda: any(vm in e["message"] and "FENCED" in e["message"]
-                         for e in lab.events("mu1", text=vm)), 30, f"an event: {vm} FENCED")
-    assert_slot_stays(lab, stopped, vm, index, "FENCED")
+    # crd.md §4: after self-fencing secd writes nothing more to its slot and exits with
+    # status "fenced" (3)
+    wait_for(lambda: not lab.unit(SU)["running"], 30, "the woken secd exiting (fenced)")
+    log = open(os.path.join(lab.dir, "units", SU, "secd.log")).read()
+    assert "exits with status 3 (fenced)" in log, log[-2000:]
+    assert_slot_stays(lab, stopped, vm, index, None)
     row = su1_units_row(lab)
     assert row["alive_age_ms"] >= 2 * s["dead_bound_ms"], row  # ever older, never renewed
 
