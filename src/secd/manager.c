@@ -171,9 +171,7 @@ static void build_input(struct secd_manager *m, uint64_t now)
 	add_su_clusters(g, in);
 }
 
-/* True once the CRD observer has read the slot area of every external disk since this MU
- * became master: before, a unit's last read slot may be one read before that unit started
- * (an empty slot, "never seen" in the first snapshot after `sectl lab up`). */
+/* Completed slot-area reads of the CRD observer (per disk, crd_unit_stats). */
 static uint64_t obs_reads(const struct secd_manager *m)
 {
 	struct crd_unit_stats st;
@@ -182,6 +180,9 @@ static uint64_t obs_reads(const struct secd_manager *m)
 	return st.obs_reads;
 }
 
+/* True once the CRD observer has read the slot area of every external disk since this MU
+ * became master: before, a unit's last read slot may be one read before that unit started
+ * (an empty slot, "never seen" in the first snapshot after `sectl lab up`). */
 static bool observed_since(const struct secd_manager *m)
 {
 	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
