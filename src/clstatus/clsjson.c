@@ -16,6 +16,12 @@ static const char *n_system(unsigned i) { return cls_system_to_string((enum cls_
 static const char *n_role(unsigned i) { return cls_role_to_string((enum cls_role)i); }
 static const char *n_disk(unsigned i) { return crd_disk_status_to_string((enum crd_disk_status)i); }
 static const char *n_reason(unsigned i) { return cls_su_reason_to_string((enum cls_su_reason)i); }
+static const char *n_alive(unsigned i) { return cls_alive_to_string((enum crd_alive_verdict_kind)i); }
+static const char *n_alive_reason(unsigned i)
+{
+	return crd_alive_reason_to_string((enum crd_alive_reason)i);
+}
+static const char *n_slot_state(unsigned i) { return crd_slot_state_to_string((enum crd_slot_state)i); }
 
 /* Decoding context: the field path for messages. */
 struct dec {
@@ -104,14 +110,29 @@ static const json_t *get_array(struct dec *d, const json_t *o, const char *field
 
 /* ---- encoding ---- */
 
+/* The alive-message fields of a unit (docs/api.md "alive_*"), added to j. */
+static void alive_to_json(json_t *j, const struct cls_unit_out *u)
+{
+	if (!j)
+		return;
+	json_object_set_new(j, "alive_verdict", json_string(n_alive(u->alive)));
+	json_object_set_new(j, "alive_reason", json_string(n_alive_reason(u->alive_reason)));
+	json_object_set_new(j, "alive_state", u->alive_state == CRD_SLOT_EMPTY
+						      ? json_null()
+						      : json_string(n_slot_state(u->alive_state)));
+	json_object_set_new(j, "dead_bound_ms", u->dead_bound_ms
+							? json_integer((json_int_t)u->dead_bound_ms)
+							: json_null());
+}
+
 static json_t *unit_to_json(const struct cls_unit_out *u)
 {
-	json_t *disks = json_array();
+	json_t *disks = json_array(), *j;
 
 	for (uint32_t i = 0; i < u->n_disks && i < CLS_DISKS_MAX; i++)
 		json_array_append_new(disks, json_pack("{s:s, s:s}", "name", u->disk_name[i],
 						       "status", n_disk(u->disk[i])));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:s, s:I, s:b}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:s, s:s, s:s, s:I, s:b}",
 			 "name", u->name, "server", u->server, "role", n_role(u->role),
 			 "power_status", n_power(u->power), "network_heartbeat", n_hb(u->hb),
 			 "crd_disks", n_status(u->crd), "crd_disks_age_ms",
@@ -121,6 +142,8 @@ static json_t *unit_to_json(const struct cls_unit_out *u)
 			 "system_status", n_system(u->system), "status", n_status(u->summary),
 			 "version", u->version, "clock_skew_ms", (json_int_t)u->skew_ms,
 			 "clock_skew", u->skew);
+	alive_to_json(j, u);
+	return j;
 }
 
 static json_t *su_cluster_to_json(const struct cls_su_cluster_out *c)
@@ -179,6 +202,36 @@ json_t *cls_snapshot_to_json(const struct cls_snapshot *s, const char *cluster)
 
 /* ---- decoding ---- */
 
+/* The alive_* fields; absent (a master of an older version) they stay unknown:
+ * undeterminable, no reason, no state, no bound. */
+static int alive_from_json(struct dec *d, const json_t *o, struct cls_unit_out *u)
+{
+	const json_t *st = json_object_get(o, "alive_state");
+	unsigned v;
+	int r;
+
+	u->alive = CRD_ALIVE_UNDETERMINABLE;
+	u->alive_reason = CRD_ALIVE_R_NONE;
+	u->alive_state = CRD_SLOT_EMPTY;
+	u->dead_bound_ms = 0;
+	if (!json_object_get(o, "alive_verdict"))
+		return 0;
+	if ((r = get_enum(d, o, "alive_verdict", n_alive, CRD_ALIVE_VERDICT_MAX, &v)) < 0)
+		return r;
+	u->alive = (enum crd_alive_verdict_kind)v;
+	if ((r = get_enum(d, o, "alive_reason", n_alive_reason, CRD_ALIVE_REASON_MAX, &v)) < 0)
+		return r;
+	u->alive_reason = (enum crd_alive_reason)v;
+	if (!json_is_null(st)) {
+		if ((r = get_enum(d, o, "alive_state", n_slot_state, CRD_SLOT_STATE_MAX, &v)) < 0)
+			return r;
+		u->alive_state = (enum crd_slot_state)v;
+	}
+	if (json_is_null(json_object_get(o, "dead_bound_ms")))
+		return 0;
+	return get_uint(d, o, "dead_bound_ms", &u->dead_bound_ms, false);
+}
+
 static int unit_from_json(struct dec *d, const json_t *o, struct cls_unit_out *u)
 {
 	unsigned v;
@@ -216,6 +269,8 @@ static int unit_from_json(struct dec *d, const json_t *o, struct cls_unit_out *u
 	    (r = get_bool(d, o, "clock_skew", &u->skew)) < 0)
 		return r;
 	u->skew_ms = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+	if ((r = alive_from_json(d, o, u)) < 0)
+		return r;
 	if (!(disks = get_array(d, o, "disks", CLS_DISKS_MAX, &r)))
 		return r;
 	u->n_disks = (uint32_t)json_array_size(disks);

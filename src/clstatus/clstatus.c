@@ -62,6 +62,17 @@ const char *cls_su_reason_to_string(enum cls_su_reason r)
 	return (unsigned)r < CLS_SU_REASON_MAX ? names[r] : "?";
 }
 
+const char *cls_alive_to_string(enum crd_alive_verdict_kind v)
+{
+	static const char *const names[CRD_ALIVE_VERDICT_MAX] = {
+		[CRD_ALIVE_UNDETERMINABLE] = "undeterminable",
+		[CRD_ALIVE_ALIVE] = "alive",
+		[CRD_ALIVE_DEAD] = "dead",
+		[CRD_ALIVE_NEVER_SEEN] = "never seen",
+	};
+	return (unsigned)v < CRD_ALIVE_VERDICT_MAX ? names[v] : "?";
+}
+
 static int status_rank(enum cls_status s)
 {
 	switch (s) {
@@ -145,6 +156,10 @@ static void unit_compute(const struct cls_input *in, const struct cls_unit_cfg *
 	r->alive_age_ms = o->alive_change_ms && in->now_ms >= o->alive_change_ms
 				  ? in->now_ms - o->alive_change_ms
 				  : (o->alive_change_ms ? 0 : UINT64_MAX);
+	r->alive = o->alive;
+	r->alive_reason = o->alive_reason;
+	r->alive_state = o->alive_state;
+	r->dead_bound_ms = o->alive_bound_ms;
 	/* CRD disks: as reported; a unit that does not answer keeps its last report, with
 	 * its age (status.md §1). */
 	r->crd = CLS_UNKNOWN;

@@ -100,6 +100,8 @@ struct cls_unit_obs {
 	enum crd_alive_verdict_kind alive;
 	enum crd_alive_reason alive_reason; /* CRD_ALIVE_R_LEFT: slot state LEFT */
 	uint64_t alive_change_ms;
+	enum crd_slot_state alive_state; /* the slot's state as last read; 0 = never decoded */
+	uint64_t alive_bound_ms;         /* its advertised dead_bound; 0 = not known */
 	bool powered_off; /* an operator powered it off */
 	/* the unit's last heartbeat-reply report (kept while it does not answer) */
 	bool reported;                   /* some reply carried a report */
@@ -162,7 +164,13 @@ struct cls_unit_out {
 	uint32_t n_disks;
 	enum crd_disk_status disk[CLS_DISKS_MAX];
 	char disk_name[CLS_DISKS_MAX][CLS_NAME_MAX + 1];
-	uint64_t alive_age_ms;       /* UINT64_MAX when never seen */
+	uint64_t alive_age_ms;       /* UINT64_MAX when never seen (or not read yet) */
+	/* the observer's verdict on the alive message (crd.md §4), its reason, the slot state
+	 * as last read (0 = never decoded) and the advertised dead_bound (0 = not known) */
+	enum crd_alive_verdict_kind alive;
+	enum crd_alive_reason alive_reason;
+	enum crd_slot_state alive_state;
+	uint64_t dead_bound_ms;
 	enum cls_system system;
 	enum cls_status summary;     /* NORMAL/WARNING/ERROR (UNKNOWN with no master) */
 	bool skew;                   /* clock skew above the threshold */
@@ -254,5 +262,8 @@ const char *cls_role_to_string(enum cls_role r);
 const char *cls_su_type_to_string(enum cls_su_type t);
 /* A short lowercase reason, e.g. "an SU is not ON". */
 const char *cls_su_reason_to_string(enum cls_su_reason r);
+/* The "Verdict" word of an alive-message verdict (crd.md §4) as the API and sectl show
+ * it: "alive", "dead", "undeterminable", "never seen"; "?" when out of range. */
+const char *cls_alive_to_string(enum crd_alive_verdict_kind v);
 
 #endif

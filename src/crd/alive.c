@@ -162,11 +162,31 @@ uint64_t crd_alive_obs_bound_ns(const struct crd_alive_obs *o, uint32_t disk)
 	return ms * NSEC_PER_MSEC;
 }
 
+/* Disk i's watched bytes have been confirmed unchanged for their dead_bound. */
+static bool disk_stale(const struct crd_alive_obs *o, uint32_t i)
+{
+	const struct crd_alive_disk_obs *d = &o->disk[i];
+
+	return d->last_issue_ns >= d->first_complete_ns &&
+	       d->last_issue_ns - d->first_complete_ns >= crd_alive_obs_bound_ns(o, i);
+}
+
+/* Disk i shows the unit alive by itself: its last read succeeded and returned a record of
+ * a unit that has not left, not yet confirmed unchanged for dead_bound. */
+static bool disk_alive(const struct crd_alive_obs *o, uint32_t i)
+{
+	const struct crd_alive_disk_obs *d = &o->disk[i];
+
+	return d->have && d->last_result >= 0 && d->decode == 0 &&
+	       d->slot.state != CRD_SLOT_LEFT && !disk_stale(o, i);
+}
+
 struct crd_alive_verdict crd_alive_obs_verdict(const struct crd_alive_obs *o)
 {
 	struct crd_alive_verdict v = {.verdict = CRD_ALIVE_UNDETERMINABLE};
 	uint32_t empty = 0, dead = 0, left = 0;
 	uint64_t evidence = UINT64_MAX;
+	bool policy_none = o->last_fencing == CRD_FENCING_NONE;
 
 	if (o->n == 0) {
 		v.reason = CRD_ALIVE_R_NOT_READ;
@@ -176,6 +196,21 @@ struct crd_alive_verdict crd_alive_obs_verdict(const struct crd_alive_obs *o)
 		const struct crd_alive_disk_obs *d = &o->disk[i];
 		if (d->have && d->first_complete_ns > v.last_change_ns)
 			v.last_change_ns = d->first_complete_ns;
+		if (d->have && d->decode == 0 && d->slot.fencing == CRD_FENCING_NONE)
+			policy_none = true;
+	}
+	if (policy_none) {
+		v.reason = CRD_ALIVE_R_FENCING_NONE;
+		return v;
+	}
+	/* a record within its dead_bound on any disk read is life, whatever the other disk
+	 * says (N = 2 with a disk down: §5's table forbids only the dead verdict) */
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (disk_alive(o, i)) {
+			v.verdict = CRD_ALIVE_ALIVE;
+			v.reason = CRD_ALIVE_R_CHANGING;
+			return v;
+		}
 	}
 	for (uint32_t i = 0; i < o->n; i++) {
 		const struct crd_alive_disk_obs *d = &o->disk[i];
@@ -188,21 +223,10 @@ struct crd_alive_verdict crd_alive_obs_verdict(const struct crd_alive_obs *o)
 			return v;
 		}
 	}
-	bool policy_none = o->last_fencing == CRD_FENCING_NONE;
-	for (uint32_t i = 0; i < o->n; i++) {
-		const struct crd_alive_disk_obs *d = &o->disk[i];
-		if (d->decode == 0 && d->slot.fencing == CRD_FENCING_NONE)
-			policy_none = true;
-	}
-	if (policy_none) {
-		v.reason = CRD_ALIVE_R_FENCING_NONE;
-		return v;
-	}
 	for (uint32_t i = 0; i < o->n; i++) {
 		const struct crd_alive_disk_obs *d = &o->disk[i];
 		bool is_left = d->decode == 0 && d->slot.state == CRD_SLOT_LEFT;
-		bool stale = d->last_issue_ns >= d->first_complete_ns &&
-			     d->last_issue_ns - d->first_complete_ns >= crd_alive_obs_bound_ns(o, i);
+		bool stale = disk_stale(o, i);
 		empty += d->decode == -ENODATA;
 		left += is_left;
 		if (is_left || stale) {

@@ -19,8 +19,11 @@
  *    dead_bound(U) comes from U's advertised timings (crd_dead_bound_ms), or, for bytes
  *    that do not decode, from the caller's fallback (the largest dead_bound advertised in
  *    any slot). LEFT is dead at once; RESTARTING counts as RUNNING; a last advertised
- *    fencing policy `none` makes U UNDETERMINABLE, never DEAD. Wall times in slots are
- *    never looked at.
+ *    fencing policy `none` makes U UNDETERMINABLE, never DEAD. A decoded record that is
+ *    not LEFT and not yet confirmed for dead_bound on any disk whose last read succeeded
+ *    makes U ALIVE, whatever the other disk says; else a required disk unreadable or not
+ *    read yet makes it UNDETERMINABLE (N = 2: never DEAD with a disk down). Wall times in
+ *    slots are never looked at.
  *
  *    struct crd_alive_obs o;
  *    crd_alive_obs_init(&o, 7, 2, fallback_ms);
@@ -108,8 +111,9 @@ enum crd_alive_verdict_kind {
 
 enum crd_alive_reason {
 	CRD_ALIVE_R_NONE = 0,
-	CRD_ALIVE_R_NOT_READ,      /* a required disk has not returned a slot yet */
-	CRD_ALIVE_R_UNREADABLE,    /* the last read of a required disk failed */
+	CRD_ALIVE_R_NOT_READ,      /* a required disk has not returned a slot yet (and no
+				    * other shows a record within its dead_bound) */
+	CRD_ALIVE_R_UNREADABLE,    /* the last read of a required disk failed (idem) */
 	CRD_ALIVE_R_FENCING_NONE,  /* last advertised policy is `none` */
 	CRD_ALIVE_R_CHANGING,      /* ALIVE: bytes changed within dead_bound on some disk */
 	CRD_ALIVE_R_STALE,         /* DEAD: unchanged for dead_bound on every required disk */

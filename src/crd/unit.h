@@ -131,6 +131,9 @@ struct crd_unit_peer {
 	uint64_t incarnation;      /* as last read */
 	bool fresh;                /* DEAD and younger than io_timeout (crd_alive_verdict_fresh) */
 	uint64_t evidence_ns;      /* DEAD: crd_alive_verdict.evidence_ns (CLOCK_BOOTTIME); 0 */
+	uint64_t bound_ms;         /* dead_bound (ms) of the newest bytes that decode: the one
+				    * the unit advertised there (crd_dead_bound_ms); 0 when
+				    * nothing decoded */
 };
 
 /* Counters for status displays and tests. */

@@ -241,6 +241,7 @@ int crd_unit_peer(const struct crd_unit *u, uint32_t unit_id, struct crd_unit_pe
 			newest = dk->first_complete_ns;
 			ret->state = dk->slot.state;
 			ret->incarnation = dk->slot.incarnation;
+			ret->bound_ms = crd_alive_obs_bound_ns(o, i) / NSEC_PER_MSEC;
 		}
 	}
 	return 0;

@@ -8,10 +8,13 @@
  * (snapshot.c raises the status events, clevents.h).
  *
  * Warm-up: a new master publishes its first computation only once every unit has either
- * answered or missed hb_misses heartbeats (or (hb_misses + 1) intervals have passed), so
+ * answered or missed hb_misses heartbeats and its CRD observer has read every external
+ * disk's slot area since it became master (or (hb_misses + 1) intervals have passed), so
  * its first comparison with the last published snapshot shows real differences only
- * (status.md §5 "no spurious events for the interval without a master"). */
+ * (status.md §5 "no spurious events for the interval without a master") and no alive
+ * message is shown from a read older than the master. */
 #include "clstatus/clsjson.h"
+#include "crd/timing.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "secd/secd.h"
@@ -28,6 +31,7 @@ struct secd_manager {
 	bool active;
 	bool ready;
 	uint64_t since_ms;
+	uint64_t obs_reads_since; /* crd_unit_stats().obs_reads when it became master */
 	struct cls_input in;
 	struct cls_snapshot snap;
 	bool inflight[CRD_UNITS_MAX + 1]; /* a snapshot POST to this unit is under way */
@@ -42,6 +46,7 @@ static void self_obs(struct secd_manager *m, struct cls_unit_obs *o, uint64_t no
 {
 	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
 	const struct crd_status *st = crd_unit_crd_status_detail(m->d->unit);
+	struct crd_timing timing = crd_unit_timing(m->d->unit);
 	uint32_t n = 0;
 
 	o->hb_missed = 0;
@@ -49,6 +54,8 @@ static void self_obs(struct secd_manager *m, struct cls_unit_obs *o, uint64_t no
 	o->alive = CRD_ALIVE_ALIVE;
 	o->alive_reason = CRD_ALIVE_R_CHANGING;
 	o->alive_change_ms = now;
+	o->alive_state = CRD_SLOT_RUNNING; /* a stopping master publishes nothing more */
+	o->alive_bound_ms = crd_dead_bound_ms(&timing);
 	o->reported = true;
 	o->report_ms = now;
 	o->crd = crd_unit_crd_status(m->d->unit, disks, &n);
@@ -84,11 +91,15 @@ static void peer_obs(struct secd_manager *m, uint32_t id, struct cls_unit_obs *o
 	} else {
 		o->hb_missed = UINT32_MAX;
 	}
-	o->alive = CRD_ALIVE_NEVER_SEEN;
+	/* a slot this MU has not read yet is "not read yet", never "never seen" */
+	o->alive = CRD_ALIVE_UNDETERMINABLE;
+	o->alive_reason = CRD_ALIVE_R_NOT_READ;
 	if (crd_unit_peer(m->d->unit, id, &cp) == 0) {
 		o->alive = cp.verdict;
 		o->alive_reason = cp.reason;
 		o->alive_change_ms = cp.change_ns / 1000000u;
+		o->alive_state = cp.state;
+		o->alive_bound_ms = cp.bound_ms;
 	}
 }
 
@@ -160,6 +171,27 @@ static void build_input(struct secd_manager *m, uint64_t now)
 	add_su_clusters(g, in);
 }
 
+/* Completed slot-area reads of the CRD observer (per disk, crd_unit_stats). */
+static uint64_t obs_reads(const struct secd_manager *m)
+{
+	struct crd_unit_stats st;
+
+	crd_unit_stats(m->d->unit, &st);
+	return st.obs_reads;
+}
+
+/* True once the CRD observer has read the slot area of every external disk since this MU
+ * became master: before, a unit's last read slot may be one read before that unit started
+ * (an empty slot, "never seen" in the first snapshot after `sectl lab up`). */
+static bool observed_since(const struct secd_manager *m)
+{
+	enum crd_disk_status disks[CRD_SET_DISKS_MAX];
+	uint32_t n = 0;
+
+	crd_unit_crd_status(m->d->unit, disks, &n);
+	return obs_reads(m) >= m->obs_reads_since + n;
+}
+
 /* Warm-up (top of file). */
 static bool warmed_up(struct secd_manager *m, uint64_t now)
 {
@@ -167,6 +199,8 @@ static bool warmed_up(struct secd_manager *m, uint64_t now)
 
 	if (now >= m->since_ms + (m->d->cfg.hb_misses + 1ull) * m->d->cfg.hb_interval_ms)
 		return true;
+	if (!observed_since(m))
+		return false;
 	for (unsigned i = 0; i < g->n_units; i++) {
 		const struct hb_peer *p;
 		if (g->units[i].unit_id == m->d->cfg.unit_id)
@@ -313,6 +347,7 @@ void secd_manager_set_master(struct secd_manager *m, bool master)
 	}
 	m->ready = false;
 	m->since_ms = secd_now_ms();
+	m->obs_reads_since = obs_reads(m);
 	if (start_prober(m, &err) < 0) {
 		log_warnx("%s: Cluster Manager: cannot start the network heartbeat: %s", m->d->who,
 			  err.msg);

@@ -132,6 +132,8 @@ static void make_unknown(json_t *v)
 		set_unknown(u, "network_heartbeat");
 		set_unknown(u, "system_status");
 		set_unknown(u, "status");
+		if (json_object_get(u, "alive_verdict")) /* nobody decides one now */
+			json_object_set_new(u, "alive_verdict", json_null());
 	}
 	for (size_t i = 0; i < json_array_size(sucs); i++)
 		set_unknown(json_array_get(sucs, i), "status");

@@ -291,19 +291,34 @@ static json_t *suc_summary(const struct cluster_global *g, const struct cluster_
 	return o;
 }
 
-/* One row of the units table (seed 3.3). */
+/* The alive-message fields of snapshot unit s (docs/api.md alive_*) copied to row; null
+ * where the snapshot has none. crd.md §4. */
+static void copy_alive(json_t *row, json_t *s)
+{
+	static const char *const keys[] = {"alive_age_ms", "alive_verdict", "alive_reason",
+					   "alive_state", "dead_bound_ms"};
+
+	for (size_t i = 0; row && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *f = s ? json_object_get(s, keys[i]) : NULL;
+		json_object_set_new(row, keys[i], f ? json_incref(f) : json_null());
+	}
+}
+
+/* One row of the units table (seed 3.3) with the alive message as the Master MU sees it. */
 static json_t *unit_row(const struct cluster_unit *u, json_t *v)
 {
-	json_t *s = find_named(json_object_get(v, "units"), u->name);
+	json_t *s = find_named(json_object_get(v, "units"), u->name), *row;
 	bool su = u->role == CRD_UNIT_SU;
 
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "unit", u->name, "role",
+	row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "unit", u->name, "role",
 			 su ? "SU" : "MU", "model",
 			 !su ? "" : u->su_type == CLUSTER_SU_390 ? "SU /390" : "SU x86", "server",
 			 su ? u->server : "", "operation_mode", su ? "VM2000" : "", "power_status",
 			 field_or(s, "power_status", "UNKNOWN"), "crd_disks",
 			 field_or(s, "crd_disks", "UNKNOWN"), "network_heartbeat",
 			 field_or(s, "network_heartbeat", "UNKNOWN"));
+	copy_alive(row, s);
+	return row;
 }
 
 /* The units table: each SU, and for SU /390 the MUs of its SE Server below it. */

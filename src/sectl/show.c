@@ -2,6 +2,7 @@
 #include "sectl/show.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 const char *show_str(const json_t *o, const char *key)
@@ -36,6 +37,32 @@ const char *show_age_field(const json_t *o, const char *key, char *buf, size_t s
 	if (!json_is_number(v))
 		return NULL;
 	snprintf(buf, size, "%s ago", show_age((long long)json_number_value(v), age, sizeof(age)));
+	return buf;
+}
+
+const char *show_alive_age(const json_t *u, char *buf, size_t size)
+{
+	const char *verdict = show_str(u, "alive_verdict");
+
+	if (json_is_null(json_object_get(u, "alive_age_ms")) && verdict &&
+	    strcmp(verdict, "never seen"))
+		return "not yet read";
+	return show_age_field(u, "alive_age_ms", buf, size);
+}
+
+const char *show_alive_verdict(const json_t *u, char *buf, size_t size)
+{
+	const char *verdict = show_str(u, "alive_verdict"), *state = show_str(u, "alive_state");
+	const char *reason = show_str(u, "alive_reason");
+
+	if (!verdict)
+		return NULL;
+	if (!strcmp(verdict, "undeterminable") && reason && *reason)
+		snprintf(buf, size, "%s: %s", verdict, reason);
+	else if (state && (!strcmp(state, "RESTARTING") || !strcmp(state, "LEFT")))
+		snprintf(buf, size, "%s (%s)", verdict, state);
+	else
+		snprintf(buf, size, "%s", verdict);
 	return buf;
 }
 

@@ -15,6 +15,14 @@ char *show_age(long long ms, char *buf, size_t size);
 /* The age o[key] (ms) with show_age() and " ago"; "never" when it is null; NULL when the
  * key is missing or not a number. Returns buf or NULL. */
 const char *show_age_field(const json_t *o, const char *key, char *buf, size_t size);
+/* The "Alive msg" cell of a unit of the status snapshot (docs/api.md alive_*): "0.4 s ago";
+ * "never" when its slot is empty (verdict "never seen", or a snapshot without a verdict);
+ * "not yet read" when the observing MU has not read it yet. NULL when alive_age_ms is
+ * missing. Returns buf, a literal or NULL. crd.md §4, status.md §1. */
+const char *show_alive_age(const json_t *u, char *buf, size_t size);
+/* The "Verdict" cell: "alive", "alive (RESTARTING)", "dead", "dead (LEFT)", "never seen",
+ * "undeterminable: REASON"; NULL when alive_verdict is missing. Returns buf or NULL. */
+const char *show_alive_verdict(const json_t *u, char *buf, size_t size);
 /* Local time of ms since the epoch, ISO 8601 to the second: "2026-11-30 03:13:20". */
 char *show_local_time(int64_t ms, char *buf, size_t size);
 /* "as of 0.1 s ago, version 812" from a snapshot's age_ms and version (either may be

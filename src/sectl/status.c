@@ -177,11 +177,11 @@ int sectl_cluster_status(int argc, char **argv)
 static int show_units(const json_t *ans)
 {
 	static const char *const hdr[] = {"Unit", "Role", "Server", "Power status",
-					  "Network heartbeat", "CRD disks", "Alive message",
+					  "Network heartbeat", "CRD disks", "Alive msg", "Verdict",
 					  "System status", "Status"};
-	struct table *t = table_new(9, hdr);
+	struct table *t = table_new(10, hdr);
 	const json_t *u;
-	char age[96], alive[48], crd[96];
+	char age[96], alive[48], verdict[160], crd[96];
 	size_t i, n;
 
 	if (!t)
@@ -191,7 +191,8 @@ static int show_units(const json_t *ans)
 					      show_str(u, "server"), show_str(u, "power_status"),
 					      show_str(u, "network_heartbeat"),
 					      crd_disks(u, crd, sizeof(crd)),
-					      show_age_field(u, "alive_age_ms", alive, sizeof(alive)),
+					      show_alive_age(u, alive, sizeof(alive)),
+					      show_alive_verdict(u, verdict, sizeof(verdict)),
 					      show_str(u, "system_status"), show_str(u, "status")});
 	printf("Units %s\n", show_snapshot_age(ans, age, sizeof(age)));
 	table_print(t, stdout);

@@ -204,10 +204,11 @@ static const char *reasons_text(const json_t *a, char *buf, size_t size)
 static int show_one(const json_t *ans)
 {
 	static const char *const hdr[] = {"Unit", "Model", "Server", "Operation mode",
-					  "Power status", "CRD disks", "Network heartbeat"};
+					  "Power status", "CRD disks", "Network heartbeat",
+					  "Alive msg", "Verdict"};
 	const json_t *s = json_object_get(ans, "su_cluster"), *row;
-	struct table *kv = table_new(2, NULL), *t = table_new(7, hdr);
-	char age[96], why[512];
+	struct table *kv = table_new(2, NULL), *t = table_new(9, hdr);
+	char age[96], why[512], alive[48], verdict[160];
 	size_t i, n;
 
 	if (!kv || !t) {
@@ -231,7 +232,9 @@ static int show_one(const json_t *ans)
 		table_add(t, (const char *[]){show_str(row, "unit"), show_str(row, "model"),
 					      show_str(row, "server"), show_str(row, "operation_mode"),
 					      show_str(row, "power_status"), show_str(row, "crd_disks"),
-					      show_str(row, "network_heartbeat")});
+					      show_str(row, "network_heartbeat"),
+					      show_alive_age(row, alive, sizeof(alive)),
+					      show_alive_verdict(row, verdict, sizeof(verdict))});
 	table_print(t, stdout);
 	/* the seed counts the SUs ("Total: 2"), not the MU rows of an SU /390 Cluster */
 	n = 0;

@@ -27,11 +27,23 @@ EXPIRES_S = 1796000000  # 2026-11-30 00:53:20 UTC
 MU1 = {"name": "mu1", "server": "server1", "role": "MU", "power_status": "ON",
        "network_heartbeat": "NORMAL", "crd_disks": "NORMAL", "crd_disks_age_ms": 0,
        "disks": [{"name": "ext1", "status": "NORMAL"}], "alive_age_ms": 180,
+       "alive_verdict": "alive", "alive_reason": "alive message changing",
+       "alive_state": "RUNNING", "dead_bound_ms": 3400,
        "system_status": "RUNNING", "status": "NORMAL", "version": "0.3.0",
        "clock_skew_ms": 2, "clock_skew": False}
 MU2 = dict(MU1, name="mu2", server="server2", alive_age_ms=240)
 SU1 = dict(MU1, name="su1", server="server1", role="SU", alive_age_ms=None,
-           crd_disks="WARNING", crd_disks_age_ms=12000)
+           alive_verdict="never seen", alive_reason="never seen", alive_state=None,
+           dead_bound_ms=None, crd_disks="WARNING", crd_disks_age_ms=12000)
+# the other cells of the alive message: not read yet by the master, RESTARTING, LEFT, and
+# a master of an older version that sends no verdict
+SU2 = dict(SU1, name="su2", alive_verdict="undeterminable",
+           alive_reason="slot not read yet on every required disk")
+SU3 = dict(MU1, name="su3", role="SU", alive_age_ms=2600, alive_state="RESTARTING")
+SU4 = dict(MU1, name="su4", role="SU", alive_age_ms=9000, alive_verdict="dead",
+           alive_reason="unit left", alive_state="LEFT", power_status="OFF")
+SU5 = {k: v for k, v in MU1.items() if not k.startswith("alive_") and k != "dead_bound_ms"}
+SU5.update(name="su5", role="SU", alive_age_ms=None)
 
 SNAPSHOT = {
     "version": 812, "age_ms": 140, "cluster": "demo", "status": "NORMAL",
@@ -326,15 +338,29 @@ def test_units_table(api, d):
     lines = out.splitlines()
     assert lines[0] == "Units as of 0.1 s ago, version 812"
     assert columns(lines[1]) == ["Unit", "Role", "Server", "Power status", "Network heartbeat",
-                                 "CRD disks", "Alive message", "System status", "Status"]
+                                 "CRD disks", "Alive msg", "Verdict", "System status", "Status"]
     assert row(out, "mu1") == ["mu1", "MU", "server1", "ON", "NORMAL", "NORMAL", "0.1 s ago",
-                               "RUNNING", "NORMAL"]
+                               "alive", "RUNNING", "NORMAL"]
     # an alive message never seen; a CRD report that a silent unit left behind, with its age
     assert row(out, "su1") == ["su1", "SU", "server1", "ON", "NORMAL", "WARNING (12 s old)",
-                               "never", "RUNNING", "NORMAL"]
+                               "never", "never seen", "RUNNING", "NORMAL"]
     assert lines[-1] == "Total: 3"
     j = json.loads(sectl(write_config(d, [api.addr]), "units", "--json").stdout)
     assert [u["name"] for u in j["units"]] == ["mu1", "mu2", "su1"]
+    assert j["units"][0]["alive_verdict"] == "alive" and j["units"][0]["dead_bound_ms"] == 3400
+
+
+def test_units_alive_cells(api, d):
+    """The Alive msg and Verdict cells of every kind of verdict (crd.md §4)."""
+    api.snapshot = dict(SNAPSHOT, units=[MU1, SU2, SU3, SU4, SU5])
+    out = sectl(write_config(d, [api.addr]), "units").stdout
+    no_trailing_blanks(out)
+    assert row(out, "su2")[6:8] == ["not yet read",
+                                    "undeterminable: slot not read yet on every required disk"]
+    assert row(out, "su3")[6:8] == ["2.6 s ago", "alive (RESTARTING)"]
+    assert row(out, "su4")[3] == "OFF" and row(out, "su4")[6:8] == ["9.0 s ago", "dead (LEFT)"]
+    # a snapshot of an older master: no verdict, and a null age is "never" as before
+    assert row(out, "su5")[6:8] == ["never", "-"]
 
 
 def test_clusters_table(api, d):

@@ -88,18 +88,25 @@ def test_show_units_table(lab):
     rows = {r["unit"]: r for r in show(lab)["units_table"]}
     assert set(rows) == {"su1", "su2"}  # SU x86: no MU rows
     for name, server in (("su1", "server1"), ("su2", "server2")):
-        assert rows[name] == {"unit": name, "role": "SU", "model": "SU x86", "server": server,
-                              "operation_mode": "VM2000", "power_status": "ON",
-                              "crd_disks": "NORMAL", "network_heartbeat": "NORMAL"}
+        row = rows[name]
+        alive = {k: row.pop(k) for k in ("alive_age_ms", "alive_verdict", "alive_reason",
+                                         "alive_state", "dead_bound_ms")}
+        assert row == {"unit": name, "role": "SU", "model": "SU x86", "server": server,
+                       "operation_mode": "VM2000", "power_status": "ON",
+                       "crd_disks": "NORMAL", "network_heartbeat": "NORMAL"}
+        # the alive message as the Master MU observes it (crd.md §4): changing, RUNNING
+        assert alive["alive_verdict"] == "alive" and alive["alive_state"] == "RUNNING", alive
+        assert 0 <= alive["alive_age_ms"] < alive["dead_bound_ms"], alive
     r = lab.sectl("sucluster", "show", SUC)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert any(l.split() == ["Status", "summary:", "NORMAL"] for l in lines), r.stdout
     head = next(i for i, l in enumerate(lines) if l.startswith("Unit "))
     assert lines[head].split("  ")[0] == "Unit" and "Operation mode" in lines[head] \
-        and lines[head].endswith("Network heartbeat")
-    assert lines[head + 1].split() == ["su2", "SU", "x86", "server2", "VM2000", "ON", "NORMAL",
-                                       "NORMAL"]
+        and lines[head].endswith("Network heartbeat  Alive msg  Verdict")
+    cells = lines[head + 1].split()
+    assert cells[:8] == ["su2", "SU", "x86", "server2", "VM2000", "ON", "NORMAL", "NORMAL"]
+    assert cells[9:] == ["s", "ago", "alive"], lines[head + 1]
     assert lines[-1] == "Total: 2"
 
 

@@ -24,6 +24,8 @@ static inline void fx_healthy(struct cls_unit_obs *o)
 	o->alive = CRD_ALIVE_ALIVE;
 	o->alive_reason = CRD_ALIVE_R_CHANGING;
 	o->alive_change_ms = FX_NOW - 300;
+	o->alive_state = CRD_SLOT_RUNNING;
+	o->alive_bound_ms = 3400; /* the test profile's dead_bound */
 	o->reported = true;
 	o->report_ms = FX_NOW - 400;
 	o->crd = CRD_UNIT_NORMAL;

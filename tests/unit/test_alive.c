@@ -139,8 +139,9 @@ static void test_n2_one_disk_changing(void **state)
 	struct crd_slot old = slot_of(&me, 10, CRD_SLOT_RUNNING);
 	struct crd_alive_obs o;
 	crd_alive_obs_init(&o, 4, 2, 1);
-	assert_int_equal(feed(&o, rd(0, 0, 1 * MS, &old)), CRD_ALIVE_UNDETERMINABLE);
-	assert_int_equal(crd_alive_obs_verdict(&o).reason, CRD_ALIVE_R_NOT_READ);
+	/* D2 not read yet: a record on D1 within its dead_bound is life already */
+	assert_int_equal(feed(&o, rd(0, 0, 1 * MS, &old)), CRD_ALIVE_ALIVE);
+	assert_int_equal(crd_alive_obs_verdict(&o).reason, CRD_ALIVE_R_CHANGING);
 	assert_int_equal(feed(&o, rd(1, 0, 1 * MS, &old)), CRD_ALIVE_ALIVE);
 	uint64_t t = 0;
 	for (uint64_t c = 11; c < 60; c++) { /* U renews on D2 only, for 10 s */
@@ -160,7 +161,8 @@ static void test_n2_one_disk_changing(void **state)
 	assert_true(crd_alive_obs_verdict(&o).evidence_ns == t); /* D1's last read */
 }
 
-/* N = 2 with one disk unreadable: undeterminable, never dead; readable again: decides. */
+/* N = 2 with one disk unreadable: alive while the other disk's record is within its
+ * dead_bound, then undeterminable, never dead; readable again: decides. */
 static void test_n2_one_disk_unreadable(void **state)
 {
 	struct crd_alive_self me = self_make(4, CRD_FENCING_SELF, CRD_PROFILE_TEST);
@@ -169,11 +171,14 @@ static void test_n2_one_disk_unreadable(void **state)
 	crd_alive_obs_init(&o, 4, 2, 1);
 	feed(&o, rd(0, 0, MS, &s));
 	feed(&o, rd(1, 0, MS, &s));
-	assert_int_equal(feed(&o, rd_fail(1, 100 * MS, 400 * MS, -ETIMEDOUT)),
-			 CRD_ALIVE_UNDETERMINABLE);
+	assert_int_equal(feed(&o, rd_fail(1, 100 * MS, 400 * MS, -ETIMEDOUT)), CRD_ALIVE_ALIVE);
 	for (uint64_t t = 200 * MS; t < 60000 * MS; t += 200 * MS) {
-		assert_int_equal(feed(&o, rd(0, t, t + MS, &s)), CRD_ALIVE_UNDETERMINABLE);
-		assert_int_equal(feed(&o, rd_fail(1, t, t + MS, -EIO)), CRD_ALIVE_UNDETERMINABLE);
+		/* D1's bytes unchanged: alive until a read issued dead_bound after their first
+		 * completion (1 ms) confirms them, then undeterminable (D2 cannot tell) */
+		enum crd_alive_verdict_kind want = t < MS + BOUND_TEST ? CRD_ALIVE_ALIVE
+								       : CRD_ALIVE_UNDETERMINABLE;
+		assert_int_equal(feed(&o, rd(0, t, t + MS, &s)), want);
+		assert_int_equal(feed(&o, rd_fail(1, t, t + MS, -EIO)), want);
 	}
 	struct crd_alive_verdict v = crd_alive_obs_verdict(&o);
 	assert_int_equal(v.reason, CRD_ALIVE_R_UNREADABLE);
@@ -187,6 +192,44 @@ static void test_n2_one_disk_unreadable(void **state)
 	assert_int_equal(feed(&o1, rd_fail(0, 0, MS, -EIO)), CRD_ALIVE_UNDETERMINABLE);
 	/* a read of a disk index beyond N is ignored */
 	assert_int_equal(feed(&o1, rd(1, 0, MS, &s)), CRD_ALIVE_UNDETERMINABLE);
+}
+
+/* N = 2, one disk down for the observer while U renews on the other: alive throughout
+ * (the verdict that matters here: RECOVER is refused as "still running", not offered with
+ * a confirmation); U stops: undeterminable after dead_bound, never dead. An empty or LEFT
+ * slot on the readable disk is no sign of life. crd.md §4, §5 table. */
+static void test_n2_disk_down_unit_renewing(void **state)
+{
+	struct crd_alive_self me = self_make(4, CRD_FENCING_SELF, CRD_PROFILE_TEST);
+	struct crd_alive_obs o;
+	crd_alive_obs_init(&o, 4, 2, 1);
+	uint64_t t = 0, c = 1;
+	struct crd_slot last;
+	for (; t < 30000 * MS; t += 200 * MS, c++) { /* RESTARTING counts like RUNNING */
+		last = slot_of(&me, c, c % 2 ? CRD_SLOT_RUNNING : CRD_SLOT_RESTARTING);
+		assert_int_equal(feed(&o, rd(0, t, t + MS, &last)), CRD_ALIVE_ALIVE);
+		assert_int_equal(feed(&o, rd_fail(1, t, t + MS, -EIO)), CRD_ALIVE_ALIVE);
+	}
+	uint64_t fc = t - 200 * MS + MS;
+	for (; t < fc + 10 * BOUND_TEST; t += 200 * MS) {
+		enum crd_alive_verdict_kind want = t < fc + BOUND_TEST ? CRD_ALIVE_ALIVE
+								       : CRD_ALIVE_UNDETERMINABLE;
+		assert_int_equal(feed(&o, rd(0, t, t + MS, &last)), want);
+		assert_int_equal(feed(&o, rd_fail(1, t, t + MS, -EIO)), want);
+	}
+	assert_int_equal(crd_alive_obs_verdict(&o).reason, CRD_ALIVE_R_UNREADABLE);
+
+	/* LEFT on the readable disk, the other unreadable: undeterminable at once */
+	struct crd_slot left = slot_of(&me, c + 1, CRD_SLOT_LEFT);
+	assert_int_equal(feed(&o, rd(0, t, t + MS, &left)), CRD_ALIVE_UNDETERMINABLE);
+	/* an empty slot and a disk not read yet: not read, no sign of life */
+	struct crd_slot zero;
+	memset(&zero, 0, sizeof(zero));
+	struct crd_slot_read e = rd(0, 0, MS, &zero);
+	e.decode = -ENODATA;
+	crd_alive_obs_init(&o, 4, 2, 3400);
+	assert_int_equal(feed(&o, e), CRD_ALIVE_UNDETERMINABLE);
+	assert_int_equal(crd_alive_obs_verdict(&o).reason, CRD_ALIVE_R_NOT_READ);
 }
 
 static void test_left_dead_at_once(void **state)
@@ -453,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_change_resets),
 		cmocka_unit_test(test_n2_one_disk_changing),
 		cmocka_unit_test(test_n2_one_disk_unreadable),
+		cmocka_unit_test(test_n2_disk_down_unit_renewing),
 		cmocka_unit_test(test_left_dead_at_once),
 		cmocka_unit_test(test_restarting_like_running),
 		cmocka_unit_test(test_policy_none_never_dead),
