@@ -18,11 +18,12 @@ def sectl(lab, *args):
     return subprocess.run([SECTL, *args], capture_output=True, text=True, timeout=60, env=env)
 
 
-def make_lab(d, bandwidth_mib=None, netns=False, su390=False, config=()):
+def make_lab(d, bandwidth_mib=None, netns=False, su390=False, config=(), profile="test"):
     """The lab; bandwidth_mib: [su] lm_bandwidth_mib of both SUs (a slow copy gives the
     tests time to act while it runs), config: more [su] lines; set by a restart of both SU
-    daemons. su390: SUs /390 (`lab up --su-type 390`; x86 QEMU under them)."""
-    lab = FaultLab(d, servers=2, mus=1, sus=1, profile="test", netns=netns, su_cluster=True,
+    daemons. su390: SUs /390 (`lab up --su-type 390`; x86 QEMU under them). profile: the
+    timing profile of crd.md §8 (the tests use `test`; bench/recovery.py `lab` too)."""
+    lab = FaultLab(d, servers=2, mus=1, sus=1, profile=profile, netns=netns, su_cluster=True,
                    su390=su390)
     try:
         r = sectl(lab, "login", "--password-file", os.path.join(lab.dir, "admin.password"))
