@@ -8,6 +8,11 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
   activated and started on su2 and counts there; su1 comes back, drops its superseded copy
   before it serves (the rejoin of crd.md §6) and never starts the guest: one owner, the
   guest's run intervals never overlap (runs.log), the marker ring has one writer.
+* secd alone killed or SIGTERMed: the guard fences first, RECOVER after the dead bound.
+* the seed 5 scenario: the recovered definition switched to a mirror IPL disk.
+* a storage cut for su1 only: fenced within fence_timeout, its secd exits "fenced", su2
+  recovers after the dead bound; one of su1's two CRD disks hanging: nothing fenced, the
+  disk NOT_ACCESSIBLE, RECOVER refused (VMS2344).
 * a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
 * the API checks its body; `sectl vm recover` needs --from or --on.
 
@@ -155,6 +160,60 @@ def test_seed5_switch_to_mirror_disks(lab):
     assert "G5" not in vms(lab, "su1")
     assert_never_twice(lab, [exited])
     remove_guest(lab, "G5")
+
+
+def test_storage_cut_for_one_su(lab):
+    """Every CRD disk of su1 hangs (its network up): its renewals stop, its guard fences the
+    guest within fence_timeout, its secd exits "fenced" (crd.md §4); su2 recovers the VM
+    after the dead bound, never before the guest's QEMU is gone."""
+    start_guest(lab, "su1", "G6", 9)
+    pid = qemu_pid(lab, "su1", 9)
+    t0 = time.monotonic_ns()
+    lab.set_faults("su1", ["crd.*:* hang"])
+    try:
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 15, "su1's guard fencing G6")
+        t_fenced = time.monotonic_ns()
+        assert (t_fenced - t0) / 1e9 <= FENCE_S + 1.5, (t_fenced - t0) / 1e9
+        wait_for(lambda: not lab.unit("su1")["running"], 15, "su1's secd exiting (fenced)")
+        log = open(os.path.join(lab.dir, "units", "su1", "secd.log")).read()
+        assert "exits with status 3 (fenced)" in log, log[-2000:]
+        t_ok = wait_recovered(lab, "G6")
+        assert t_ok > t_fenced and (t_ok - t0) / 1e9 >= DEAD_BOUND_S - RENEW_S
+        ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G6")
+        ok(lab, "su2", "/START-VM IPL-UNIT=A000,VM-ID=G6")
+    finally:
+        lab.set_faults("su1", [])
+        bring_back(lab, "su1")
+    assert "G6" not in vms(lab, "su1")
+    assert_one_owner(lab, "G6", "su2")
+    remove_guest(lab, "G6")
+
+
+def test_one_disk_hangs_no_fencing(lab):
+    """One of the two external CRD disks hangs forever for su1: it renews on the other, so
+    nothing is fenced (crd.md §5: N = 2, keep while renewing on one); the disk shows
+    NOT_ACCESSIBLE for su1 and su1 stays alive for its partner: RECOVER is refused."""
+    start_guest(lab, "su1", "G7", 10)
+    pid = qemu_pid(lab, "su1", 10)
+    lab.set_faults("su1", ["crd.*:*ext1 hang"])
+    try:
+        ev = "CRD disk 'ext1' of unit 'su1' changed from 'NORMAL' to 'NOT_ACCESSIBLE'"
+        wait_for(lambda: any(e["message"] == ev for e in lab.events("mu1", text=ev)), 30,
+                 "the event: su1's ext1 NOT_ACCESSIBLE")
+        t = time.monotonic() + 2 * DEAD_BOUND_S  # longer than fence_timeout and dead_bound
+        while time.monotonic() < t:
+            assert os.path.exists(f"/proc/{pid}"), "su1's guest was fenced"
+            time.sleep(0.2)
+        r = recover(lab, "G7", "--from", "su1")
+        assert r.returncode == 1 and "% VMS2344 REMOTE SU 'su1' IS RUNNING" in r.stdout, \
+            r.stdout + r.stderr
+        assert lab.unit("su1")["running"] and vms(lab, "su1")["G7"] == "RUNNING"
+    finally:
+        lab.set_faults("su1", [])
+    back = "CRD disk 'ext1' of unit 'su1' changed from 'STALE' to 'NORMAL'"
+    wait_for(lambda: any(e["message"] == back for e in lab.events("mu1", text=back)), 60,
+             "the event: su1's ext1 NORMAL again")
+    remove_guest(lab, "G7")
 
 
 def test_name_held_by_another_vm(lab):
