@@ -587,6 +587,12 @@ int crd_unit_set_timing(struct crd_unit *u, const struct crd_timing *t, struct s
 	return 0;
 }
 
+void crd_unit_set_fencing(struct crd_unit *u, enum crd_fencing f)
+{
+	if (f == CRD_FENCING_SELF || f == CRD_FENCING_NONE)
+		u->me.fencing = f;
+}
+
 struct crd_timing crd_unit_timing(const struct crd_unit *u)
 {
 	return u->timing;

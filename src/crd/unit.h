@@ -183,6 +183,9 @@ struct crd_unit_master crd_unit_master(const struct crd_unit *u);
  * take effect once that renewal has completed on an external disk (crd.md §4). Returns 0,
  * or -EINVAL with reterr naming the first value that needs a restart (io_timeout, margin,
  * lease_timeout, claim_delay: the disk threads and the lease engine run under them). */
+/* The fencing policy this SU advertises from its next renewal on (its SU Cluster's, crd.md
+ * §4): observers never call a unit whose last advertised policy is `none` DEAD. */
+void crd_unit_set_fencing(struct crd_unit *u, enum crd_fencing f);
 int crd_unit_set_timing(struct crd_unit *u, const struct crd_timing *t,
 			struct sec_err *reterr);
 /* The timings the unit runs under (and advertises). */

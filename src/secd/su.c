@@ -2,6 +2,7 @@
  * (su.h). */
 #include "secd/su.h"
 #include "secd/lm.h"
+#include "cluster/global.h"
 
 #include "lib/clock.h"
 #include "lib/fault.h"
@@ -322,7 +323,9 @@ static void su_renew_send(struct secd_su *s)
 
 	if (!s->g || !s->renew_issue_ns)
 		return;
-	r = guardc_renew(s->g, s->renew_issue_ns, s->renew_fence_ms, s->renew_w_ms);
+	/* fencing = none: the guard never kills the guests (crd.md §4) */
+	r = guardc_renew(s->g, s->renew_issue_ns, s->fencing_none ? UINT32_MAX : s->renew_fence_ms,
+			 s->renew_w_ms);
 	if (r < 0 && r != -EAGAIN)
 		su_guard_lost(s, strerror(-r));
 }
@@ -556,7 +559,7 @@ static void su_check_fenced(struct secd_su *s)
 {
 	uint64_t now = clock_boottime_ns();
 
-	if (!s->renew_issue_ns || s->stopping || s->d->stopping ||
+	if (!s->renew_issue_ns || s->stopping || s->d->stopping || s->fencing_none ||
 	    now - s->renew_issue_ns < (uint64_t)s->renew_fence_ms * NSEC_PER_MSEC)
 		return;
 	log_warnx("%s: fenced: the last alive-message renewal was issued %" PRIu64 " ms ago "
@@ -568,11 +571,35 @@ static void su_check_fenced(struct secd_su *s)
 	_exit(SECD_EXIT_FENCED);
 }
 
+/* The fencing policy of the SU's SU Cluster (global data): advertised in the alive message
+ * from the next renewal on and given to the guard (none: it never kills the guests). */
+static void su_sync_fencing(struct secd_su *s)
+{
+	const struct cluster_global *g = s->d->global;
+	const char *partner = NULL;
+	const struct cluster_su_cluster *suc =
+	    g ? cluster_su_cluster_of(g, s->d->cfg.name, &partner) : NULL;
+	bool none = suc && suc->fencing == CLUSTER_FENCING_NONE;
+
+	if (none == s->fencing_none)
+		return;
+	s->fencing_none = none;
+	crd_unit_set_fencing(s->d->unit, none ? CRD_FENCING_NONE : CRD_FENCING_SELF);
+	log_info("%s: fencing policy '%s' (SU Cluster '%s')", s->d->who, none ? "none" : "self",
+		 suc ? suc->name : "-");
+	secd_event(s->d, none ? LB_WARNING : LB_NOTICE, "Sys-Mgmt", "SU '%s' runs with fencing "
+		   "'%s'%s", s->d->cfg.name, none ? "none" : "self",
+		   none ? ": its guests are not killed when it loses the CRD; recovering its VM "
+			  "definitions needs the operator's confirmation that it is down" : "");
+	su_renew_send(s);
+}
+
 /* A guest's console line gets the time when it was first seen: look often. */
 static void su_on_contimer(uv_timer_t *t)
 {
 	struct secd_su *s = t->data;
 
+	su_sync_fencing(s);
 	su_check_fenced(s);
 	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++)
 		if (s->vm[i].child)

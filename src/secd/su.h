@@ -111,6 +111,7 @@ struct secd_su {
 	bool listed;                 /* the first LIST after a connect was reconciled */
 	uint64_t renew_issue_ns;     /* the last renewal (crd_unit renew_cb) */
 	uint32_t renew_fence_ms, renew_w_ms;
+	bool fencing_none;	     /* its SU Cluster says fencing = none (crd.md §4) */
 	/* consoles */
 	struct linelog *mon;         /* the monitor console */
 	uv_timer_t contimer;         /* indexes the running guests' KVP consoles (line times) */

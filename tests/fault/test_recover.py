@@ -13,6 +13,7 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
 * a storage cut for su1 only: fenced within fence_timeout, its secd exits "fenced", su2
   recovers after the dead bound; one of su1's two CRD disks hanging: nothing fenced, the
   disk NOT_ACCESSIBLE, RECOVER refused (VMS2344).
+* fencing = none for SUC1: VMS2349 long after the dead bound, VMS2340 with --confirm-down.
 * a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
 * the API checks its body; `sectl vm recover` needs --from or --on.
 
@@ -24,7 +25,7 @@ import pytest
 from lab import SECTL, wait_for
 from lmlab import (make_lab, ok, sdf, vms, start_guest, remove_guest, assert_one_owner,
                    guest_continues, sectl, killed_whole, qemu_pid,
-                   assert_never_twice)
+                   assert_never_twice, slot)
 
 DEAD_BOUND_S = 3.4  # crd.md §8, profile test: fence 2 + W 0.5 + 2 x io 0.3 + margin 0.3
 RENEW_S = 0.2
@@ -214,6 +215,46 @@ def test_one_disk_hangs_no_fencing(lab):
     wait_for(lambda: any(e["message"] == back for e in lab.events("mu1", text=back)), 60,
              "the event: su1's ext1 NORMAL again")
     remove_guest(lab, "G7")
+
+
+def set_fencing(lab, policy):
+    """SUC1 again with fencing `policy` (delete, create, activate); waits until su1 advertises
+    it in its alive message."""
+    for args in (("delete", "SUC1"), ("create", "SUC1", "--units", "su1,su2", "--fencing",
+                                      policy), ("activate", "SUC1")):
+        r = sectl(lab, "sucluster", *args)
+        assert r.returncode == 0, r.stdout + r.stderr
+    want = "NONE" if policy == "none" else "SELF"
+    wait_for(lambda: str(slot(lab, "su1").get("fencing", "")).upper() == want, 30,
+             f"su1 advertising fencing {policy}")
+
+
+def test_fencing_none_needs_confirmation(lab):
+    """SU Cluster with fencing = none (crd.md §4): su1's guard does not kill its guests and
+    the CRD never calls su1 dead, so RECOVER answers VMS2349 — also long after the dead
+    bound — until the operator confirms that su1 is down (--confirm-down, audited)."""
+    set_fencing(lab, "none")
+    try:
+        ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G8,VM-INDEX=11,MEMORY-SIZE=64")
+        lab_cmd(lab, "kill", "su1")
+        t = time.monotonic()
+        wait_for(lambda: time.monotonic() > t + 2 * DEAD_BOUND_S and
+                 "VMS2349" in recover(lab, "G8", "--from", "su1").stdout, 30,
+                 "VMS2349 past twice the dead bound", interval=0.5)
+        r = recover(lab, "G8", "--from", "su1")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "% VMS2349 STATE OF REMOTE SU 'su1' CANNOT BE DETERMINED" in r.stdout, r.stdout
+        assert "G8" not in vms(lab, "su2")
+        r = recover(lab, "G8", "--from", "su1", "--confirm-down")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "% VMS2340 VM DEFINITION 'G8' RECOVERED FROM SU 'su1'" in r.stdout
+        st, b = lab.call("mu1", "GET", "/api/v1/audit?limit=200&text=RECOVER")
+        assert any("(remote SU down: confirmed)" in e["message"] for e in b["entries"]), b
+    finally:
+        bring_back(lab, "su1")
+        set_fencing(lab, "self")
+    assert "G8" not in vms(lab, "su1") and "G8" in vms(lab, "su2")
+    remove_guest(lab, "G8")
 
 
 def test_name_held_by_another_vm(lab):
