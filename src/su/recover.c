@@ -36,7 +36,16 @@ static int check_partner(struct plan_ctx *x, const struct su_recover_ctx *ctx)
 		plan_msg(x, "VMS2341", x->live->res.name);
 		return plan_reject(x, "VMS2341", 64);
 	}
-	if (!ctx->partner_read) {
+	if (!ctx->partner_read) { /* the verdict first: a split site reads neither (crd.md §5) */
+		enum crd_alive_verdict_kind v = ctx->verdict.verdict;
+		if (v == CRD_ALIVE_ALIVE) {
+			plan_msg(x, "VMS2344", ctx->partner);
+			return plan_reject(x, "VMS2344", 64);
+		}
+		if (v != CRD_ALIVE_DEAD && !ctx->confirmed) {
+			plan_msg(x, "VMS2349", ctx->partner, x->c->vm.name);
+			return plan_reject(x, "VMS2349", 64);
+		}
 		plan_msg(x, "VMS2345", x->c->vm.name, ctx->partner);
 		return plan_reject(x, "VMS2345", 64);
 	}

@@ -34,9 +34,10 @@ def make_lab(d, bandwidth_mib=None, netns=False, su390=False, config=(), profile
                 set_config(lab, su, "\n".join(lines))
         wait_for(lambda: all(sdf(lab, su, "/SHOW-VM-RESOURCES")[0] == 0 for su in SUS), 30,
                  "both SUs serving")
-        wait_for(lambda: "VMS2347" not in json.dumps(
-            sdf(lab, "su1", "/CHECK-VM-MIGRATION VM-ID=NOVM")[1]), 20,
-                 "su1 knowing its SU Cluster")
+        for su in SUS:  # RECOVER checks the SU Cluster before the VM (VMS2347)
+            wait_for(lambda: "VMS2347" not in json.dumps(
+                sdf(lab, su, "/RECOVER-VM-DEFINITION VM-NAME=NOVM")[1]), 30,
+                     f"{su} knowing its SU Cluster")
     except BaseException:
         lab.down()
         raise

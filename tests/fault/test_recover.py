@@ -13,7 +13,9 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
 * a storage cut for su1 only: fenced within fence_timeout, its secd exits "fenced", su2
   recovers after the dead bound; one of su1's two CRD disks hanging: nothing fenced, the
   disk NOT_ACCESSIBLE, RECOVER refused (VMS2344).
+* a recovered definition deleted on su2 does not come back with su1 (tombstone).
 * fencing = none for SUC1: VMS2349 long after the dead bound, VMS2340 with --confirm-down.
+* the two-site split (su1 sees only ext1, su2 only ext2): VMS2349, no automatic recovery.
 * a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
 * the API checks its body; `sectl vm recover` needs --from or --on.
 
@@ -255,6 +257,45 @@ def test_fencing_none_needs_confirmation(lab):
         set_fencing(lab, "self")
     assert "G8" not in vms(lab, "su1") and "G8" in vms(lab, "su2")
     remove_guest(lab, "G8")
+
+
+def test_two_site_split_needs_confirmation(lab):
+    """The two-site split with two external CRD disks (crd.md §5): su1 reaches only ext1, su2
+    only ext2. su1 goes on renewing on ext1, su2 sees su1's slot on ext2 unchanged and
+    cannot read ext1: su1's state cannot be determined — no automatic recovery, RECOVER
+    answers VMS2349 (it would need --confirm-down), also long after the dead bound."""
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G9,VM-INDEX=12,MEMORY-SIZE=64")
+    lab.set_faults("su1", ["crd.*:*ext2 hang"])
+    lab.set_faults("su2", ["crd.*:*ext1 hang"])
+    try:
+        t = time.monotonic()
+        wait_for(lambda: time.monotonic() > t + 2 * DEAD_BOUND_S, 30, "twice the dead bound",
+                 interval=0.5)
+        r = recover(lab, "G9", "--from", "su1")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "% VMS2349 STATE OF REMOTE SU 'su1' CANNOT BE DETERMINED" in r.stdout, r.stdout
+        assert "G9" not in vms(lab, "su2") and lab.unit("su1")["running"]
+    finally:
+        lab.set_faults("su1", [])
+        lab.set_faults("su2", [])
+    wait_for(lambda: "VMS2344" in recover(lab, "G9", "--from", "su1").stdout, 60,
+             "su1 alive again for su2 once both disks read", interval=0.5)
+    remove_guest(lab, "G9")
+
+
+def test_deleted_recovered_definition_does_not_come_back(lab):
+    """A recovered definition deleted on su2 leaves a tombstone (crd.md §6): su1, back with
+    its old copy, drops it at its rejoin — the deleted VM does not come back."""
+    ok(lab, "su1", "/CREATE-VM-DEFINITION VM-NAME=G10,VM-INDEX=13,MEMORY-SIZE=64")
+    lab_cmd(lab, "kill", "su1")
+    try:
+        wait_recovered(lab, "G10")
+        ok(lab, "su2", "/DELETE-VM-DEFINITION VM-NAME=G10")
+        assert "G10" not in vms(lab, "su2")
+    finally:
+        bring_back(lab, "su1")
+    assert "G10" not in vms(lab, "su1"), vms(lab, "su1")
+    assert "G10" not in vms(lab, "su2")
 
 
 def test_name_held_by_another_vm(lab):

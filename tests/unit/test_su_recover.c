@@ -144,6 +144,12 @@ static void test_refusals(void **state)
 	x = dead_ctx();
 	x.partner_read = false;
 	refused(w, &c, &x, NULL, "VMS2345");
+	/* S's region unreadable: the verdict is said first (a split site reads neither) */
+	x.verdict = (struct crd_alive_verdict){.verdict = CRD_ALIVE_UNDETERMINABLE,
+					       .reason = CRD_ALIVE_R_UNREADABLE};
+	refused(w, &c, &x, NULL, "VMS2349");
+	x.verdict = (struct crd_alive_verdict){.verdict = CRD_ALIVE_ALIVE};
+	refused(w, &c, &x, NULL, "VMS2344");
 	x = dead_ctx();
 	refused(w, &none, &x, w->s->m, "VMS2300");
 	x.verdict = (struct crd_alive_verdict){.verdict = CRD_ALIVE_ALIVE,
