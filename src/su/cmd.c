@@ -209,6 +209,24 @@ int cmd_reject_x86(struct plan_ctx *x)
 	return plan_reject(x, "VMS9004", 64);
 }
 
+struct su_vm *plan_take_definition(struct plan_ctx *x, struct su_model *next,
+				   const struct su_vm *vm, unsigned index, const crd_uuid *vm_uuid,
+				   const char *how, const char *su)
+{
+	struct su_vm *n = &next->vms[next->nvms++];
+	char vmstr[VMSTR_MAX], ev[200];
+
+	*n = *vm;
+	n->index = index;
+	memset(&n->rt, 0, sizeof(n->rt));
+	n->state = SU_VM_DEFINED_ONLY;
+	n->vm_uuid = *vm_uuid;
+	snprintf(ev, sizeof(ev), "VM definition %s %s SU '%s'", su_vmstr(n, vmstr), how, su);
+	su_model_emit(next, n, CRD_WEIGHT_NOTICE, ev);
+	plan_effect(x, SU_EFF_REGION_WRITE, NULL, NULL);
+	return n;
+}
+
 static int not_yet(struct plan_ctx *x)
 {
 	plan_msg(x, "VMS9010", su_cmd_name(x->c->id));

@@ -35,6 +35,13 @@ void plan_rc(struct plan_ctx *x, const char *maincode, unsigned sc1, unsigned sc
 /* The new model (a copy of live made on first use; state events of it are recorded in the
  * plan). NULL on out-of-memory (x->oom set). */
 struct su_model *plan_next(struct plan_ctx *x);
+/* A definition that came from another SU (/MIGRATE-VM-DEFINITION's target, RECOVER):
+ * appends a copy of vm to next (the caller checked the room) as NOT INITIALIZED at index
+ * with vm_uuid, runtime zeroed, emits the event "VM definition (i,name) <how> SU '<su>'",
+ * adds the REGION_WRITE. Returns the new VM. */
+struct su_vm *plan_take_definition(struct plan_ctx *x, struct su_model *next,
+				   const struct su_vm *vm, unsigned index, const crd_uuid *vm_uuid,
+				   const char *how, const char *su);
 /* Appends an effect for vm (may be NULL: REGION_WRITE). Returns it (NULL: oom). */
 struct su_effect *plan_effect(struct plan_ctx *x, enum su_effect_kind k, const struct su_vm *vm,
 			      const char *mn);

@@ -253,7 +253,7 @@ struct su_plan *su_lm_defmig_target_plan(const struct su_model *live,
 	struct su_plan *p = calloc(1, sizeof(*p));
 	struct plan_ctx x = {.p = p, .live = live, .c = &c, .now_ms = now_ms};
 	struct su_lm_check *chk = calloc(1, sizeof(*chk));
-	char vmstr[VMSTR_MAX], ev[200], why[120];
+	char why[120];
 
 	if (!p || !chk) {
 		free(chk);
@@ -296,16 +296,9 @@ struct su_plan *su_lm_defmig_target_plan(const struct su_model *live,
 		plan_reject(&x, "VMS2324", 64);
 		goto out;
 	}
-	struct su_vm *n = &next->vms[next->nvms++];
-	*n = req->vm;
-	n->index = chk->target_index; /* = req's, or for *ANY a free one if it was taken since */
-	memset(&n->rt, 0, sizeof(n->rt));
-	n->state = SU_VM_DEFINED_ONLY;
-	n->vm_uuid = req->def.vm_uuid;
-	snprintf(ev, sizeof(ev), "VM definition %s taken over from SU '%s'", su_vmstr(n, vmstr),
-		 req->source);
-	su_model_emit(next, n, CRD_WEIGHT_NOTICE, ev);
-	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+	/* the index = req's, or for *ANY a free one if it was taken since */
+	plan_take_definition(&x, next, &req->vm, chk->target_index, &req->def.vm_uuid,
+			     "taken over from", req->source);
 	plan_commit_msg(&x, "VMS2322", req->vm.name, req->source);
 out:
 	free(chk);

@@ -102,7 +102,6 @@ struct su_plan *su_cmd_plan_recover(const struct su_model *live, const struct su
 	struct plan_ctx x = {.p = p, .live = live, .c = c, .now_ms = now_ms};
 	struct su_lm_check *chk = calloc(1, sizeof(*chk));
 	struct crd_vmdef def;
-	char vmstr[VMSTR_MAX], ev[200];
 
 	if (!p || !chk) {
 		free(chk);
@@ -135,15 +134,8 @@ struct su_plan *su_cmd_plan_recover(const struct su_model *live, const struct su
 		plan_reject(&x, "VMS2346", 64);
 		goto out;
 	}
-	struct su_vm *n = &next->vms[next->nvms++];
-	*n = *src;
-	n->index = chk->target_index;
-	memset(&n->rt, 0, sizeof(n->rt));
-	n->state = SU_VM_DEFINED_ONLY;
-	snprintf(ev, sizeof(ev), "VM definition %s recovered from SU '%s'", su_vmstr(n, vmstr),
-		 ctx->partner);
-	su_model_emit(next, n, CRD_WEIGHT_NOTICE, ev);
-	plan_effect(&x, SU_EFF_REGION_WRITE, NULL, NULL);
+	plan_take_definition(&x, next, src, chk->target_index, &def.vm_uuid, "recovered from",
+			     ctx->partner);
 	plan_commit_msg(&x, "VMS2340", c->vm.name, ctx->partner);
 out:
 	free(chk);
