@@ -168,6 +168,14 @@ static void tgt_ask_source(uv_timer_t *t)
 			uv_timer_stop(&lm->timer);
 		return;
 	}
+	/* a dead source (its alive message, crd.md §4: its guard fenced the guest) commits
+	 * nothing any more: the reservation goes, so that RECOVER can take the definition */
+	struct crd_unit_peer p;
+	if (!lm->req && !X(lm)->aborting && crd_unit_peer(lm->s->d->unit, u->unit_id, &p) == 0 &&
+	    p.verdict == CRD_ALIVE_DEAD) {
+		tgt_abort(lm, "the source SU '%s' is dead", lm->source);
+		return;
+	}
 	secd_lm_id_str(lm->lm_id, id);
 	snprintf(path, sizeof(path), "/api/v1/internal/lmstat?lm=%s", id);
 	if (httpc_call(lm->s->d->httpc, u->unit_id, u->api, "GET", path, NULL, 0,

@@ -9,7 +9,8 @@
  * The rejoin (crd.md §6, secd_su_rejoin): at every start the first reconcile comes before
  * the SU serves — its read issued at least 3 x io_timeout after the first renewal
  * completed, so that a write the partner issued while its dead verdict on this SU was
- * fresh (a RECOVER) has landed; a superseded copy is dropped before any /START-VM. */
+ * fresh (a RECOVER) has landed; a superseded copy is dropped before any /START-VM. An LM
+ * that ran when the daemon stopped is decided first (its records, docs/lm.md). */
 #include "secd/lm.h"
 #include "secd/su.h"
 
@@ -139,6 +140,13 @@ static void rc_tick(uv_timer_t *t)
 		return;
 	if (s->rejoining) { /* crd.md §6: 3 x io_timeout after the first renewal completed */
 		uint64_t io = (uint64_t)s->d->cfg.timing.io_ms * NSEC_PER_MSEC;
+		for (struct secd_lm *lm = s->lms; lm; lm = lm->next)
+			if (lm->st != LM_ST_COMPLETED && lm->st != LM_ST_ABORTED) {
+				snprintf(s->not_ready, sizeof(s->not_ready), "rejoining: the live "
+					 "migration of VM %s that ran when the SU daemon stopped is "
+					 "being decided (docs/lm.md)", lm->vm_name);
+				return; /* its records decide first (docs/lm.md crash table) */
+			}
 		if (!(u = rc_partner(s))) { /* left the SU Cluster meanwhile */
 			s->rejoining = false;
 			uv_timer_start(t, rc_tick, SECD_SU_RECONCILE_MS, SECD_SU_RECONCILE_MS);
@@ -157,19 +165,10 @@ static void rc_tick(uv_timer_t *t)
 		rc_start(s, u, false);
 }
 
-/* An LM record other than "abort": an LM to recover (its records decide, docs/lm.md). */
-static bool lm_to_recover(const struct secd_su *s)
-{
-	for (uint32_t i = 0; i < s->m->own.nlm; i++)
-		if (s->m->own.lm[i].kind != CRD_LM_ABORT)
-			return true;
-	return s->lms != NULL;
-}
-
 void secd_su_rejoin(struct secd_su *s, void (*serve)(struct secd_su *s))
 {
 	rejoin_serve = serve;
-	if (!rc_partner(s) || lm_to_recover(s)) {
+	if (!rc_partner(s)) {
 		serve(s);
 		return;
 	}

@@ -285,9 +285,10 @@ void secd_su_relay_sdf_confirmed(struct secd *d, struct api_req *r, const struct
 	c->answer_arg = arg;
 	c->action = "VM2000 command";
 	c->command = strdup(command);
-	body = c->command ? json_pack("{s:s, s:s, s:b}", "command", c->command, "user", c->account,
-				      "confirm_down", confirm_down)
+	body = c->command ? json_pack("{s:s, s:s}", "command", c->command, "user", c->account)
 			  : NULL;
+	if (body && confirm_down) /* only when given: other commands keep their body */
+		json_object_set_new(body, "confirm_down", json_true());
 	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
 	if (!text) {

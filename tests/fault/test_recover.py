@@ -16,6 +16,8 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
 * a recovered definition deleted on su2 does not come back with su1 (tombstone).
 * fencing = none for SUC1: VMS2349 long after the dead bound, VMS2340 with --confirm-down.
 * the two-site split (su1 sees only ext1, su2 only ext2): VMS2349, no automatic recovery.
+* the source SU dies whole in the middle of a live migration and stays down: the target
+  drops its reservation, RECOVER takes the definition there.
 * a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
 * the API checks its body; `sectl vm recover` needs --from or --on.
 
@@ -27,7 +29,7 @@ import pytest
 from lab import SECTL, wait_for
 from lmlab import (make_lab, ok, sdf, vms, start_guest, remove_guest, assert_one_owner,
                    guest_continues, sectl, killed_whole, qemu_pid,
-                   assert_never_twice, slot)
+                   assert_never_twice, slot, migrate, mark, wait_line)
 
 DEAD_BOUND_S = 3.4  # crd.md §8, profile test: fence 2 + W 0.5 + 2 x io 0.3 + margin 0.3
 RENEW_S = 0.2
@@ -36,7 +38,8 @@ FENCE_S = 2.0
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    lb = make_lab(str(tmp_path_factory.mktemp("recover")))
+    # a slow LM copy (1 MiB/s), so that a test can kill the source in the middle of it
+    lb = make_lab(str(tmp_path_factory.mktemp("recover")), bandwidth_mib=1)
     try:
         yield lb
     finally:
@@ -296,6 +299,28 @@ def test_deleted_recovered_definition_does_not_come_back(lab):
         bring_back(lab, "su1")
     assert "G10" not in vms(lab, "su1"), vms(lab, "su1")
     assert "G10" not in vms(lab, "su2")
+
+
+def test_source_dies_mid_lm_and_stays_down(lab):
+    """The source SU dies whole while a live migration copies and does not come back: the
+    target, seeing it dead, drops its reservation (SETUP(MIGR)) so that RECOVER can take
+    the definition there; su1 back later decides its LM (aborted) and drops its copy."""
+    start_guest(lab, "su1", "G11", 14)
+    m2 = mark(lab, "su2")
+    res, lm_id = migrate(lab, "su1", "G11")
+    assert lm_id, res
+    wait_line(lab, "su2", "VMS6020", m2)  # the target prepared: the copy runs
+    t_kill, exited = killed_whole(lab, "su1", 14)
+    try:
+        wait_line(lab, "su2", "VMS2426", m2, timeout=30)  # the target aborted its side
+        wait_recovered(lab, "G11")
+        ok(lab, "su2", "/ACTIVATE-VM-DEFINITION VM-NAME=G11")
+        ok(lab, "su2", "/START-VM IPL-UNIT=A000,VM-ID=G11")
+    finally:
+        bring_back(lab, "su1")
+    assert "G11" not in vms(lab, "su1"), vms(lab, "su1")
+    assert_one_owner(lab, "G11", "su2", extra=[exited])
+    remove_guest(lab, "G11")
 
 
 def test_name_held_by_another_vm(lab):
