@@ -112,7 +112,9 @@ static int find_doubt(struct sectl_client *c, const char *su, const char *vm, ch
 		const char *role = show_str(lm, "role");
 		char vmtxt[32];
 		snprintf(vmtxt, sizeof(vmtxt), "%s", show_str(lm, "vm") ? show_str(lm, "vm") : "");
-		bool mine = idx > 0 ? atoi(vmtxt + 1) == idx : name && !strcasecmp(name, vm);
+		char *end;
+		long lidx = strtol(vmtxt + (vmtxt[0] == '('), &end, 10); /* "(3,G1)" */
+		bool mine = idx > 0 ? *end == ',' && lidx == idx : name && !strcasecmp(name, vm);
 		if (!mine || !role || strcmp(role, "source"))
 			continue;
 		if (st && !strcmp(st, "in-doubt")) {
