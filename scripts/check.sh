@@ -33,7 +33,7 @@ TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" tier tsan 60 -- meson bui
 tier fuzz 75 -- cmd $PY scripts/fuzz-tier.py build-fuzz 7
 [ -x build/tests/sim/crd-sim ] && tier sim 90 -- cmd build/tests/sim/crd-sim --schedules 100000
 [ -d tests/fault ] && [ -n "$(ls tests/fault/test_*.py 2>/dev/null)" ] &&
-	SECLUSTER_BUILD=$PWD/build tier fault 900 -- pytest -q -rs -p no:cacheprovider --durations=5 tests/fault
+	SECLUSTER_BUILD=$PWD/build tier fault 1050 -- pytest -q -rs -p no:cacheprovider --durations=5 tests/fault
 
 awk -v t="$(( $(date +%s) - t0 ))" '{p+=$2; f+=$3; s+=$4}
 	END {printf "total: %d s\n", t; if (s) printf "%d passed, %d failed, %d skipped\n", p, f, s;
