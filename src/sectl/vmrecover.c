@@ -1,11 +1,13 @@
 /* vmrecover.c — `sectl vm recover`: /RECOVER-VM-DEFINITION on the surviving SU of an SU
  * Cluster after its partner failed (issue 7; seed 5; vm2000-facts.md §1.11; crd.md §6).
  *
- *   sectl vm recover VM --from SU [--on SU] [--confirm-down] [--json]
+ *   sectl vm recover VM [--from SU] [--on SU] [--confirm-down] [--json]
  *
  * --from: the failed SU whose definition of VM is taken over; the command runs on its
- * partner in the SU Cluster (GET /api/v1/suclusters), or on --on. Without --from, --on is
- * needed and the SU takes it from its partner (*UNIQUE). --confirm-down: the operator
+ * partner in the SU Cluster (GET /api/v1/suclusters), or on --on. Without --from and --on:
+ * the one SU of an SU Cluster that `sectl units` shows dead or undeterminable (GET
+ * /api/v1/units, alive_verdict); none or several: name it with --from. With --on alone the
+ * SU takes it from its partner (*UNIQUE). --confirm-down: the operator
  * confirms that the failed SU is down, needed when the CRD cannot tell (fencing none, two
  * CRD disks with one unreadable: VMS2349). Prints the SU's messages; exit 0 when the
  * definition was recovered (VMS2340), 1 when refused or in doubt (VMS2348). */
@@ -20,10 +22,11 @@
 #include <strings.h>
 
 const char sectl_vm_recover_usage[] =
-    "usage: sectl vm recover VM --from SU [--on SU] [--confirm-down] [--json]\n"
+    "usage: sectl vm recover VM [--from SU] [--on SU] [--confirm-down] [--json]\n"
     "                           [--config FILE] [-v]\n"
     "takes over the VM definition VM from the failed SU --from on its partner in the SU\n"
-    "Cluster (or on --on): /RECOVER-VM-DEFINITION. Refused while the failed SU may still\n"
+    "Cluster (or on --on): /RECOVER-VM-DEFINITION; without --from, the one SU that sectl\n"
+    "units shows dead or undeterminable. Refused while the failed SU may still\n"
     "run (VMS2344); when the CRD cannot tell (VMS2349) --confirm-down says it is down.\n"
     "Then /ACTIVATE-VM-DEFINITION and /START-VM it there (sectl sdf).\n";
 
@@ -73,9 +76,41 @@ static int recover_args(int argc, char **argv, struct recover *q)
 		return sectl_usage_error("vm", u, "%s", "missing VM");
 	if (sectl_vm_index(q->vm) > 0)
 		return sectl_usage_error("vm", u, "%s", "VM: a VM name (RECOVER takes no index)");
-	if (!q->from && !q->on)
-		return sectl_usage_error("vm", u, "%s", "--from SU (the failed SU) or --on SU");
 	return -1;
+}
+
+/* The one SU that the units view shows dead or undeterminable, into buf. */
+static int failed_su(struct sectl_client *c, char *buf, size_t size)
+{
+	struct sec_err err = {0};
+	json_t *ans = NULL, *u;
+	char names[256] = "";
+	size_t i, n = 0;
+
+	if (sectl_client_call(c, "GET", "/api/v1/units", NULL, 0, &ans, &err) < 0)
+		return sectl_fail(&err);
+	json_array_foreach(json_object_get(ans, "units"), i, u)
+	{
+		const char *name = show_str(u, "name"), *role = show_str(u, "role");
+		const char *v = show_str(u, "alive_verdict");
+		if (!name || !role || strcmp(role, "SU") || !v ||
+		    (strcmp(v, "dead") && strcmp(v, "undeterminable")))
+			continue;
+		if (n++ == 0)
+			snprintf(buf, size, "%s", name);
+		size_t l = strlen(names);
+		snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "", name);
+	}
+	json_decref(ans);
+	if (n == 1)
+		return SECTL_EXIT_OK;
+	if (n == 0)
+		fprintf(stderr, "sectl: no SU is dead or undeterminable (sectl units); name the "
+			"failed SU with --from\n");
+	else
+		fprintf(stderr, "sectl: the SUs %s are dead or undeterminable: name the failed SU "
+			"with --from\n", names);
+	return SECTL_EXIT_FAIL;
 }
 
 /* The partner of SU from in its SU Cluster, into buf. */
@@ -111,7 +146,7 @@ int sectl_vm_recover(int argc, char **argv)
 	struct recover q = {0};
 	struct sectl_client *c = NULL;
 	struct sec_err err = {0};
-	char on[128], path[192];
+	char on[128], from[128], path[192];
 	json_t *ans = NULL, *body;
 	const json_t *m;
 	size_t i;
@@ -121,6 +156,11 @@ int sectl_vm_recover(int argc, char **argv)
 		return rc;
 	if ((rc = sectl_connect(&q.o, true, &c)) != SECTL_EXIT_OK)
 		return rc;
+	if (!q.from && !q.on) {
+		if ((rc = failed_su(c, from, sizeof(from))) != SECTL_EXIT_OK)
+			goto out;
+		q.from = from;
+	}
 	if (q.on)
 		snprintf(on, sizeof(on), "%s", q.on);
 	else if ((rc = partner_of(c, q.from, on, sizeof(on))) != SECTL_EXIT_OK)

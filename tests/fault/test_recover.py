@@ -19,7 +19,8 @@ guest counting on its console, timing profile `test` (dead_bound 3.4 s, renew 0.
 * the source SU dies whole in the middle of a live migration and stays down: the target
   drops its reservation, RECOVER takes the definition there.
 * a different VM of the same name on su2: VMS2346 (with VMS4013), nothing dropped.
-* the API checks its body; `sectl vm recover` needs --from or --on.
+* the API checks its body; `sectl vm recover` without --from takes the SU `sectl units`
+  shows dead, and with none says so.
 
 One lab for the module (lmlab.make_lab). Waits use deadlines, never fixed sleeps."""
 import os, shutil, subprocess, time
@@ -74,8 +75,8 @@ def test_su_outage_recover_start_rejoin(lab):
         assert "% VMS2344 REMOTE SU 'su1' IS RUNNING" in r.stdout, r.stdout
         assert "G1" not in vms(lab, "su2")
 
-        def accepted():
-            r = recover(lab, "G1", "--from", "su1")
+        def accepted():  # without --from: the SU that `sectl units` shows dead
+            r = recover(lab, "G1")
             return r if r.returncode == 0 else None
         r = wait_for(accepted, 30, "RECOVER accepted once su1 is dead", interval=0.2)
         t_ok = time.monotonic_ns()
@@ -342,8 +343,9 @@ def test_name_held_by_another_vm(lab):
 
 
 def test_usage_and_api_body(lab):
-    r = recover(lab, "G3")
-    assert r.returncode == 2 and "--from" in r.stderr, r.stderr
+    r = recover(lab, "G3")  # no SU dead: which one failed must be named
+    assert r.returncode == 1 and "no SU is dead or undeterminable" in r.stderr, r.stderr
+    assert "--from" in r.stderr
     st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover", {"vm": "G3", "x": 1})
     assert st == 400 and b["error"]["message"].startswith("x: unknown field"), b
     st, b = lab.call("mu1", "POST", "/api/v1/sus/su2/recover", {"vm": "3"})
