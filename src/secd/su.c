@@ -450,8 +450,7 @@ static void su_reconcile(struct secd_su *s)
 	}
 }
 
-/* The SU accepts VM2000 commands from now on (after the rejoin, crd.md §6). */
-static void su_serve(struct secd_su *s)
+void secd_su_serve(struct secd_su *s)
 {
 	if (s->serving || s->stopping)
 		return;
@@ -486,7 +485,7 @@ static void su_on_list_end(void *u, uint32_t seq, uint32_t count)
 	memset(s->lc, 0, sizeof(s->lc));
 	memset(s->lseen, 0, sizeof(s->lseen));
 	if (!s->serving && !s->rejoining)
-		secd_su_rejoin(s, su_serve);
+		secd_su_rejoin(s);
 }
 
 static void su_on_exited(void *u, const struct guard_child *c)

@@ -176,9 +176,11 @@ struct secd_su *secd_su_of(struct secd *d);
 void secd_su_reconcile_start(struct secd_su *s);
 /* The rejoin rule of crd.md §6 (an SU of an SU Cluster, at every start): after its first
  * renewal and 3 x io_timeout, read the partner's region, reconcile, and only then serve
- * (serve(s) is called; VMS6000 until then, with the reason in not_ready); an LM that ran
+ * (secd_su_serve; VMS6000 until then, with the reason in not_ready); an LM that ran
  * when the daemon stopped is decided first. An SU in no SU Cluster serves at once. */
-void secd_su_rejoin(struct secd_su *s, void (*serve)(struct secd_su *s));
+void secd_su_rejoin(struct secd_su *s);
+/* su.c: the SU accepts VM2000 commands from now on (after the rejoin, crd.md §6). */
+void secd_su_serve(struct secd_su *s);
 void secd_su_reconcile_stop(struct secd_su *s);
 
 /* ---- suvm.c ---- */

@@ -31,7 +31,6 @@ struct rc_job {
 	struct crd_owner_region own; /* the partner's records */
 };
 
-static void (*rejoin_serve)(struct secd_su *s);
 static void rc_tick(uv_timer_t *t);
 
 static struct su_plan *rc_plan(void *arg, const struct su_model *live)
@@ -54,7 +53,7 @@ static void rc_done(void *arg, const struct su_plan *p)
 			s->rc_busy = false;
 			uv_timer_start(&s->rctimer, rc_tick, SECD_SU_RECONCILE_MS,
 				       SECD_SU_RECONCILE_MS);
-			rejoin_serve(s);
+			secd_su_serve(s);
 		} else {
 			s->rc_busy = false; /* the next rejoin tick tries again */
 		}
@@ -106,13 +105,12 @@ static const struct cluster_unit *rc_partner(struct secd_su *s)
 {
 	const struct cluster_global *g = s->d->global;
 	const char *partner = NULL;
+	int k;
 
-	if (!g || !cluster_su_cluster_of(g, s->d->cfg.name, &partner) || !partner)
+	if (!g || !cluster_su_cluster_of(g, s->d->cfg.name, &partner) || !partner ||
+	    (k = cluster_global_find_unit(g, partner)) < 0)
 		return NULL;
-	for (uint32_t i = 0; i < g->n_units; i++)
-		if (!strcmp(g->units[i].name, partner))
-			return &g->units[i];
-	return NULL;
+	return &g->units[k];
 }
 
 static void rc_start(struct secd_su *s, const struct cluster_unit *u, bool rejoin)
@@ -150,7 +148,7 @@ static void rc_tick(uv_timer_t *t)
 		if (!(u = rc_partner(s))) { /* left the SU Cluster meanwhile */
 			s->rejoining = false;
 			uv_timer_start(t, rc_tick, SECD_SU_RECONCILE_MS, SECD_SU_RECONCILE_MS);
-			rejoin_serve(s);
+			secd_su_serve(s);
 		} else if (s->first_renew_ns && clock_monotonic_ns() >= s->first_renew_ns + 3 * io) {
 			rc_start(s, u, true);
 		}
@@ -165,11 +163,10 @@ static void rc_tick(uv_timer_t *t)
 		rc_start(s, u, false);
 }
 
-void secd_su_rejoin(struct secd_su *s, void (*serve)(struct secd_su *s))
+void secd_su_rejoin(struct secd_su *s)
 {
-	rejoin_serve = serve;
 	if (!rc_partner(s)) {
-		serve(s);
+		secd_su_serve(s);
 		return;
 	}
 	s->rejoining = true;
