@@ -218,7 +218,8 @@ def complete_all(comp, lines):
     one is being typed), from one bash."""
     script = ["source %s" % shlex.quote(comp)]
     for words in lines:
-        script.append("COMP_WORDS=(%s); COMP_CWORD=%d; _sectl; printf '%%s\\n' \"${COMPREPLY[@]}\" @end"
+        script.append("COMP_WORDS=(%s); COMP_CWORD=%d; _sectl; "
+                      "printf '%%s\\n' \"${COMPREPLY[@]}\" @end"
                       % (" ".join(shlex.quote(w) for w in words), len(words) - 1))
     r = run(["bash", "--norc", "--noprofile", "-c", "\n".join(script)])
     assert r.returncode == 0 and r.stderr == "", r.stderr
