@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev python3 python3-pytest
       libcmocka-dev libjansson-dev libsodium-dev libinih-dev libuv1-dev
       libsqlite3-dev libmicrohttpd-dev libcurl4-openssl-dev nftables iproute2
-      qemu-system-x86 qemu-utils)
+      qemu-system-x86 qemu-utils groff-base)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -59,10 +59,11 @@ int lab_find_secd(char buf[LAB_PATH_MAX], struct sec_err *err)
 	self[n] = '\0';
 	snprintf(dir, sizeof(dir), "%s", dirname(self));
 	if (try_secd(dir, "../secd/secd", buf) || /* the build tree */
-	    try_secd(dir, "secd", buf))            /* installed next to sectl */
+	    try_secd(dir, "../sbin/secd", buf) || /* installed: PREFIX/bin/sectl, PREFIX/sbin/secd */
+	    try_secd(dir, "secd", buf))            /* next to sectl */
 		return 0;
-	return sec_errf(err, -ENOENT, "cannot find secd: not in %s/../secd/ nor in %s/; set "
-			"SECLUSTER_SECD to its path", dir, dir);
+	return sec_errf(err, -ENOENT, "cannot find secd: not in %s/../secd/, %s/../sbin/ nor "
+			"in %s/; set SECLUSTER_SECD to its path", dir, dir, dir);
 }
 
 /* The child: its own session, the fds prepared by the parent, nothing else; then exec.

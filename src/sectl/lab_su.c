@@ -40,9 +40,11 @@ static bool executable(const char *path)
 	return access(path, X_OK) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* $env, else DIR/../guard/NAME (build tree), else DIR/NAME (installed; DIR = sectl's). */
+/* $env, else DIR/../guard/NAME (build tree), else DIR/../sbin/NAME (installed: make
+ * install puts sec-guard there), else DIR/NAME (DIR = sectl's). */
 static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], struct sec_err *err)
 {
+	static const char *const where[] = {"%s/../guard/%s", "%s/../sbin/%s", "%s/%s"};
 	char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64];
 	const char *e = getenv(env);
 	ssize_t n;
@@ -57,8 +59,8 @@ static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], 
 		return sec_errf(err, -errno, "cannot read /proc/self/exe: %s", strerror(errno));
 	self[n] = '\0';
 	snprintf(dir, sizeof(dir), "%s", dirname(self));
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), i ? "%s/%s" : "%s/../guard/%s", dir, name);
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+		snprintf(path, sizeof(path), where[i], dir, name);
 		if (strlen(path) < LAB_PATH_MAX && executable(path)) {
 			memcpy(buf, path, strlen(path) + 1);
 			return 0;
@@ -66,9 +68,9 @@ static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], 
 	}
 	return sec_errf(err, -ENOENT,
 			"cannot find %s (the SUs' guard, src/guard): not in "
-			"%s/../guard/ nor in %s/; build it, set %s to its path, or run the SUs "
-			"without guests: 'sectl lab up --no-guard'",
-			name, dir, dir, env);
+			"%s/../guard/, %s/../sbin/ nor in %s/; build it, set %s to its path, or "
+			"run the SUs without guests: 'sectl lab up --no-guard'",
+			name, dir, dir, dir, env);
 }
 
 int lab_find_bins(const struct lab *lab, struct lab_bins *b, struct sec_err *err)
