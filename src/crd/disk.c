@@ -60,7 +60,11 @@ int crd_disk_open(const char *path, struct crd_disk **ret, struct sec_err *reter
 	d->direct = true;
 	fd = sys_ops->open(path, O_RDWR | O_DIRECT | O_CLOEXEC, 0);
 	if (fd < 0 && errno == EINVAL) {
-		log_debug("crd disk '%s' refuses O_DIRECT, using buffered I/O", path);
+		/* Only a file system that the statfs check of file.c accepted (or unsafe_crd_fs)
+		 * gets here; buffered I/O weakens the staleness rules of crd.md §2 across hosts
+		 * (docs/install.md), so an operator must see it. */
+		log_warnx("crd disk '%s' refuses O_DIRECT: using buffered I/O with fdatasync; "
+			  "another host may read stale blocks of it (docs/install.md)", path);
 		d->direct = false;
 		fd = sys_ops->open(path, O_RDWR | O_CLOEXEC, 0);
 	}
