@@ -83,7 +83,9 @@ char *show_snapshot_age(const json_t *snap, char *buf, size_t size)
 
 	if (json_is_number(age))
 		show_age((long long)json_number_value(age), a, sizeof(a));
-	if (json_is_integer(ver))
+	if (json_is_integer(ver) && json_integer_value(ver) == 0) /* nothing published yet */
+		snprintf(buf, size, "not known yet: no status from the Master MU so far");
+	else if (json_is_integer(ver))
 		snprintf(buf, size, "as of %s ago, version %lld", a,
 			 (long long)json_integer_value(ver));
 	else

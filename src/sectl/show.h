@@ -26,7 +26,8 @@ const char *show_alive_verdict(const json_t *u, char *buf, size_t size);
 /* Local time of ms since the epoch, ISO 8601 to the second: "2026-11-30 03:13:20". */
 char *show_local_time(int64_t ms, char *buf, size_t size);
 /* "as of 0.1 s ago, version 812" from a snapshot's age_ms and version (either may be
- * missing: "as of ? ago"). Returns buf. */
+ * missing: "as of ? ago"); version 0 (no snapshot published yet): "not known yet: no
+ * status from the Master MU so far" (51 bytes: size ≥ 64). Returns buf. */
 char *show_snapshot_age(const json_t *snap, char *buf, size_t size);
 /* Prints "Total: N from M" of an events or audit page (total, all; seed 2.3.2, 2.3.3), and
  * " (showing 51-100)" when the page shows only some of them (shown: rows on the page). */

@@ -316,6 +316,17 @@ def test_cluster_status_without_master(api, d):
     assert j["master_mu"] is None
 
 
+def test_status_before_the_first_snapshot(api, d):
+    """secd answers version 0 (age_ms null) until the Master MU published its first status
+    (secd_snapshot_view): the header says so instead of "as of ? ago, version 0"."""
+    api.snapshot = dict(NO_MASTER, version=0, age_ms=None, units=[], su_clusters=[])
+    for cmd in (["cluster", "status"], ["units"]):
+        r = sectl(write_config(d, [api.addr]), *cmd)
+        assert r.returncode == 0, r.stderr
+        assert "not known yet: no status from the Master MU so far" in r.stdout.splitlines()[0]
+        assert "version 0" not in r.stdout
+
+
 def test_cluster_status_with_one_server_and_a_broken_link(api, d):
     api.snapshot = dict(SNAPSHOT, isl_e="ERROR", status="WARNING", management_cluster=dict(
         SNAPSHOT["management_cluster"], versions_differ=True,
