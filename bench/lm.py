@@ -3,7 +3,7 @@
 one run (issue 5 "What it must show"; docs/benchmarks.md "Live Migration").
 
     bench/lm.py [--sizes 64,512] [--dirty 256,16384] [--runs 5] [--build build] [--json]
-                [--tcg-stop] [--bare-nice 10]
+                [--raw FILE] [--keep] [--tcg-stop] [--bare-nice 10] [--bare-auto-converge 1]
 
 One lab (`sectl lab up --servers 2 --mus-per-server 1 --sus-per-server 1 --su-cluster
 --profile lab`) in a temporary directory. Per condition (guest size MiB x dirty rate KiB/s)
@@ -16,13 +16,23 @@ moves it to su2 (the LM object gives setup_ms, copy_ms, switchover_ms, pause_ms)
 bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it, its two
 QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice).
 
-Printed per condition, medians and p99 (nearest rank):
-  copy     secluster migrate -> source completed  vs  bare migrate -> completed; the ratio
-  overhead secluster accepted -> target RESUME minus bare migrate -> target RESUME (ms):
-           what the orchestration adds (the target's QEMU start, the CRD writes, the
-           commit before cont)
-  pause    STOP -> RESUME, secluster (commit included) and bare (no commit)
-and whether every guest went on with check=ok. By hand; not a test. Every process is ended
+Printed per condition (median [min-max] of the runs; p99 nearest rank = the maximum
+below 100 runs), with the load average before and after:
+  copy      secluster migrate sent -> the source's MIGRATION{completed} received (secd's
+            CLOCK_MONOTONIC, the LM object's copy_ms) vs bare the same interval the same way
+            (bench/lm-bare.py, its source with auto-converge as secluster's on an SU x86,
+            --bare-auto-converge); copy_ratio = median / median
+  overhead  the goal's figure: what secluster adds beyond the copy, i.e. the medians of
+            (accepted -> target RESUME) - copy for secluster and (migrate -> RESUME) - copy
+            for bare, subtracted: the setup (the target's QEMU start and reservation, the
+            unit calls) and the commit before cont; overhead_total_ms subtracts the whole
+            intervals (the copies' difference included, the figure of the first two runs)
+  pause     STOP -> RESUME, secluster (commit included) and bare (no commit)
+  where it goes (the LM object, docs/api.md): setup_ms, prepare_ms, target_reserve_ms,
+            switchover_ms = target_load_wait_ms (the target QEMU still loading after the
+            source's completed) + target_commit_ms (its CRD write and cont)
+and whether every guest went on with check=ok. --raw FILE keeps every run of both drivers.
+By hand; not a test. Every process is ended
 by its PID (`sectl lab down`, the bare script's kill)."""
 import argparse, importlib.util, json, math, os, shutil, statistics, subprocess, sys, tempfile, \
     time
@@ -88,9 +98,12 @@ class Lab:
         text = "\n".join(l["text"] for l in json.loads(r.stdout)["lines"]) + "\n"
         return [x for b in gc.parse_console(text) for x in b["reports"]]
 
-    def down(self):
+    def down(self, keep=False):
         self.run("lab", "down", "--dir", self.dir, check=False)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if keep:
+            print(f"lab folder kept: {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def one_lm(lab, size, n):
@@ -115,6 +128,83 @@ def one_lm(lab, size, n):
     return lm
 
 
+def stats(xs):
+    """{"median", "min", "max", "p99", "n"} of the numbers in xs (None and -1 left out)."""
+    xs = [x for x in xs if x is not None and x >= 0]
+    if not xs:
+        return None
+    return {"median": round(statistics.median(xs), 1), "min": round(min(xs), 1),
+            "max": round(max(xs), 1), "p99": round(p99(xs), 1), "n": len(xs)}
+
+
+def load():
+    """The load averages (1, 5, 15 min) now: other labs run on this machine too."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def summarize(size, dirty, sec, bare, load_before):
+    """One condition's row: medians with their spread, the ratio and the overheads."""
+    good = [x for x in sec if x.get("state") == "completed"]
+    row = {"size_mib": size, "dirty_kib": dirty, "runs": len(sec), "completed": len(good),
+           "guest_ok": sum(1 for x in sec if x["guest_ok"]),
+           "bare_guest_ok": sum(1 for b in bare if b.get("ok")),
+           # why an LM did not complete (its reason, or sectl's stderr)
+           "not_completed": [x.get("reason") or x.get("state") for x in sec
+                             if x.get("state") != "completed"],
+           "load": [load_before, load()]}
+    if not good:
+        return row
+    total = [x["setup_ms"] + x["copy_ms"] + x["switchover_ms"] for x in good]
+    row["secluster"] = {k: stats(x.get(k) for x in good) for k in SEC_KEYS}
+    row["secluster"]["total_ms"] = stats(total)
+    row["secluster"]["beyond_copy_ms"] = stats(t - x["copy_ms"] for t, x in zip(total, good))
+    row["bare"] = {k: stats(b.get(k) for b in bare) for k in BARE_KEYS}
+    row["bare"]["beyond_copy_ms"] = stats(b["total_ms"] - b["migrate_to_completed_ms"]
+                                          for b in bare)
+    med = lambda side, k: row[side][k]["median"]  # noqa: E731
+    row["copy_ratio"] = round(med("secluster", "copy_ms") / med("bare", "migrate_to_completed_ms"),
+                              2)
+    # the goal's overhead: what secluster adds beyond the migrate -> completed phase (its
+    # setup, its commit before cont), the copies' own difference left out (copy_ratio)
+    row["overhead_ms"] = round(med("secluster", "beyond_copy_ms") - med("bare", "beyond_copy_ms"),
+                               1)
+    # the earlier figure: whole against whole (the copies' difference included)
+    row["overhead_total_ms"] = round(med("secluster", "total_ms") - med("bare", "total_ms"), 1)
+    # the overhead without the target QEMU's start, which bare does before its clock runs
+    # (measured there: exec -> QMP ready)
+    row["overhead_without_qemu_start_ms"] = round(row["overhead_ms"] - med("bare", "tgt_start_ms"),
+                                                  1)
+    return row
+
+
+SEC_KEYS = ("setup_ms", "prepare_ms", "target_reserve_ms", "copy_ms", "switchover_ms",
+            "target_load_wait_ms", "target_commit_ms", "pause_ms")
+BARE_KEYS = ("migrate_to_completed_ms", "total_ms", "pause_ms", "tgt_completed_after_src_ms",
+             "cont_to_resume_ms", "tgt_start_ms")
+
+
+def line(row):
+    """The row in one human line: median [min-max]."""
+    if "secluster" not in row:
+        return f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s: no LM completed {row}"
+
+    def f(side, k):
+        v = row[side][k]
+        return f"{v['median']:.0f} [{v['min']:.0f}-{v['max']:.0f}]" if v else "-"
+    return (f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s, {row['runs']} runs, load "
+            f"{row['load'][0][0]}->{row['load'][1][0]}: copy {f('secluster', 'copy_ms')} / bare "
+            f"{f('bare', 'migrate_to_completed_ms')} ratio {row['copy_ratio']}; beyond copy "
+            f"{f('secluster', 'beyond_copy_ms')} / bare {f('bare', 'beyond_copy_ms')} overhead "
+            f"{row['overhead_ms']} (whole {row['overhead_total_ms']}, without a QEMU start "
+            f"{row['overhead_without_qemu_start_ms']}: bare's {f('bare', 'tgt_start_ms')}); setup "
+            f"{f('secluster', 'setup_ms')} of it target reserve "
+            f"{f('secluster', 'target_reserve_ms')}; pause {f('secluster', 'pause_ms')} p99 "
+            f"{row['secluster']['pause_ms']['p99']:.0f} / bare {f('bare', 'pause_ms')} p99 "
+            f"{row['bare']['pause_ms']['p99']:.0f}; target load wait "
+            f"{f('secluster', 'target_load_wait_ms')} commit {f('secluster', 'target_commit_ms')};"
+            f" guest ok {row['guest_ok']}/{row['runs']}, bare {row['bare_guest_ok']}/{row['runs']}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="64,512")
@@ -122,14 +212,20 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--raw", help="append every run's data (both drivers) to this file, "
+                    "one JSON line each")
+    ap.add_argument("--keep", action="store_true", help="keep the lab folder (its logs)")
     ap.add_argument("--tcg-stop", action="store_true",
                     help="secluster's default under TCG: the guest stopped for the copy")
     ap.add_argument("--bare-nice", type=int, default=10,
                     help="nice value of the bare QEMUs (sec-guard runs secluster's at 10)")
+    ap.add_argument("--bare-auto-converge", type=int, default=1, choices=(0, 1),
+                    help="the bare source's auto-converge (secluster sets it on an SU x86)")
     a = ap.parse_args()
     lm_bare.lmpair.QEMU_NICE = a.bare_nice
     lab = Lab(a.build)
     out, n = [], 0
+    raw = open(a.raw, "a") if a.raw else None
     try:
         for size in [int(x) for x in a.sizes.split(",")]:
             for dirty in [int(x) for x in a.dirty.split(",")]:
@@ -137,41 +233,25 @@ def main():
                 lab.configure([f"ipl_append = marker=A001 report_ms=100 dirty_kib={dirty} "
                                f"ws_kib={ws}",
                                f"lm_tcg_live = {'false' if a.tcg_stop else 'true'}"])
-                sec, bare = [], []
+                sec, bare, before = [], [], load()
                 for _ in range(a.runs):
                     n += 1
                     sec.append(one_lm(lab, size, n))
-                    bare.append(lm_bare.run_bare_lm(size, dirty, a.build))
-                good = [s for s in sec if s.get("state") == "completed"]
-                row = {"size_mib": size, "dirty_kib": dirty, "runs": a.runs,
-                       "completed": len(good),
-                       "guest_ok": sum(1 for s in sec if s["guest_ok"]),
-                       "bare_guest_ok": sum(1 for b in bare if b.get("ok")),
-                       # why an LM did not complete (its reason, or sectl's stderr)
-                       "not_completed": [s.get("reason") or s.get("state") for s in sec
-                                         if s.get("state") != "completed"]}
-                if good:
-                    copy = [s["copy_ms"] for s in good]
-                    tot = [s["setup_ms"] + s["copy_ms"] + s["switchover_ms"] for s in good]
-                    pause = [s["pause_ms"] for s in good]
-                    bcopy = [b["migrate_to_completed_ms"] for b in bare]
-                    btot = [b["total_ms"] for b in bare]
-                    bpause = [b["pause_ms"] for b in bare]
-                    row.update({
-                        "copy_ms": [statistics.median(copy), p99(copy)],
-                        "bare_copy_ms": [statistics.median(bcopy), p99(bcopy)],
-                        "copy_ratio": statistics.median(copy) / statistics.median(bcopy),
-                        "overhead_ms": statistics.median(tot) - statistics.median(btot),
-                        "setup_ms": statistics.median(s["setup_ms"] for s in good),
-                        "switchover_ms": statistics.median(s["switchover_ms"] for s in good),
-                        "pause_ms": [statistics.median(pause), p99(pause)],
-                        "bare_pause_ms": [statistics.median(bpause), p99(bpause)],
-                    })
+                    bare.append(lm_bare.run_bare_lm(size, dirty, a.build,
+                                                    auto_converge=bool(a.bare_auto_converge)))
+                    if raw:
+                        raw.write(json.dumps({"size_mib": size, "dirty_kib": dirty,
+                                              "secluster": sec[-1], "bare": bare[-1],
+                                              "load": load()}) + "\n")
+                        raw.flush()
+                row = summarize(size, dirty, sec, bare, before)
                 out.append(row)
                 if not a.json:
-                    print(json.dumps(row), flush=True)
+                    print(line(row), flush=True)
     finally:
-        lab.down()
+        lab.down(a.keep)
+        if raw:
+            raw.close()
     if a.json:
         print(json.dumps(out, indent=1))
 
