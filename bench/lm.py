@@ -98,6 +98,24 @@ class Lab:
         text = "\n".join(l["text"] for l in json.loads(r.stdout)["lines"]) + "\n"
         return [x for b in gc.parse_console(text) for x in b["reports"]]
 
+    def daemon_cpu_ms(self):
+        """CPU time (user + system, ms) used so far by this lab's daemons (every secd,
+        sec-guard and fake watchdog whose command line names the lab's folder), not their
+        QEMUs: what the orchestration costs the two cores the QEMUs share."""
+        tick, total = os.sysconf("SC_CLK_TCK"), 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read()
+                if self.dir.encode() not in cmd or b"qemu-system" in cmd:
+                    continue
+                with open(f"/proc/{pid}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+                total += int(st[11]) + int(st[12])  # utime, stime (fields 14, 15)
+            except (OSError, IndexError, ValueError):
+                continue
+        return total * 1000 / tick
+
     def down(self, keep=False):
         self.run("lab", "down", "--dir", self.dir, check=False)
         if keep:
@@ -113,8 +131,10 @@ def one_lm(lab, size, n):
     lab.sdf("su1", f"/ACTIVATE-VM-DEFINITION VM-NAME={vm}")
     lab.sdf("su1", f"/START-VM IPL-UNIT=A000,VM-ID={vm}")
     lab.wait(lambda: len(lab.reports("su1", vm)) >= 3, 120, f"{vm} reporting")
+    cpu0, child0, t0 = lab.daemon_cpu_ms(), os.times(), time.monotonic()
     r = lab.run("vm", "migrate", vm, "--su", "su1", "--to", "su2", "--json", check=False,
                 timeout=300)
+    t1, cpu1, child1 = time.monotonic(), lab.daemon_cpu_ms(), os.times()
     lm = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {"state": r.stderr}
     ok = lm.get("state") == "completed"
     if ok:
@@ -125,6 +145,11 @@ def one_lm(lab, size, n):
         lab.sdf(su, f"/DELETE-VM VM-ID={vm},CHECK-VM-STATE=*NO", check=False)
         lab.sdf(su, f"/DELETE-VM-DEFINITION VM-NAME={vm}", check=False)
     lm["guest_ok"] = ok
+    # CPU used while `sectl vm migrate` ran: the lab's daemons, and sectl itself
+    lm["daemon_cpu_ms"] = round(cpu1 - cpu0, 1)
+    lm["sectl_wall_ms"] = round((t1 - t0) * 1000, 1)
+    lm["sectl_cpu_ms"] = round(1000 * (child1.children_user + child1.children_system -
+                                       child0.children_user - child0.children_system), 1)
     return lm
 
 
@@ -178,9 +203,10 @@ def summarize(size, dirty, sec, bare, load_before):
 
 
 SEC_KEYS = ("setup_ms", "prepare_ms", "target_reserve_ms", "copy_ms", "switchover_ms",
-            "target_load_wait_ms", "target_commit_ms", "pause_ms")
+            "target_load_wait_ms", "target_commit_ms", "pause_ms", "dirty_sync_count",
+            "daemon_cpu_ms", "sectl_cpu_ms", "sectl_wall_ms")
 BARE_KEYS = ("migrate_to_completed_ms", "total_ms", "pause_ms", "tgt_completed_after_src_ms",
-             "cont_to_resume_ms", "tgt_start_ms")
+             "cont_to_resume_ms", "tgt_start_ms", "dirty_sync_count")
 
 
 def line(row):
@@ -202,6 +228,8 @@ def line(row):
             f"{row['secluster']['pause_ms']['p99']:.0f} / bare {f('bare', 'pause_ms')} p99 "
             f"{row['bare']['pause_ms']['p99']:.0f}; target load wait "
             f"{f('secluster', 'target_load_wait_ms')} commit {f('secluster', 'target_commit_ms')};"
+            f" daemons' CPU {f('secluster', 'daemon_cpu_ms')} ms during `sectl vm migrate` of "
+            f"{f('secluster', 'sectl_wall_ms')} ms;"
             f" guest ok {row['guest_ok']}/{row['runs']}, bare {row['bare_guest_ok']}/{row['runs']}")
 
 

@@ -229,11 +229,19 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 	 * and as the target reported them: its reservation plan, its wait for its own
 	 * `completed` after the commit request, its commit write and `cont` */
 	if (o && lm->outgoing)
-		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f}", "prepare_ms",
+		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}", "prepare_ms",
 						     ms_between(lm->t_prepare_sent, lm->t_prepared),
 						     "target_reserve_ms", lm->tgt_reserve_ms,
 						     "target_load_wait_ms", lm->tgt_load_wait_ms,
-						     "target_commit_ms", lm->tgt_commit_ms));
+						     "target_commit_ms", lm->tgt_commit_ms,
+						     /* QEMU's own, as of the last query-migrate
+						      * (-1: not told) */
+						     "dirty_sync_count",
+						     (json_int_t)(lm->q.status[0] ? lm->q.dirty_sync_count
+										  : -1),
+						     "qemu_downtime_ms",
+						     (json_int_t)(lm->q.status[0] ? lm->q.downtime_ms
+										  : -1)));
 	return o;
 }
 
