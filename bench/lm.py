@@ -4,6 +4,7 @@ one run (issue 5 "What it must show"; docs/benchmarks.md "Live Migration").
 
     bench/lm.py [--sizes 64,512] [--dirty 256,16384] [--runs 5] [--build build] [--json]
                 [--raw FILE] [--keep] [--tcg-stop] [--bare-nice 10] [--bare-auto-converge 1]
+                [--daemon-nice N]
 
 One lab (`sectl lab up --servers 2 --mus-per-server 1 --sus-per-server 1 --su-cluster
 --profile lab`) in a temporary directory. Per condition (guest size MiB x dirty rate KiB/s)
@@ -31,7 +32,9 @@ below 100 runs), with the load average before and after:
   where it goes (the LM object, docs/api.md): setup_ms, prepare_ms, target_reserve_ms,
             switchover_ms = target_load_wait_ms (the target QEMU still loading after the
             source's completed) + target_commit_ms (its CRD write and cont)
-and whether every guest went on with check=ok. --raw FILE keeps every run of both drivers.
+and whether every guest went on with check=ok. --raw FILE keeps every run of both drivers;
+--daemon-nice N runs the lab's secd threads at nice N (an experiment: are the daemons at
+nice 0 what slows the nice-10 QEMUs?).
 By hand; not a test. Every process is ended
 by its PID (`sectl lab down`, the bare script's kill)."""
 import argparse, importlib.util, json, math, os, shutil, statistics, subprocess, sys, tempfile, \
@@ -53,7 +56,8 @@ def p99(xs):
 
 
 class Lab:
-    def __init__(self, build):
+    def __init__(self, build, daemon_nice=None):
+        self.daemon_nice = daemon_nice
         self.sectl = os.path.join(build, "src/sectl/sectl")
         self.tmp = tempfile.mkdtemp(prefix="bench-lm-")
         self.dir = os.path.join(self.tmp, "lab")
@@ -83,6 +87,8 @@ class Lab:
             self.run("lab", "start", "--dir", self.dir, su)
         self.wait(lambda: all(self.sdf(su, "/SHOW-VM-RESOURCES", check=False).returncode == 0
                               for su in ("su1", "su2")), 60, "both SUs serving")
+        if self.daemon_nice is not None:
+            self.renice_daemons(self.daemon_nice)
 
     def wait(self, cond, timeout, what):
         end = time.monotonic() + timeout
@@ -110,17 +116,40 @@ class Lab:
                 if os.path.exists(path):
                     open(path, "w").close()
 
+    def daemon_pids(self):
+        """The PIDs of this lab's daemons (secd, sec-guard, fake watchdog): the processes
+        whose command line names the lab's folder, QEMUs left out."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if self.dir.encode() in cmd and b"qemu-system" not in cmd:
+                pids.append(int(pid))
+        return pids
+
+    def renice_daemons(self, nice):
+        """An experiment (--daemon-nice): every secd thread of the lab to nice (threads
+        at a real-time priority, the CRD disk threads, are not affected by nice)."""
+        for pid in self.daemon_pids():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() != "secd":
+                        continue
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+            except OSError:
+                continue
+
     def daemon_cpu_ms(self):
         """CPU time (user + system, ms) used so far by this lab's daemons (every secd,
         sec-guard and fake watchdog whose command line names the lab's folder), not their
         QEMUs: what the orchestration costs the two cores the QEMUs share."""
         tick, total = os.sysconf("SC_CLK_TCK"), 0
-        for pid in filter(str.isdigit, os.listdir("/proc")):
+        for pid in self.daemon_pids():
             try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read()
-                if self.dir.encode() not in cmd or b"qemu-system" in cmd:
-                    continue
                 with open(f"/proc/{pid}/stat") as f:
                     st = f.read().rsplit(")", 1)[1].split()
                 total += int(st[11]) + int(st[12])  # utime, stime (fields 14, 15)
@@ -265,9 +294,11 @@ def main():
                     help="nice value of the bare QEMUs (sec-guard runs secluster's at 10)")
     ap.add_argument("--bare-auto-converge", type=int, default=1, choices=(0, 1),
                     help="the bare source's auto-converge (secluster sets it on an SU x86)")
+    ap.add_argument("--daemon-nice", type=int, default=None,
+                    help="an experiment: the lab's secd threads at this nice value")
     a = ap.parse_args()
     lm_bare.lmpair.QEMU_NICE = a.bare_nice
-    lab = Lab(a.build)
+    lab = Lab(a.build, a.daemon_nice)
     out, n = [], 0
     raw = open(a.raw, "a") if a.raw else None
     try:
