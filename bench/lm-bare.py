@@ -49,15 +49,18 @@ def ws_for(size_mib, dirty_kib):
 
 
 def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair.BANDWIDTH,
-                ws_kib=None, timeout=120.0):
+                ws_kib=None, timeout=120.0, auto_converge=False):
     """One bare-QMP LM of a size_mib guest dirtying dirty_kib KiB/s. Returns a dict:
     size_mib, dirty_kib, ws_kib, downtime_limit_ms, the times of lmpair.Lm.result()
     (migrate_to_completed_ms, pause_ms, pause_qemu_ms, total_ms, stop_to_completed_ms,
     tgt_completed_after_src_ms, cont_to_resume_ms, qemu_total_time_ms, qemu_downtime_ms,
     transferred_bytes, dirty_sync_count) and "ok" with "errors" (the joined console's
     check, 2 reports on the target within 10 s; a guest that panicked or reported
-    check=BAD after the LM is "ok": False, not an exception). Raises on a failed migration
-    or a QEMU that does not start. Both QEMUs are killed by PID before it returns."""
+    check=BAD after the LM is "ok": False, not an exception), tgt_start_ms (the target
+    QEMU's start: exec to its QMP handshake done, outside the timed interval). Raises on a failed migration
+    or a QEMU that does not start. auto_converge: the source's capability as secluster sets
+    it on an SU x86 (bench/lm compares like with like). Both QEMUs are killed by PID before
+    it returns."""
     ws = ws_kib if ws_kib is not None else ws_for(size_mib, dirty_kib)
     append = f"marker=A001 report_ms=100 dirty_kib={dirty_kib} ws_kib={ws}"
     d = lmpair.workdir("lmb")
@@ -66,8 +69,11 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
         lmpair.make_disks(d, build_dir)
         src = lmpair.Vm(d, "src", build_dir, mem_mib=size_mib, append=append)
         src.wait_reports(3, timeout=60)
+        t0 = lmpair.now()
         tgt = lmpair.Vm(d, "tgt", build_dir, mem_mib=size_mib, append=append, incoming=True)
-        lm = lmpair.Lm(src, tgt, downtime_ms=downtime_ms, bandwidth=bandwidth)
+        tgt_start_ms = round((lmpair.now() - t0) * 1000, 3)
+        lm = lmpair.Lm(src, tgt, downtime_ms=downtime_ms, bandwidth=bandwidth,
+                       auto_converge=auto_converge)
         assert not lm.caps_src["postcopy-ram"] and not lm.caps_tgt["postcopy-ram"]
         lm.start()
         lm.wait_completed(timeout=timeout)
@@ -86,7 +92,9 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
         if "READY" in tgt.text():
             errs.append("READY on the target")
         r.update({"size_mib": size_mib, "dirty_kib": dirty_kib, "ws_kib": ws,
-                  "downtime_limit_ms": downtime_ms, "ok": not errs, "errors": errs})
+                  "downtime_limit_ms": downtime_ms, "auto_converge": auto_converge,
+                  "tgt_start_ms": tgt_start_ms,
+                  "ok": not errs, "errors": errs})
         return r
     finally:
         for vm in (tgt, src):

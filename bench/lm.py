@@ -3,7 +3,8 @@
 one run (issue 5 "What it must show"; docs/benchmarks.md "Live Migration").
 
     bench/lm.py [--sizes 64,512] [--dirty 256,16384] [--runs 5] [--build build] [--json]
-                [--tcg-stop] [--bare-nice 10]
+                [--raw FILE] [--keep] [--tcg-stop] [--bare-nice 10] [--bare-auto-converge 1]
+                [--daemon-nice N]
 
 One lab (`sectl lab up --servers 2 --mus-per-server 1 --sus-per-server 1 --su-cluster
 --profile lab`) in a temporary directory. Per condition (guest size MiB x dirty rate KiB/s)
@@ -16,13 +17,25 @@ moves it to su2 (the LM object gives setup_ms, copy_ms, switchover_ms, pause_ms)
 bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it, its two
 QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice).
 
-Printed per condition, medians and p99 (nearest rank):
-  copy     secluster migrate -> source completed  vs  bare migrate -> completed; the ratio
-  overhead secluster accepted -> target RESUME minus bare migrate -> target RESUME (ms):
-           what the orchestration adds (the target's QEMU start, the CRD writes, the
-           commit before cont)
-  pause    STOP -> RESUME, secluster (commit included) and bare (no commit)
-and whether every guest went on with check=ok. By hand; not a test. Every process is ended
+Printed per condition (median [min-max] of the runs; p99 nearest rank = the maximum
+below 100 runs), with the load average before and after:
+  copy      secluster migrate sent -> the source's MIGRATION{completed} received (secd's
+            CLOCK_MONOTONIC, the LM object's copy_ms) vs bare the same interval the same way
+            (bench/lm-bare.py, its source with auto-converge as secluster's on an SU x86,
+            --bare-auto-converge); copy_ratio = median / median
+  overhead  the goal's figure: what secluster adds beyond the copy, i.e. the medians of
+            (accepted -> target RESUME) - copy for secluster and (migrate -> RESUME) - copy
+            for bare, subtracted: the setup (the target's QEMU start and reservation, the
+            unit calls) and the commit before cont; overhead_total_ms subtracts the whole
+            intervals (the copies' difference included, the figure of the first two runs)
+  pause     STOP -> RESUME, secluster (commit included) and bare (no commit)
+  where it goes (the LM object, docs/api.md): setup_ms, prepare_ms, target_reserve_ms,
+            switchover_ms = target_load_wait_ms (the target QEMU still loading after the
+            source's completed) + target_commit_ms (its CRD write and cont)
+and whether every guest went on with check=ok. --raw FILE keeps every run of both drivers;
+--daemon-nice N runs the lab's secd threads at nice N (an experiment: are the daemons at
+nice 0 what slows the nice-10 QEMUs?).
+By hand; not a test. Every process is ended
 by its PID (`sectl lab down`, the bare script's kill)."""
 import argparse, importlib.util, json, math, os, shutil, statistics, subprocess, sys, tempfile, \
     time
@@ -43,7 +56,8 @@ def p99(xs):
 
 
 class Lab:
-    def __init__(self, build):
+    def __init__(self, build, daemon_nice=None):
+        self.daemon_nice = daemon_nice
         self.sectl = os.path.join(build, "src/sectl/sectl")
         self.tmp = tempfile.mkdtemp(prefix="bench-lm-")
         self.dir = os.path.join(self.tmp, "lab")
@@ -73,6 +87,8 @@ class Lab:
             self.run("lab", "start", "--dir", self.dir, su)
         self.wait(lambda: all(self.sdf(su, "/SHOW-VM-RESOURCES", check=False).returncode == 0
                               for su in ("su1", "su2")), 60, "both SUs serving")
+        if self.daemon_nice is not None:
+            self.renice_daemons(self.daemon_nice)
 
     def wait(self, cond, timeout, what):
         end = time.monotonic() + timeout
@@ -88,9 +104,65 @@ class Lab:
         text = "\n".join(l["text"] for l in json.loads(r.stdout)["lines"]) + "\n"
         return [x for b in gc.parse_console(text) for x in b["reports"]]
 
-    def down(self):
+    def clear_consoles(self):
+        """Empties every VM console file of both SUs (no QEMU runs: the VMs are deleted).
+        The next VM gets the same VM index and so the same file: without this its "3
+        reports" were the previous guest's, and a check=BAD of one run counted again in
+        every later run."""
+        for su in ("su1", "su2"):
+            vmdir = os.path.join(self.dir, "units", su, "data", "vm")
+            for idx in os.listdir(vmdir) if os.path.isdir(vmdir) else []:
+                path = os.path.join(vmdir, idx, "console.log")
+                if os.path.exists(path):
+                    open(path, "w").close()
+
+    def daemon_pids(self):
+        """The PIDs of this lab's daemons (secd, sec-guard, fake watchdog): the processes
+        whose command line names the lab's folder, QEMUs left out."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if self.dir.encode() in cmd and b"qemu-system" not in cmd:
+                pids.append(int(pid))
+        return pids
+
+    def renice_daemons(self, nice):
+        """An experiment (--daemon-nice): every secd thread of the lab to nice (threads
+        at a real-time priority, the CRD disk threads, are not affected by nice)."""
+        for pid in self.daemon_pids():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() != "secd":
+                        continue
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+            except OSError:
+                continue
+
+    def daemon_cpu_ms(self):
+        """CPU time (user + system, ms) used so far by this lab's daemons (every secd,
+        sec-guard and fake watchdog whose command line names the lab's folder), not their
+        QEMUs: what the orchestration costs the two cores the QEMUs share."""
+        tick, total = os.sysconf("SC_CLK_TCK"), 0
+        for pid in self.daemon_pids():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()
+                total += int(st[11]) + int(st[12])  # utime, stime (fields 14, 15)
+            except (OSError, IndexError, ValueError):
+                continue
+        return total * 1000 / tick
+
+    def down(self, keep=False):
         self.run("lab", "down", "--dir", self.dir, check=False)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if keep:
+            print(f"lab folder kept: {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def one_lm(lab, size, n):
@@ -100,19 +172,110 @@ def one_lm(lab, size, n):
     lab.sdf("su1", f"/ACTIVATE-VM-DEFINITION VM-NAME={vm}")
     lab.sdf("su1", f"/START-VM IPL-UNIT=A000,VM-ID={vm}")
     lab.wait(lambda: len(lab.reports("su1", vm)) >= 3, 120, f"{vm} reporting")
+    cpu0, child0, t0 = lab.daemon_cpu_ms(), os.times(), time.monotonic()
     r = lab.run("vm", "migrate", vm, "--su", "su1", "--to", "su2", "--json", check=False,
                 timeout=300)
+    t1, cpu1, child1 = time.monotonic(), lab.daemon_cpu_ms(), os.times()
     lm = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {"state": r.stderr}
     ok = lm.get("state") == "completed"
     if ok:
         before = len(lab.reports("su2", vm))
-        lab.wait(lambda: len(lab.reports("su2", vm)) >= before + 2, 30, f"{vm} on su2")
-        ok = all(good for _, good, _ in lab.reports("su2", vm))
+        try:
+            lab.wait(lambda: len(lab.reports("su2", vm)) >= before + 2, 30, f"{vm} on su2")
+            ok = all(good for su in ("su1", "su2") for _, good, _ in lab.reports(su, vm))
+        except RuntimeError as e:  # a guest that does not go on is a bad guest, not an error
+            ok, lm["guest_error"] = False, str(e)
     for su in ("su1", "su2"):
         lab.sdf(su, f"/DELETE-VM VM-ID={vm},CHECK-VM-STATE=*NO", check=False)
         lab.sdf(su, f"/DELETE-VM-DEFINITION VM-NAME={vm}", check=False)
+    lab.clear_consoles()
     lm["guest_ok"] = ok
+    # CPU used while `sectl vm migrate` ran: the lab's daemons, and sectl itself
+    lm["daemon_cpu_ms"] = round(cpu1 - cpu0, 1)
+    lm["sectl_wall_ms"] = round((t1 - t0) * 1000, 1)
+    lm["sectl_cpu_ms"] = round(1000 * (child1.children_user + child1.children_system -
+                                       child0.children_user - child0.children_system), 1)
     return lm
+
+
+def stats(xs):
+    """{"median", "min", "max", "p99", "n"} of the numbers in xs (None and -1 left out)."""
+    xs = [x for x in xs if x is not None and x >= 0]
+    if not xs:
+        return None
+    return {"median": round(statistics.median(xs), 1), "min": round(min(xs), 1),
+            "max": round(max(xs), 1), "p99": round(p99(xs), 1), "n": len(xs)}
+
+
+def load():
+    """The load averages (1, 5, 15 min) now: other labs run on this machine too."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def summarize(size, dirty, sec, bare, load_before):
+    """One condition's row: medians with their spread, the ratio and the overheads."""
+    good = [x for x in sec if x.get("state") == "completed"]
+    row = {"size_mib": size, "dirty_kib": dirty, "runs": len(sec), "completed": len(good),
+           "guest_ok": sum(1 for x in sec if x["guest_ok"]),
+           "bare_guest_ok": sum(1 for b in bare if b.get("ok")),
+           # why an LM did not complete (its reason, or sectl's stderr)
+           "not_completed": [x.get("reason") or x.get("state") for x in sec
+                             if x.get("state") != "completed"],
+           "load": [load_before, load()]}
+    if not good:
+        return row
+    total = [x["setup_ms"] + x["copy_ms"] + x["switchover_ms"] for x in good]
+    row["secluster"] = {k: stats(x.get(k) for x in good) for k in SEC_KEYS}
+    row["secluster"]["total_ms"] = stats(total)
+    row["secluster"]["beyond_copy_ms"] = stats(t - x["copy_ms"] for t, x in zip(total, good))
+    row["bare"] = {k: stats(b.get(k) for b in bare) for k in BARE_KEYS}
+    row["bare"]["beyond_copy_ms"] = stats(b["total_ms"] - b["migrate_to_completed_ms"]
+                                          for b in bare)
+    med = lambda side, k: row[side][k]["median"]  # noqa: E731
+    row["copy_ratio"] = round(med("secluster", "copy_ms") / med("bare", "migrate_to_completed_ms"),
+                              2)
+    # the goal's overhead: what secluster adds beyond the migrate -> completed phase (its
+    # setup, its commit before cont), the copies' own difference left out (copy_ratio)
+    row["overhead_ms"] = round(med("secluster", "beyond_copy_ms") - med("bare", "beyond_copy_ms"),
+                               1)
+    # the earlier figure: whole against whole (the copies' difference included)
+    row["overhead_total_ms"] = round(med("secluster", "total_ms") - med("bare", "total_ms"), 1)
+    # the overhead without the target QEMU's start, which bare does before its clock runs
+    # (measured there: exec -> QMP ready)
+    row["overhead_without_qemu_start_ms"] = round(row["overhead_ms"] - med("bare", "tgt_start_ms"),
+                                                  1)
+    return row
+
+
+SEC_KEYS = ("setup_ms", "prepare_ms", "target_reserve_ms", "copy_ms", "switchover_ms",
+            "target_load_wait_ms", "target_commit_ms", "pause_ms", "dirty_sync_count",
+            "daemon_cpu_ms", "sectl_cpu_ms", "sectl_wall_ms")
+BARE_KEYS = ("migrate_to_completed_ms", "total_ms", "pause_ms", "tgt_completed_after_src_ms",
+             "cont_to_resume_ms", "tgt_start_ms", "dirty_sync_count")
+
+
+def line(row):
+    """The row in one human line: median [min-max]."""
+    if "secluster" not in row:
+        return f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s: no LM completed {row}"
+
+    def f(side, k):
+        v = row[side][k]
+        return f"{v['median']:.0f} [{v['min']:.0f}-{v['max']:.0f}]" if v else "-"
+    return (f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s, {row['runs']} runs, load "
+            f"{row['load'][0][0]}->{row['load'][1][0]}: copy {f('secluster', 'copy_ms')} / bare "
+            f"{f('bare', 'migrate_to_completed_ms')} ratio {row['copy_ratio']}; beyond copy "
+            f"{f('secluster', 'beyond_copy_ms')} / bare {f('bare', 'beyond_copy_ms')} overhead "
+            f"{row['overhead_ms']} (whole {row['overhead_total_ms']}, without a QEMU start "
+            f"{row['overhead_without_qemu_start_ms']}: bare's {f('bare', 'tgt_start_ms')}); setup "
+            f"{f('secluster', 'setup_ms')} of it target reserve "
+            f"{f('secluster', 'target_reserve_ms')}; pause {f('secluster', 'pause_ms')} p99 "
+            f"{row['secluster']['pause_ms']['p99']:.0f} / bare {f('bare', 'pause_ms')} p99 "
+            f"{row['bare']['pause_ms']['p99']:.0f}; target load wait "
+            f"{f('secluster', 'target_load_wait_ms')} commit {f('secluster', 'target_commit_ms')};"
+            f" daemons' CPU {f('secluster', 'daemon_cpu_ms')} ms during `sectl vm migrate` of "
+            f"{f('secluster', 'sectl_wall_ms')} ms;"
+            f" guest ok {row['guest_ok']}/{row['runs']}, bare {row['bare_guest_ok']}/{row['runs']}")
 
 
 def main():
@@ -122,14 +285,22 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--raw", help="append every run's data (both drivers) to this file, "
+                    "one JSON line each")
+    ap.add_argument("--keep", action="store_true", help="keep the lab folder (its logs)")
     ap.add_argument("--tcg-stop", action="store_true",
                     help="secluster's default under TCG: the guest stopped for the copy")
     ap.add_argument("--bare-nice", type=int, default=10,
                     help="nice value of the bare QEMUs (sec-guard runs secluster's at 10)")
+    ap.add_argument("--bare-auto-converge", type=int, default=1, choices=(0, 1),
+                    help="the bare source's auto-converge (secluster sets it on an SU x86)")
+    ap.add_argument("--daemon-nice", type=int, default=None,
+                    help="an experiment: the lab's secd threads at this nice value")
     a = ap.parse_args()
     lm_bare.lmpair.QEMU_NICE = a.bare_nice
-    lab = Lab(a.build)
+    lab = Lab(a.build, a.daemon_nice)
     out, n = [], 0
+    raw = open(a.raw, "a") if a.raw else None
     try:
         for size in [int(x) for x in a.sizes.split(",")]:
             for dirty in [int(x) for x in a.dirty.split(",")]:
@@ -137,41 +308,25 @@ def main():
                 lab.configure([f"ipl_append = marker=A001 report_ms=100 dirty_kib={dirty} "
                                f"ws_kib={ws}",
                                f"lm_tcg_live = {'false' if a.tcg_stop else 'true'}"])
-                sec, bare = [], []
+                sec, bare, before = [], [], load()
                 for _ in range(a.runs):
                     n += 1
                     sec.append(one_lm(lab, size, n))
-                    bare.append(lm_bare.run_bare_lm(size, dirty, a.build))
-                good = [s for s in sec if s.get("state") == "completed"]
-                row = {"size_mib": size, "dirty_kib": dirty, "runs": a.runs,
-                       "completed": len(good),
-                       "guest_ok": sum(1 for s in sec if s["guest_ok"]),
-                       "bare_guest_ok": sum(1 for b in bare if b.get("ok")),
-                       # why an LM did not complete (its reason, or sectl's stderr)
-                       "not_completed": [s.get("reason") or s.get("state") for s in sec
-                                         if s.get("state") != "completed"]}
-                if good:
-                    copy = [s["copy_ms"] for s in good]
-                    tot = [s["setup_ms"] + s["copy_ms"] + s["switchover_ms"] for s in good]
-                    pause = [s["pause_ms"] for s in good]
-                    bcopy = [b["migrate_to_completed_ms"] for b in bare]
-                    btot = [b["total_ms"] for b in bare]
-                    bpause = [b["pause_ms"] for b in bare]
-                    row.update({
-                        "copy_ms": [statistics.median(copy), p99(copy)],
-                        "bare_copy_ms": [statistics.median(bcopy), p99(bcopy)],
-                        "copy_ratio": statistics.median(copy) / statistics.median(bcopy),
-                        "overhead_ms": statistics.median(tot) - statistics.median(btot),
-                        "setup_ms": statistics.median(s["setup_ms"] for s in good),
-                        "switchover_ms": statistics.median(s["switchover_ms"] for s in good),
-                        "pause_ms": [statistics.median(pause), p99(pause)],
-                        "bare_pause_ms": [statistics.median(bpause), p99(bpause)],
-                    })
+                    bare.append(lm_bare.run_bare_lm(size, dirty, a.build,
+                                                    auto_converge=bool(a.bare_auto_converge)))
+                    if raw:
+                        raw.write(json.dumps({"size_mib": size, "dirty_kib": dirty,
+                                              "secluster": sec[-1], "bare": bare[-1],
+                                              "load": load()}) + "\n")
+                        raw.flush()
+                row = summarize(size, dirty, sec, bare, before)
                 out.append(row)
                 if not a.json:
-                    print(json.dumps(row), flush=True)
+                    print(line(row), flush=True)
     finally:
-        lab.down()
+        lab.down(a.keep)
+        if raw:
+            raw.close()
     if a.json:
         print(json.dumps(out, indent=1))
 

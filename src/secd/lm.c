@@ -61,6 +61,7 @@ struct secd_lm *secd_lm_new(struct secd_su *s, bool outgoing, uint64_t lm_id, si
 	lm->st = LM_ST_SETUP;
 	snprintf(lm->result, sizeof(lm->result), "$S ");
 	lm->t_start = clock_monotonic_ns();
+	lm->tgt_reserve_ms = lm->tgt_load_wait_ms = lm->tgt_commit_ms = -1;
 	lm->started_ms = (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
 	uv_timer_init(&s->d->loop, &lm->timer);
 	lm->timer.data = lm;
@@ -135,6 +136,18 @@ struct secd_lm *secd_lm_of_index(struct secd_su *s, unsigned index)
 		if (lm->index == index && lm_running(lm))
 			return lm;
 	return NULL;
+}
+
+void secd_lm_trace(const struct secd_lm *lm, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_debug("%s: LM %016" PRIx64 " %s at %.3f ms: %s", lm->s->d->who, lm->lm_id,
+		  lm->outgoing ? "source" : "target", (double)clock_monotonic_ns() / 1e6, line);
 }
 
 void secd_lm_say(struct secd_lm *lm, const char *fmt, ...)
@@ -212,6 +225,23 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 						     ms_between(lm->t_migrate, lm->t_completed),
 						     "switchover_ms",
 						     ms_between(lm->t_completed, lm->t_resume)));
+	/* inside them (source): the prepare call (the target's QEMU start and reservation),
+	 * and as the target reported them: its reservation plan, its wait for its own
+	 * `completed` after the commit request, its commit write and `cont` */
+	if (o && lm->outgoing)
+		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}", "prepare_ms",
+						     ms_between(lm->t_prepare_sent, lm->t_prepared),
+						     "target_reserve_ms", lm->tgt_reserve_ms,
+						     "target_load_wait_ms", lm->tgt_load_wait_ms,
+						     "target_commit_ms", lm->tgt_commit_ms,
+						     /* QEMU's own, as of the last query-migrate
+						      * (-1: not told) */
+						     "dirty_sync_count",
+						     (json_int_t)(lm->q.status[0] ? lm->q.dirty_sync_count
+										  : -1),
+						     "qemu_downtime_ms",
+						     (json_int_t)(lm->q.status[0] ? lm->q.downtime_ms
+										  : -1)));
 	return o;
 }
 

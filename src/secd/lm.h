@@ -79,6 +79,13 @@ struct secd_lm {
 	bool raised;		 /* x86: the downtime limit was raised once */
 	/* times, CLOCK_MONOTONIC ns (0 = not yet) */
 	uint64_t t_start, t_migrate, t_completed, t_stop, t_resume, t_end;
+	/* where the setup and the switchover go (docs/api.md "Live Migration": the LM
+	 * object's *_ms), CLOCK_MONOTONIC ns, 0 = not yet. Source: the prepare call sent and
+	 * answered. Target: the reservation committed, its own QEMU's `completed` */
+	uint64_t t_prepare_sent, t_prepared;
+	uint64_t t_reserved, t_loaded;
+	/* source: the target's own figures from its answers, ms (-1: not told) */
+	double tgt_reserve_ms, tgt_load_wait_ms, tgt_commit_ms;
 	int64_t started_ms;	 /* wall clock */
 	char result[4];		 /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
 	char reason[256];
@@ -127,6 +134,10 @@ uint64_t secd_lm_id_parse(const char *s);
  * console line (written to QEMU's serial file: call it while the guest is stopped) and its
  * SE Manager events, by SU type. mn: the device of SU_LM_STEP_DEVICE, else NULL. */
 void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn);
+/* A debug line (log_debug; SECLUSTER_DEBUG=1) with lm's id and the CLOCK_MONOTONIC time
+ * in ms: the trace of each LM step, for measuring where an LM's time goes (bench/lm). */
+void secd_lm_trace(const struct secd_lm *lm, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* A console line on the monitor with the LM's prefix. */
 void secd_lm_say(struct secd_lm *lm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* QMP events and QEMU exits of VM index (suvm.c calls these first): true = the LM took it. */

@@ -47,6 +47,7 @@ struct src_x {
 	bool prepare_sent;
 	bool copying;	      /* migrate was accepted */
 	bool query_inflight;
+	bool requery;	      /* a MIGRATION event came while a query was in flight */
 	bool stopped_for_good; /* QEMU is in postmigrate (completed): only cont resumes it */
 	int qstep;	      /* the capability / parameter / migrate chain */
 	char qemu_status[32];
@@ -225,6 +226,8 @@ static void src_prepare(struct secd_lm *lm)
 	free(vmtxt);
 	free(deftxt);
 	X(lm)->prepare_sent = true;
+	lm->t_prepare_sent = clock_monotonic_ns();
+	secd_lm_trace(lm, "prepare sent to '%s'", lm->target);
 	if ((r = src_call(lm, "POST", "/api/v1/internal/lm/prepare", body, SECD_LM_PREPARE_MS,
 			  src_prepared)) < 0)
 		src_abort(lm, "the target SU '%s' cannot be called: %s", lm->target, strerror(-r));
@@ -267,6 +270,9 @@ static void src_qmp_stepped(void *arg, const struct qmp_reply *r)
 			  r->err == -EREMOTEIO ? r->error_desc : strerror(-r->err));
 		return;
 	}
+	secd_lm_trace(lm, "QMP '%s' answered", r->command);
+	if (!strcmp(r->command, "migrate") && r->sent_ns)
+		lm->t_migrate = r->sent_ns; /* when it went out, as bench/lm-bare measures */
 	X(lm)->qstep++;
 	src_qmp_step(lm);
 }
@@ -356,6 +362,11 @@ static void src_prepared(void *arg, const struct httpc_result *res)
 		return;
 	}
 	X(lm)->prepared = true;
+	lm->t_prepared = clock_monotonic_ns();
+	json_t *rms = json_object_get(o, "reserve_ms");
+	if (json_is_number(rms))
+		lm->tgt_reserve_ms = json_number_value(rms);
+	secd_lm_trace(lm, "prepared: the target reserved in %.1f ms", lm->tgt_reserve_ms);
 	/* the stream goes to the host of the target's API address, where it listens */
 	const struct cluster_unit *u = src_peer(lm);
 	const char *colon = u ? strrchr(u->api, ':') : NULL;
@@ -384,6 +395,8 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 	X(lm)->query_inflight = false;
 	if (lm->st != LM_ST_COPY)
 		return;
+	bool requery = X(lm)->requery;
+	X(lm)->requery = false;
 	if (r->err < 0 || qmp_migrate_parse(r->ret, &q) < 0) {
 		/* QMP is silent during stop-and-copy; silence longer than the stall bound with
 		 * the guest stopped means the target does not take the last data */
@@ -415,6 +428,10 @@ static void src_polled(void *arg, const struct qmp_reply *r)
 			  q.error_desc[0] ? q.error_desc : "the target closed the connection");
 		return;
 	}
+	/* the answer was older than the MIGRATION event that came meanwhile: ask again now,
+	 * not at the next tick */
+	if (requery && src_qmp(lm, "query-migrate", NULL, 5000, src_polled) == 0)
+		X(lm)->query_inflight = true;
 	if (now - lm->last_moved_ns > (uint64_t)lm->s->d->cfg.timing.stall_ms * NSEC_PER_MSEC) {
 		src_abort(lm, "no data moved to the target SU '%s' for %u s", lm->target,
 			  lm->s->d->cfg.timing.stall_ms / 1000);
@@ -458,17 +475,23 @@ void secd_lm_src_on_event(struct secd_lm *lm, const struct qmp_event *ev)
 		lm->t_stop = ev->recv_ns;
 	else if (!strcmp(ev->name, "RESUME") && lm->st == LM_ST_COPY)
 		lm->t_stop = 0; /* a failed stop-and-copy: QEMU continued the guest */
-	else if (!strcmp(ev->name, "MIGRATION") &&
-		 (lm->st == LM_ST_COPY || lm->st == LM_ST_SETUP)) {
-		const char *st = json_string_value(json_object_get(ev->data, "status"));
-		if (st && !strcmp(st, "completed"))
-			lm->t_completed = ev->recv_ns; /* when QEMU said so, not when we asked */
-		if (lm->st == LM_ST_COPY && st &&
-		    (!strcmp(st, "completed") || !strcmp(st, "failed")) &&
-		    !X(lm)->query_inflight && src_qmp(lm, "query-migrate", NULL, 5000,
-						       src_polled) == 0)
-			X(lm)->query_inflight = true; /* act on it now, not at the next tick */
-	}
+	if (strcmp(ev->name, "MIGRATION") || (lm->st != LM_ST_COPY && lm->st != LM_ST_SETUP))
+		return;
+	const char *st = json_string_value(json_object_get(ev->data, "status"));
+	secd_lm_trace(lm, "MIGRATION %s (QEMU's time %" PRId64 " us, received %.3f ms)",
+		      st ? st : "?", ev->qemu_ts_us, (double)ev->recv_ns / 1e6);
+	if (!st || (strcmp(st, "completed") && strcmp(st, "failed") && strcmp(st, "cancelled")))
+		return;
+	if (!strcmp(st, "completed"))
+		lm->t_completed = ev->recv_ns; /* when QEMU said so, not when we asked */
+	/* act on it now, not at the next tick: a query answered before the event may still
+	 * come with the old status (requery); in SETUP the first poll runs at once anyway */
+	if (lm->st != LM_ST_COPY)
+		return;
+	if (X(lm)->query_inflight)
+		X(lm)->requery = true;
+	else if (src_qmp(lm, "query-migrate", NULL, 5000, src_polled) == 0)
+		X(lm)->query_inflight = true;
 }
 
 void secd_lm_src_on_exit(struct secd_lm *lm, const char *why)
@@ -595,6 +618,13 @@ static void src_committed(void *arg, const struct httpc_result *res)
 	o = json_loads(res->body, 0, NULL);
 	const char *st = json_string_value(json_object_get(o, "state"));
 	const char *why = json_string_value(json_object_get(o, "reason"));
+	json_t *lw = json_object_get(o, "load_wait_ms"), *cm = json_object_get(o, "commit_ms");
+	if (json_is_number(lw))
+		lm->tgt_load_wait_ms = json_number_value(lw);
+	if (json_is_number(cm))
+		lm->tgt_commit_ms = json_number_value(cm);
+	secd_lm_trace(lm, "the target answered %s (its load wait %.1f ms, commit %.1f ms)",
+		      st ? st : "?", lm->tgt_load_wait_ms, lm->tgt_commit_ms);
 	if (res->status == 200 && st)
 		src_decided(lm, st,
 			    (uint64_t)json_integer_value(json_object_get(o, "resume_ns")), why);
@@ -612,6 +642,7 @@ static void src_switchover(struct secd_lm *lm)
 
 	uv_timer_stop(&lm->timer);
 	lm->st = LM_ST_SWITCHOVER;
+	secd_lm_trace(lm, "completed: commit asked of '%s'", lm->target);
 	if (!lm->t_completed) /* no MIGRATION event seen: the query's answer */
 		lm->t_completed = clock_monotonic_ns();
 	X(lm)->copying = false;

@@ -80,6 +80,26 @@ static json_t *lines_json(const struct su_plan *p)
 
 #define tgt_qmp secd_lm_qmp
 
+/* b - a in ms, 0 when either is unknown or b is earlier. */
+static double tgt_ms(uint64_t a, uint64_t b)
+{
+	return a && b && b > a ? (double)(b - a) / 1e6 : 0;
+}
+
+/* The commit's answer {"state": "committed", "resume_ns", "load_wait_ms", "commit_ms"}:
+ * how long the commit request waited for this QEMU's own `completed`, and from then (or
+ * from the request, when it was loaded already) to the guest resumed (the commit's region
+ * write and `cont`; no `cont` for an INIT-ONLY or DOWN VM). */
+static json_t *tgt_commit_answer(const struct secd_lm *lm)
+{
+	uint64_t from = lm->t_loaded > lm->t_completed ? lm->t_loaded : lm->t_completed;
+
+	return json_pack("{s:s, s:I, s:f, s:f}", "state", "committed", "resume_ns",
+			 (json_int_t)lm->t_resume, "load_wait_ms",
+			 tgt_ms(lm->t_completed, lm->t_loaded), "commit_ms",
+			 tgt_ms(from, lm->t_resume ? lm->t_resume : clock_monotonic_ns()));
+}
+
 /* ---- abort ---- */
 
 static void tgt_aborted(void *arg, const struct su_plan *p)
@@ -205,13 +225,16 @@ static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 			return;
 		}
 		lm->mig_port = (unsigned)q.socket_port;
-		tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i}", "state", "incoming", "port",
-					     q.socket_port, "index", (int)lm->index));
+		secd_lm_trace(lm, "incoming on port %u", lm->mig_port);
+		tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i, s:f}", "state", "incoming", "port",
+					     q.socket_port, "index", (int)lm->index, "reserve_ms",
+					     tgt_ms(lm->t_start, lm->t_reserved)));
 		fault_check("lm.tgt.after_prepare", NULL); /* crash table row 7 (docs/lm.md) */
 		uv_timer_start(&lm->timer, tgt_ask_source, lm->s->d->cfg.timing.stall_ms,
 			       lm->s->d->cfg.timing.stall_ms);
 		return;
 	}
+	secd_lm_trace(lm, "QMP '%s' answered", r->command);
 	X(lm)->qstep++;
 	tgt_qmp_step(lm);
 }
@@ -268,6 +291,8 @@ static void tgt_reserved(void *arg, const struct su_plan *p)
 		return;
 	}
 	X(lm)->reserved = true;
+	lm->t_reserved = clock_monotonic_ns();
+	secd_lm_trace(lm, "reserved (QEMU started, \"incoming\" on the CRD)");
 	lm->index = p->lm && p->lm->target_index ? p->lm->target_index : lm->vm.index;
 	secd_lm_step(lm, SU_LM_STEP_BEGIN, NULL);
 	for (unsigned i = 0; i < lm->vm.ndevs; i++)
@@ -423,9 +448,9 @@ static void tgt_resumed(void *arg, const struct qmp_reply *r)
 	if (!lm->t_resume)
 		lm->t_resume = r->recv_ns;
 	fault_check("lm.tgt.after_cont", NULL); /* row 9: running, the source not told */
+	secd_lm_trace(lm, "the guest continues here");
 	secd_lm_step(lm, SU_LM_STEP_END, NULL);
-	tgt_reply(lm, 200, json_pack("{s:s, s:I}", "state", "committed", "resume_ns",
-				     (json_int_t)lm->t_resume));
+	tgt_reply(lm, 200, tgt_commit_answer(lm));
 	secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
 }
 
@@ -442,11 +467,11 @@ static void tgt_committed(void *arg, const struct su_plan *p)
 	}
 	X(lm)->committed = true;
 	lm->st = LM_ST_POST;
+	secd_lm_trace(lm, "committed on the CRD");
 	fault_check("lm.tgt.after_commit", NULL); /* row 8: committed, `cont` not sent */
 	if (X(lm)->state != SU_VM_RUNNING) { /* INIT-ONLY and DOWN stay so */
 		secd_lm_step(lm, SU_LM_STEP_END, NULL);
-		tgt_reply(lm, 200, json_pack("{s:s, s:I}", "state", "committed", "resume_ns",
-					     (json_int_t)0));
+		tgt_reply(lm, 200, tgt_commit_answer(lm)); /* resume_ns 0: no cont */
 		secd_lm_end(lm, LM_ST_COMPLETED, "$T ", NULL);
 		return;
 	}
@@ -515,8 +540,11 @@ static void tgt_load_polled(void *arg, const struct qmp_reply *r)
 		return;
 	if (!X(lm)->waiting_load)
 		return;
-	if (r->err == 0 && qmp_migrate_parse(r->ret, &q) == 0 && !strcmp(q.status, "completed"))
+	if (r->err == 0 && qmp_migrate_parse(r->ret, &q) == 0 && !strcmp(q.status, "completed")) {
+		if (!lm->t_loaded)
+			lm->t_loaded = r->recv_ns;
 		tgt_commit(lm);
+	}
 }
 
 static void tgt_load_tick(uv_timer_t *t)
@@ -570,6 +598,7 @@ void secd_route_su_lm_commit(struct api_req *r, void *arg)
 	X(lm)->state = st;
 	lm->st = LM_ST_SWITCHOVER;
 	lm->t_completed = clock_monotonic_ns();
+	secd_lm_trace(lm, "commit asked (%s)", lm->tgt_loaded ? "loaded" : "still loading");
 	lm->req = r;
 	api_req_on_cancel(r, tgt_req_gone, lm);
 	if (lm->tgt_loaded) {
@@ -671,7 +700,11 @@ void secd_lm_tgt_on_event(struct secd_lm *lm, const struct qmp_event *ev)
 	if (strcmp(ev->name, "MIGRATION"))
 		return;
 	const char *st = json_string_value(json_object_get(ev->data, "status"));
+	secd_lm_trace(lm, "MIGRATION %s (QEMU's time %" PRId64 " us)", st ? st : "?",
+		      ev->qemu_ts_us);
 	if (st && !strcmp(st, "completed")) {
+		if (!lm->t_loaded)
+			lm->t_loaded = ev->recv_ns;
 		lm->tgt_loaded = true;
 		if (X(lm)->waiting_load)
 			tgt_commit(lm);

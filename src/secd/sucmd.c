@@ -218,6 +218,15 @@ static void sucmd_abort(struct secd_sucmd *c)
 
 /* ---- effects ---- */
 
+/* A debug line per effect with the CLOCK_MONOTONIC time in ms (where an LM step's time
+ * goes: the QEMU start, the region write; lm.h secd_lm_trace). */
+static void sucmd_trace_effect(const struct secd_sucmd *c, const char *what)
+{
+	log_debug("%s: command '%s': effect %s %s at %.3f ms", c->s->d->who, c->text,
+		  su_effect_kind_to_string(c->plan->eff[c->eff_i].kind), what,
+		  (double)clock_monotonic_ns() / 1e6);
+}
+
 static void sucmd_region_done(void *arg, int r, const char *msg)
 {
 	struct secd_sucmd *c = arg;
@@ -312,6 +321,7 @@ void secd_sucmd_effect_done(struct secd_su *s, struct secd_sucmd *c, int r, cons
 		sucmd_effect_failed(c);
 		return;
 	}
+	sucmd_trace_effect(c, "done");
 	c->plan->eff[c->eff_i].done = true;
 	c->eff_i++;
 	sucmd_next_effect(c);
@@ -324,6 +334,7 @@ static void sucmd_next_effect(struct secd_sucmd *c)
 		struct su_effect *e = &c->plan->eff[c->eff_i];
 		int r;
 
+		sucmd_trace_effect(c, "started");
 		c->in_start = true;
 		c->sync_done = false;
 		r = sucmd_start_effect(c, e, false);
