@@ -105,9 +105,14 @@ def test_fence_when_renewals_stop(tmp_path):
         took = time.monotonic() - t_stop
         assert took >= (FENCE_MS - RENEW_MS) / 1000 - 0.05, f"fenced after {took:.3f} s"
         assert took <= FENCE_MS / 1000 + SLACK, f"fenced after {took:.3f} s"
-        rec = open(os.path.join(d, "fenced", "VM1")).read()
+        # the guard kills every guest first and writes the FENCED records after (child.c
+        # child_fence): the record may come a few ms after the guest is gone
+        rec_path = os.path.join(d, "fenced", "VM1")
+        wait_for(lambda: os.path.exists(rec_path) and f"pid={pid} " in open(rec_path).read(),
+                 10, "the FENCED record of VM1")
+        rec = open(rec_path).read()
         assert f"pid={pid} " in rec and "reason=renewals stopped" in rec, rec
-        assert f"fenced guest 'VM1' pid {pid}" in g.text()
+        wait_for(lambda: f"fenced guest 'VM1' pid {pid}" in g.text(), 10, "the guard's log line")
 
         # a new secd: HELLO says FENCED, LIST shows the guest fenced and killed
         s2 = Session(g.sock)
