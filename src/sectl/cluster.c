@@ -545,10 +545,10 @@ out:
 int sectl_cluster_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"init", cmd_init},
-		{"show", cmd_show},
-		{"status", sectl_cluster_status},
-		{"force-master", sectl_cluster_force_master},
+		{"init", cmd_init, true},
+		{"show", cmd_show, true},
+		{"status", sectl_cluster_status, false},
+		{"force-master", sectl_cluster_force_master, false},
 	};
 
 	return sectl_dispatch("cluster", cluster_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

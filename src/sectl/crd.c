@@ -246,11 +246,11 @@ static int cmd_release_slot(int argc, char **argv)
 int sectl_crd_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"format", cmd_format},
-		{"inspect", cmd_inspect},
-		{"verify", cmd_verify},
-		{"replace", cmd_replace},
-		{"release-slot", cmd_release_slot},
+		{"format", cmd_format, true},
+		{"inspect", cmd_inspect, true},
+		{"verify", cmd_verify, true},
+		{"replace", cmd_replace, false},
+		{"release-slot", cmd_release_slot, true},
 	};
 
 	return sectl_dispatch("crd", crd_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

@@ -25,6 +25,11 @@ int sectl_dispatch(const char *group, const char *usage, const struct sectl_cmd 
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(argv[1], cmds[i].name)) {
+			for (int k = 2; cmds[i].group_help && k < argc; k++)
+				if (!strcmp(argv[k], "--help") || !strcmp(argv[k], "-h")) {
+					fputs(usage, stdout);
+					return SECTL_EXIT_OK;
+				}
 			optind = 1;
 			opterr = 1;
 			return cmds[i].run(argc - 1, argv + 1);

@@ -654,12 +654,12 @@ static int cmd_down(int argc, char **argv)
 int sectl_lab_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"up", cmd_up},
-		{"status", cmd_status},
-		{"down", cmd_down},
-		{"add-server", lab_cmd_add_server},
-		{"start", lab_cmd_start},
-		{"kill", lab_cmd_kill},
+		{"up", cmd_up, true},
+		{"status", cmd_status, true},
+		{"down", cmd_down, true},
+		{"add-server", lab_cmd_add_server, true},
+		{"start", lab_cmd_start, false},
+		{"kill", lab_cmd_kill, false},
 	};
 
 	return sectl_dispatch("lab", lab_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);

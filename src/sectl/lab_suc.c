@@ -33,6 +33,25 @@ int lab_su_cluster_pick(const struct lab *lab, int *a, int *b, struct sec_err *r
 	return 0;
 }
 
+/* Waits (until the deadline) until the MU's status names a Master MU: a POST before that
+ * is answered 503 "no Master MU is known" and audited as failed, once per retry. */
+static void wait_master(struct sectl_client *c, uint64_t deadline)
+{
+	struct timespec ts = {.tv_nsec = 200 * 1000000L};
+	struct sec_err err = {0};
+
+	for (;;) {
+		json_t *ans = NULL;
+		int r = sectl_client_call(c, "GET", "/api/v1/cluster/status", NULL, 0, &ans, &err);
+		bool known = r >= 0 && json_is_string(json_object_get(ans, "master_mu"));
+
+		json_decref(ans);
+		if (known || clock_monotonic_ns() >= deadline)
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* POST, retried while no Master MU answers (503) until the deadline. */
 static int create(const struct lab *lab, struct sectl_client *c, const json_t *body,
 		  uint64_t deadline, struct sec_err *err)
@@ -89,6 +108,8 @@ int lab_su_cluster_up(const struct lab *lab, struct sec_err *reterr)
 		return r;
 	body = json_pack("{s:s, s:[s, s]}", "name", SUC_NAME, "units", lab->units[a].name,
 			 lab->units[b].name);
+	if (body)
+		wait_master(c, deadline);
 	r = body ? create(lab, c, body, deadline, reterr)
 		 : sec_errf(reterr, -ENOMEM, "out of memory");
 	json_decref(body);

@@ -4,6 +4,7 @@
 #ifndef SEC_SECTL_H
 #define SEC_SECTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SECTL_EXIT_OK 0
@@ -14,6 +15,8 @@
 struct sectl_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	bool group_help; /* no usage text of its own: `--help`/`-h` anywhere after the
+			  * subcommand prints the group's usage on stdout (exit 0) */
 };
 
 /* Prints "sectl GROUP: MESSAGE" (fmt with one %s for arg) and the group's usage text on

@@ -295,12 +295,12 @@ static int cmd_list(int argc, char **argv)
 int sectl_sucluster_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"create", cmd_create},
-		{"activate", cmd_activate},
-		{"deactivate", cmd_deactivate},
-		{"delete", cmd_delete},
-		{"show", cmd_show},
-		{"list", cmd_list},
+		{"create", cmd_create, false},
+		{"activate", cmd_activate, false},
+		{"deactivate", cmd_deactivate, false},
+		{"delete", cmd_delete, false},
+		{"show", cmd_show, false},
+		{"list", cmd_list, false},
 	};
 	return sectl_dispatch("sucluster", usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc,
 			      argv);

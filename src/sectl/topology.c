@@ -247,8 +247,8 @@ static int cmd_server_remove(int argc, char **argv)
 int sectl_server_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"add", cmd_server_add},
-		{"remove", cmd_server_remove},
+		{"add", cmd_server_add, false},
+		{"remove", cmd_server_remove, false},
 	};
 
 	return sectl_dispatch("server", server_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc,
@@ -331,8 +331,8 @@ static int cmd_unit_remove(int argc, char **argv)
 int sectl_unit_main(int argc, char **argv)
 {
 	static const struct sectl_cmd cmds[] = {
-		{"add", cmd_unit_add},
-		{"remove", cmd_unit_remove},
+		{"add", cmd_unit_add, false},
+		{"remove", cmd_unit_remove, false},
 	};
 
 	return sectl_dispatch("unit", unit_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc,

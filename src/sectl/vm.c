@@ -431,9 +431,9 @@ out:
 
 int sectl_vm_main(int argc, char **argv)
 {
-	static const struct sectl_cmd cmds[] = {{"migrate", vm_migrate},
-						{"lm-resolve", sectl_vm_lm_resolve},
-						{"recover", sectl_vm_recover}};
+	static const struct sectl_cmd cmds[] = {{"migrate", vm_migrate, false},
+						{"lm-resolve", sectl_vm_lm_resolve, false},
+						{"recover", sectl_vm_recover, false}};
 
 	return sectl_dispatch("vm", vm_usage, cmds, sizeof(cmds) / sizeof(cmds[0]), argc, argv);
 }

@@ -89,6 +89,11 @@ def test_demo_shows_each_step_of_the_issue(demo):
     assert re.search(r"RECOVER-VM-DEFINITION VM-NAME=G1,SERVER-UNIT-NAME=su2 --> Failed "
                      r"\(VMS2344\)", out)
     assert re.search(r"RECOVER-VM-DEFINITION VM-NAME=G1,SERVER-UNIT-NAME=su2 --> OK", out)
+    # `lab up --su-cluster` waits for the Master MU before it creates SUC1: no failed tries
+    # in the audit log (the newcomer saw 11 "no Master MU is known" pairs once)
+    assert re.findall(r"Action=CreateSUCluster.*", out) == [
+        "Action=CreateSUCluster; SUCluster=SUC1; Units=su1,su2; Fencing=self --> OK",
+        "Action=CreateSUCluster; SUCluster=SUC1; Units=su1,su2; Fencing=self"]
 
 
 def test_readme_quick_start_matches_the_demo(demo):

@@ -267,3 +267,20 @@ def test_completion_offers_every_command_subcommand_and_option(comp):
     for (words, want), offered in zip(checks, complete_all(comp, [w for w, _ in checks])):
         missing = sorted(set(want) - set(offered))
         assert missing == [], "%s: not offered %s" % (" ".join(words), missing)
+
+
+def test_every_subcommand_answers_help():
+    """sectl(1): every command prints its usage with --help (stdout, exit 0), also the
+    subcommands without a usage text of their own (`crd format`, `lab up` ...: the group's);
+    the newcomer found four that answered 'unrecognized option' with exit 2."""
+    sectl = os.path.join(BUILD_DIR, "src/sectl/sectl")
+    bad = []
+    for cmd in sectl_commands():
+        for c, subs, _ in usages(cmd):
+            for sub in subs or [None]:
+                for flag in ("--help", "-h"):
+                    argv = [sectl, c] + ([sub] if sub else []) + [flag]
+                    r = run(argv)
+                    if r.returncode != 0 or "usage:" not in r.stdout:
+                        bad.append((" ".join(argv[1:]), r.returncode, r.stderr[:80]))
+    assert bad == []
