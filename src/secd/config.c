@@ -446,6 +446,7 @@ static void cfg_finish(struct cfg_parse *p)
 	}
 	if (p->failed)
 		return;
+	c->profile_defaulted = !p->set_line[secd_config_option("timing", "profile") - options];
 	const struct secd_option *st = secd_config_option("unit", "su_type");
 	int st_line = p->set_line[st - options];
 	if (c->role == SECD_ROLE_SU && c->su_type == SECD_SU_TYPE_NONE)

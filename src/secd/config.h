@@ -65,7 +65,8 @@ struct secd_config {
 	/* [cluster] */
 	char key_file[SECD_PATH_MAX]; /* default: data_dir/cluster.key */
 	/* [timing] */
-	int profile; /* enum crd_profile */
+	int profile;		 /* enum crd_profile */
+	bool profile_defaulted;	 /* key 'profile' not in the file: the default 'lab' */
 	struct crd_timing timing; /* effective: the profile plus the overrides */
 	uint32_t hb_interval_ms;
 	uint32_t hb_misses;

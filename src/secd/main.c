@@ -99,6 +99,16 @@ static void secd_load_config(struct secd *d)
 		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);
 }
 
+/* An operator who forgot key 'profile' gets the lab's short timings: say so (also for -n). */
+static void secd_warn_profile(const struct secd *d)
+{
+	if (d->cfg.profile_defaulted)
+		log_warnx("%s: no 'profile' in [timing] of '%s': using the lab profile "
+			  "(fence_timeout %u ms); real hosts need 'profile = production' "
+			  "(docs/install.md \"The timing parameters\")",
+			  d->who, opts.config, d->cfg.timing.fence_ms);
+}
+
 /* The Master MU belief log, DATA_DIR/master.log, one line per belief report on
  * CLOCK_MONOTONIC (comparable between the processes of one host; testing.md oracle, the
  * format of tests/fault/crd-contender.c):
@@ -502,11 +512,12 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	secd_load_config(&d);
+	log_init("secd", 0);
+	secd_warn_profile(&d);
 	if (opts.check) {
 		secd_config_print(&d.cfg, stdout);
 		return 0;
 	}
-	log_init("secd", 0);
 	/* SIGTERM/SIGINT/SIGHUP wait (pending) until the loop handles them: a stop asked for
 	 * during the start still ends with the lease released and the slot LEFT */
 	sigemptyset(&sigs);

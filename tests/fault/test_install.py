@@ -105,6 +105,20 @@ def test_example_config_passes_secd_check(dest):
              os.path.join(dest, "share/doc/secluster/secd.conf.example")])
     assert r.returncode == 0, r.stderr
     assert "profile = production" in r.stdout
+    assert "no 'profile'" not in r.stderr
+
+
+def test_a_config_without_profile_is_warned_about(dest, tmp_path):
+    """Key 'profile' defaults to lab (4 s fence_timeout): a production secd.conf that forgets
+    it would run with the lab's timings, so secd says so (found by the newcomer)."""
+    example = open(os.path.join(dest, "share/doc/secluster/secd.conf.example")).read()
+    conf = tmp_path / "secd.conf"
+    conf.write_text("\n".join(l for l in example.splitlines() if not l.startswith("profile")))
+    r = run([os.path.join(dest, "sbin/secd"), "-n", "--config", str(conf)])
+    assert r.returncode == 0, r.stderr
+    assert "profile = lab" in r.stdout
+    assert ("no 'profile' in [timing] of '%s': using the lab profile (fence_timeout 4000 ms); "
+            "real hosts need 'profile = production'" % conf) in r.stderr
 
 
 def test_systemd_units_verify(prefix_tree):
