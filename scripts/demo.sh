@@ -70,7 +70,9 @@ cleanup() {
 	else
 		echo "(the lab's files and logs stay in $lab)"
 	fi
-	if [ "$ok" != 1 ]; then
+	if [ "$ok" != 1 ] && [ "$rc" = 130 ]; then
+		echo "demo: interrupted at step $step" >&2
+	elif [ "$ok" != 1 ]; then
 		echo "demo: FAILED at step $step" >&2
 		[ "$rc" != 0 ] || rc=1
 	fi

@@ -42,7 +42,8 @@ static bool executable(const char *path)
 
 /* $env, else DIR/../guard/NAME (build tree), else DIR/../sbin/NAME (installed: make
  * install puts sec-guard there), else DIR/NAME (DIR = sectl's). */
-static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], struct sec_err *err)
+static int find_prog(const char *name, const char *what, const char *env, char buf[LAB_PATH_MAX],
+		     struct sec_err *err)
 {
 	static const char *const where[] = {"%s/../guard/%s", "%s/../sbin/%s", "%s/%s"};
 	char self[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 64];
@@ -67,10 +68,10 @@ static int find_prog(const char *name, const char *env, char buf[LAB_PATH_MAX], 
 		}
 	}
 	return sec_errf(err, -ENOENT,
-			"cannot find %s (the SUs' guard, src/guard): not in "
+			"cannot find %s (%s, src/guard): not in "
 			"%s/../guard/, %s/../sbin/ nor in %s/; build it, set %s to its path, or "
 			"run the SUs without guests: 'sectl lab up --no-guard'",
-			name, dir, dir, dir, env);
+			name, what, dir, dir, dir, env);
 }
 
 int lab_find_bins(const struct lab *lab, struct lab_bins *b, struct sec_err *err)
@@ -85,8 +86,10 @@ int lab_find_bins(const struct lab *lab, struct lab_bins *b, struct sec_err *err
 		return r;
 	if (!su || lab->no_guard)
 		return 0;
-	if ((r = find_prog("sec-guard", "SECLUSTER_GUARD", b->guard, err)) < 0 ||
-	    (r = find_prog("sec-fakewd", "SECLUSTER_FAKEWD", b->fakewd, err)) < 0)
+	if ((r = find_prog("sec-guard", "the SUs' fencing guard", "SECLUSTER_GUARD", b->guard,
+			   err)) < 0 ||
+	    (r = find_prog("sec-fakewd", "the lab's fake watchdog", "SECLUSTER_FAKEWD", b->fakewd,
+			   err)) < 0)
 		return r;
 	return 0;
 }

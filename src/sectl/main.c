@@ -24,8 +24,8 @@ static const struct {
 	{"systems", sectl_systems_main, "the systems of every SU (monitors and guests)"},
 	{"sdf", sectl_sdf_main, "run a VM2000 command on an SU's monitor"},
 	{"console", sectl_console_main, "an SU's monitor console or a guest's KVP console"},
-	{"vm", sectl_vm_main, "live-migrate a VM to the other SU of its SU Cluster (or check it)"},
-	{"lab", sectl_lab_main, "up, status, down, add-server of a local lab (every unit on this host)"},
+	{"vm", sectl_vm_main, "migrate (live), recover after an SU outage, lm-resolve a VM"},
+	{"lab", sectl_lab_main, "up, status, down, add-server, start, kill: a lab on this host"},
 };
 
 static void usage(FILE *out)

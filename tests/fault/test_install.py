@@ -31,6 +31,7 @@ EXPECTED = {
     "lib/systemd/system/sec-guard.service",
     "share/bash-completion/completions/sectl",
     "share/doc/secluster/secd.conf.example",
+    "share/doc/secluster/io.conf.example",
     "share/man/man1/sectl.1",
     "share/man/man5/secd.conf.5",
     "share/man/man8/secd.8",

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "su_fixture.h"
 
@@ -146,6 +148,25 @@ static void test_state_names(void **state)
 	struct su_vm vm = {.state = SU_VM_RUNNING, .rt.migr = true};
 	char b[24];
 	assert_string_equal(su_vm_state_show(&vm, b), "RUNNING(MIGR)");
+}
+
+/* The example that `make install` ships (dist/io.conf.example, docs/install.md) parses. */
+static void test_iocfg_shipped_example(void **state)
+{
+	const char *src = getenv("SECLUSTER_SRC");
+	char path[4096];
+	struct su_iocfg io;
+	struct sec_err err = {0};
+
+	(void)state;
+	assert_non_null(src);
+	snprintf(path, sizeof(path), "%s/dist/io.conf.example", src);
+	if (su_iocfg_load(path, &io, &err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(io.n, 4);
+	assert_string_equal(io.dev[0].mn, "A000");
+	assert_int_equal(io.dev[2].cls, SU_DEV_TAPE);
+	assert_int_equal(io.dev[3].cls, SU_DEV_LOCAL_DISK);
 }
 
 static void test_iocfg_ok(void **state)
@@ -388,6 +409,7 @@ int main(void)
 	    cmocka_unit_test(test_systems_json),
 	    cmocka_unit_test(test_monjv_layout),
 	    cmocka_unit_test(test_free_index_and_limits),
+	    cmocka_unit_test(test_iocfg_shipped_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
