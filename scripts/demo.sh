@@ -177,7 +177,8 @@ echo
 n_before=$("$SECTL" console su1 --vm G1 | grep -oE 'GUEST n=[0-9]+' | tail -n 1 | cut -d= -f2)
 run vm migrate G1 --to su2
 echo
-echo "On su1 the counter had reached n=$n_before; on su2 it goes on without a new boot:"
+echo "Before the LM su1's console showed n=$n_before (the guest counts on while the LM is set"
+echo "up; su1 has no VM G1 any more); on su2 the counter goes on without a new boot:"
 wait_until 60 "counter on su2's console" console_has su2 'GUEST n=[0-9]+ check=ok' 3
 show_console su2 4
 if "$SECTL" console su2 --vm G1 | grep -q 'GUEST READY'; then
@@ -239,6 +240,7 @@ echo "su2 comes back: it reads su1's region before it serves and drops its own c
 run lab start --dir "$lab" su2
 wait_until 60 "su2 dropping its copy" events_with "dropped: another SU owns it" 1
 wait_until 60 "NORMAL SU Cluster" suc_is NORMAL
+wait_until 60 "the event of SUC1 back to NORMAL" events_with "'SUC1' changed from 'ERROR' to 'NORMAL'" 1
 run systems
 
 say "what happened: the event log and the audit log"

@@ -56,11 +56,17 @@ struct guard {
 
 static struct guard G;
 
-static void usage(void)
+/* The usage on stderr, exit 2 (a usage error); with --help/-h on stdout, exit 0. */
+static _Noreturn void usage_to(FILE *out, int status)
 {
-	fprintf(stderr, "usage: sec-guard --dir DATA_DIR [--socket PATH] "
-			"[--watchdog DEVICE | --fake-watchdog SOCKET] [-v]\n");
-	exit(2);
+	fprintf(out, "usage: sec-guard --dir DATA_DIR [--socket PATH] "
+		     "[--watchdog DEVICE | --fake-watchdog SOCKET] [-v]\n");
+	exit(status);
+}
+
+static _Noreturn void usage(void)
+{
+	usage_to(stderr, 2);
 }
 
 static struct guard_decision guard_decision_now(struct guard *g, uint64_t now)
@@ -498,13 +504,15 @@ static void guard_args(struct guard *g, int argc, char **argv, enum wd_kind *kin
 		{"watchdog", required_argument, NULL, 'w'},
 		{"fake-watchdog", required_argument, NULL, 'f'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = NULL;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "d:s:w:f:v", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:w:f:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'h': usage_to(stdout, 0);
 		case 'd': g->dir = optarg; break;
 		case 's': sock = optarg; break;
 		case 'w':

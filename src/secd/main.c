@@ -16,6 +16,7 @@
 #include "logbook/logbook.h"
 #include "secd/secd.h"
 #include "secd/su.h"
+#include "su/iocfg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,13 +41,19 @@ struct secd_opts {
 
 static struct secd_opts opts;
 
+/* The usage on stderr, exit 2 (a usage error); with --help/-h on stdout, exit 0. */
+static _Noreturn void usage_to(FILE *out, int status)
+{
+	fprintf(out, "usage: secd --role mu|su --config FILE\n"
+		     "       secd -n --config FILE\n"
+		     "       secd --config-doc\n"
+		     "       secd --routes\n");
+	exit(status);
+}
+
 static _Noreturn void usage(void)
 {
-	fprintf(stderr, "usage: secd --role mu|su --config FILE\n"
-			"       secd -n --config FILE\n"
-			"       secd --config-doc\n"
-			"       secd --routes\n");
-	exit(2);
+	usage_to(stderr, 2);
 }
 
 static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
@@ -56,12 +63,14 @@ static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
 		{"config", required_argument, NULL, 'c'},
 		{"config-doc", no_argument, NULL, 'D'},
 		{"routes", no_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "nc:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "nc:h", longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'h': usage_to(stdout, 0);
 		case 'r': o->role = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = true; break;
@@ -97,6 +106,35 @@ static void secd_load_config(struct secd *d)
 	}
 	snprintf(d->who, sizeof(d->who), "unit '%s' (%s, unit %u)", d->cfg.name,
 		 secd_role_to_string((enum secd_role)d->cfg.role), d->cfg.unit_id);
+}
+
+/* secd -n of an SU also reads its I/O configuration (docs/su.md), which the SU needs to
+ * start: 0 when it parses or does not exist yet (a warning: the SU will not start without
+ * it), 2 when it is there but wrong (the error names file:line:field). */
+static int secd_check_io_config(const struct secd *d)
+{
+	struct su_iocfg *io;
+	struct sec_err err = {0};
+	int r;
+
+	if (d->cfg.role != SECD_ROLE_SU)
+		return 0;
+	if (!(io = malloc(sizeof(*io)))) {
+		fprintf(stderr, "secd: out of memory\n");
+		return 2;
+	}
+	r = su_iocfg_load(d->cfg.su_io_config, io, &err);
+	free(io);
+	if (r == -ENOENT) {
+		log_warnx("%s: io_config '%s' does not exist yet: the SU does not start without "
+			  "its I/O configuration (docs/su.md)", d->who, d->cfg.su_io_config);
+		return 0;
+	}
+	if (r < 0) {
+		fprintf(stderr, "secd: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
 }
 
 /* An operator who forgot key 'profile' gets the lab's short timings: say so (also for -n). */
@@ -516,7 +554,7 @@ int main(int argc, char **argv)
 	secd_warn_profile(&d);
 	if (opts.check) {
 		secd_config_print(&d.cfg, stdout);
-		return 0;
+		return secd_check_io_config(&d);
 	}
 	/* SIGTERM/SIGINT/SIGHUP wait (pending) until the loop handles them: a stop asked for
 	 * during the start still ends with the lease released and the slot LEFT */

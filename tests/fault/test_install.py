@@ -299,3 +299,32 @@ def test_every_subcommand_answers_help():
                     if r.returncode != 0 or "usage:" not in r.stdout:
                         bad.append((" ".join(argv[1:]), r.returncode, r.stderr[:80]))
     assert bad == []
+
+
+def test_daemons_answer_help(dest):
+    """secd and sec-guard print their usage with --help/-h on stdout, exit 0 (a usage error
+    stays exit 2 on stderr)."""
+    for prog in ("sbin/secd", "sbin/sec-guard"):
+        for flag in ("--help", "-h"):
+            r = run([os.path.join(dest, prog), flag])
+            assert r.returncode == 0 and r.stdout.startswith("usage: "), (prog, flag, r)
+        r = run([os.path.join(dest, prog), "--bogus"])
+        assert r.returncode == 2 and "usage: " in r.stderr, (prog, r)
+
+
+def test_secd_check_reads_the_io_config(dest, tmp_path):
+    """`secd -n` of an SU also reads its I/O configuration: the shipped example passes, a
+    broken one is an error naming file:line:field (exit 2), a missing one a warning."""
+    example = open(os.path.join(dest, "share/doc/secluster/secd.conf.example")).read()
+    io = tmp_path / "io.conf"
+    conf = tmp_path / "secd.conf"
+    conf.write_text(re.sub(r"(?m)^\[su\]$", "[su]\nio_config = %s" % io, example, count=1))
+    secd = os.path.join(dest, "sbin/secd")
+    r = run([secd, "-n", "--config", str(conf)])
+    assert r.returncode == 0 and "io_config '%s' does not exist yet" % io in r.stderr, r
+    shutil.copy(os.path.join(dest, "share/doc/secluster/io.conf.example"), io)
+    r = run([secd, "-n", "--config", str(conf)])
+    assert r.returncode == 0 and "io_config" not in r.stderr, r.stderr
+    io.write_text(io.read_text() + "ZZZ bogus\n")
+    r = run([secd, "-n", "--config", str(conf)])
+    assert r.returncode == 2 and "%s:15:" % io in r.stderr, r.stderr
