@@ -92,7 +92,7 @@ static void lm_trim(struct secd_su *s)
 	}
 }
 
-static double ms_between(uint64_t a, uint64_t b)
+double secd_lm_ms_between(uint64_t a, uint64_t b)
 {
 	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
 }
@@ -109,8 +109,8 @@ void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, 
 	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s (%" PRId64 " bytes moved, "
 		 "total %.0f ms, pause %.0f ms)", lm->s->d->who, lm->lm_id, lm->vm_name, lm->source,
 		 lm->target, secd_lm_state_name(st), lm->reason[0] ? ": " : "", lm->reason,
-		 lm->q.ram_transferred, ms_between(lm->t_start, lm->t_end),
-		 ms_between(lm->t_stop, lm->t_resume));
+		 lm->q.ram_transferred, secd_lm_ms_between(lm->t_start, lm->t_end),
+		 secd_lm_ms_between(lm->t_stop, lm->t_resume));
 	lm_trim(lm->s);
 }
 
@@ -196,7 +196,7 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 	int64_t done = lm->q.ram_transferred > 0 ? lm->q.ram_transferred : 0;
 	int64_t rem = lm->q.ram_remaining > 0 ? lm->q.ram_remaining : 0;
 	uint64_t end = lm->t_end ? lm->t_end : clock_monotonic_ns();
-	double pause = ms_between(lm->t_stop, lm->t_resume);
+	double pause = secd_lm_ms_between(lm->t_stop, lm->t_resume);
 
 	secd_lm_id_str(lm->lm_id, id);
 	snprintf(vm, sizeof(vm), "(%u,%s)", lm->index, lm->vm_name);
@@ -209,7 +209,7 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 			 "remaining_bytes", (json_int_t)rem, "total_bytes",
 			 (json_int_t)lm->total_bytes, "dirty_rate", (json_int_t)lm->dirty_rate,
 			 "mbps", (json_int_t)lm->mbps, "started_ms", (json_int_t)lm->started_ms,
-			 "total_ms", ms_between(lm->t_start, end), "pause_ms", pause, "result",
+			 "total_ms", secd_lm_ms_between(lm->t_start, end), "pause_ms", pause, "result",
 			 lm->result, "reason", lm->reason, "target_index", (int)lm->peer_index,
 			 "monjv", lm->monjv);
 	/* the phases' times, ms (-1: not reached): /MIGRATE-VM accepted -> migrate (setup:
@@ -221,16 +221,16 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 				    json_boolean(lm->st == LM_ST_DOUBT && lm->needs_operator));
 	if (o)
 		json_object_update_new(o, json_pack("{s:f, s:f, s:f}", "setup_ms",
-						     ms_between(lm->t_start, lm->t_migrate), "copy_ms",
-						     ms_between(lm->t_migrate, lm->t_completed),
+						     secd_lm_ms_between(lm->t_start, lm->t_migrate), "copy_ms",
+						     secd_lm_ms_between(lm->t_migrate, lm->t_completed),
 						     "switchover_ms",
-						     ms_between(lm->t_completed, lm->t_resume)));
+						     secd_lm_ms_between(lm->t_completed, lm->t_resume)));
 	/* inside them (source): the prepare call (the target's QEMU start and reservation),
 	 * and as the target reported them: its reservation plan, its wait for its own
 	 * `completed` after the commit request, its commit write and `cont` */
 	if (o && lm->outgoing)
 		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}", "prepare_ms",
-						     ms_between(lm->t_prepare_sent, lm->t_prepared),
+						     secd_lm_ms_between(lm->t_prepare_sent, lm->t_prepared),
 						     "target_reserve_ms", lm->tgt_reserve_ms,
 						     "target_load_wait_ms", lm->tgt_load_wait_ms,
 						     "target_commit_ms", lm->tgt_commit_ms,

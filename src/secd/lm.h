@@ -134,6 +134,9 @@ uint64_t secd_lm_id_parse(const char *s);
  * console line (written to QEMU's serial file: call it while the guest is stopped) and its
  * SE Manager events, by SU type. mn: the device of SU_LM_STEP_DEVICE, else NULL. */
 void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn);
+/* b - a of two CLOCK_MONOTONIC times (ns) in ms; -1 when either is 0 (unknown) or b is
+ * earlier. The LM object's phase times (secd_lm_json). */
+double secd_lm_ms_between(uint64_t a, uint64_t b);
 /* A debug line (log_debug; SECLUSTER_DEBUG=1) with lm's id and the CLOCK_MONOTONIC time
  * in ms: the trace of each LM step, for measuring where an LM's time goes (bench/lm). */
 void secd_lm_trace(const struct secd_lm *lm, const char *fmt, ...)

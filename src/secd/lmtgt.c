@@ -80,10 +80,12 @@ static json_t *lines_json(const struct su_plan *p)
 
 #define tgt_qmp secd_lm_qmp
 
-/* b - a in ms, 0 when either is unknown or b is earlier. */
+/* b - a in ms, 0 when either is unknown or b is earlier (the target's answers). */
 static double tgt_ms(uint64_t a, uint64_t b)
 {
-	return a && b && b > a ? (double)(b - a) / 1e6 : 0;
+	double ms = secd_lm_ms_between(a, b);
+
+	return ms > 0 ? ms : 0;
 }
 
 /* The commit's answer {"state": "committed", "resume_ns", "load_wait_ms", "commit_ms"}:
