@@ -418,15 +418,17 @@ fail_disks:
 	return r;
 }
 
-/* crd_io_free(): joins the stopped thread of d and frees d, or detaches it when its
- * syscall hangs past io_timeout (it frees itself when the syscall returns). */
-static void io_disk_end(struct io_disk *d, uint64_t timeout_ns, struct crd_io_req **list)
+/* crd_io_free(): joins the stopped thread of d (true: the caller frees d once every
+ * disk thread has ended — a callback on another disk's thread may still submit to d and
+ * must find it, stopped), or detaches it when its syscall hangs past io_timeout (false: it
+ * frees itself when the syscall returns). */
+static bool io_disk_end(struct io_disk *d, uint64_t timeout_ns, struct crd_io_req **list)
 {
 	struct timespec ts;
 	uint64_t abs;
 
 	if (!d)
-		return;
+		return false;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	abs = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec + timeout_ns;
 	ts.tv_sec = (time_t)(abs / NSEC_PER_SEC);
@@ -447,11 +449,11 @@ static void io_disk_end(struct io_disk *d, uint64_t timeout_ns, struct crd_io_re
 		log_debug("crd disk '%s': I/O thread hung at shutdown, detached", d->disk->path);
 		pthread_mutex_unlock(&d->lock);
 		pthread_detach(t);
-	} else {
-		pthread_mutex_unlock(&d->lock);
-		pthread_join(d->thread, NULL);
-		disk_free(d);
+		return false;
 	}
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	return true;
 }
 
 struct crd_io *crd_io_free(struct crd_io *io)
@@ -477,14 +479,29 @@ struct crd_io *crd_io_free(struct crd_io *io)
 		pthread_cond_broadcast(&d->cond);
 		pthread_mutex_unlock(&d->lock);
 	}
+	/* every thread ended first, then the disks freed: a callback still running on one
+	 * disk's thread may submit to another (-ESHUTDOWN), never to a freed one */
+	bool joined[CRD_IO_DISKS_MAX] = {false};
+	struct io_disk *freeing = NULL;
+	for (int i = 0; i < io->n; i++)
+		joined[i] = io_disk_end(io->d[i], timeout_ns, &list);
+	for (struct io_disk *d = io->retired, *next; d; d = next) {
+		next = d->next_retired;
+		if (io_disk_end(d, timeout_ns, &list)) {
+			d->next_retired = freeing;
+			freeing = d;
+		}
+	}
+	io->retired = NULL;
 	for (int i = 0; i < io->n; i++) {
-		io_disk_end(io->d[i], timeout_ns, &list);
+		if (joined[i])
+			disk_free(io->d[i]);
 		io->d[i] = NULL;
 	}
-	while (io->retired) {
-		struct io_disk *d = io->retired;
-		io->retired = d->next_retired;
-		io_disk_end(d, timeout_ns, &list);
+	while (freeing) {
+		struct io_disk *d = freeing;
+		freeing = d->next_retired;
+		disk_free(d);
 	}
 	deliver(list);
 	pthread_mutex_destroy(&io->wlock);
