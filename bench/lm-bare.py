@@ -49,7 +49,7 @@ def ws_for(size_mib, dirty_kib):
 
 
 def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair.BANDWIDTH,
-                ws_kib=None, timeout=120.0, auto_converge=False):
+                ws_kib=None, timeout=120.0, auto_converge=False, before_migrate=None):
     """One bare-QMP LM of a size_mib guest dirtying dirty_kib KiB/s. Returns a dict:
     size_mib, dirty_kib, ws_kib, downtime_limit_ms, the times of lmpair.Lm.result()
     (migrate_to_completed_ms, pause_ms, pause_qemu_ms, total_ms, stop_to_completed_ms,
@@ -59,8 +59,9 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
     check=BAD after the LM is "ok": False, not an exception), tgt_start_ms (the target
     QEMU's start: exec to its QMP handshake done, outside the timed interval). Raises on a failed migration
     or a QEMU that does not start. auto_converge: the source's capability as secluster sets
-    it on an SU x86 (bench/lm compares like with like). Both QEMUs are killed by PID before
-    it returns."""
+    it on an SU x86 (bench/lm compares like with like). before_migrate: called right before
+    `migrate` is sent, both QEMUs ready (bench/hostmem.prepare). Both QEMUs are killed by
+    PID before it returns."""
     ws = ws_kib if ws_kib is not None else ws_for(size_mib, dirty_kib)
     append = f"marker=A001 report_ms=100 dirty_kib={dirty_kib} ws_kib={ws}"
     d = lmpair.workdir("lmb")
@@ -75,6 +76,8 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
         lm = lmpair.Lm(src, tgt, downtime_ms=downtime_ms, bandwidth=bandwidth,
                        auto_converge=auto_converge)
         assert not lm.caps_src["postcopy-ram"] and not lm.caps_tgt["postcopy-ram"]
+        if before_migrate:
+            before_migrate()
         lm.start()
         lm.wait_completed(timeout=timeout)
         lm.resume_target(wait_loaded=True)

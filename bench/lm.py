@@ -4,7 +4,7 @@ one run (issue 5 "What it must show"; docs/benchmarks.md "Live Migration").
 
     bench/lm.py [--sizes 64,512] [--dirty 256,16384] [--runs 5] [--build build] [--json]
                 [--raw FILE] [--keep] [--tcg-stop] [--bare-nice 10] [--bare-auto-converge 1]
-                [--daemon-nice N]
+                [--daemon-nice N] [--memory warm|cold|asis] [--order alternate|secluster-first]
 
 One lab (`sectl lab up --servers 2 --mus-per-server 1 --sus-per-server 1 --su-cluster
 --profile lab`) in a temporary directory. Per condition (guest size MiB x dirty rate KiB/s)
@@ -15,7 +15,13 @@ the guest for the copy under TCG, docs/lm.md; --tcg-stop measures that instead).
 a VM of that size is created on su1, started, reports 3 times, and `sectl vm migrate --json`
 moves it to su2 (the LM object gives setup_ms, copy_ms, switchover_ms, pause_ms); then a
 bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it, its two
-QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice).
+QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice). Both drivers start from the
+same host memory state (--memory, bench/hostmem.py: on this machine memory freed a few
+seconds ago costs 15-30 times more to touch again than memory freed just now, and an LM of
+a mostly empty guest touches its whole RAM on both sides): "warm" (the default) touches and
+frees 2 x size + 256 MiB right before each driver's migrate, "cold" waits 5 s there, "asis"
+does nothing (the runs before session 7, which favoured whichever driver ran second); and
+they take turns at going first (--order).
 
 Printed per condition (median [min-max] of the runs; p99 nearest rank = the maximum
 below 100 runs), with the load average before and after:
@@ -44,6 +50,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests/lib"))
 import guestcheck as gc  # noqa: E402
+sys.path.insert(0, HERE)
+import hostmem  # noqa: E402
 
 spec = importlib.util.spec_from_file_location("lm_bare", os.path.join(HERE, "lm-bare.py"))
 lm_bare = importlib.util.module_from_spec(spec)
@@ -165,13 +173,15 @@ class Lab:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def one_lm(lab, size, n):
+def one_lm(lab, size, n, before_migrate=None):
     vm = f"B{n % 1000}"
     lab.sdf("su1", f"/CREATE-VM-DEFINITION VM-NAME={vm},VM-INDEX=*ANY,MEMORY-SIZE={size},"
                    "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
     lab.sdf("su1", f"/ACTIVATE-VM-DEFINITION VM-NAME={vm}")
     lab.sdf("su1", f"/START-VM IPL-UNIT=A000,VM-ID={vm}")
     lab.wait(lambda: len(lab.reports("su1", vm)) >= 3, 120, f"{vm} reporting")
+    if before_migrate:
+        before_migrate()
     cpu0, child0, t0 = lab.daemon_cpu_ms(), os.times(), time.monotonic()
     r = lab.run("vm", "migrate", vm, "--su", "su1", "--to", "su2", "--json", check=False,
                 timeout=300)
@@ -247,11 +257,13 @@ def summarize(size, dirty, sec, bare, load_before):
     return row
 
 
-SEC_KEYS = ("setup_ms", "prepare_ms", "target_reserve_ms", "copy_ms", "switchover_ms",
+SEC_KEYS = ("setup_ms", "prepare_ms", "target_reserve_ms", "target_settle_ms", "copy_ms",
+            "switchover_ms",
             "target_load_wait_ms", "target_commit_ms", "pause_ms", "dirty_sync_count",
+            "qemu_total_ms",
             "daemon_cpu_ms", "sectl_cpu_ms", "sectl_wall_ms")
 BARE_KEYS = ("migrate_to_completed_ms", "total_ms", "pause_ms", "tgt_completed_after_src_ms",
-             "cont_to_resume_ms", "tgt_start_ms", "dirty_sync_count")
+             "cont_to_resume_ms", "tgt_start_ms", "dirty_sync_count", "qemu_total_time_ms")
 
 
 def line(row):
@@ -262,14 +274,16 @@ def line(row):
     def f(side, k):
         v = row[side][k]
         return f"{v['median']:.0f} [{v['min']:.0f}-{v['max']:.0f}]" if v else "-"
-    return (f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s, {row['runs']} runs, load "
+    return (f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s, {row['runs']} runs, memory "
+            f"{row['memory']}, load "
             f"{row['load'][0][0]}->{row['load'][1][0]}: copy {f('secluster', 'copy_ms')} / bare "
             f"{f('bare', 'migrate_to_completed_ms')} ratio {row['copy_ratio']}; beyond copy "
             f"{f('secluster', 'beyond_copy_ms')} / bare {f('bare', 'beyond_copy_ms')} overhead "
             f"{row['overhead_ms']} (whole {row['overhead_total_ms']}, without a QEMU start "
             f"{row['overhead_without_qemu_start_ms']}: bare's {f('bare', 'tgt_start_ms')}); setup "
             f"{f('secluster', 'setup_ms')} of it target reserve "
-            f"{f('secluster', 'target_reserve_ms')}; pause {f('secluster', 'pause_ms')} p99 "
+            f"{f('secluster', 'target_reserve_ms')} settle {f('secluster', 'target_settle_ms')}; "
+            f"pause {f('secluster', 'pause_ms')} p99 "
             f"{row['secluster']['pause_ms']['p99']:.0f} / bare {f('bare', 'pause_ms')} p99 "
             f"{row['bare']['pause_ms']['p99']:.0f}; target load wait "
             f"{f('secluster', 'target_load_wait_ms')} commit {f('secluster', 'target_commit_ms')};"
@@ -296,6 +310,10 @@ def main():
                     help="the bare source's auto-converge (secluster sets it on an SU x86)")
     ap.add_argument("--daemon-nice", type=int, default=None,
                     help="an experiment: the lab's secd threads at this nice value")
+    ap.add_argument("--memory", default="warm", choices=hostmem.MODES,
+                    help="the host memory state both drivers start from (bench/hostmem.py)")
+    ap.add_argument("--order", default="alternate", choices=("alternate", "secluster-first"),
+                    help="which driver runs first in each run")
     a = ap.parse_args()
     lm_bare.lmpair.QEMU_NICE = a.bare_nice
     lab = Lab(a.build, a.daemon_nice)
@@ -309,17 +327,25 @@ def main():
                                f"ws_kib={ws}",
                                f"lm_tcg_live = {'false' if a.tcg_stop else 'true'}"])
                 sec, bare, before = [], [], load()
-                for _ in range(a.runs):
+                for i in range(a.runs):
                     n += 1
-                    sec.append(one_lm(lab, size, n))
-                    bare.append(lm_bare.run_bare_lm(size, dirty, a.build,
-                                                    auto_converge=bool(a.bare_auto_converge)))
+                    bare_first = a.order == "alternate" and i % 2 == 1
+                    mem = lambda: hostmem.prepare(a.memory, size)  # noqa: E731
+                    if bare_first:
+                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, before_migrate=mem,
+                                                        auto_converge=bool(a.bare_auto_converge)))
+                    sec.append(one_lm(lab, size, n, mem))
+                    if not bare_first:
+                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, before_migrate=mem,
+                                                        auto_converge=bool(a.bare_auto_converge)))
                     if raw:
                         raw.write(json.dumps({"size_mib": size, "dirty_kib": dirty,
+                                              "memory": a.memory, "bare_first": bare_first,
                                               "secluster": sec[-1], "bare": bare[-1],
                                               "load": load()}) + "\n")
                         raw.flush()
                 row = summarize(size, dirty, sec, bare, before)
+                row["memory"], row["order"] = a.memory, a.order
                 out.append(row)
                 if not a.json:
                     print(line(row), flush=True)

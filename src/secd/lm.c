@@ -61,7 +61,7 @@ struct secd_lm *secd_lm_new(struct secd_su *s, bool outgoing, uint64_t lm_id, si
 	lm->st = LM_ST_SETUP;
 	snprintf(lm->result, sizeof(lm->result), "$S ");
 	lm->t_start = clock_monotonic_ns();
-	lm->tgt_reserve_ms = lm->tgt_load_wait_ms = lm->tgt_commit_ms = -1;
+	lm->tgt_reserve_ms = lm->tgt_settle_ms = lm->tgt_load_wait_ms = lm->tgt_commit_ms = -1;
 	lm->started_ms = (int64_t)(clock_wall_ns() / NSEC_PER_MSEC);
 	uv_timer_init(&s->d->loop, &lm->timer);
 	lm->timer.data = lm;
@@ -229,9 +229,11 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 	 * and as the target reported them: its reservation plan, its wait for its own
 	 * `completed` after the commit request, its commit write and `cont` */
 	if (o && lm->outgoing)
-		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:I, s:I}", "prepare_ms",
+		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
+						     "prepare_ms",
 						     secd_lm_ms_between(lm->t_prepare_sent, lm->t_prepared),
 						     "target_reserve_ms", lm->tgt_reserve_ms,
+						     "target_settle_ms", lm->tgt_settle_ms,
 						     "target_load_wait_ms", lm->tgt_load_wait_ms,
 						     "target_commit_ms", lm->tgt_commit_ms,
 						     /* QEMU's own, as of the last query-migrate
@@ -241,6 +243,9 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 										  : -1),
 						     "qemu_downtime_ms",
 						     (json_int_t)(lm->q.status[0] ? lm->q.downtime_ms
+										  : -1),
+						     "qemu_total_ms",
+						     (json_int_t)(lm->q.status[0] ? lm->q.total_time_ms
 										  : -1)));
 	return o;
 }

@@ -31,6 +31,9 @@
 #define SECD_LM_TGT_LOAD_MS 15000    /* target: the source said completed, its own must follow */
 #define SECD_LM_DOUBT_POLL_MS 500    /* an in-doubt commit: ask the target again */
 #define SECD_LM_DOWNTIME_MS 50	     /* migrate-set-parameters downtime-limit */
+#define SECD_LM_SETTLE_MS 150	     /* target: at most this long for its new QEMU to settle */
+#define SECD_LM_SETTLE_TICK_MS 10    /* ... looked at this often */
+#define SECD_LM_SETTLE_BUSY_PCT 20   /* ... settled: less CPU than this % of the last tick */
 #define SECD_LM_RECENT 8	     /* finished LMs kept for the status API */
 #define SECD_LM_MEDIA_MAX 16
 
@@ -85,7 +88,7 @@ struct secd_lm {
 	uint64_t t_prepare_sent, t_prepared;
 	uint64_t t_reserved, t_loaded;
 	/* source: the target's own figures from its answers, ms (-1: not told) */
-	double tgt_reserve_ms, tgt_load_wait_ms, tgt_commit_ms;
+	double tgt_reserve_ms, tgt_settle_ms, tgt_load_wait_ms, tgt_commit_ms;
 	int64_t started_ms;	 /* wall clock */
 	char result[4];		 /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
 	char reason[256];

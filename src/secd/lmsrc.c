@@ -363,10 +363,13 @@ static void src_prepared(void *arg, const struct httpc_result *res)
 	}
 	X(lm)->prepared = true;
 	lm->t_prepared = clock_monotonic_ns();
-	json_t *rms = json_object_get(o, "reserve_ms");
+	json_t *rms = json_object_get(o, "reserve_ms"), *sms = json_object_get(o, "settle_ms");
 	if (json_is_number(rms))
 		lm->tgt_reserve_ms = json_number_value(rms);
-	secd_lm_trace(lm, "prepared: the target reserved in %.1f ms", lm->tgt_reserve_ms);
+	if (json_is_number(sms))
+		lm->tgt_settle_ms = json_number_value(sms);
+	secd_lm_trace(lm, "prepared: the target reserved in %.1f ms, its QEMU settled in %.1f ms",
+		      lm->tgt_reserve_ms, lm->tgt_settle_ms);
 	/* the stream goes to the host of the target's API address, where it listens */
 	const struct cluster_unit *u = src_peer(lm);
 	const char *colon = u ? strrchr(u->api, ':') : NULL;

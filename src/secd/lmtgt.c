@@ -18,6 +18,7 @@
 #include "lib/clock.h"
 #include "lib/fault.h"
 #include "lib/log.h"
+#include "lib/proccpu.h"
 #include "cluster/global.h"
 #include "secd/routes.h"
 #include "su/msgcat.h"
@@ -40,6 +41,9 @@ struct tgt_x {
 	char why[256];
 	struct api_req *abort_req; /* an abort route waiting for the abort plan */
 	struct su_iocfg *src_io;   /* the source's I/O configuration (prepare), NULL none */
+	uint64_t settle_t0;	   /* the settle step (below): its start, CLOCK_MONOTONIC ns */
+	int64_t settle_cpu;	   /* the QEMU's CPU time at the last tick, ns */
+	double settle_ms;	   /* how long it took (the prepare answer) */
 };
 static struct tgt_x *X(struct secd_lm *lm)
 {
@@ -205,6 +209,65 @@ static void tgt_ask_source(uv_timer_t *t)
 		lm->pending++;
 }
 
+/* The prepare's answer: the port to migrate to; from now on the source is asked now and
+ * then whether it still runs this LM. */
+static void tgt_prepared(struct secd_lm *lm)
+{
+	tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i, s:f, s:f}", "state", "incoming", "port",
+				     (int)lm->mig_port, "index", (int)lm->index, "reserve_ms",
+				     tgt_ms(lm->t_start, lm->t_reserved), "settle_ms",
+				     X(lm)->settle_ms));
+	fault_check("lm.tgt.after_prepare", NULL); /* crash table row 7 (docs/lm.md) */
+	uv_timer_start(&lm->timer, tgt_ask_source, lm->s->d->cfg.timing.stall_ms,
+		       lm->s->d->cfg.timing.stall_ms);
+}
+
+/* Settle: QEMU answers QMP while its main thread still finishes its start (10-60 ms of CPU
+ * more on the lab machine, docs/benchmarks.md "the target QEMU's start"). A copy sent into
+ * it shares the cores with that and takes longer, and so does the pause. So the prepare
+ * answers once the QEMU used less than SECD_LM_SETTLE_BUSY_PCT of one tick's time in the
+ * last tick, or after SECD_LM_SETTLE_MS: the guest runs on the source meanwhile, this
+ * costs setup time only. A QEMU whose CPU time cannot be read is taken as settled. */
+static void tgt_settle_tick(uv_timer_t *t)
+{
+	struct secd_lm *lm = t->data;
+	uint64_t now = clock_monotonic_ns();
+	int64_t cpu = proc_cpu_ns(lm->s->vm[lm->index].pid);
+
+	if (lm->st != LM_ST_SETUP || X(lm)->aborting) {
+		uv_timer_stop(&lm->timer);
+		return;
+	}
+	if (X(lm)->abort_wanted) {
+		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		return;
+	}
+	bool quiet = cpu < 0 || X(lm)->settle_cpu < 0 ||
+		     (cpu - X(lm)->settle_cpu) * 100 <
+			 (int64_t)(SECD_LM_SETTLE_TICK_MS * NSEC_PER_MSEC * SECD_LM_SETTLE_BUSY_PCT);
+	if (!quiet && now - X(lm)->settle_t0 < (uint64_t)SECD_LM_SETTLE_MS * NSEC_PER_MSEC) {
+		X(lm)->settle_cpu = cpu;
+		return;
+	}
+	uv_timer_stop(&lm->timer);
+	X(lm)->settle_ms = tgt_ms(X(lm)->settle_t0, now);
+	secd_lm_trace(lm, "the QEMU %s after %.1f ms", quiet ? "settled" : "is still busy",
+		      X(lm)->settle_ms);
+	tgt_prepared(lm);
+}
+
+static void tgt_settle_begin(struct secd_lm *lm)
+{
+	X(lm)->settle_t0 = clock_monotonic_ns();
+	X(lm)->settle_cpu = proc_cpu_ns(lm->s->vm[lm->index].pid);
+	if (X(lm)->settle_cpu < 0) {
+		tgt_prepared(lm);
+		return;
+	}
+	uv_timer_start(&lm->timer, tgt_settle_tick, SECD_LM_SETTLE_TICK_MS,
+		       SECD_LM_SETTLE_TICK_MS);
+}
+
 static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 {
 	struct secd_lm *lm = arg;
@@ -228,12 +291,7 @@ static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 		}
 		lm->mig_port = (unsigned)q.socket_port;
 		secd_lm_trace(lm, "incoming on port %u", lm->mig_port);
-		tgt_reply(lm, 200, json_pack("{s:s, s:i, s:i, s:f}", "state", "incoming", "port",
-					     q.socket_port, "index", (int)lm->index, "reserve_ms",
-					     tgt_ms(lm->t_start, lm->t_reserved)));
-		fault_check("lm.tgt.after_prepare", NULL); /* crash table row 7 (docs/lm.md) */
-		uv_timer_start(&lm->timer, tgt_ask_source, lm->s->d->cfg.timing.stall_ms,
-			       lm->s->d->cfg.timing.stall_ms);
+		tgt_settle_begin(lm);
 		return;
 	}
 	secd_lm_trace(lm, "QMP '%s' answered", r->command);

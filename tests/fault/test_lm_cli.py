@@ -58,6 +58,11 @@ def test_migrate_init_only_vm(lab):
     st, b = lab.call("mu1", "GET", f"/api/v1/sus/su1/migrations/{m.group(1)}")
     assert st == 200 and b["lm"]["state"] == "completed" and b["lm"]["target"] == "su2", b
     assert b["lm"]["vm_name"] == VM and b["lm"]["percent"] == 100
+    # where the time went (docs/api.md): the target's reservation, then its QEMU settling
+    # (bounded: SECD_LM_SETTLE_MS 150 ms, looked at every 10 ms), both inside the prepare
+    lm = b["lm"]
+    assert 0 < lm["target_reserve_ms"] and 0 <= lm["target_settle_ms"] <= 400, lm
+    assert lm["prepare_ms"] >= lm["target_reserve_ms"] + lm["target_settle_ms"] - 1, lm
     st, b = lab.call("mu1", "GET", "/api/v1/sus/su1/migrations")
     assert st == 200 and m.group(1) in [x["lm_id"] for x in b["lms"]], b
     wait_for(lambda: where(lab, VM) == ["su2"], 20, f"{VM} on su2 only")

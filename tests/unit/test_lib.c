@@ -16,6 +16,9 @@
 #include "lib/crc32c.h"
 #include "lib/fault.h"
 #include "lib/parse.h"
+#include "lib/proccpu.h"
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void test_crc32c_check_value(void **state)
 {
@@ -227,6 +230,30 @@ static void test_addr(void **state)
 	assert_int_equal(sec_addr_normalise("[::1]:1", false, out, 5), -ENOSPC);
 }
 
+/* proc_cpu_ns: a busy process's CPU time grows, every thread counts, a gone process is
+ * -ESRCH, a bad pid -EINVAL (the target SU's settle step, secd/lmtgt.c). */
+static void test_proc_cpu(void **state)
+{
+	(void)state;
+	int64_t a = proc_cpu_ns(getpid()), b;
+	volatile uint64_t x = 0;
+
+	assert_true(a >= 0);
+	uint64_t t0 = clock_monotonic_ns();
+	while (clock_monotonic_ns() - t0 < 20 * NSEC_PER_MSEC)
+		x++; /* 20 ms of CPU */
+	b = proc_cpu_ns(getpid());
+	assert_true(b - a >= 10 * (int64_t)NSEC_PER_MSEC);
+	assert_int_equal(proc_cpu_ns(0), -EINVAL);
+	assert_int_equal(proc_cpu_ns(-5), -EINVAL);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(proc_cpu_ns(child), -ESRCH); /* reaped: gone */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_timing_profiles_validate),
 		cmocka_unit_test(test_timing_rules),
 		cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_proc_cpu),
 	};
 	return cmocka_run_group_tests_name("lib", tests, NULL, NULL);
 }
