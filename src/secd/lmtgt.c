@@ -43,6 +43,7 @@ struct tgt_x {
 	struct su_iocfg *src_io;   /* the source's I/O configuration (prepare), NULL none */
 	uint64_t settle_t0;	   /* the settle step (below): its start, CLOCK_MONOTONIC ns */
 	int64_t settle_cpu;	   /* the QEMU's CPU time at the last tick, ns */
+	uint64_t settle_hold_ns;   /* fault point lm.tgt.settle delay: settle no earlier */
 	double settle_ms;	   /* how long it took (the prepare answer) */
 };
 static struct tgt_x *X(struct secd_lm *lm)
@@ -242,10 +243,13 @@ static void tgt_settle_tick(uv_timer_t *t)
 		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
 		return;
 	}
+	if (now - X(lm)->settle_t0 < X(lm)->settle_hold_ns)
+		return; /* a test holds the prepare here (lm.tgt.settle delay MS) */
 	bool quiet = cpu < 0 || X(lm)->settle_cpu < 0 ||
 		     (cpu - X(lm)->settle_cpu) * 100 <
 			 (int64_t)(SECD_LM_SETTLE_TICK_MS * NSEC_PER_MSEC * SECD_LM_SETTLE_BUSY_PCT);
-	if (!quiet && now - X(lm)->settle_t0 < (uint64_t)SECD_LM_SETTLE_MS * NSEC_PER_MSEC) {
+	if (!quiet && now - X(lm)->settle_t0 <
+			  (uint64_t)SECD_LM_SETTLE_MS * NSEC_PER_MSEC + X(lm)->settle_hold_ns) {
 		X(lm)->settle_cpu = cpu;
 		return;
 	}
@@ -258,9 +262,16 @@ static void tgt_settle_tick(uv_timer_t *t)
 
 static void tgt_settle_begin(struct secd_lm *lm)
 {
+	struct fault_spec sp;
+
 	X(lm)->settle_t0 = clock_monotonic_ns();
 	X(lm)->settle_cpu = proc_cpu_ns(lm->s->vm[lm->index].pid);
-	if (X(lm)->settle_cpu < 0) {
+	if (fault_check("lm.tgt.settle", &sp) && sp.action == FAULT_DELAY) {
+		X(lm)->settle_hold_ns = sp.arg * NSEC_PER_MSEC;
+		log_info("%s: LM %016" PRIx64 ": settle held %" PRIu64 " ms (fault point "
+			 "lm.tgt.settle)", lm->s->d->who, lm->lm_id, sp.arg);
+	}
+	if (X(lm)->settle_cpu < 0 && !X(lm)->settle_hold_ns) {
 		tgt_prepared(lm);
 		return;
 	}

@@ -173,6 +173,28 @@ def test_target_qemu_killed_mid_copy(clean):
     assert qemu_pid(lab, "su2", 3) is None
 
 
+def test_target_qemu_killed_while_settling(clean):
+    """Abort (seed 4.7) in the target's settle step (docs/lm.md "Settle"): its new QEMU dies
+    before the prepare is answered — the guest keeps running on the source, the target
+    keeps nothing."""
+    lab = clean
+    log = os.path.join(lab.dir, "units", "su2", "secd.log")
+    skip = os.path.getsize(log)
+    lab.set_faults("su2", ["lm.tgt.settle delay 20000 count=1"])
+    start_guest(lab, "su1", "G1", 3)
+    m1 = mark(lab, "su1")
+    assert migrate(lab, "su1", "G1")[1]
+
+    def held():
+        with open(log, errors="replace") as f:
+            f.seek(skip)
+            return "settle held 20000 ms (fault point lm.tgt.settle)" in f.read()
+    wait_for(held, 30, "the target's settle step held")
+    os.kill(qemu_pid(lab, "su2", 3), signal.SIGKILL)
+    aborted_cleanly(lab, "G1", m1, "")
+    assert qemu_pid(lab, "su2", 3) is None
+
+
 def test_target_qemu_stopped_stall_watchdog(clean):
     """A SIGSTOPped target QEMU takes no more data; QEMU has no timeout of its own, the
     stall watchdog (stall_timeout) ends the LM and the guest stays on the source."""
