@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/first-touch — what touching memory costs on this machine after it has been free
-for a while (the reason for bench/hostmem's memory modes; docs/benchmarks.md "Live
-Migration: the memory state of the host").
+for a while (the reason for bench/hostmem's memory modes; docs/benchmarks.md "Session 7:
+the host memory state and the target QEMU's start").
 
     bench/first-touch.py [--mib 64] [--idle 0,500,1000,2000,3000,5000] [--runs 3]
 

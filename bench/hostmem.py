@@ -1,10 +1,11 @@
 """bench/hostmem — the host memory state an LM benchmark starts from, the same for every
-driver it compares (docs/benchmarks.md "Live Migration: the memory state of the host").
+driver it compares (docs/benchmarks.md "Session 7: the host
+memory state and the target QEMU's start").
 
 On this machine (a PVM guest of a microVM host: kernel `pvm_no_zero_page=1`, virtio-balloon
-free page reporting with `page_reporting_order=11`) reading never-touched guest RAM
-allocates real 2 MiB pages, and memory that has been free for about 2 s has been handed
-back to the host: touching it again costs ~1.3 ms per MiB instead of ~0.07 (bench/first-touch.py).
+free page reporting, order 9 in /sys/module/page_reporting) reading never-touched guest
+RAM allocates real 2 MiB pages, and memory that has been free for more than ~0.5 s may
+have been handed back to the host (the reporting runs every ~2 s): touching it again costs ~1.3 ms per MiB instead of ~0.07 (bench/first-touch.py).
 A live migration of a mostly empty guest touches its whole RAM twice (the source reads
 every page to find the zero ones, the target reads its own before it skips them), so the
 copy of a driver that happens to start within a second of a large free (another QEMU's exit) is
@@ -12,7 +13,10 @@ copy of a driver that happens to start within a second of a large free (another 
 secluster's QEMUs had exited, and secluster's LM after the guest's boot: most of the "copy
 ratio" of the earlier runs was this.
 
-    prepare(mode, size_mib)   called right before a driver sends `migrate`
+    prepare(mode, size_mib)   called right before a driver starts its migration: the bare
+                              driver with both QEMUs ready, just before `migrate`;
+                              secluster just before `sectl vm migrate`, so its target
+                              QEMU starts after it (that start is part of secluster's LM)
       "warm"  touch and free 2 x size_mib + 256 MiB of THP memory: both QEMUs (and a target
               QEMU started on demand) get memory the host still backs
       "cold"  wait COLD_S: what was freed has been handed back to the host, as on a
@@ -22,7 +26,7 @@ ratio" of the earlier runs was this.
 import mmap
 import time
 
-COLD_S = 5.0          # > the 1-3 s after which freed memory is reported (bench/first-touch.py)
+COLD_S = 5.0          # > 2 reporting periods of ~2 s: freed memory reported (bench/first-touch.py)
 WARM_EXTRA_MIB = 256  # a target QEMU's own start, the daemons' allocations meanwhile
 MODES = ("warm", "cold", "asis")
 

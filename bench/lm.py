@@ -17,11 +17,14 @@ moves it to su2 (the LM object gives setup_ms, copy_ms, switchover_ms, pause_ms)
 bare-QMP LM of the same guest (bench/lm-bare.py run_bare_lm) runs right after it, its two
 QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice). Both drivers start from the
 same host memory state (--memory, bench/hostmem.py: on this machine memory freed a few
-seconds ago costs 15-30 times more to touch again than memory freed just now, and an LM of
+seconds ago costs 10-30 times more to touch again than memory freed just now, and an LM of
 a mostly empty guest touches its whole RAM on both sides): "warm" (the default) touches and
-frees 2 x size + 256 MiB right before each driver's migrate, "cold" waits 5 s there, "asis"
-does nothing (the runs before session 7, which favoured whichever driver ran second); and
-they take turns at going first (--order).
+frees 2 x size + 256 MiB right before each driver's migration (bare: just before
+`migrate`; secluster: just before `sectl vm migrate`, whose target QEMU starts after it),
+"cold" waits 5 s there, "asis" does nothing (the runs before session 7, which favoured
+whichever driver ran second); and they take turns at going first (--order). "without a
+QEMU start" in the output: the overhead minus bare's own target QEMU start, which bare
+does before its clock runs (exec to QMP handshake, "bare's" the median of it).
 
 Printed per condition (median [min-max] of the runs; p99 nearest rank = the maximum
 below 100 runs), with the load average before and after:
@@ -293,10 +296,13 @@ def line(row):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="64,512")
-    ap.add_argument("--dirty", default="256,16384")
-    ap.add_argument("--runs", type=int, default=5)
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    ap.add_argument("--sizes", default="64,512",
+                    help="guest RAM sizes, MiB, comma separated (default 64,512)")
+    ap.add_argument("--dirty", default="256,16384",
+                    help="the guest's dirty rates, KiB/s, comma separated (default 256,16384)")
+    ap.add_argument("--runs", type=int, default=5,
+                    help="LMs of each driver per condition (default 5)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--raw", help="append every run's data (both drivers) to this file, "
@@ -311,7 +317,8 @@ def main():
     ap.add_argument("--daemon-nice", type=int, default=None,
                     help="an experiment: the lab's secd threads at this nice value")
     ap.add_argument("--memory", default="warm", choices=hostmem.MODES,
-                    help="the host memory state both drivers start from (bench/hostmem.py)")
+                    help="the host memory state both drivers start from (bench/hostmem.py; "
+                    "default warm)")
     ap.add_argument("--order", default="alternate", choices=("alternate", "secluster-first"),
                     help="which driver runs first in each run")
     a = ap.parse_args()

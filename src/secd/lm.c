@@ -228,6 +228,9 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 	/* inside them (source): the prepare call (the target's QEMU start and reservation),
 	 * and as the target reported them: its reservation plan, its wait for its own
 	 * `completed` after the commit request, its commit write and `cont` */
+	/* QEMU's own times: a query-migrate that answered "completed" right at the event may
+	 * not have them filled in yet (total-time 0): not told, rather than a false 0 */
+	bool qemu_told = lm->q.status[0] && lm->q.total_time_ms > 0;
 	if (o && lm->outgoing)
 		json_object_update_new(o, json_pack("{s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I}",
 						     "prepare_ms",
@@ -242,11 +245,9 @@ json_t *secd_lm_json(const struct secd_lm *lm)
 						     (json_int_t)(lm->q.status[0] ? lm->q.dirty_sync_count
 										  : -1),
 						     "qemu_downtime_ms",
-						     (json_int_t)(lm->q.status[0] ? lm->q.downtime_ms
-										  : -1),
+						     (json_int_t)(qemu_told ? lm->q.downtime_ms : -1),
 						     "qemu_total_ms",
-						     (json_int_t)(lm->q.status[0] ? lm->q.total_time_ms
-										  : -1)));
+						     (json_int_t)(qemu_told ? lm->q.total_time_ms : -1)));
 	return o;
 }
 

@@ -350,11 +350,16 @@ static void src_prepared(void *arg, const struct httpc_result *res)
 	o = json_loads(res->body, 0, NULL);
 	if (res->status != 200) {
 		json_t *m, *msgs = json_object_get(o, "messages");
+		const char *why = NULL; /* the target's first VMS message: the reason in words */
 		size_t i;
-		json_array_foreach(msgs, i, m)
-			secd_lm_say(lm, "%s", json_string_value(m));
-		const char *e = json_string_value(json_object_get(json_object_get(o, "error"),
-								 "message"));
+		json_array_foreach(msgs, i, m) {
+			const char *t = json_string_value(m);
+			secd_lm_say(lm, "%s", t);
+			if (!why && t && !strncmp(t, "% ", 2))
+				why = t + 2;
+		}
+		const char *e = why ? why : json_string_value(json_object_get(
+						     json_object_get(o, "error"), "message"));
 		X(lm)->prepared = res->status != 409; /* 409: refused, nothing reserved */
 		src_abort(lm, "rejected by the target SU '%s'%s%s", lm->target, e ? ": " : "",
 			  e ? e : "");
@@ -478,6 +483,9 @@ void secd_lm_src_on_event(struct secd_lm *lm, const struct qmp_event *ev)
 		lm->t_stop = ev->recv_ns;
 	else if (!strcmp(ev->name, "RESUME") && lm->st == LM_ST_COPY)
 		lm->t_stop = 0; /* a failed stop-and-copy: QEMU continued the guest */
+	else if (!strcmp(ev->name, "RESUME") && lm->t_stop && !lm->t_resume &&
+		 (lm->st == LM_ST_ABORTING || lm->st == LM_ST_DOUBT))
+		lm->t_resume = ev->recv_ns; /* the abort's `cont`: the pause ends here */
 	if (strcmp(ev->name, "MIGRATION") || (lm->st != LM_ST_COPY && lm->st != LM_ST_SETUP))
 		return;
 	const char *st = json_string_value(json_object_get(ev->data, "status"));

@@ -325,10 +325,16 @@ static void tgt_qmp_step(struct secd_lm *lm)
 
 	switch (X(lm)->qstep) {
 	case 0:
+		/* late-block-activate: a guest that will run takes its disks at our `cont`,
+		 * after the commit. A VM that will not run (INIT-ONLY, DOWN) gets no `cont`:
+		 * with it, its disks would stay inactive and its next LM would abort QEMU 7.2
+		 * (bdrv_inactivate_recurse: assertion '!(bs->open_flags & BDRV_O_INACTIVE)');
+		 * without it QEMU takes them when the stream is loaded — the source has let go
+		 * of them by then, and nothing writes before the commit: the VM does not run */
 		r = tgt_qmp(lm, "migrate-set-capabilities",
 			    json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability",
 				      "events", "state", 1, "capability", "late-block-activate",
-				      "state", 1),
+				      "state", lm->vm_state == SU_VM_RUNNING),
 			    SECD_SU_QMP_CMD_MS, tgt_qmp_stepped);
 		break;
 	case 1:

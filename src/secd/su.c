@@ -7,6 +7,7 @@
 #include "lib/clock.h"
 #include "lib/fault.h"
 #include "lib/log.h"
+#include "lib/proccpu.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -307,14 +308,40 @@ static void su_guard_close(struct secd_su *s)
 	}
 }
 
+/* The QEMUs of a lost guard that have ended since: their VMs say so now — the guard that
+ * would report it (or a new guard's LIST) may not come soon, and a VM shown RUNNING
+ * without its QEMU misleads the operator (session 7 newcomer). A QEMU still alive is
+ * left to the next guard's LIST (su_reconcile). */
+static void su_lost_check(struct secd_su *s)
+{
+	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++) {
+		if (!s->lost_pid[i])
+			continue;
+		if (s->vm[i].pid) { /* a new guard runs a QEMU for this index now */
+			s->lost_pid[i] = 0;
+			continue;
+		}
+		if (proc_alive(s->lost_pid[i]))
+			continue;
+		s->vm[i].pid = s->lost_pid[i];
+		s->lost_pid[i] = 0;
+		secd_suvm_on_gone(s, &s->vm[i]);
+	}
+}
+
 static void su_guard_lost(struct secd_su *s, const char *why)
 {
 	log_warnx("%s: sec-guard: %s; reconnecting", s->d->who, why);
 	secd_event(s->d, LB_ERROR, "Sys-Mgmt", "sec-guard of SU '%s' is not reachable (%s): "
 		   "its guests are gone with it; reconnecting", s->d->cfg.name, why);
+	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++)
+		if (s->vm[i].pid)
+			s->lost_pid[i] = s->vm[i].pid;
 	su_guard_close(s);
-	if (!s->stopping)
-		uv_timer_start(&s->gretry, su_on_gretry, SECD_SU_GUARD_RETRY_MS, 0);
+	if (s->stopping)
+		return;
+	su_lost_check(s);
+	uv_timer_start(&s->gretry, su_on_gretry, SECD_SU_GUARD_RETRY_MS, 0);
 }
 
 static void su_renew_send(struct secd_su *s)
@@ -473,6 +500,7 @@ static void su_on_list_end(void *u, uint32_t seq, uint32_t count)
 	if (!s->listed) {
 		su_reconcile(s);
 		s->listed = true;
+		memset(s->lost_pid, 0, sizeof(s->lost_pid)); /* the LIST told who runs */
 		/* LMs that ran when this secd stopped (docs/lm.md crash table) */
 		secd_lm_target_recover(s);
 		for (uint32_t i = 0; i < s->m->own.nlm; i++)
@@ -607,6 +635,7 @@ static void su_on_contimer(uv_timer_t *t)
 
 static void su_on_gretry(uv_timer_t *t)
 {
+	su_lost_check(t->data);
 	su_guard_connect(t->data);
 }
 

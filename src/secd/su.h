@@ -108,6 +108,7 @@ struct secd_su {
 	uv_poll_t *gpoll;            /* one handle per connection (closed with it) */
 	uv_timer_t gretry;
 	uint32_t list_seq;           /* the LIST being collected, 0 none */
+	int32_t lost_pid[SU_INDEX_MAX + 1]; /* QEMUs of a lost guard, watched until they end */
 	bool listed;                 /* the first LIST after a connect was reconciled */
 	uint64_t renew_issue_ns;     /* the last renewal (crd_unit renew_cb) */
 	uint32_t renew_fence_ms, renew_w_ms;
@@ -193,6 +194,9 @@ int secd_suvm_effect(struct secd_su *s, struct secd_sucmd *cmd, struct su_effect
 void secd_suvm_on_spawn_result(struct secd_su *s, struct secd_suvm *v, int err, int32_t pid,
 			       const char *text);
 void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c);
+/* v's QEMU (v->pid) has ended while no sec-guard could report it (the guard died: its
+ * guests get SIGKILL with it, PR_SET_PDEATHSIG): as on_exited, "ended with its sec-guard". */
+void secd_suvm_on_gone(struct secd_su *s, struct secd_suvm *v);
 /* Re-attach to a QEMU the guard still runs (after a secd restart). */
 void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid);
 /* Appends "<ns> <what> <vm_uuid> <index> <pid>" to DATA_DIR/runs.log (what: STOP, RESUME,

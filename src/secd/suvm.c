@@ -475,22 +475,17 @@ static void suvm_describe_exit(const struct guard_child *c, char *buf, size_t si
 		snprintf(buf, size, "(pid %d) ended (wait status 0x%x)", c->pid, (unsigned)c->status);
 }
 
-void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c)
+/* v's QEMU has ended (why: after the word "QEMU"): the effect waiting for it goes on or
+ * fails, an LM target aborts, else the VM's state and an event say so. */
+static void suvm_ended(struct secd_su *s, struct secd_suvm *v, bool fenced, const char *why)
 {
-	char why[200], tail[256], key[8];
+	char tail[256];
 
-	if (c->pid != v->pid && v->pid)
-		log_debug("%s: VM index %u: exit of pid %d (current %d)", s->d->who, v->index,
-			  c->pid, v->pid);
 	secd_suvm_runlog(s, v, "EXIT", clock_monotonic_ns());
 	v->child = false;
 	v->pid = 0;
 	v->booted_ipl[0] = 0;
 	uv_timer_stop(&v->pdtimer);
-	snprintf(key, sizeof(key), "%u", v->index);
-	if (s->g && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
-		guardc_forget(s->g, key);
-	suvm_describe_exit(c, why, sizeof(why));
 	/* asked for (quit, kill) — a quit's exit may come before QEMU's answer to it */
 	if (v->wait == SUVM_WAIT_EXIT || (v->wait == SUVM_WAIT_REPLY && v->ops[v->step] == OP_QUIT)) {
 		v->qmp = qmp_free(v->qmp);
@@ -512,7 +507,29 @@ void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct gu
 		return;
 	}
 	log_warnx("%s: VM index %u: QEMU %s", s->d->who, v->index, why);
-	secd_su_vm_event(s, v->index, true, c->flags & GUARD_CHILD_FENCED, why);
+	secd_su_vm_event(s, v->index, true, fenced, why);
+}
+
+void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c)
+{
+	char why[200], key[8];
+
+	if (c->pid != v->pid && v->pid)
+		log_debug("%s: VM index %u: exit of pid %d (current %d)", s->d->who, v->index,
+			  c->pid, v->pid);
+	snprintf(key, sizeof(key), "%u", v->index);
+	if (s->g && !(c->flags & GUARD_CHILD_FENCED)) /* fenced/<key> stays until a start */
+		guardc_forget(s->g, key);
+	suvm_describe_exit(c, why, sizeof(why));
+	suvm_ended(s, v, c->flags & GUARD_CHILD_FENCED, why);
+}
+
+void secd_suvm_on_gone(struct secd_su *s, struct secd_suvm *v)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "(pid %d) ended with its sec-guard", (int)v->pid);
+	suvm_ended(s, v, false, why);
 }
 
 void secd_suvm_attach(struct secd_su *s, struct secd_suvm *v, int32_t pid)

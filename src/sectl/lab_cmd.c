@@ -4,6 +4,7 @@
 #include "sectl/lab.h"
 
 #include "lib/clock.h"
+#include "lib/proccpu.h"
 #include "sectl/sectl.h"
 
 #include <errno.h>
@@ -284,24 +285,12 @@ static const char *what_name(unsigned what)
 /* True while t still runs as what it was (a QEMU: its /proc entry, not a zombie). */
 static bool target_runs(const struct lab_unit *u, const struct target *t)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
 	switch (t->what) {
 	case KILL_SECD: return lab_unit_running(u);
 	case KILL_GUARD: return lab_guard_running(u);
 	case KILL_FAKEWD: return lab_fakewd_running(u);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)t->pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return (p = strrchr(buf, ')')) && p[1] && p[2] != 'Z';
+	return proc_alive(t->pid);
 }
 
 /* After KILL or TERM: until no target runs, or KILL_WAIT_S. */

@@ -94,6 +94,28 @@ def test_only_secd_then_start(lab):
     remove(lab, "VKS")
 
 
+def test_only_guard_then_start(lab):
+    """The guard dies: its guests die with it (PR_SET_PDEATHSIG; the lab's fake watchdog
+    also resets its process group). secd, still running, must not go on showing them
+    RUNNING (it did until a guard came back: session 7 newcomer): the VM's state and an
+    event say the QEMU ended with its sec-guard. `lab start` brings the guard back."""
+    pid = start(lab, "VKG", 5)
+    before = lab.unit(SU)
+    r = kill(lab, SU, "--only", "guard")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: not running(pid), 20, "VKG's QEMU gone with its guard")
+    assert running(before["pid"]), "secd itself keeps running"
+    wait_for(lambda: state(lab, "VKG") not in ("RUNNING", None), 20,
+             "su1 no longer reporting VKG RUNNING")
+    wait_for(lambda: any("VKG" in e["message"] and "ended with its sec-guard" in e["message"]
+                         for e in lab.events("mu1", text="VKG")), 20,
+             "an event: VKG's QEMU ended with its sec-guard")
+    r = lmlab.sectl(lab, "lab", "start", "--dir", lab.dir, SU)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_for(lambda: lab.unit(SU)["guard"]["running"], 20, "su1's guard back")
+    remove(lab, "VKG")
+
+
 def test_everything_of_the_su_then_start(lab):
     qemu = start(lab, "VKA", 4)
     u = lab.unit(SU)

@@ -362,10 +362,18 @@ def test_guard_killed(su_lab):
                          for e in lab.events("mu1", text="sec-guard")), 20,
              "an event: the guard not reachable")
     assert os.path.exists(f"/proc/{secd}"), "secd ended with its guard"
+    # the VM says its QEMU is gone at once, not only once a guard is back (session 7)
+    wait_for(lambda: systems(lab).get("VMG", {}).get("status") == "DEFINED_ONLY", 30,
+             "VMG NOT INITIALIZED while no guard runs")
+    log = os.path.join(lab.dir, "units", SU, "secd.log")
+
+    def connects():
+        with open(log, errors="replace") as f:
+            return len(re.findall(r"sec-guard \(pid \d+\) connected", f.read()))
+    before = connects()
     r = lab.sectl("lab", "start", "--dir", lab.dir, SU)  # brings the guard back
     assert r.returncode == 0, r.stderr + r.stdout
-    wait_for(lambda: systems(lab).get("VMG", {}).get("status") == "DEFINED_ONLY", 30,
-             "VMG NOT INITIALIZED after the guard came back")
+    wait_for(lambda: connects() > before, 30, "secd connected to the new guard")
     assert lab.unit(SU)["pid"] == secd  # the same secd all along
     start_guest(lab, "VMG2", 15, units="A000,A001")  # and it runs guests again
     remove_guest(lab, "VMG2")
