@@ -337,6 +337,7 @@ static void su_guard_lost(struct secd_su *s, const char *why)
 	for (unsigned i = SU_INDEX_MIN; i <= SU_INDEX_MAX; i++)
 		if (s->vm[i].pid)
 			s->lost_pid[i] = s->vm[i].pid;
+	s->guard_lost = true;
 	su_guard_close(s);
 	if (s->stopping)
 		return;
@@ -389,6 +390,12 @@ static void su_on_hello(void *u, uint32_t seq, const struct guard_hello_reply *h
 	log_info("%s: sec-guard (pid %u) connected; %u child%s%s", s->d->who, h->guard_pid,
 		 h->children, h->children == 1 ? "" : "ren",
 		 h->flags & GUARD_HELLO_FENCED ? "; it fenced guests since it started" : "");
+	if (s->guard_lost) { /* the all-clear of the ERROR event su_guard_lost() raised */
+		s->guard_lost = false;
+		secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "sec-guard of SU '%s' reachable again "
+			   "(pid %u): VM commands are carried out again", s->d->cfg.name,
+			   h->guard_pid);
+	}
 }
 
 static void su_on_result(void *u, uint32_t seq, const struct guard_result *res)

@@ -109,6 +109,7 @@ struct secd_su {
 	uv_timer_t gretry;
 	uint32_t list_seq;           /* the LIST being collected, 0 none */
 	int32_t lost_pid[SU_INDEX_MAX + 1]; /* QEMUs of a lost guard, watched until they end */
+	bool guard_lost;             /* "not reachable" was said: say when it is back */
 	bool listed;                 /* the first LIST after a connect was reconciled */
 	uint64_t renew_issue_ns;     /* the last renewal (crd_unit renew_cb) */
 	uint32_t renew_fence_ms, renew_w_ms;

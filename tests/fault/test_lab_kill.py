@@ -113,6 +113,13 @@ def test_only_guard_then_start(lab):
     r = lmlab.sectl(lab, "lab", "start", "--dir", lab.dir, SU)
     assert r.returncode == 0, r.stdout + r.stderr
     wait_for(lambda: lab.unit(SU)["guard"]["running"], 20, "su1's guard back")
+    # secd says when it has the guard again; from then on guests start
+    wait_for(lambda: any("reachable again" in e["message"]
+                         for e in lab.events("mu1", text="sec-guard")), 20,
+             "an event: su1's guard reachable again")
+    pid2 = start(lab, "VKH", 6)
+    assert running(pid2)
+    remove(lab, "VKH")
     remove(lab, "VKG")
 
 
