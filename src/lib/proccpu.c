@@ -60,7 +60,8 @@ int64_t proc_cpu_ns(int pid)
 
 bool proc_alive(int pid)
 {
-	char path[32], buf[512], *p;
+	char path[32], buf[512], *p, st;
+	unsigned long flags;
 	ssize_t n;
 	int fd;
 
@@ -74,5 +75,9 @@ bool proc_alive(int pid)
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	return (p = strrchr(buf, ')')) && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	/* after "(comm)": state ppid pgrp session tty_nr tpgid flags */
+	if (!(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &flags) != 2)
+		return false;
+	return st != 'Z' && st != 'X' && !(flags & 0x00200000UL); /* PF_KTHREAD */
 }

@@ -3,6 +3,7 @@
 #include "sectl/lab.h"
 
 #include "lib/clock.h"
+#include "lib/proccpu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,30 +176,6 @@ int lab_unit_start(const struct lab *lab, struct lab_unit *u, const char *secd,
 	return r;
 }
 
-/* The state letter of /proc/PID/stat ('R', 'S', 'D', 'Z', ...), or 0 when pid is gone or
- * is a kernel thread (flags PF_KTHREAD: a pid recycled by the kernel is not ours). */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p, st;
-	unsigned long flags;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* after "(comm)": state ppid pgrp session tty_nr tpgid flags */
-	if (!(p = strrchr(buf, ')')) ||
-	    sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &flags) != 2)
-		return 0;
-	return flags & 0x00200000UL ? 0 : st;
-}
-
 bool lab_pid_runs(pid_t pid, const char *prog, const char *arg)
 {
 	char path[64], buf[8192];
@@ -217,8 +194,7 @@ bool lab_pid_runs(pid_t pid, const char *prog, const char *arg)
 	if (n <= 0) { /* empty: a zombie, or a process in its exit (its memory released): the
 		       * latter still runs — it stays in /proc until it is a zombie, and its
 		       * pid cannot belong to another process meanwhile */
-		char st = proc_state(pid);
-		return st && st != 'Z' && st != 'X';
+		return proc_alive(pid);
 	}
 	buf[n] = '\0';
 	for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
