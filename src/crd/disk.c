@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crd/io.h"
 #include "crd/ondisk.h"
 #include "lib/fault.h"
 #include "lib/log.h"
@@ -21,17 +22,50 @@
 
 static _Atomic int disk_late_pending;
 
-void *crd_buf_alloc(size_t len)
+/* Freed CRD_IO_CHUNK buffers kept for the next crd_buf_alloc() (see disk.h): a slot-area
+ * or region read takes one per piece, several times a second on an MU. */
+#define BUF_KEEP 8
+static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *buf_kept[BUF_KEEP];
+static int buf_nkept;
+
+static size_t buf_round(size_t len)
 {
-	void *p;
 	size_t n = (len + CRD_BLOCK - 1) / CRD_BLOCK * CRD_BLOCK;
 
-	if (n == 0)
-		n = CRD_BLOCK;
-	if (posix_memalign(&p, CRD_BLOCK, n) != 0)
+	return n ? n : CRD_BLOCK;
+}
+
+void *crd_buf_alloc(size_t len)
+{
+	size_t n = buf_round(len);
+	void *p = NULL;
+
+	if (n == CRD_IO_CHUNK) {
+		pthread_mutex_lock(&buf_lock);
+		if (buf_nkept > 0)
+			p = buf_kept[--buf_nkept];
+		pthread_mutex_unlock(&buf_lock);
+	}
+	if (!p && posix_memalign(&p, CRD_BLOCK, n) != 0)
 		return NULL;
 	memset(p, 0, n);
 	return p;
+}
+
+void crd_buf_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	if (buf_round(len) == CRD_IO_CHUNK) {
+		pthread_mutex_lock(&buf_lock);
+		if (buf_nkept < BUF_KEEP) {
+			buf_kept[buf_nkept++] = p;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&buf_lock);
+	}
+	free(p);
 }
 
 int crd_disk_late_pending(void)

@@ -86,7 +86,7 @@ struct crd_io_req *crd_io_req_ref(struct crd_io_req *req)
 struct crd_io_req *crd_io_req_unref(struct crd_io_req *req)
 {
 	if (req && atomic_fetch_sub(&req->refs, 1) == 1) {
-		free(req->buf);
+		crd_buf_free(req->buf, req->len);
 		free(req);
 	}
 	return NULL;

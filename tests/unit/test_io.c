@@ -449,9 +449,37 @@ static void test_io_detach_attach(void **state)
 	unlink(newpath);
 }
 
+/* A CRD_IO_CHUNK buffer handed back is kept and comes out again zeroed; other sizes and
+ * more than the kept number go to free(3) (ASan/valgrind see any leak or double free). */
+static void test_buf_reuse_zeroed(void **state)
+{
+	(void)state;
+	uint8_t *a = crd_buf_alloc(CRD_IO_CHUNK), *small = crd_buf_alloc(100);
+	assert_non_null(a);
+	assert_non_null(small);
+	assert_int_equal((uintptr_t)a % CRD_BLOCK, 0);
+	memset(a, 0xA5, CRD_IO_CHUNK);
+	memset(small, 0x5A, CRD_BLOCK);
+	crd_buf_free(a, CRD_IO_CHUNK);
+	crd_buf_free(small, 100);
+	uint8_t *b = crd_buf_alloc(CRD_IO_CHUNK - 1); /* rounds up to the same size */
+	assert_ptr_equal(b, a);
+	for (size_t i = 0; i < CRD_IO_CHUNK; i++)
+		if (b[i])
+			fail_msg("byte %zu of a reused buffer is %#x, not 0", i, b[i]);
+	uint8_t *many[12];
+	for (int i = 0; i < 12; i++)
+		assert_non_null(many[i] = crd_buf_alloc(CRD_IO_CHUNK));
+	for (int i = 0; i < 12; i++)
+		crd_buf_free(many[i], CRD_IO_CHUNK);
+	crd_buf_free(b, CRD_IO_CHUNK);
+	crd_buf_free(NULL, CRD_IO_CHUNK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_reuse_zeroed),
 		cmocka_unit_test_teardown(test_io_roundtrip, fx_td),
 		cmocka_unit_test_teardown(test_io_detach_attach, fx_td),
 		cmocka_unit_test_teardown(test_io_late_success_is_timeout, fx_td_clock),
