@@ -97,9 +97,18 @@ double secd_lm_ms_between(uint64_t a, uint64_t b)
 	return a && b && b >= a ? (double)(b - a) / 1e6 : -1;
 }
 
+void secd_lm_aborting(struct secd_lm *lm)
+{
+	if (!lm->abort_phase)
+		lm->abort_phase = secd_lm_phase(lm);
+	lm->st = LM_ST_ABORTING;
+}
+
 void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, const char *why)
 {
 	uv_timer_stop(&lm->timer);
+	if (st == LM_ST_ABORTED && !lm->abort_phase)
+		lm->abort_phase = secd_lm_phase(lm);
 	lm->st = st;
 	lm->t_end = clock_monotonic_ns();
 	if (result)
@@ -172,6 +181,9 @@ unsigned secd_lm_phase(const struct secd_lm *lm)
 	case LM_ST_SWITCHOVER:
 	case LM_ST_DOUBT:
 		return 3;
+	case LM_ST_ABORTING:
+	case LM_ST_ABORTED:
+		return lm->abort_phase ? lm->abort_phase : 1;
 	default:
 		return 4;
 	}

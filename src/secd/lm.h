@@ -55,6 +55,7 @@ struct secd_lm {
 	bool outgoing;		 /* this SU is the source */
 	uint64_t lm_id;
 	enum secd_lm_state st;
+	unsigned abort_phase;	 /* the phase 1..3 an abort began in; 0 before (secd_lm_aborting) */
 	unsigned index;		 /* this SU's VM index of the VM */
 	unsigned peer_index;	 /* the VM index on the other SU (source: the target's) */
 	crd_uuid vm_uuid;
@@ -117,6 +118,9 @@ static inline uint32_t secd_lm_commit_ms(const struct secd_su *s)
 /* A new LM record (running, listed first), with extra zeroed bytes behind it for the
  * driver's own state. NULL on out-of-memory. */
 struct secd_lm *secd_lm_new(struct secd_su *s, bool outgoing, uint64_t lm_id, size_t extra);
+/* Moves lm to LM_ST_ABORTING, remembering the phase it was in (secd_lm_phase() keeps
+ * reporting that phase for the aborted LM). */
+void secd_lm_aborting(struct secd_lm *lm);
 /* Ends lm: moves it to the recent list (status kept), stops its timer. */
 void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, const char *why);
 struct secd_lm *secd_lm_find(struct secd_su *s, uint64_t lm_id, bool outgoing);
@@ -124,7 +128,8 @@ struct secd_lm *secd_lm_find(struct secd_su *s, uint64_t lm_id, bool outgoing);
 struct secd_lm *secd_lm_outgoing(struct secd_su *s);
 /* The LM whose VM runs at index on this SU (running, not ended), or NULL. */
 struct secd_lm *secd_lm_of_index(struct secd_su *s, unsigned index);
-/* The LM's phase 1..4 (vm2000.md §5) and the percent of the memory copied (0..100). */
+/* The LM's phase 1..4 (vm2000.md §5) and the percent of the memory copied (0..100). An
+ * aborting or aborted LM stays in the phase it was aborted in (1..3). */
 unsigned secd_lm_phase(const struct secd_lm *lm);
 unsigned secd_lm_percent(const struct secd_lm *lm);
 /* The status object of docs/api.md (lmstat): new reference. */

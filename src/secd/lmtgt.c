@@ -147,7 +147,7 @@ static void tgt_abort(struct secd_lm *lm, const char *fmt, ...)
 	if (X(lm)->aborting || lm->st == LM_ST_ABORTED || lm->st == LM_ST_COMPLETED)
 		return;
 	X(lm)->aborting = true;
-	lm->st = LM_ST_ABORTING;
+	secd_lm_aborting(lm);
 	va_start(ap, fmt);
 	vsnprintf(X(lm)->why, sizeof(X(lm)->why), fmt, ap);
 	va_end(ap);

@@ -194,7 +194,8 @@ def test_target_qemu_killed_while_settling(clean):
     lab.set_faults("su2", ["lm.tgt.settle delay 20000 count=1"])
     start_guest(lab, "su1", "G1", 3)
     m1 = mark(lab, "su1")
-    assert migrate(lab, "su1", "G1")[1]
+    lm_id = migrate(lab, "su1", "G1")[1]
+    assert lm_id
 
     def held():
         with open(log, errors="replace") as f:
@@ -204,6 +205,9 @@ def test_target_qemu_killed_while_settling(clean):
     os.kill(qemu_pid(lab, "su2", 3), signal.SIGKILL)
     aborted_cleanly(lab, "G1", m1, "")
     assert qemu_pid(lab, "su2", 3) is None
+    # the LM object keeps the phase it was aborted in (it said phase 4 before)
+    lm = lm_state(lab, "su1", lm_id)
+    assert (lm["state"], lm["phase"], lm["result"]) == ("aborted", 1, "$AE"), lm
 
 
 def test_target_qemu_stopped_stall_watchdog(clean):
