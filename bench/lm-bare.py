@@ -49,7 +49,8 @@ def ws_for(size_mib, dirty_kib):
 
 
 def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair.BANDWIDTH,
-                ws_kib=None, timeout=120.0, auto_converge=False, before_migrate=None):
+                ws_kib=None, timeout=120.0, auto_converge=False, before_migrate=None,
+                before_target=None):
     """One bare-QMP LM of a size_mib guest dirtying dirty_kib KiB/s. Returns a dict:
     size_mib, dirty_kib, ws_kib, downtime_limit_ms, the times of lmpair.Lm.result()
     (migrate_to_completed_ms, pause_ms, pause_qemu_ms, total_ms, stop_to_completed_ms,
@@ -60,8 +61,10 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
     QEMU's start: exec to its QMP handshake done, outside the timed interval). Raises on a failed migration
     or a QEMU that does not start. auto_converge: the source's capability as secluster sets
     it on an SU x86 (bench/lm compares like with like). before_migrate: called right before
-    `migrate` is sent, both QEMUs ready (bench/hostmem.prepare). Both QEMUs are killed by
-    PID before it returns."""
+    `migrate` is sent, both QEMUs ready (bench/hostmem.prepare). before_target: called
+    right before the target QEMU starts (bench/lm's default place for hostmem.prepare: the
+    same point in the LM as secluster's, whose target QEMU starts inside its LM). Both
+    QEMUs are killed by PID before it returns."""
     ws = ws_kib if ws_kib is not None else ws_for(size_mib, dirty_kib)
     append = f"marker=A001 report_ms=100 dirty_kib={dirty_kib} ws_kib={ws}"
     d = lmpair.workdir("lmb")
@@ -70,6 +73,8 @@ def run_bare_lm(size_mib, dirty_kib, build_dir, downtime_ms=50, bandwidth=lmpair
         lmpair.make_disks(d, build_dir)
         src = lmpair.Vm(d, "src", build_dir, mem_mib=size_mib, append=append)
         src.wait_reports(3, timeout=60)
+        if before_target:
+            before_target()
         t0 = lmpair.now()
         tgt = lmpair.Vm(d, "tgt", build_dir, mem_mib=size_mib, append=append, incoming=True)
         tgt_start_ms = round((lmpair.now() - t0) * 1000, 3)

@@ -19,10 +19,16 @@ QEMUs at nice 10 as sec-guard starts secluster's (--bare-nice). Both drivers sta
 same host memory state (--memory, bench/hostmem.py: on this machine memory freed a few
 seconds ago costs 10-30 times more to touch again than memory freed just now, and an LM of
 a mostly empty guest touches its whole RAM on both sides): "warm" (the default) touches and
-frees 2 x size + 256 MiB right before each driver's migration (bare: just before
-`migrate`; secluster: just before `sectl vm migrate`, whose target QEMU starts after it),
+frees 2 x size + 256 MiB right before each driver's migration (bare: before its target
+QEMU starts, or just before `migrate` with --warm-at migrate; secluster: just before
+`sectl vm migrate`, whose target QEMU starts after it),
 "cold" waits 5 s there, "asis" does nothing (the runs before session 7, which favoured
-whichever driver ran second); and they take turns at going first (--order). "without a
+whichever driver ran second); and they take turns at going first (--order). Since session
+8 bare's step runs before its target QEMU starts (--warm-at target), so that both drivers
+start their target QEMU and their `migrate` the same time after it: memory freed ~0.2 s
+before may already be back with the host (a streak of such secluster runs had 300 ms
+target starts and 0.6-0.9 s pauses; bare, warmed right at `migrate`, was immune);
+--warm-at migrate gives session 7's method. "without a
 QEMU start" in the output: the overhead minus bare's own target QEMU start, which bare
 does before its clock runs (exec to QMP handshake, "bare's" the median of it).
 
@@ -278,7 +284,7 @@ def line(row):
         v = row[side][k]
         return f"{v['median']:.0f} [{v['min']:.0f}-{v['max']:.0f}]" if v else "-"
     return (f"{row['size_mib']} MiB {row['dirty_kib']} KiB/s, {row['runs']} runs, memory "
-            f"{row['memory']}, load "
+            f"{row['memory']} (bare's at its {row.get('warm_at', 'migrate')}), load "
             f"{row['load'][0][0]}->{row['load'][1][0]}: copy {f('secluster', 'copy_ms')} / bare "
             f"{f('bare', 'migrate_to_completed_ms')} ratio {row['copy_ratio']}; beyond copy "
             f"{f('secluster', 'beyond_copy_ms')} / bare {f('bare', 'beyond_copy_ms')} overhead "
@@ -321,6 +327,10 @@ def main():
                     "default warm)")
     ap.add_argument("--order", default="alternate", choices=("alternate", "secluster-first"),
                     help="which driver runs first in each run")
+    ap.add_argument("--warm-at", default="target", choices=("target", "migrate"),
+                    help="where bare's --memory step runs: before its target QEMU starts "
+                    "(default; secluster's runs before `sectl vm migrate`, whose target "
+                    "QEMU starts inside the LM) or right before its `migrate` (session 7)")
     a = ap.parse_args()
     lm_bare.lmpair.QEMU_NICE = a.bare_nice
     lab = Lab(a.build, a.daemon_nice)
@@ -338,21 +348,23 @@ def main():
                     n += 1
                     bare_first = a.order == "alternate" and i % 2 == 1
                     mem = lambda: hostmem.prepare(a.memory, size)  # noqa: E731
+                    hook = {"before_target" if a.warm_at == "target" else "before_migrate": mem}
                     if bare_first:
-                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, before_migrate=mem,
+                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, **hook,
                                                         auto_converge=bool(a.bare_auto_converge)))
                     sec.append(one_lm(lab, size, n, mem))
                     if not bare_first:
-                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, before_migrate=mem,
+                        bare.append(lm_bare.run_bare_lm(size, dirty, a.build, **hook,
                                                         auto_converge=bool(a.bare_auto_converge)))
                     if raw:
                         raw.write(json.dumps({"size_mib": size, "dirty_kib": dirty,
-                                              "memory": a.memory, "bare_first": bare_first,
+                                              "memory": a.memory, "warm_at": a.warm_at,
+                                              "bare_first": bare_first,
                                               "secluster": sec[-1], "bare": bare[-1],
                                               "load": load()}) + "\n")
                         raw.flush()
                 row = summarize(size, dirty, sec, bare, before)
-                row["memory"], row["order"] = a.memory, a.order
+                row["memory"], row["order"], row["warm_at"] = a.memory, a.order, a.warm_at
                 out.append(row)
                 if not a.json:
                     print(line(row), flush=True)

@@ -60,7 +60,8 @@ static struct guard G;
 static _Noreturn void usage_to(FILE *out, int status)
 {
 	fprintf(out, "usage: sec-guard --dir DATA_DIR [--socket PATH] "
-		     "[--watchdog DEVICE | --fake-watchdog SOCKET] [-v]\n");
+		     "[--watchdog DEVICE | --fake-watchdog SOCKET] [-v]\n"
+		     "       sec-guard --version\n");
 	exit(status);
 }
 
@@ -505,6 +506,7 @@ static void guard_args(struct guard *g, int argc, char **argv, enum wd_kind *kin
 		{"fake-watchdog", required_argument, NULL, 'f'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *sock = NULL;
@@ -513,6 +515,7 @@ static void guard_args(struct guard *g, int argc, char **argv, enum wd_kind *kin
 	while ((c = getopt_long(argc, argv, "d:s:w:f:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage_to(stdout, 0);
+		case 'V': printf("sec-guard %s\n", SECLUSTER_VERSION); exit(0);
 		case 'd': g->dir = optarg; break;
 		case 's': sock = optarg; break;
 		case 'w':

@@ -920,9 +920,18 @@ static void src_abort_target_done(void *arg, const struct httpc_result *res)
 
 	if (!back(lm))
 		return;
-	if (res->err < 0 || res->status != 200)
+	if (res->err < 0 || res->status != 200) {
 		log_warnx("%s: LM %016" PRIx64 ": the target's abort: %s", lm->s->d->who, lm->lm_id,
 			  res->err < 0 ? res->errmsg : res->body);
+	} else { /* the target's own reason: the cause this SU could not see (its QEMU ended) */
+		json_t *o = json_loads(res->body, 0, NULL);
+		const char *why = json_string_value(json_object_get(o, "reason"));
+		size_t n = strlen(lm->reason);
+		if (why && *why && !strstr(lm->reason, why))
+			snprintf(lm->reason + n, sizeof(lm->reason) - n, "; on the target SU '%s': %s",
+				 lm->target, why);
+		json_decref(o);
+	}
 	X(lm)->ab++;
 	src_abort_next(lm);
 }

@@ -37,6 +37,7 @@ struct tgt_x {
 	bool aborting;
 	bool waiting_load;	/* a commit waits for this QEMU's `completed` */
 	bool abort_wanted;	/* the source asked for an abort while a step ran */
+	bool own_abort;		/* this SU aborted on its own (why: its reason, e.g. its QEMU ended) */
 	enum su_vm_state state; /* the VM's state on the source (commit) */
 	char why[256];
 	struct api_req *abort_req; /* an abort route waiting for the abort plan */
@@ -109,6 +110,16 @@ static json_t *tgt_commit_answer(const struct secd_lm *lm)
 
 /* ---- abort ---- */
 
+/* The answer to the source's abort: "aborted", with this SU's own reason when it had
+ * aborted on its own (the source's console then names the cause it could not see, e.g. this
+ * SU's QEMU ended, instead of only its broken stream). New reference. */
+static json_t *tgt_abort_answer(struct secd_lm *lm)
+{
+	if (X(lm)->own_abort && X(lm)->why[0])
+		return json_pack("{s:s, s:s}", "state", "aborted", "reason", X(lm)->why);
+	return json_pack("{s:s}", "state", "aborted");
+}
+
 static void tgt_aborted(void *arg, const struct su_plan *p)
 {
 	struct secd_lm *lm = arg;
@@ -123,7 +134,7 @@ static void tgt_aborted(void *arg, const struct su_plan *p)
 	secd_lm_step(lm, SU_LM_STEP_ABORTED, NULL);
 	if ((ar = X(lm)->abort_req)) {
 		X(lm)->abort_req = NULL;
-		api_reply_json(ar, 200, json_pack("{s:s}", "state", "aborted"));
+		api_reply_json(ar, 200, tgt_abort_answer(lm));
 	}
 	tgt_reply(lm, 200, json_pack("{s:s, s:s}", "state", "aborted", "reason", X(lm)->why));
 	secd_lm_end(lm, LM_ST_ABORTED, "$AE", X(lm)->why);
@@ -147,6 +158,7 @@ static void tgt_abort(struct secd_lm *lm, const char *fmt, ...)
 	if (X(lm)->aborting || lm->st == LM_ST_ABORTED || lm->st == LM_ST_COMPLETED)
 		return;
 	X(lm)->aborting = true;
+	X(lm)->own_abort = !X(lm)->abort_req;
 	secd_lm_aborting(lm);
 	va_start(ap, fmt);
 	vsnprintf(X(lm)->why, sizeof(X(lm)->why), fmt, ap);
@@ -718,7 +730,8 @@ void secd_route_su_lm_abort(struct api_req *r, void *arg)
 						"SU already");
 				goto out;
 			}
-		api_reply_json(r, 200, json_pack("{s:s}", "state", "aborted"));
+		api_reply_json(r, 200, lm ? tgt_abort_answer(lm) :
+					    json_pack("{s:s}", "state", "aborted"));
 		goto out;
 	}
 	if (lm->st == LM_ST_COMPLETED || X(lm)->committed) {

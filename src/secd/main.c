@@ -47,7 +47,8 @@ static _Noreturn void usage_to(FILE *out, int status)
 	fprintf(out, "usage: secd --role mu|su --config FILE\n"
 		     "       secd -n --config FILE\n"
 		     "       secd --config-doc\n"
-		     "       secd --routes\n");
+		     "       secd --routes\n"
+		     "       secd --version\n");
 	exit(status);
 }
 
@@ -64,6 +65,7 @@ static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
 		{"config-doc", no_argument, NULL, 'D'},
 		{"routes", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -71,6 +73,7 @@ static void secd_parse_args(int argc, char **argv, struct secd_opts *o)
 	while ((opt = getopt_long(argc, argv, "nc:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'h': usage_to(stdout, 0);
+		case 'V': printf("secd %s\n", SECLUSTER_VERSION); exit(0);
 		case 'r': o->role = optarg; break;
 		case 'c': o->config = optarg; break;
 		case 'n': o->check = true; break;

@@ -34,7 +34,7 @@
 #include "logbook/lbqueue.h"
 #include "secd/config.h"
 
-#define SECD_SW_VERSION "0.2.0"
+#define SECD_SW_VERSION SECLUSTER_VERSION /* meson.build project version */
 #define SECD_PROTO_MIN 1
 #define SECD_PROTO_MAX 1
 #define SECD_SKEW_THRESHOLD_MS 5000 /* clock skew above this is a WARNING (status.md §5) */

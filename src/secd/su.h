@@ -36,7 +36,7 @@
 #define SECD_SU_QMP_CONNECT_MS 5000 /* QEMU exec -> QMP handshake */
 #define SECD_SU_QMP_CMD_MS 10000    /* one QMP command (QMP may be silent ~1 s under LM) */
 #define SECD_SU_EXIT_WAIT_MS 10000  /* quit -> the guard reaped QEMU */
-#define SECD_SU_GUARD_RETRY_MS 500  /* reconnect to sec-guard */
+#define SECD_SU_GUARD_RETRY_MS 100  /* reconnect to sec-guard (a refused connect costs ~nothing) */
 #define SECD_EXIT_FENCED 3 /* secd's exit status after self-fencing (crd.md §4) */
 #define SECD_SU_CONSOLE_POLL_MS 250 /* a guest console line is stamped within this */
 #define SECD_SU_RECONCILE_FIRST_MS 2000 /* the first partner reconcile after the start */

@@ -30,7 +30,7 @@ static const struct {
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sectl COMMAND ...\n");
+	fprintf(out, "usage: sectl COMMAND ...   (sectl --version: its version)\n");
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
 		fprintf(out, "  %-8s %s\n", groups[i].name, groups[i].summary);
 }
@@ -44,6 +44,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
+		return SECTL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("sectl %s\n", SECLUSTER_VERSION);
 		return SECTL_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)

@@ -97,6 +97,11 @@ def test_install_puts_every_file_where_expected_and_nothing_else(dest):
     r = run([os.path.join(dest, "bin/sectl"), "--help"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("usage: sectl COMMAND")
+    # one version for every program: meson.build's project version
+    version = re.search(r"version : '([^']+)'", open(os.path.join(REPO, "meson.build")).read())[1]
+    for prog in ("bin/sectl", "sbin/secd", "sbin/sec-guard"):
+        r = run([os.path.join(dest, prog), "--version"])
+        assert (r.returncode, r.stdout) == (0, f"{os.path.basename(prog)} {version}\n"), r
     unit = open(os.path.join(dest, "lib/systemd/system/secd@.service")).read()
     assert "ExecStart=%s/sbin/secd --role %%i --config /etc/secluster/secd.conf" % PREFIX in unit
 
@@ -272,7 +277,7 @@ def test_completion_of_a_few_prefixes(comp):
 def test_completion_offers_every_command_subcommand_and_option(comp):
     cmds = sectl_commands()
     assert len(cmds) >= 16
-    assert complete(comp, ["sectl", ""]) == sorted(cmds + ["--help"])
+    assert complete(comp, ["sectl", ""]) == sorted(cmds + ["--help", "--version"])
     checks = []  # (command line, what it must offer)
     for cmd in cmds:
         for c, subs, opts in usages(cmd):

@@ -175,11 +175,26 @@ def test_target_qemu_killed_mid_copy(clean):
     lab = clean
     start_guest(lab, "su1", "G1", 3, units="A000,A001,T0")
     m1, m2 = mark(lab, "su1"), mark(lab, "su2")
+    log = os.path.join(lab.dir, "units", "su2", "secd.log")
+    skip = os.path.getsize(log)
     assert migrate(lab, "su1", "G1")[1]
     wait_line(lab, "su2", "VMS6020", m2)
     pid = wait_for(lambda: qemu_pid(lab, "su2", 3), 10, "the target's QEMU")
-    os.kill(pid, signal.SIGKILL)
-    aborted_cleanly(lab, "G1", m1, "")
+    # the source's QEMU held while the target sees its own QEMU end, so that the source's
+    # abort finds the target's reason there (without the hold either may come first)
+    src = qemu_pid(lab, "su1", 3)
+    os.kill(src, signal.SIGSTOP)
+    try:
+        os.kill(pid, signal.SIGKILL)
+
+        def target_aborted():
+            with open(log, errors="replace") as f:
+                f.seek(skip)
+                return "aborting: the target's QEMU" in f.read()
+        wait_for(target_aborted, 20, "the target's own abort")
+    finally:
+        os.kill(src, signal.SIGCONT)
+    aborted_cleanly(lab, "G1", m1, "on the target SU 'su2': the target's QEMU")
     assert any("VMS4005 DEVICE 'T0'" in l for l in console(lab, "su1", after=m1))
     assert qemu_pid(lab, "su2", 3) is None
 
