@@ -64,6 +64,8 @@ struct secd_suvm {
 	int32_t pid;            /* the QEMU the guard runs for this index, 0 = none */
 	bool child;             /* the guard reports it running */
 	char booted_ipl[8];     /* the IPL unit the running QEMU was started with, "" none */
+	int64_t qlog_from;      /* qemu.log's size when that QEMU was started: its own lines
+				 * begin there (the file keeps earlier QEMUs' lines) */
 	/* the effect being carried out on this VM (at most one: commands run one at a time) */
 	struct secd_sucmd *cmd;
 	struct su_effect *eff;

@@ -99,12 +99,24 @@ static const struct su_vm *suvm_def(struct secd_su *s, struct secd_suvm *v)
 	return vm ? vm : s->m ? su_model_vm_by_index(s->m, v->index) : NULL;
 }
 
-/* The last lines of the VM's QEMU log (why QEMU ended), into buf. */
+/* The size of the VM's QEMU log now (0 when it does not exist): where the lines of the
+ * QEMU about to start will begin. */
+static int64_t suvm_log_size(struct secd_su *s, unsigned index)
+{
+	char path[SECD_PATH_MAX + 64];
+	struct stat st;
+
+	secd_suvm_path(s, index, "qemu.log", path, sizeof(path));
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* The last line that the VM's current QEMU wrote to its log (why it ended), into buf; ""
+ * when it wrote none (the file keeps earlier QEMUs' lines: v->qlog_from). */
 static void suvm_log_tail(struct secd_su *s, struct secd_suvm *v, char *buf, size_t size)
 {
 	char path[SECD_PATH_MAX + 64], raw[512];
 	int fd;
-	off_t end;
+	off_t end, from;
 	ssize_t n;
 
 	buf[0] = 0;
@@ -112,7 +124,10 @@ static void suvm_log_tail(struct secd_su *s, struct secd_suvm *v, char *buf, siz
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	end = lseek(fd, 0, SEEK_END);
-	n = pread(fd, raw, sizeof(raw) - 1, end > (off_t)sizeof(raw) - 1 ? end - (off_t)sizeof(raw) + 1 : 0);
+	from = end > (off_t)sizeof(raw) - 1 ? end - (off_t)sizeof(raw) + 1 : 0;
+	if (from < (off_t)v->qlog_from && (off_t)v->qlog_from <= end)
+		from = (off_t)v->qlog_from;
+	n = end > from ? pread(fd, raw, (size_t)(end - from), from) : 0;
 	close(fd);
 	if (n <= 0)
 		return;
@@ -423,6 +438,7 @@ static int suvm_spawn(struct secd_su *s, struct secd_suvm *v, char *msg, size_t 
 	}
 	snprintf(key, sizeof(key), "%u", v->index);
 	guardc_forget(s->g, key); /* the record of an earlier QEMU (also a FENCED one) */
+	v->qlog_from = suvm_log_size(s, v->index);
 	r = guardc_spawn(s->g, key, (const char *const *)argv, qlog, dir);
 	if (r > 0) {
 		char *line = qemu_argv_to_string(argv);

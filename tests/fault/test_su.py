@@ -4,7 +4,7 @@ guard or QEMU go away (crd.md §4 fencing layers, §6).
 
 One lab per module: 1 SE Server with 1 MU and 1 SU, timing profile `test` (fence_timeout
 2 s). Each test cleans up the VMs it made. Waits use deadlines, never fixed sleeps."""
-import json, os, re, signal, sys, time
+import json, os, re, signal, sys, threading, time
 
 import pytest
 
@@ -378,3 +378,43 @@ def test_guard_killed(su_lab):
     start_guest(lab, "VMG2", 15, units="A000,A001")  # and it runs guests again
     remove_guest(lab, "VMG2")
     remove_guest(lab, "VMG")
+
+
+def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
+    """A QEMU that ends while it starts: the command's reason is its exit and the last line
+    it wrote itself, never a line an earlier QEMU of the same VM index left in qemu.log (the
+    file keeps every QEMU's lines; a session 8 newcomer saw an old LM's "Failed to connect"
+    there). [su] qemu points to a stand-in that never opens its QMP socket."""
+    lab = su_lab
+    fake = tmp_path / "qemu-never-ready"
+    fake.write_text("#!/bin/sh\nexec python3 -c 'import time; time.sleep(600)' \"$@\"\n")
+    fake.chmod(0o755)
+    vmdir = os.path.join(lab.dir, "units", SU, "data", "vm", "16")
+    os.makedirs(vmdir, exist_ok=True)
+    with open(os.path.join(vmdir, "qemu.log"), "a") as f:
+        f.write("qemu-system-x86_64: LEFT BY AN EARLIER QEMU OF INDEX 16\n")
+    ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMQ,VM-INDEX=16,MEMORY-SIZE=64,"
+            "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
+    conf = os.path.join(lab.dir, "units", SU, "secd.conf")
+    saved = open(conf).read()
+    assert re.search(r"^qemu = ", saved, re.M), saved
+    with open(conf, "w") as f:
+        f.write(re.sub(r"^qemu = .*$", f"qemu = {fake}", saved, flags=re.M))
+    lmlab.restart_secd(lab, SU, signal.SIGTERM)
+    try:
+        res = []
+        t = threading.Thread(target=lambda: res.append(sdf(lab, "/ACTIVATE-VM-DEFINITION "
+                                                             "VM-NAME=VMQ")))
+        t.start()
+        pid = wait_for(lambda: qemu_pid(lab, 16), 20, "the stand-in QEMU started")
+        os.kill(pid, signal.SIGKILL)
+        t.join(60)
+        rc, out = res[0]
+        text = " ".join(out.get("messages", [])) or out.get("raw", "")
+        assert rc != 0 and "was killed by signal 9" in text, out
+        assert "EARLIER QEMU" not in text, text
+    finally:
+        with open(conf, "w") as f:
+            f.write(saved)
+        lmlab.restart_secd(lab, SU, signal.SIGTERM)
+    remove_guest(lab, "VMQ")
