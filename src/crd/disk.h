@@ -68,7 +68,7 @@ void *crd_buf_alloc(size_t len);
 
 /* Frees a crd_buf_alloc() buffer of len bytes (the len it was allocated with). Buffers of
  * CRD_IO_CHUNK bytes are kept, up to 8 (2 MiB), for the next crd_buf_alloc(): a fresh 256 KiB
- * buffer per slot-area read cost an MU's secd 12 ms of CPU per second in the lab (secd's
+ * buffer per slot-area read cost an MU's secd ~20 ms of CPU per second in the lab (secd's
  * mlockall populates every new mapping, and on a host that charges for fresh memory that
  * is most of the observer's work; docs/benchmarks.md "The lab's idle CPU"). Thread-safe. */
 void crd_buf_free(void *p, size_t len);
