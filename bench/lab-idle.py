@@ -16,10 +16,18 @@ wall time: per daemon and the lab's total. With two builds (before, after a chan
 is the change's effect as a ratio in one run. The lab is what bench/lm runs its
 migrations beside: on two cores, the lab's CPU is taken from the QEMUs. By hand; not a
 test."""
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, shutil
+import argparse, importlib.util, json, os, statistics, subprocess, sys, tempfile, time, shutil
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+# bench/cm-cpu.py's proc(): a process's CPU from every thread's schedstat (and its RSS)
+_spec = importlib.util.spec_from_file_location("cm_cpu", os.path.join(HERE, "cm-cpu.py"))
+cm_cpu = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cm_cpu)
+
+
+def cpu_ns(pid):
+    return cm_cpu.proc(pid)[0] * 1e9
 
 
 def daemons(labdir):
@@ -37,21 +45,6 @@ def daemons(labdir):
             unit = cmd.split("/units/")[1].split("/")[0] if "/units/" in cmd else "?"
             out[int(pid)] = f"{comm}:{unit}"
     return out
-
-
-def cpu_ns(pid):
-    total = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return 0
-    for t in tids:
-        try:
-            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
 
 
 def one(build, seconds, profile):
