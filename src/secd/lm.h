@@ -92,7 +92,7 @@ struct secd_lm {
 	double tgt_reserve_ms, tgt_settle_ms, tgt_load_wait_ms, tgt_commit_ms;
 	int64_t started_ms;	 /* wall clock */
 	char result[4];		 /* "$S " "$R " "$T " "$TW" "$AE" "$AF" */
-	char reason[256];
+	char reason[512];  /* why it was aborted: this SU's cause, then the target's (VMS2426) */
 	/* the target: its commit request waits for the QEMU's own `completed` */
 	bool tgt_loaded;
 	struct api_req *req;	 /* the route waiting (target: prepare / commit) */

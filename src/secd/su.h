@@ -36,6 +36,7 @@
 #define SECD_SU_QMP_CONNECT_MS 5000 /* QEMU exec -> QMP handshake */
 #define SECD_SU_QMP_CMD_MS 10000    /* one QMP command (QMP may be silent ~1 s under LM) */
 #define SECD_SU_EXIT_WAIT_MS 10000  /* quit -> the guard reaped QEMU */
+#define SECD_SU_GONE_WAIT_MS 1000   /* QMP closed mid-effect -> the guard's EXITED says why */
 #define SECD_SU_GUARD_RETRY_MS 100  /* reconnect to sec-guard (a refused connect costs ~nothing) */
 #define SECD_EXIT_FENCED 3 /* secd's exit status after self-fencing (crd.md §4) */
 #define SECD_SU_CONSOLE_POLL_MS 250 /* a guest console line is stamped within this */
@@ -51,6 +52,7 @@ enum secd_suvm_wait {
 	SUVM_WAIT_QMP,      /* the QMP handshake of a new QEMU */
 	SUVM_WAIT_REPLY,    /* a QMP command's reply (sequence in step) */
 	SUVM_WAIT_EXIT,     /* the guard's EXITED of the QEMU */
+	SUVM_WAIT_GONE,     /* QMP closed mid-effect: the guard's EXITED, to tell why */
 	SUVM_WAIT_MAX
 };
 
@@ -79,6 +81,8 @@ struct secd_suvm {
 		char node[32];
 	} media[8];
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
+	int closed_err;         /* SUVM_WAIT_GONE: how QMP closed, the reason if no EXITED */
+	char closed_msg[96];
 	bool attach_check;      /* re-attached: look at its run state when QMP is ready */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */

@@ -191,6 +191,17 @@ static void suvm_ignore(void *arg, const struct qmp_reply *r)
 	(void)r;
 }
 
+/* The effect fails because QEMU's monitor closed (v->closed_err, v->closed_msg) and no exit
+ * of the process told more: the reason is the close and QEMU's own last lines. */
+static void suvm_closed_fail(struct secd_suvm *v)
+{
+	char tail[256];
+
+	suvm_log_tail(suvm_su(v), v, tail, sizeof(tail));
+	suvm_fail(v, v->closed_err, "QEMU's monitor closed (%s)%s%s", v->closed_msg,
+		  tail[0] ? ": " : "", tail);
+}
+
 static void suvm_on_timeout(uv_timer_t *t)
 {
 	struct secd_suvm *v = t->data;
@@ -210,6 +221,9 @@ static void suvm_on_timeout(uv_timer_t *t)
 		}
 		suvm_fail(v, -ETIMEDOUT, "QEMU (pid %d) was not reaped within %u ms", v->pid,
 			  SECD_SU_EXIT_WAIT_MS);
+		return;
+	case SUVM_WAIT_GONE: /* the process lives on (or its exit was lost): the close says it */
+		suvm_closed_fail(v);
 		return;
 	default: /* a QEMU this effect started goes again; a running one stays */
 		v->discard = v->wait == SUVM_WAIT_SPAWN || v->wait == SUVM_WAIT_QMP;
@@ -334,10 +348,14 @@ static void suvm_on_closed(void *arg, int err, const char *msg)
 	v->qmp_ready = false;
 	v->qmp = qmp_free(v->qmp);
 	if (v->wait == SUVM_WAIT_QMP || (v->wait == SUVM_WAIT_REPLY && v->ops[v->step] != OP_QUIT)) {
-		char tail[256];
-		suvm_log_tail(suvm_su(v), v, tail, sizeof(tail));
 		v->discard = v->wait == SUVM_WAIT_QMP; /* a QEMU this effect started */
-		suvm_fail(v, err, "QEMU's monitor closed (%s)%s%s", msg, tail[0] ? ": " : "", tail);
+		v->closed_err = err;
+		snprintf(v->closed_msg, sizeof(v->closed_msg), "%s", msg);
+		if (v->child) { /* a killed QEMU's socket closes before its exit is reaped */
+			suvm_wait(v, SUVM_WAIT_GONE, SECD_SU_GONE_WAIT_MS);
+			return;
+		}
+		suvm_closed_fail(v);
 	}
 	/* otherwise the guard's EXITED tells what happened to the process */
 }

@@ -163,7 +163,9 @@ struct su_effect {
 	bool lm_incoming;	/* QEMU_START of an LM target: -incoming defer (su/lmrun.h) */
 };
 
-#define SU_MSG_MAX	     256
+/* bytes of one console line, NUL included: an LM abort's VMS2426 names the reasons of both SUs
+ * (docs/lm.md "Abort") */
+#define SU_MSG_MAX	     640
 #define SU_SHUTDOWN_GRACE_MS 10000 /* POWERDOWN: then stop and DOWN */
 #define SU_MAINCODE_MAX	     8
 

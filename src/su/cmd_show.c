@@ -71,20 +71,22 @@ int cmd_show_def(struct plan_ctx *x)
 	unsigned n = 0;
 	enum su_info info = info_of(c);
 
-	plan_line(x, "%s", def_header);
 	for (unsigned idx = SU_INDEX_MIN; idx <= SU_INDEX_MAX; idx++) {
 		const struct su_vm *vm = su_model_vm_by_index(x->live, idx);
 		if (!vm)
 			continue;
 		if (c->vm.kind == SU_VMID_NAME && fnmatch(c->vm.name, vm->name, FNM_CASEFOLD) != 0)
 			continue;
+		if (!n++)
+			plan_line(x, "%s", def_header);
 		def_block(x, vm, info);
-		n++;
 	}
 	if (!n && c->vm.kind == SU_VMID_NAME) {
 		plan_msg(x, "VMS2300", c->vm.name);
 		return plan_reject(x, "VMS2300", 64);
 	}
+	if (!n) /* no VM defined: the empty table */
+		plan_line(x, "%s", def_header);
 	return 0;
 }
 
@@ -112,8 +114,9 @@ int cmd_show_attr(struct plan_ctx *x)
 	unsigned n = 0;
 	bool all = c->vm.kind == SU_VMID_ALL || c->vm.kind == SU_VMID_NONE;
 
-	plan_line(x, "%s", attr_header);
+	/* the header only above rows: a rejected command prints its message alone */
 	if (all || su_vmid_is_monitor(&c->vm)) {
+		plan_line(x, "%s", attr_header);
 		plan_line(x, "%-10s  %-16s  %7s  %4u  %-8s  %s", "(1,MONITOR)", "RUNNING", "-",
 			  x->live->res.cpus, SU_STDPOOL, "*NONE");
 		n++;
@@ -126,8 +129,9 @@ int cmd_show_attr(struct plan_ctx *x)
 			continue;
 		if (c->vm.kind == SU_VMID_NAME && fnmatch(c->vm.name, vm->name, FNM_CASEFOLD) != 0)
 			continue;
+		if (!n++)
+			plan_line(x, "%s", attr_header);
 		attr_block(x, vm, info);
-		n++;
 	}
 	if (!n) {
 		plan_msg(x, "VMS4000", su_vmid_str(&c->vm, b));

@@ -194,7 +194,9 @@ def test_target_qemu_killed_mid_copy(clean):
         wait_for(target_aborted, 20, "the target's own abort")
     finally:
         os.kill(src, signal.SIGCONT)
-    aborted_cleanly(lab, "G1", m1, "on the target SU 'su2': the target's QEMU")
+    # the whole line: both SUs' reasons, not cut at 256 bytes (session 8 newcomer)
+    aborted_cleanly(lab, "G1", m1, f"on the target SU 'su2': the target's QEMU (pid {pid}) "
+                    "was killed by signal 9 (Killed)")
     assert any("VMS4005 DEVICE 'T0'" in l for l in console(lab, "su1", after=m1))
     assert qemu_pid(lab, "su2", 3) is None
 

@@ -4,7 +4,7 @@ guard or QEMU go away (crd.md §4 fencing layers, §6).
 
 One lab per module: 1 SE Server with 1 MU and 1 SU, timing profile `test` (fence_timeout
 2 s). Each test cleans up the VMs it made. Waits use deadlines, never fixed sleeps."""
-import json, os, re, signal, sys, threading, time
+import contextlib, json, os, re, signal, sys, threading, time
 
 import pytest
 
@@ -333,6 +333,44 @@ def test_su_events_wait_for_an_mu(su_lab):
     remove_guest(lab, "VMQ")
 
 
+QMP_THEN_KILLED = r"""#!/usr/bin/python3
+# a stand-in QEMU: serves its -qmp socket, greets, accepts qmp_capabilities, then closes the
+# monitor and is killed by SIGKILL 0.3 s later (as a QEMU killed while starting looks to secd)
+import json, os, signal, socket, sys, time
+path = next(a for a in sys.argv if a.startswith("unix:")).split(",")[0][5:]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(1)
+c, _ = srv.accept()
+c.sendall(b'{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": []}}\n')
+c.recv(4096)
+c.sendall(b'{"return": {}}\n')
+c.close()
+srv.close()
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_qemu_killed_after_its_monitor_closed_names_the_kill(su_lab, tmp_path):
+    """A QEMU whose monitor closes while it starts and that is reaped a moment later: the
+    command's reason is the kill the guard reaped, not "QEMU's monitor closed" (secd waits
+    up to SECD_SU_GONE_WAIT_MS for the exit; a session 8 newcomer killed an LM's target QEMU
+    0.1 s into its start and read only the close)."""
+    lab = su_lab
+    fake = tmp_path / "qemu-qmp-then-killed"
+    fake.write_text(QMP_THEN_KILLED)
+    fake.chmod(0o755)
+    ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMK,VM-INDEX=17,MEMORY-SIZE=64,"
+            "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
+    with stand_in_qemu(lab, fake):
+        rc, out = sdf(lab, "/ACTIVATE-VM-DEFINITION VM-NAME=VMK")
+        text = " ".join(out.get("messages", [])) or out.get("raw", "")
+        assert rc != 0 and "was killed by signal 9" in text, out
+        assert "monitor closed" not in text, text
+    remove_guest(lab, "VMK")
+
+
 def test_console_paging_never_repeats(su_lab):
     """`next` is the first line not shown: asking for the lines after next - 1 never gives
     a line again (sectl console --follow used to reprint the last line every poll)."""
@@ -380,6 +418,23 @@ def test_guard_killed(su_lab):
     remove_guest(lab, "VMG")
 
 
+@contextlib.contextmanager
+def stand_in_qemu(lab, fake):
+    """SU's secd restarted with [su] qemu = fake for the block, then with its own again."""
+    conf = os.path.join(lab.dir, "units", SU, "secd.conf")
+    saved = open(conf).read()
+    assert re.search(r"^qemu = ", saved, re.M), saved
+    with open(conf, "w") as f:
+        f.write(re.sub(r"^qemu = .*$", f"qemu = {fake}", saved, flags=re.M))
+    lmlab.restart_secd(lab, SU, signal.SIGTERM)
+    try:
+        yield
+    finally:
+        with open(conf, "w") as f:
+            f.write(saved)
+        lmlab.restart_secd(lab, SU, signal.SIGTERM)
+
+
 def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
     """A QEMU that ends while it starts: the command's reason is its exit and the last line
     it wrote itself, never a line an earlier QEMU of the same VM index left in qemu.log (the
@@ -395,13 +450,7 @@ def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
         f.write("qemu-system-x86_64: LEFT BY AN EARLIER QEMU OF INDEX 16\n")
     ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMQ,VM-INDEX=16,MEMORY-SIZE=64,"
             "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
-    conf = os.path.join(lab.dir, "units", SU, "secd.conf")
-    saved = open(conf).read()
-    assert re.search(r"^qemu = ", saved, re.M), saved
-    with open(conf, "w") as f:
-        f.write(re.sub(r"^qemu = .*$", f"qemu = {fake}", saved, flags=re.M))
-    lmlab.restart_secd(lab, SU, signal.SIGTERM)
-    try:
+    with stand_in_qemu(lab, fake):
         res = []
         t = threading.Thread(target=lambda: res.append(sdf(lab, "/ACTIVATE-VM-DEFINITION "
                                                              "VM-NAME=VMQ")))
@@ -413,8 +462,4 @@ def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
         text = " ".join(out.get("messages", [])) or out.get("raw", "")
         assert rc != 0 and "was killed by signal 9" in text, out
         assert "EARLIER QEMU" not in text, text
-    finally:
-        with open(conf, "w") as f:
-            f.write(saved)
-        lmlab.restart_secd(lab, SU, signal.SIGTERM)
     remove_guest(lab, "VMQ")

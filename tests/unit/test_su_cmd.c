@@ -497,6 +497,14 @@ static void test_show_vm_definition(void **state)
 	su_plan_free(p);
 	expect_refused(f, "/SHOW-VM-DEFINITION VM-NAME=NOPE", "VMS2300", 64,
 		       "VM DEFINITION 'NOPE' DOES NOT EXIST");
+	/* the message alone, no table header above it (newcomer, session 8) */
+	p = fx_run(f, "/SHOW-VM-DEFINITION VM-NAME=NOPE");
+	assert_int_equal(p->n_msgs, 1);
+	su_plan_free(p);
+	p = fx_run(f, "/SHOW-VM-ATTRIBUTES VM-ID=NOPE");
+	expect_rc(p, false, "VMS4000", 64, 0);
+	assert_int_equal(p->n_msgs, 1);
+	su_plan_free(p);
 	fx_free(f);
 }
 
