@@ -71,7 +71,8 @@ static int reply_allowed(struct api_req *r)
 
 static void reply_text(struct api_req *r, unsigned status, json_t *doc, const char *allow)
 {
-	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	/* 12 significant digits: "53.433049" ms, not the double's "53.433048999999997" */
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(12)) : NULL;
 
 	json_decref(doc);
 	if (!text) {

@@ -115,11 +115,17 @@ void secd_lm_end(struct secd_lm *lm, enum secd_lm_state st, const char *result, 
 		snprintf(lm->result, sizeof(lm->result), "%s", result);
 	if (why && !lm->reason[0])
 		snprintf(lm->reason, sizeof(lm->reason), "%s", why);
-	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s (%" PRId64 " bytes moved, "
-		 "total %.0f ms, pause %.0f ms)", lm->s->d->who, lm->lm_id, lm->vm_name, lm->source,
-		 lm->target, secd_lm_state_name(st), lm->reason[0] ? ": " : "", lm->reason,
-		 lm->q.ram_transferred, secd_lm_ms_between(lm->t_start, lm->t_end),
-		 secd_lm_ms_between(lm->t_stop, lm->t_resume));
+	/* what is known only: no copy (the target), no pause (not stopped, or the target's) */
+	char moved[40] = "", pause[32] = "";
+	double pause_ms = secd_lm_ms_between(lm->t_stop, lm->t_resume);
+	if (lm->q.ram_transferred >= 0)
+		snprintf(moved, sizeof(moved), "%" PRId64 " bytes moved, ", lm->q.ram_transferred);
+	if (pause_ms >= 0)
+		snprintf(pause, sizeof(pause), ", pause %.0f ms", pause_ms);
+	log_info("%s: LM %016" PRIx64 " of VM %s %s -> %s: %s%s%s (%stotal %.0f ms%s)",
+		 lm->s->d->who, lm->lm_id, lm->vm_name, lm->source, lm->target,
+		 secd_lm_state_name(st), lm->reason[0] ? ": " : "", lm->reason, moved,
+		 secd_lm_ms_between(lm->t_start, lm->t_end), pause);
 	lm_trim(lm->s);
 }
 
@@ -415,8 +421,15 @@ void secd_lm_step(struct secd_lm *lm, enum su_lm_step step, const char *mn)
 	n = su_lm_console_lines(t, side, step, &a, lines, SU_LM_LINES_MAX);
 	for (size_t i = 0; i < n; i++)
 		secd_su_console(s, "%s", lines[i]);
-	if (lm->index && su_lm_kvp_line(t, side, step, kvp, sizeof(kvp)))
+	if (lm->index && su_lm_kvp_line(t, side, step, kvp, sizeof(kvp))) {
 		lm_kvp_write(lm, kvp);
+		lm->kvp_suspended = step == SU_LM_STEP_SUSPENDED;
+	} else if (lm->index && lm->kvp_suspended && step == SU_LM_STEP_ABORTED &&
+		   su_lm_kvp_line(t, SU_LM_TARGET, SU_LM_STEP_RESUMED, kvp, sizeof(kvp))) {
+		/* HAL0331 was said here and the guest continues here: HAL0332 here too */
+		lm_kvp_write(lm, kvp);
+		lm->kvp_suspended = false;
+	}
 	n = su_lm_event_texts(t, side, step, lm->vm_name, s->d->cfg.name, ev, SU_LM_LINES_MAX);
 	for (size_t i = 0; i < n; i++)
 		secd_event(s->d, LB_NOTICE, "Sys-Mgmt", "%s", ev[i]);

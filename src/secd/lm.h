@@ -53,6 +53,7 @@ struct secd_lm {
 	struct secd_lm *next;	 /* the SU's list (lm.c) */
 	struct secd_su *s;
 	bool outgoing;		 /* this SU is the source */
+	bool kvp_suspended;	 /* the source's KVP console said HAL0331 (an abort: HAL0332) */
 	uint64_t lm_id;
 	enum secd_lm_state st;
 	unsigned abort_phase;	 /* the phase 1..3 an abort began in; 0 before (secd_lm_aborting) */

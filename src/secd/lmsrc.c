@@ -202,6 +202,40 @@ static void src_detached(void *arg, const struct qmp_reply *r)
 	src_detach_next(lm);
 }
 
+/* The reason in words of a target's refusal (its messages, "% VMSnnnn ..." lines) into out:
+ * the first message's reason ("... REASON: x" gives x, then the id: the MONJV keeps 64
+ * characters of it); a reason that is only a message id ("VMS4011") is that message's
+ * text. False when no message says anything. */
+static bool src_rejection_reason(const json_t *msgs, char *out, size_t cap)
+{
+	const char *first = NULL, *because, *t;
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(msgs, i, m)
+		if ((t = json_string_value(m)) && !strncmp(t, "% ", 2)) {
+			first = t + 2;
+			break;
+		}
+	if (!first)
+		return false;
+	because = su_msg_reason(first);
+	if (because == first) {
+		snprintf(out, cap, "%s", first);
+		return true;
+	}
+	size_t idlen = strcspn(first, " ");
+	json_array_foreach(msgs, i, m) /* "REASON: VMS4011": the VMS4011 line's text */
+		if ((t = json_string_value(m)) && !strncmp(t, "% ", 2) &&
+		    !strncmp(t + 2, because, strlen(because)) && t[2 + strlen(because)] == ' ' &&
+		    !strchr(because, ' ')) {
+			snprintf(out, cap, "%s (%.*s)", t + 2, (int)idlen, first);
+			return true;
+		}
+	snprintf(out, cap, "%s (%.*s)", because, (int)idlen, first);
+	return true;
+}
+
 static void src_prepared(void *arg, const struct httpc_result *res);
 
 static void src_prepare(struct secd_lm *lm)
@@ -350,19 +384,18 @@ static void src_prepared(void *arg, const struct httpc_result *res)
 	o = json_loads(res->body, 0, NULL);
 	if (res->status != 200) {
 		json_t *m, *msgs = json_object_get(o, "messages");
-		const char *why = NULL; /* the target's first VMS message: the reason in words */
+		char why[SU_MSG_MAX];
 		size_t i;
-		json_array_foreach(msgs, i, m) {
-			const char *t = json_string_value(m);
-			secd_lm_say(lm, "%s", t);
-			if (!why && t && !strncmp(t, "% ", 2))
-				why = t + 2;
+		json_array_foreach(msgs, i, m)
+			secd_lm_say(lm, "%s", json_string_value(m));
+		if (!src_rejection_reason(msgs, why, sizeof(why))) {
+			const char *e = json_string_value(json_object_get(json_object_get(o, "error"),
+									  "message"));
+			snprintf(why, sizeof(why), "%s", e ? e : "");
 		}
-		const char *e = why ? why : json_string_value(json_object_get(
-						     json_object_get(o, "error"), "message"));
 		X(lm)->prepared = res->status != 409; /* 409: refused, nothing reserved */
-		src_abort(lm, "rejected by the target SU '%s'%s%s", lm->target, e ? ": " : "",
-			  e ? e : "");
+		src_abort(lm, "rejected by the target SU '%s'%s%s", lm->target, why[0] ? ": " : "",
+			  why);
 		json_decref(o);
 		return;
 	}

@@ -38,6 +38,8 @@ struct tgt_x {
 	bool waiting_load;	/* a commit waits for this QEMU's `completed` */
 	bool abort_wanted;	/* the source asked for an abort while a step ran */
 	bool own_abort;		/* this SU aborted on its own (why: its reason, e.g. its QEMU ended) */
+	bool by_source;		/* the abort is the source's (its abort route) */
+	bool exit_wait;		/* the source's abort waits for this SU's ending QEMU's exit */
 	enum su_vm_state state; /* the VM's state on the source (commit) */
 	char why[256];
 	struct api_req *abort_req; /* an abort route waiting for the abort plan */
@@ -158,7 +160,7 @@ static void tgt_abort(struct secd_lm *lm, const char *fmt, ...)
 	if (X(lm)->aborting || lm->st == LM_ST_ABORTED || lm->st == LM_ST_COMPLETED)
 		return;
 	X(lm)->aborting = true;
-	X(lm)->own_abort = !X(lm)->abort_req;
+	X(lm)->own_abort = !X(lm)->by_source;
 	secd_lm_aborting(lm);
 	va_start(ap, fmt);
 	vsnprintf(X(lm)->why, sizeof(X(lm)->why), fmt, ap);
@@ -168,6 +170,33 @@ static void tgt_abort(struct secd_lm *lm, const char *fmt, ...)
 		  lm->lm_id, lm->vm_name, lm->source, X(lm)->why);
 	if (secd_sucmd_submit_plan(lm->s, "LM abort (target)", tgt_abort_plan, tgt_aborted, lm) == 0)
 		lm->pending++;
+}
+
+static void tgt_exit_wait_over(uv_timer_t *t)
+{
+	struct secd_lm *lm = t->data;
+
+	X(lm)->by_source = true;
+	tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+}
+
+/* The source asked for the abort (its abort route, now or after the step that ran). When
+ * this SU's QEMU is ending — its monitor closed, the guard's exit not here yet — that end
+ * is most likely why the source's stream broke: the abort waits for the exit, at most
+ * SECD_SU_GONE_WAIT_MS, so that the answer carries it (secd_lm_tgt_on_exit). */
+static void tgt_source_aborted(struct secd_lm *lm)
+{
+	const struct secd_suvm *v = X(lm)->reserved && lm->index ? &lm->s->vm[lm->index] : NULL;
+
+	if (!X(lm)->aborting && !X(lm)->exit_wait && v && v->child && v->monitor_closed) {
+		X(lm)->exit_wait = true;
+		uv_timer_start(&lm->timer, tgt_exit_wait_over, SECD_SU_GONE_WAIT_MS, 0);
+		return;
+	}
+	if (X(lm)->exit_wait)
+		return; /* the exit or the timer aborts */
+	X(lm)->by_source = true;
+	tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
 }
 
 /* ---- prepare ---- */
@@ -192,7 +221,7 @@ static void tgt_source_answer(void *arg, const struct httpc_result *res)
 	const char *st = json_string_value(
 	    json_object_get(json_array_get(json_object_get(o, "lms"), 0), "state"));
 	if (st && (!strcmp(st, "aborted") || !strcmp(st, "aborting")))
-		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		tgt_source_aborted(lm);
 	json_decref(o);
 }
 
@@ -252,7 +281,7 @@ static void tgt_settle_tick(uv_timer_t *t)
 		return;
 	}
 	if (X(lm)->abort_wanted) {
-		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		tgt_source_aborted(lm);
 		return;
 	}
 	if (now - X(lm)->settle_t0 < X(lm)->settle_hold_ns)
@@ -298,7 +327,7 @@ static void tgt_qmp_stepped(void *arg, const struct qmp_reply *r)
 	if (!back(lm))
 		return;
 	if (X(lm)->abort_wanted) {
-		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		tgt_source_aborted(lm);
 		return;
 	}
 	if (r->err < 0) {
@@ -376,7 +405,11 @@ static void tgt_reserved(void *arg, const struct su_plan *p)
 				      lines_json(p), "error", "code", "rejected", "message",
 				      "the target SU cannot take the VM (see the messages)");
 		tgt_reply(lm, 409, b);
-		secd_lm_end(lm, LM_ST_ABORTED, "$AF", "rejected by the target's check");
+		/* the check's conflict, or why the reservation failed (its QEMU ended, say) */
+		char why[SU_MSG_MAX];
+		snprintf(why, sizeof(why), "rejected here: %s",
+			 p && p->n_msgs ? su_msg_reason(p->msgs[0]) : "the reservation failed");
+		secd_lm_end(lm, LM_ST_ABORTED, "$AF", why);
 		return;
 	}
 	X(lm)->reserved = true;
@@ -387,7 +420,7 @@ static void tgt_reserved(void *arg, const struct su_plan *p)
 	for (unsigned i = 0; i < lm->vm.ndevs; i++)
 		secd_lm_step(lm, SU_LM_STEP_DEVICE, lm->vm.devs[i].mn);
 	if (X(lm)->abort_wanted) {
-		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		tgt_source_aborted(lm);
 		return;
 	}
 	tgt_qmp_step(lm);
@@ -747,7 +780,7 @@ void secd_route_su_lm_abort(struct api_req *r, void *arg)
 	if (lm->pending && !X(lm)->aborting) /* a step runs: it aborts when it ends */
 		X(lm)->abort_wanted = true;
 	else
-		tgt_abort(lm, "the source SU '%s' aborted the live migration", lm->source);
+		tgt_source_aborted(lm);
 out:
 	json_decref(body);
 }
@@ -817,10 +850,15 @@ void secd_lm_target_recover(struct secd_su *s)
 		if (own->lm[i].kind == CRD_LM_INCOMING) {
 			char id[17];
 			secd_lm_id_str(own->lm[i].lm_id, id);
-			char vm[48], line[SU_MSG_MAX];
-			snprintf(vm, sizeof(vm), "(LM %s FROM UNIT %u)", id, own->lm[i].peer);
+			const struct cluster_unit *u = secd_global_unit(s->d, own->lm[i].peer);
+			char vm[96], line[SU_MSG_MAX];
+			/* the VM's name is the source's (its definition never came here) */
+			if (u)
+				snprintf(vm, sizeof(vm), "(LM %s FROM SU '%s')", id, u->name);
+			else
+				snprintf(vm, sizeof(vm), "(LM %s FROM UNIT %u)", id, own->lm[i].peer);
 			su_msg_format(line, sizeof(line), "VMS2426", vm,
-				      "THE SU DAEMON RESTARTED BEFORE THE COMMIT");
+				      "the SU daemon restarted before the commit");
 			secd_su_console(s, "%s", line);
 			n++;
 		}

@@ -81,12 +81,16 @@ struct secd_suvm {
 		char node[32];
 	} media[8];
 	bool discard;           /* a QEMU of a failed start: its exit is expected */
+	bool monitor_closed;    /* QEMU closed its QMP socket; the guard's EXITED not here yet */
 	int closed_err;         /* SUVM_WAIT_GONE: how QMP closed, the reason if no EXITED */
 	char closed_msg[96];
 	bool attach_check;      /* re-attached: look at its run state when QMP is ready */
 	uint32_t guard_seq;     /* the guard request waited for */
 	uv_timer_t timer;       /* the effect's deadline */
 	uv_timer_t pdtimer;     /* /SHUTDOWN-VM: the guest's grace to shut down by itself */
+	uv_timer_t latetimer;   /* fault point su.exited delay: the EXITED handled later */
+	struct guard_child late_exit;
+	bool late;              /* late_exit waits for latetimer */
 	bool timer_init;
 };
 

@@ -21,6 +21,7 @@
 #include "cluster/global.h"
 #include "crd/unit.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,21 @@ static void sucmd_free(struct secd_sucmd *c)
 	free(c);
 }
 
+/* The command's name as NBR0740 shows it: "CREATE-VM-DEFINITION" of "/create-vm-definition
+ * vm-name=g1,..." (the operands' values are not cut mid-way); "/" when there is none. */
+static void sucmd_name(const char *text, char *buf, size_t size)
+{
+	const char *p = text + strspn(text, " \t/");
+	size_t n = strcspn(p, " \t,");
+
+	n = n < size ? n : size - 1;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char)toupper((unsigned char)p[i]);
+	buf[n] = '\0';
+	if (!n)
+		snprintf(buf, size, "/");
+}
+
 /* The result object of docs/api.md from messages and rc, and the console lines. */
 static json_t *sucmd_result(struct secd_su *s, const char *text, json_t *msgs,
 			    const char *maincode, unsigned sc1, unsigned sc2, bool ok)
@@ -87,10 +103,13 @@ static json_t *sucmd_result(struct secd_su *s, const char *text, json_t *msgs,
 	size_t i;
 	json_t *m;
 
+	char name[64];
+
 	json_array_foreach(msgs, i, m)
 		secd_su_console(s, "%s", json_string_value(m));
-	secd_su_console(s, "%% NBR0740 COMMAND %s '%.60s'; (RESULT: SC2=%03u, SC1=%03u, MC=%s)",
-			ok ? "COMPLETED" : "TERMINATED WITH ERROR", text, sc2, sc1, maincode);
+	sucmd_name(text, name, sizeof(name));
+	secd_su_console(s, "%% NBR0740 COMMAND %s '%s'; (RESULT: SC2=%03u, SC1=%03u, MC=%s)",
+			ok ? "COMPLETED" : "TERMINATED WITH ERROR", name, sc2, sc1, maincode);
 	return o;
 }
 

@@ -177,7 +177,7 @@ static void call_done(void *arg, const struct httpc_result *res)
 					"SU '%s' did not answer (%s)%s", c->su, res->errmsg,
 					c->command && res->err == -ETIMEDOUT
 					    ? "; the command may have been carried out: check "
-					      "with /SHOW-VM-STATUS before retrying"
+					      "with /SHOW-VM-ATTRIBUTES before retrying"
 					    : "");
 		goto out;
 	}
@@ -359,7 +359,7 @@ void secd_route_sus_sdf(struct api_req *r, void *arg)
 	if (!cmd || !cmd[strspn(cmd, " \t")] || strlen(cmd) > SU_COMMAND_MAX)
 		api_reply_error(r, 400, "bad_request",
 				"the body needs \"command\": a VM2000 "
-				"command of 1..%d characters, e.g. \"/SHOW-VM-STATUS\"",
+				"command of 1..%d characters, e.g. \"/SHOW-VM-ATTRIBUTES\"",
 				SU_COMMAND_MAX);
 	else
 		secd_su_relay_sdf(d, r, u, cmd, NULL, NULL);

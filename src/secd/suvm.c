@@ -10,6 +10,7 @@
 #include "secd/lm.h"
 
 #include "lib/clock.h"
+#include "lib/fault.h"
 #include "lib/log.h"
 #include "qemu/qemu_argv.h"
 #include "qemu/qmpcmd.h"
@@ -61,6 +62,8 @@ void secd_suvm_init(struct secd_su *s, struct secd_suvm *v, unsigned index)
 	v->timer.data = v;
 	uv_timer_init(&s->d->loop, &v->pdtimer);
 	v->pdtimer.data = v;
+	uv_timer_init(&s->d->loop, &v->latetimer);
+	v->latetimer.data = v;
 	v->timer_init = true;
 }
 
@@ -347,6 +350,7 @@ static void suvm_on_closed(void *arg, int err, const char *msg)
 
 	v->qmp_ready = false;
 	v->qmp = qmp_free(v->qmp);
+	v->monitor_closed = true;
 	if (v->wait == SUVM_WAIT_QMP || (v->wait == SUVM_WAIT_REPLY && v->ops[v->step] != OP_QUIT)) {
 		v->discard = v->wait == SUVM_WAIT_QMP; /* a QEMU this effect started */
 		v->closed_err = err;
@@ -374,6 +378,7 @@ static int suvm_connect(struct secd_su *s, struct secd_suvm *v, char *msg, size_
 
 	v->qmp = qmp_free(v->qmp);
 	v->qmp_ready = false;
+	v->monitor_closed = false;
 	secd_suvm_path(s, v->index, "qmp", path, sizeof(path));
 	if ((r = qmp_new(&s->d->loop, path, SECD_SU_QMP_CONNECT_MS, &suvm_qmp_cb, v, &v->qmp,
 			 &err)) < 0)
@@ -517,6 +522,7 @@ static void suvm_ended(struct secd_su *s, struct secd_suvm *v, bool fenced, cons
 
 	secd_suvm_runlog(s, v, "EXIT", clock_monotonic_ns());
 	v->child = false;
+	v->monitor_closed = false;
 	v->pid = 0;
 	v->booted_ipl[0] = 0;
 	uv_timer_stop(&v->pdtimer);
@@ -544,9 +550,27 @@ static void suvm_ended(struct secd_su *s, struct secd_suvm *v, bool fenced, cons
 	secd_su_vm_event(s, v->index, true, fenced, why);
 }
 
+static void suvm_late_exited(uv_timer_t *t)
+{
+	struct secd_suvm *v = t->data;
+	struct guard_child c = v->late_exit;
+
+	secd_suvm_on_exited(suvm_su(v), v, &c);
+}
+
 void secd_suvm_on_exited(struct secd_su *s, struct secd_suvm *v, const struct guard_child *c)
 {
 	char why[200], key[8];
+	struct fault_spec fs;
+
+	/* tests: the guard's report comes late (docs/lm.md "Abort": the source's abort first) */
+	if (!v->late && fault_check("su.exited", &fs) && fs.action == FAULT_DELAY) {
+		v->late_exit = *c;
+		v->late = true;
+		uv_timer_start(&v->latetimer, suvm_late_exited, fs.arg, 0);
+		return;
+	}
+	v->late = false;
 
 	if (c->pid != v->pid && v->pid)
 		log_debug("%s: VM index %u: exit of pid %d (current %d)", s->d->who, v->index,
@@ -840,6 +864,7 @@ void secd_suvm_close(struct secd_su *s, struct secd_suvm *v)
 		uv_timer_stop(&v->timer);
 		uv_close((uv_handle_t *)&v->timer, NULL);
 		uv_close((uv_handle_t *)&v->pdtimer, NULL);
+		uv_close((uv_handle_t *)&v->latetimer, NULL);
 		v->timer_init = false;
 	}
 	v->cmd = NULL;

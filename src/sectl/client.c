@@ -164,7 +164,10 @@ int sectl_fail(const struct sec_err *err)
 
 int sectl_print_json(const json_t *j)
 {
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	/* 12 significant digits, as the API sends them (api/httpd_reply.c) */
+	size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12);
+
+	if (json_dumpf(j, stdout, flags) < 0 ||
 	    putchar('\n') == EOF || fflush(stdout) == EOF) {
 		fprintf(stderr, "sectl: cannot write to standard output\n");
 		return SECTL_EXIT_FAIL;

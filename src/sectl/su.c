@@ -33,7 +33,7 @@
 static const char systems_usage[] = "usage: sectl systems [--json] [--config FILE] [-v]\n";
 static const char sdf_usage[] = "usage: sectl sdf SU 'COMMAND' [--json] [--config FILE] [-v]\n"
 				"runs a VM2000 command on SU's monitor system, e.g.\n"
-				"  sectl sdf su1 '/SHOW-VM-STATUS'\n"
+				"  sectl sdf su1 '/SHOW-VM-ATTRIBUTES'\n"
 				"exit status 0 when the command completed, 1 when it failed\n";
 static const char console_usage[] =
     "usage: sectl console SU [--vm NAME] [--follow] [--after SEQ] [--json] [--config FILE] "
@@ -169,9 +169,11 @@ static const char *command_name(const char *cmd, char *buf, size_t size)
 	cmd += strspn(cmd, " \t");
 	if (*cmd == '/')
 		cmd++;
-	while (*cmd && !isspace((unsigned char)*cmd) && n + 1 < size)
+	while (*cmd && !isspace((unsigned char)*cmd) && *cmd != ',' && n + 1 < size)
 		buf[n++] = (char)toupper((unsigned char)*cmd++);
 	buf[n] = '\0';
+	if (!n) /* as the SU's console line (secd/sucmd.c) */
+		snprintf(buf, size, "/");
 	return buf;
 }
 
@@ -223,7 +225,7 @@ int sectl_sdf_main(int argc, char **argv)
 	if (!args[1][strspn(args[1], " \t")] || strlen(args[1]) > COMMAND_MAX)
 		return sectl_usage_error(
 		    "sdf", sdf_usage, "%s",
-		    "COMMAND must be 1..4096 characters, e.g. '/SHOW-VM-STATUS'");
+		    "COMMAND must be 1..4096 characters, e.g. '/SHOW-VM-ATTRIBUTES'");
 	if (!*args[0] || !pct(args[0], su, sizeof(su)))
 		return sectl_usage_error("sdf", sdf_usage, "bad SU name '%s'", args[0]);
 	snprintf(path, sizeof(path), "/api/v1/sus/%s/sdf", su);

@@ -94,7 +94,7 @@ static void attr_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info 
 {
 	char st[24], b[VMSTR_MAX];
 
-	plan_line(x, "%-10s  %-16s  %7llu  %4u  %-8s  %s", su_vmstr(vm, b),
+	plan_line(x, "%-11s  %-16s  %7llu  %4u  %-8s  %s", su_vmstr(vm, b),
 		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus, vm->pool,
 		  vm->rt.monjv[0] ? vm->rt.monjv : "*NONE");
 	if (want(info, SU_INFO_UNITS))
@@ -104,7 +104,8 @@ static void attr_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info 
 			  vm->ipl_unit[0] ? vm->ipl_unit : "*NONE", (int)vm->rt.qemu_pid);
 }
 
-static const char attr_header[] = "VM          STATE             MEMORY(MB)  CPUS  CPU-POOL  MONJV";
+static const char attr_header[] =
+    "VM           STATE             MEMORY(MB)  CPUS  CPU-POOL  MONJV";
 
 int cmd_show_attr(struct plan_ctx *x)
 {
@@ -117,7 +118,7 @@ int cmd_show_attr(struct plan_ctx *x)
 	/* the header only above rows: a rejected command prints its message alone */
 	if (all || su_vmid_is_monitor(&c->vm)) {
 		plan_line(x, "%s", attr_header);
-		plan_line(x, "%-10s  %-16s  %7s  %4u  %-8s  %s", "(1,MONITOR)", "RUNNING", "-",
+		plan_line(x, "%-11s  %-16s  %7s  %4u  %-8s  %s", "(1,MONITOR)", "RUNNING", "-",
 			  x->live->res.cpus, SU_STDPOOL, "*NONE");
 		n++;
 	}
@@ -155,12 +156,13 @@ int cmd_show_res(struct plan_ctx *x)
 					    ? su_model_nvms_initialized(m)
 					    : r->max_vms),
 			  (unsigned long long)su_model_mem_free(m));
-		plan_line(x, "%-10s  %-16s  %10s", "VM", "STATE", "MEMORY(MB)");
-		plan_line(x, "%-10s  %-16s  %10s", "(1,MONITOR)", "RUNNING", "-");
+		/* the VM column as wide as "(1,MONITOR)" */
+		plan_line(x, "%-11s  %-16s  %10s", "VM", "STATE", "MEMORY(MB)");
+		plan_line(x, "%-11s  %-16s  %10s", "(1,MONITOR)", "RUNNING", "-");
 		for (unsigned idx = SU_INDEX_MIN; idx <= SU_INDEX_MAX; idx++) {
 			const struct su_vm *vm = su_model_vm_by_index(m, idx);
 			if (vm)
-				plan_line(x, "%-10s  %-16s  %10llu", su_vmstr(vm, b),
+				plan_line(x, "%-11s  %-16s  %10llu", su_vmstr(vm, b),
 					  su_vm_state_show(vm, st),
 					  (unsigned long long)vm->memory_mib);
 		}

@@ -452,14 +452,14 @@ int su_vm_qemu_gone(struct su_model *m, unsigned vm_index, bool fenced, const ch
 			return 0;
 		vm->rt.qemu_pid = 0;
 		if (msg)
-			su_msg_format(msg, SU_MSG_MAX, "VMS4023", b, why ? why : "");
+			su_msg_format(msg, SU_MSG_MAX, "VMS4023", b, w); /* "QEMU (pid 12) ..." */
 		return 1;
 	}
 	if (su_vm_set_state(m, vm, vm->state, SU_VM_DEFINED_ONLY, w) < 0)
 		return 0;
 	memset(&vm->rt, 0, sizeof(vm->rt));
 	if (msg)
-		su_msg_format(msg, SU_MSG_MAX, "VMS4022", b, why ? why : "");
+		su_msg_format(msg, SU_MSG_MAX, "VMS4022", b, w);
 	if (!vm->persistent) {
 		char ev[80];
 		snprintf(ev, sizeof(ev), "VM definition %s deleted (not persistent)", b);

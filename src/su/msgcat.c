@@ -29,7 +29,8 @@ static const struct su_msgdef cat[] = {
      "KVP console of the guest on the source SU x86 (seed 4.6.2): the live migration stopped "
      "the guest on the source SU to move its last memory pages and registers (phase 3). On an "
      "SU /390 the source's monitor says VMS2452 instead.",
-     "None; HAL0332 follows on the target SU's KVP console.", false},
+     "None; HAL0332 follows on the target SU's KVP console (on the source's when the live "
+     "migration is aborted after it: the guest continues there).", false},
     {"HAL0332", "BS2000 RESUME, CONTINUING",
      "KVP console of the guest on the target SU x86 (seed 4.6.2): the guest continues on the "
      "target SU where it was stopped on the source. On an SU /390 the target's monitor says "
@@ -517,4 +518,15 @@ int su_msg_format(char *out, size_t cap, const char *id, ...)
 	r = su_msg_vformat(out, cap, id, ap);
 	va_end(ap);
 	return r;
+}
+
+const char *su_msg_reason(const char *line)
+{
+	const char *r;
+
+	if (!line)
+		return "";
+	if ((r = strstr(line, "REASON: ")) && r[8])
+		return r + 8;
+	return strncmp(line, "% ", 2) ? line : line + 2;
 }

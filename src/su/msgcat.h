@@ -22,11 +22,15 @@ struct su_msgdef {
 const struct su_msgdef *su_msg_find(const char *id);
 /* All entries, sorted by id; *n set. */
 const struct su_msgdef *su_msg_all(size_t *n);
-#define SU_MSG_TEXT_MAX 400
+#define SU_MSG_TEXT_MAX 624 /* a message's text; "% ID " and it fit SU_MSG_MAX (su/cmd.h) */
 /* "% ID text" into out (cap bytes, truncated), the text from id's template and the
  * arguments; "% ID ?" when id is not in the catalogue. Returns as snprintf. */
 int su_msg_format(char *out, size_t cap, const char *id, ...);
 int su_msg_vformat(char *out, size_t cap, const char *id, va_list ap);
+/* The reason a console line gives, for another reason to quote: the text after its
+ * "REASON: " (VMS4050, VMS2404, ...), else the line without its "% " prefix. A pointer into
+ * line (borrowed); "" for NULL. */
+const char *su_msg_reason(const char *line);
 /* tmpl with its printf conversions shown as BS2000 inserts "(&00)", "(&01)", ... */
 void su_msg_inserts(const char *tmpl, char *out, size_t cap);
 /* The /HELP-MSG-INFORMATION output of one entry as lines (malloc'd array of malloc'd

@@ -201,6 +201,30 @@ def test_target_qemu_killed_mid_copy(clean):
     assert qemu_pid(lab, "su2", 3) is None
 
 
+def test_target_qemu_killed_source_abort_first(clean):
+    """The other order of test_target_qemu_killed_mid_copy: the source's abort reaches the
+    target before the guard's report that the target's QEMU ended (fault point "su.exited
+    delay": that report handled 600 ms late). The target waits for it (its QEMU's monitor
+    had closed) and its answer still names the kill (a session 8 newcomer got no target
+    reason in 5 of 39 early kills)."""
+    lab = clean
+    start_guest(lab, "su1", "G1", 3)
+    m1 = mark(lab, "su1")
+    lm_id = migrate(lab, "su1", "G1")[1]
+    assert lm_id
+    wait_for(lambda: lm_state(lab, "su1", lm_id)["state"] == "copy", 30, "the source copying")
+    pid = qemu_pid(lab, "su2", 3)
+    assert pid
+    lab.set_faults("su2", ["su.exited delay 600 count=1"])
+    try:
+        os.kill(pid, signal.SIGKILL)
+        aborted_cleanly(lab, "G1", m1, f"on the target SU 'su2': the target's QEMU (pid {pid}) "
+                        "was killed by signal 9 (Killed)")
+    finally:
+        lab.set_faults("su2", [])
+    wait_for(lambda: qemu_pid(lab, "su2", 3) is None, 10, "no QEMU of G1 on su2")
+
+
 def test_target_qemu_killed_while_settling(clean):
     """Abort (seed 4.7) in the target's settle step (docs/lm.md "Settle"): its new QEMU dies
     before the prepare is answered — the guest keeps running on the source, the target
@@ -219,8 +243,9 @@ def test_target_qemu_killed_while_settling(clean):
             f.seek(skip)
             return "settle held 20000 ms (fault point lm.tgt.settle)" in f.read()
     wait_for(held, 30, "the target's settle step held")
-    os.kill(qemu_pid(lab, "su2", 3), signal.SIGKILL)
-    aborted_cleanly(lab, "G1", m1, "")
+    pid = qemu_pid(lab, "su2", 3)
+    os.kill(pid, signal.SIGKILL)
+    aborted_cleanly(lab, "G1", m1, f"the target's QEMU (pid {pid}) was killed by signal 9")
     assert qemu_pid(lab, "su2", 3) is None
     # the LM object keeps the phase it was aborted in (it said phase 4 before)
     lm = lm_state(lab, "su1", lm_id)
@@ -268,6 +293,9 @@ def test_target_secd_killed_mid_copy_then_restarted(clean):
     m1, res, lm_id = migrate_killing(lab, "su2", "lm.tgt.after_prepare")
     assert lm_id, res
     aborted_cleanly(lab, "G1", m1, "")
+    # the restarted target names the LM and its source (it said "FROM UNIT n" before)
+    line = wait_line(lab, "su2", f"(LM {lm_id} FROM SU 'su1')")
+    assert "ABORTED. REASON: the SU daemon restarted before the commit" in line, line
 
 
 def test_target_secd_killed_after_commit(clean):
@@ -345,6 +373,10 @@ def test_target_qemu_killed_before_cont(clean):
     # RESUME after the abort: the LM says so (it said -1, "nothing paused": newcomer of
     # session 7)
     assert lm["pause_ms"] >= lm["copy_ms"] > 0, lm
+    # the guest's KVP console on su1: suspended for the LM, then resumed here (newcomer,
+    # session 9: nothing said it continued on the source)
+    kvp = [l for l in console(lab, "su1", "G1") if "HAL033" in l]
+    assert [l.split()[0] for l in kvp][-2:] == ["HAL0331", "HAL0332"], kvp
 
 
 def test_target_disks_fail_at_commit(clean):

@@ -129,7 +129,7 @@ def test_sdf_failed_exits_1(api, conf):
 
 
 def test_sdf_unknown_su(api, conf):
-    r = sectl(conf, "sdf", "su7", "/SHOW-VM-STATUS")
+    r = sectl(conf, "sdf", "su7", "/SHOW-VM-ATTRIBUTES")
     assert r.returncode == 1
     assert r.stderr == "sectl: no SU 'su7' in the cluster (HTTP 404 not_found)\n"
 

@@ -74,14 +74,14 @@ def test_sdf_relayed_signed_and_audited(su_lab):
 def test_sdf_unknown_mu_and_silent_su(su_lab):
     lb, mu, fake = su_lab
     relayed = len(fake.seen("/api/v1/internal/sdf"))
-    st, b = lb.call(mu, "POST", "/api/v1/sus/nosuch/sdf", {"command": "/SHOW-VM-STATUS"})
+    st, b = lb.call(mu, "POST", "/api/v1/sus/nosuch/sdf", {"command": "/SHOW-VM-ATTRIBUTES"})
     assert st == 404 and b["error"]["message"] == "no SU 'nosuch' in the cluster"
     st, b = lb.call(mu, "POST", f"/api/v1/sus/{mu['name']}/sdf", {"command": "/X"})
     assert st == 404 and b["error"]["message"] == f"unit '{mu['name']}' is an MU, not an SU"
     st, b = lb.call(mu, "POST", "/api/v1/sus/sim1/sdf", {"command": " "})
     assert st == 400 and "\"command\"" in b["error"]["message"]
     assert len(fake.seen("/api/v1/internal/sdf")) == relayed  # nothing bad was relayed
-    r = lb.sectl("sdf", "sim2", "/SHOW-VM-STATUS")
+    r = lb.sectl("sdf", "sim2", "/SHOW-VM-ATTRIBUTES")
     assert r.returncode == 1
     assert "sectl: SU 'sim2' did not answer (" in r.stderr and "HTTP 503 su_unreachable" in r.stderr
     entries = wait_for(lambda: (lambda a: a if len(a) >= 2 else None)(

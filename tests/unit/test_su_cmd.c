@@ -452,8 +452,8 @@ static void test_shutdown_and_qemu_gone(void **state)
 	char msg[SU_MSG_MAX];
 	f->nev = 0;
 	assert_int_equal(su_vm_qemu_gone(f->m, 2, false, "killed by signal 9", msg), 1);
-	assert_string_equal(msg, "% VMS4022 VIRTUAL MACHINE (2,VM1) ENDED ABNORMALLY: killed by "
-				 "signal 9");
+	assert_string_equal(msg, "% VMS4022 VIRTUAL MACHINE (2,VM1) ENDED ABNORMALLY: QEMU killed "
+				 "by signal 9"); /* the subject named (newcomer, session 9) */
 	assert_int_equal(f->ev[0].weight, CRD_WEIGHT_WARNING);
 	assert_null(su_model_vm_by_name(f->m, "VM1"));
 	assert_int_equal(su_vm_qemu_gone(f->m, 2, false, "x", msg), -ENOENT);
@@ -522,7 +522,7 @@ static void test_show_other(void **state)
 	expect_msg(p, "MAX-VMS: 32  MAX-VM-DEFINITIONS: 98");
 	su_plan_free(p);
 	p = fx_run(f, "/SHOW-VM-ATTRIBUTES VM-ID=*VM2000,INFORMATION=*ALL");
-	expect_msg(p, "(2,VM1)     INIT-ONLY");
+	expect_msg(p, "(2,VM1)      INIT-ONLY");
 	expect_msg(p, "MON.VM1");
 	su_plan_free(p);
 	p = fx_run(f, "/SHOW-JV JV-NAME=MON.VM1");
