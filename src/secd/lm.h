@@ -32,6 +32,7 @@
 #define SECD_LM_DOUBT_POLL_MS 500    /* an in-doubt commit: ask the target again */
 #define SECD_LM_DOWNTIME_MS 50	     /* migrate-set-parameters downtime-limit */
 #define SECD_LM_SETTLE_MS 150	     /* target: at most this long for its new QEMU to settle */
+#define SECD_LM_ABORT_RETRY_MS 500   /* target: its abort plan failed: again after this */
 #define SECD_LM_SETTLE_TICK_MS 10    /* ... looked at this often */
 #define SECD_LM_SETTLE_BUSY_PCT 20   /* ... settled: less CPU than this % of the last tick */
 #define SECD_LM_RECENT 8	     /* finished LMs kept for the status API */

@@ -122,6 +122,19 @@ static json_t *tgt_abort_answer(struct secd_lm *lm)
 	return json_pack("{s:s}", "state", "aborted");
 }
 
+static struct su_plan *tgt_abort_plan(void *arg, const struct su_model *live);
+static void tgt_aborted(void *arg, const struct su_plan *p);
+
+static void tgt_abort_retry(uv_timer_t *t)
+{
+	struct secd_lm *lm = t->data;
+
+	if (secd_sucmd_submit_plan(lm->s, "LM abort (target)", tgt_abort_plan, tgt_aborted, lm) == 0)
+		lm->pending++;
+	else
+		uv_timer_start(&lm->timer, tgt_abort_retry, SECD_LM_ABORT_RETRY_MS, 0);
+}
+
 static void tgt_aborted(void *arg, const struct su_plan *p)
 {
 	struct secd_lm *lm = arg;
@@ -129,9 +142,16 @@ static void tgt_aborted(void *arg, const struct su_plan *p)
 
 	if (!back(lm))
 		return;
-	if (!p || !p->ok)
-		log_warnx("%s: LM %016" PRIx64 ": the abort record could not be written",
-			  lm->s->d->who, lm->lm_id);
+	/* "aborted" is said only once it is true on the CRD: a reservation (or a commit) left
+	 * in the region while the source continues the guest is a second owner. Again until it
+	 * lands; meanwhile the source waits (in doubt after a commit, docs/lm.md). */
+	if (!p || !p->ok) {
+		log_warnx("%s: LM %016" PRIx64 ": the abort could not be carried out%s%s; again in "
+			  "%u ms", lm->s->d->who, lm->lm_id, p && p->n_msgs ? ": " : "",
+			  p && p->n_msgs ? p->msgs[0] : "", SECD_LM_ABORT_RETRY_MS);
+		uv_timer_start(&lm->timer, tgt_abort_retry, SECD_LM_ABORT_RETRY_MS, 0);
+		return;
+	}
 	snprintf(lm->reason, sizeof(lm->reason), "%s", X(lm)->why);
 	secd_lm_step(lm, SU_LM_STEP_ABORTED, NULL);
 	if ((ar = X(lm)->abort_req)) {

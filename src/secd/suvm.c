@@ -664,6 +664,12 @@ static void suvm_step(struct secd_suvm *v)
 			return;
 		}
 		r = qmp_quit(v->qmp, SECD_SU_QMP_CMD_MS, suvm_on_reply, v);
+		if (r == -ENOTCONN) { /* the monitor closed, its close not delivered yet: the
+					 effect runs from a failed command's callback */
+			v->ops[v->step] = OP_KILL;
+			suvm_step(v);
+			return;
+		}
 		break;
 	case OP_SPAWN:
 		if ((r = suvm_spawn(s, v, msg, sizeof(msg))) < 0) {

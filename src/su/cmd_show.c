@@ -42,7 +42,7 @@ static void def_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info i
 {
 	char st[24], uuid[37];
 
-	plan_line(x, "%-8s  %5u  %-16s  %7llu  %4u  %-8s  %-4s", vm->name, vm->index,
+	plan_line(x, "%-8s  %5u  %-16s  %10llu  %4u  %-8s  %s", vm->name, vm->index,
 		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus, vm->pool,
 		  vm->persistent ? "YES" : "NO");
 	if (info == SU_INFO_STD)
@@ -94,7 +94,7 @@ static void attr_block(struct plan_ctx *x, const struct su_vm *vm, enum su_info 
 {
 	char st[24], b[VMSTR_MAX];
 
-	plan_line(x, "%-11s  %-16s  %7llu  %4u  %-8s  %s", su_vmstr(vm, b),
+	plan_line(x, "%-11s  %-16s  %10llu  %4u  %-8s  %s", su_vmstr(vm, b),
 		  su_vm_state_show(vm, st), (unsigned long long)vm->memory_mib, vm->cpus, vm->pool,
 		  vm->rt.monjv[0] ? vm->rt.monjv : "*NONE");
 	if (want(info, SU_INFO_UNITS))
@@ -118,7 +118,7 @@ int cmd_show_attr(struct plan_ctx *x)
 	/* the header only above rows: a rejected command prints its message alone */
 	if (all || su_vmid_is_monitor(&c->vm)) {
 		plan_line(x, "%s", attr_header);
-		plan_line(x, "%-11s  %-16s  %7s  %4u  %-8s  %s", "(1,MONITOR)", "RUNNING", "-",
+		plan_line(x, "%-11s  %-16s  %10s  %4u  %-8s  %s", "(1,MONITOR)", "RUNNING", "-",
 			  x->live->res.cpus, SU_STDPOOL, "*NONE");
 		n++;
 	}

@@ -2,7 +2,7 @@
 with 1 MU and 1 SU each, SU Cluster SUC1 of su1 and su2, and what an operator sees — VM2000
 commands through `sectl sdf`, consoles through `sectl console`, the systems overview.
 Every wait has a deadline (wait_for); no fixed sleeps."""
-import json, os, signal, subprocess, sys, time
+import contextlib, json, os, re, signal, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import guestcheck  # noqa: E402
@@ -51,6 +51,24 @@ def set_config(lab, su, line):
     with open(path, "a") as f:
         f.write(line + "\n")
     restart_secd(lab, su, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stand_in_qemu(lab, su, fake):
+    """su's secd restarted with [su] qemu = fake (a stand-in QEMU program) for the block,
+    then with its own QEMU again."""
+    conf = os.path.join(lab.dir, "units", su, "secd.conf")
+    saved = open(conf).read()
+    assert re.search(r"^qemu = ", saved, re.M), saved
+    with open(conf, "w") as f:
+        f.write(re.sub(r"^qemu = .*$", f"qemu = {fake}", saved, flags=re.M))
+    restart_secd(lab, su, signal.SIGTERM)
+    try:
+        yield
+    finally:
+        with open(conf, "w") as f:
+            f.write(saved)
+        restart_secd(lab, su, signal.SIGTERM)
 
 
 def secd_pid(lab, su):

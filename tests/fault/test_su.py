@@ -4,7 +4,7 @@ guard or QEMU go away (crd.md §4 fencing layers, §6).
 
 One lab per module: 1 SE Server with 1 MU and 1 SU, timing profile `test` (fence_timeout
 2 s). Each test cleans up the VMs it made. Waits use deadlines, never fixed sleeps."""
-import contextlib, json, os, re, signal, sys, threading, time
+import json, os, re, signal, sys, threading, time
 
 import pytest
 
@@ -363,7 +363,7 @@ def test_qemu_killed_after_its_monitor_closed_names_the_kill(su_lab, tmp_path):
     fake.chmod(0o755)
     ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMK,VM-INDEX=17,MEMORY-SIZE=64,"
             "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
-    with stand_in_qemu(lab, fake):
+    with lmlab.stand_in_qemu(lab, SU, fake):
         rc, out = sdf(lab, "/ACTIVATE-VM-DEFINITION VM-NAME=VMK")
         text = " ".join(out.get("messages", [])) or out.get("raw", "")
         assert rc != 0 and "was killed by signal 9" in text, out
@@ -418,23 +418,6 @@ def test_guard_killed(su_lab):
     remove_guest(lab, "VMG")
 
 
-@contextlib.contextmanager
-def stand_in_qemu(lab, fake):
-    """SU's secd restarted with [su] qemu = fake for the block, then with its own again."""
-    conf = os.path.join(lab.dir, "units", SU, "secd.conf")
-    saved = open(conf).read()
-    assert re.search(r"^qemu = ", saved, re.M), saved
-    with open(conf, "w") as f:
-        f.write(re.sub(r"^qemu = .*$", f"qemu = {fake}", saved, flags=re.M))
-    lmlab.restart_secd(lab, SU, signal.SIGTERM)
-    try:
-        yield
-    finally:
-        with open(conf, "w") as f:
-            f.write(saved)
-        lmlab.restart_secd(lab, SU, signal.SIGTERM)
-
-
 def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
     """A QEMU that ends while it starts: the command's reason is its exit and the last line
     it wrote itself, never a line an earlier QEMU of the same VM index left in qemu.log (the
@@ -450,7 +433,7 @@ def test_qemu_ended_while_starting_names_only_its_own_end(su_lab, tmp_path):
         f.write("qemu-system-x86_64: LEFT BY AN EARLIER QEMU OF INDEX 16\n")
     ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMQ,VM-INDEX=16,MEMORY-SIZE=64,"
             "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
-    with stand_in_qemu(lab, fake):
+    with lmlab.stand_in_qemu(lab, SU, fake):
         res = []
         t = threading.Thread(target=lambda: res.append(sdf(lab, "/ACTIVATE-VM-DEFINITION "
                                                              "VM-NAME=VMQ")))

@@ -482,9 +482,9 @@ static void test_show_vm_definition(void **state)
 	assert_string_equal(p->msgs[0],
 			    "VM-NAME   INDEX  STATE             MEMORY(MB)  CPUS  CPU-POOL  PERS");
 	assert_string_equal(p->msgs[1],
-			    "VM1           3  NOT INITIALIZED       512     1  *STDPOOL  YES ");
+			    "VM1           3  NOT INITIALIZED          512     1  *STDPOOL  YES");
 	assert_string_equal(p->msgs[2],
-			    "VM2           5  INIT-ONLY             256     1  *STDPOOL  YES ");
+			    "VM2           5  INIT-ONLY                256     1  *STDPOOL  YES");
 	su_plan_free(p);
 	p = fx_run(f, "/SHOW-VM-DEF VM-NAME=VM1,INF=*UNITS");
 	expect_rc(p, true, "CMD0001", 0, 0);
