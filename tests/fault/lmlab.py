@@ -53,6 +53,27 @@ def set_config(lab, su, line):
     restart_secd(lab, su, signal.SIGTERM)
 
 
+# The start of a stand-in QEMU program: it serves the -qmp socket of its command line and
+# has greeted the one connection `c` (the rest is the test's: what it answers, when it ends).
+STAND_IN_QMP = r"""#!/usr/bin/python3
+import json, os, signal, socket, sys, time
+path = next(a for a in sys.argv if a.startswith("unix:")).split(",")[0][5:]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(path)
+srv.listen(1)
+c, _ = srv.accept()
+c.sendall(b'{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": []}}\n')
+"""
+
+
+def stand_in_program(path, body):
+    """Writes the stand-in QEMU STAND_IN_QMP + body to path (executable); returns path."""
+    with open(path, "w") as f:
+        f.write(STAND_IN_QMP + body)
+    os.chmod(path, 0o755)
+    return path
+
+
 @contextlib.contextmanager
 def stand_in_qemu(lab, su, fake):
     """su's secd restarted with [su] qemu = fake (a stand-in QEMU program) for the block,

@@ -14,7 +14,8 @@ from lab import wait_for
 from lmlab import (make_lab, sdf, ok, console, vms, reports, last_n, start_guest, remove_guest,
                    migrate, mark, wait_line, wait_lm_end, guest_continues, qemu_pid,
                    restart_secd, assert_one_owner, lm_state, sectl,
-                   migrate_killing, migrate_held_at_commit, stand_in_qemu)
+                   migrate_killing, migrate_held_at_commit, stand_in_qemu,
+                   stand_in_program)
 
 
 @pytest.fixture(scope="module")
@@ -225,33 +226,24 @@ def test_target_qemu_killed_source_abort_first(clean):
     wait_for(lambda: qemu_pid(lab, "su2", 3) is None, 10, "no QEMU of G1 on su2")
 
 
-DIES_AT_CAPABILITIES = r"""#!/usr/bin/python3
-# a stand-in target QEMU: serves its -qmp socket, answers every command until the LM's
-# migrate-set-capabilities, and dies while that command is pending (its socket closes)
-import json, os, socket, sys
-path = next(a for a in sys.argv if a.startswith("unix:")).split(",")[0][5:]
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-srv.listen(1)
-c, _ = srv.accept()
-c.sendall(b'{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": []}}\n')
-buf = b""
+# answers every command until the LM's migrate-set-capabilities and dies while that command
+# is pending (its socket closes)
+DIES_AT_CAPABILITIES = """buf = b""
 while True:
     data = c.recv(4096)
     if not data:
         os._exit(0)
     buf += data
-    while b"\n" in buf:
-        line, buf = buf.split(b"\n", 1)
+    while b"\\n" in buf:
+        line, buf = buf.split(b"\\n", 1)
         if b"migrate-set-capabilities" in line:
             os._exit(1)
         cmd = json.loads(line)
         ans = {"return": {}}
         if "id" in cmd:
             ans["id"] = cmd["id"]
-        c.sendall(json.dumps(ans).encode() + b"\n")
+        c.sendall(json.dumps(ans).encode() + b"\\n")
 """
-
 
 def test_target_qemu_dies_at_a_pending_command(clean, tmp_path):
     """The target's QEMU dies while one of the LM's QMP commands waits for its answer: the
@@ -261,9 +253,7 @@ def test_target_qemu_dies_at_a_pending_command(clean, tmp_path):
     (after a commit: two owners). Newcomer, session 9; a stand-in QEMU on su2 that exits at
     migrate-set-capabilities."""
     lab = clean
-    fake = tmp_path / "qemu-dies-at-capabilities"
-    fake.write_text(DIES_AT_CAPABILITIES)
-    fake.chmod(0o755)
+    fake = stand_in_program(tmp_path / "qemu-dies-at-capabilities", DIES_AT_CAPABILITIES)
     start_guest(lab, "su1", "G1", 3)
     with stand_in_qemu(lab, "su2", fake):
         m1 = mark(lab, "su1")

@@ -333,24 +333,15 @@ def test_su_events_wait_for_an_mu(su_lab):
     remove_guest(lab, "VMQ")
 
 
-QMP_THEN_KILLED = r"""#!/usr/bin/python3
-# a stand-in QEMU: serves its -qmp socket, greets, accepts qmp_capabilities, then closes the
-# monitor and is killed by SIGKILL 0.3 s later (as a QEMU killed while starting looks to secd)
-import json, os, signal, socket, sys, time
-path = next(a for a in sys.argv if a.startswith("unix:")).split(",")[0][5:]
-srv = socket.socket(socket.AF_UNIX)
-srv.bind(path)
-srv.listen(1)
-c, _ = srv.accept()
-c.sendall(b'{"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 0}}, "capabilities": []}}\n')
-c.recv(4096)
-c.sendall(b'{"return": {}}\n')
+# accepts qmp_capabilities, then closes the monitor and is killed by SIGKILL 0.3 s later (as a
+# QEMU killed while it starts looks to secd; the pause is the scenario, not a wait)
+QMP_THEN_KILLED = """c.recv(4096)
+c.sendall(b'{"return": {}}\\n')
 c.close()
 srv.close()
 time.sleep(0.3)
 os.kill(os.getpid(), signal.SIGKILL)
 """
-
 
 def test_qemu_killed_after_its_monitor_closed_names_the_kill(su_lab, tmp_path):
     """A QEMU whose monitor closes while it starts and that is reaped a moment later: the
@@ -358,9 +349,7 @@ def test_qemu_killed_after_its_monitor_closed_names_the_kill(su_lab, tmp_path):
     up to SECD_SU_GONE_WAIT_MS for the exit; a session 8 newcomer killed an LM's target QEMU
     0.1 s into its start and read only the close)."""
     lab = su_lab
-    fake = tmp_path / "qemu-qmp-then-killed"
-    fake.write_text(QMP_THEN_KILLED)
-    fake.chmod(0o755)
+    fake = lmlab.stand_in_program(tmp_path / "qemu-qmp-then-killed", QMP_THEN_KILLED)
     ok(lab, "/CREATE-VM-DEFINITION VM-NAME=VMK,VM-INDEX=17,MEMORY-SIZE=64,"
             "DEVICES=*PARAMETERS(UNITS=(A000,A001))")
     with lmlab.stand_in_qemu(lab, SU, fake):
